@@ -1,0 +1,193 @@
+"""A DuckDB database of ingested datasets: the only place data files become tables."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from docagent.data import readers
+from docagent.data.sql import quote
+from docagent.data.typing import cast_table, infer
+from docagent.errors import IngestError, UnreadableData
+from docagent.settings import Settings, get_settings
+
+NUMERIC = ("integer", "number")
+TEMPORAL = ("date", "datetime")
+
+
+@dataclass
+class Column:
+    name: str
+    type: str  # integer | number | date | datetime | boolean | text
+
+
+@dataclass
+class Dataset:
+    name: str
+    source: str  # file name it came from
+    format: str
+    table: str
+    rows: int
+    columns: list[Column] = field(default_factory=list)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def dataset_name(raw: str, taken: set[str]) -> str:
+    text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
+    name = re.sub(r"[^a-z0-9]+", "_", text).strip("_") or "dataset"
+    if name[0].isdigit():
+        name = "d_" + name
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def _column_names(raw: list[str]) -> list[str]:
+    names: list[str] = []
+    for i, r in enumerate(raw, 1):
+        name = " ".join(str(r).split()) or f"column_{i}"
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base}_{n}", n + 1
+        names.append(name)
+    return names
+
+
+class Catalog:
+    """Datasets of one job (or one CLI run), held in one DuckDB database."""
+
+    def __init__(self, path: Path | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._tmp = Path(tempfile.mkdtemp(prefix="docagent-"))
+        db = str(path) if path else str(self._tmp / "catalog.duckdb")
+        self.con = duckdb.connect(db)
+        self.con.execute(f"SET memory_limit = '{self.settings.duckdb_memory_limit}'")
+        self.con.execute(f"SET temp_directory = '{self._tmp / 'spill'}'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.datasets: dict[str, Dataset] = {}
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, name: str) -> Dataset | None:
+        return self.datasets.get(name)
+
+    def ingest(self, path: Path | str, name: str | None = None) -> list[Dataset]:
+        """Load one file (every sheet of a workbook) and return its datasets."""
+        path = Path(path)
+        if not path.is_file():
+            raise UnreadableData(path.name, "no such file")
+        if path.stat().st_size == 0:
+            raise readers.EmptyFile(path.name, "the file is empty")
+        fmt = readers.detect_format(path)
+        work = Path(tempfile.mkdtemp(dir=self._tmp))
+        try:
+            if fmt == "parquet":
+                return [self._load_parquet(path, name or path.stem)]
+            if fmt == "csv":
+                staged = [readers.stage_csv(path, work)]
+            elif fmt == "json":
+                staged = [readers.stage_json(path, work)]
+            else:
+                s = self.settings
+                staged = readers.stage_xlsx(
+                    path, work, s.max_xlsx_uncompressed_bytes, s.max_xlsx_ratio
+                )
+                if len(staged) > 1:
+                    for st in staged:
+                        st.name = f"{name or path.stem}_{st.name}"
+                    name = None
+            return [self._load_text(path, fmt, st, name or st.name) for st in staged]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _register(self, path: Path, fmt: str, name: str, table: str) -> Dataset:
+        rows_row = self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()
+        rows = int(rows_row[0]) if rows_row else 0
+        if rows == 0:
+            self.con.execute(f"DROP TABLE {quote(table)}")
+            raise readers.EmptyFile(path.name, "no data rows under the header")
+        if rows > self.settings.max_rows:
+            self.con.execute(f"DROP TABLE {quote(table)}")
+            raise UnreadableData(path.name, f"{rows:,} rows exceed the limit of {self.settings.max_rows:,}")
+        cols = [
+            Column(n, _our_type(t))
+            for n, t in self.con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        ds = Dataset(name, path.name, fmt, table, rows, cols)
+        self.datasets[name] = ds
+        return ds
+
+    def _load_text(self, path: Path, fmt: str, st: readers.Staged, name: str) -> Dataset:
+        name = dataset_name(name, set(self.datasets))
+        stage = f"__stage_{name}"
+        try:
+            self.con.execute(
+                f"CREATE TABLE {quote(stage)} AS SELECT * FROM read_csv(?, delim = ?, "
+                "header = true, all_varchar = true, quote = '\"', escape = '\"', "
+                "null_padding = true, max_line_size = 10000000)",
+                [str(st.path), st.delimiter],
+            )
+        except duckdb.Error as e:
+            msg = str(e).split("\n")[0]
+            raise UnreadableData(path.name, f"not a readable CSV table ({msg})") from None
+        try:
+            raw = [r[0] for r in self.con.execute(f"DESCRIBE {quote(stage)}").fetchall()]
+            if len(raw) > self.settings.max_columns:
+                raise UnreadableData(
+                    path.name, f"{len(raw)} columns exceed the limit of {self.settings.max_columns}"
+                )
+            types = infer(self.con, stage, raw, st.decimal_comma_hint)
+            cast_table(self.con, stage, name, raw, _column_names(raw), types)
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {quote(stage)}")
+        return self._register(path, fmt, name, name)
+
+    def _load_parquet(self, path: Path, name: str) -> Dataset:
+        name = dataset_name(name, set(self.datasets))
+        try:
+            self.con.execute(
+                f"CREATE TABLE {quote(name)} AS SELECT * FROM read_parquet(?)", [str(path)]
+            )
+        except duckdb.Error as e:
+            msg = str(e).split("\n")[0]
+            raise UnreadableData(path.name, f"not a readable Parquet file ({msg})") from None
+        return self._register(path, "parquet", name, name)
+
+
+def _our_type(duck: str) -> str:
+    d = duck.upper()
+    if d in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"):
+        return "integer"
+    if d in ("DOUBLE", "FLOAT", "REAL") or d.startswith("DECIMAL"):
+        return "number"
+    if d == "DATE":
+        return "date"
+    if d.startswith("TIMESTAMP"):
+        return "datetime"
+    if d == "BOOLEAN":
+        return "boolean"
+    return "text"
+
+
+__all__ = ["NUMERIC", "TEMPORAL", "Catalog", "Column", "Dataset", "IngestError"]

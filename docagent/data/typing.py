@@ -1,0 +1,132 @@
+"""Infer column types of a staged all-text table and cast it into a typed one.
+
+A sample proposes candidate types per column; one full pass over the table
+confirms them, so a stray value in row 900,000 turns a column back into text
+instead of into NULLs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from docagent.data.sql import quote
+
+US_NUMBER = r"[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[-+]?\.\d+"
+EU_NUMBER = r"[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
+US_INT = r"[-+]?(\d{1,3}(,\d{3})+|\d+)"
+EU_INT = r"[-+]?(\d{1,3}(\.\d{3})+|\d+)"
+BOOLS = ("true", "false", "yes", "no")
+
+# Order matters: the first format that reads every value wins; ambiguous
+# day/month pairs are resolved by the file's decimal-comma hint.
+DATE_FORMATS = [
+    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d",
+    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+    "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y",
+    "%b %Y", "%B %Y", "%Y-%m", "%Y年%m月%d日",
+]  # fmt: skip
+DATETIME_FORMATS = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M",
+]  # fmt: skip
+SAMPLE_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    type: str  # integer | number | date | datetime | boolean | text
+    expr: str  # SQL over the trimmed value, written as @V
+    test: str  # SQL that is true when @V fits
+
+    def on(self, sql: str, value: str) -> str:
+        return sql.replace("@V", value)
+
+
+def _number(kind: str, integer: bool) -> Candidate:
+    if kind == "us":
+        pattern, clean = (US_INT if integer else US_NUMBER), "replace(@V, ',', '')"
+        test = f"regexp_full_match(@V, '{pattern}')"
+        if not integer:  # also plain DOUBLE syntax such as 1e-3
+            test = f"({test} OR TRY_CAST(@V AS DOUBLE) IS NOT NULL)"
+    else:
+        pattern = EU_INT if integer else EU_NUMBER
+        clean = "replace(replace(@V, '.', ''), ',', '.')"
+        test = f"regexp_full_match(@V, '{pattern}')"
+    target = "BIGINT" if integer else "DOUBLE"
+    return Candidate("integer" if integer else "number", f"TRY_CAST({clean} AS {target})", test)
+
+
+def _time(fmt: str, kind: str) -> Candidate:
+    parsed = f"try_strptime(@V, '{fmt}')"
+    expr = f"CAST({parsed} AS DATE)" if kind == "date" else parsed
+    return Candidate(kind, expr, f"{parsed} IS NOT NULL")
+
+
+def candidates(decimal_comma: bool) -> list[Candidate]:
+    numbers = ["eu", "us"] if decimal_comma else ["us", "eu"]
+    dates = [_time(f, "date") for f in DATE_FORMATS]
+    if decimal_comma:  # European files write day first
+        dates.sort(key=lambda c: "%m/%d" in c.test or "%m-%d" in c.test)  # stable
+    return [
+        Candidate("boolean", "lower(@V) IN ('true', 'yes')", f"lower(@V) IN {BOOLS!r}"),
+        *(_number(k, True) for k in numbers),
+        *(_number(k, False) for k in numbers),
+        *dates,
+        *(_time(f, "datetime") for f in DATETIME_FORMATS),
+        Candidate("datetime", "TRY_CAST(@V AS TIMESTAMP)", "TRY_CAST(@V AS TIMESTAMP) IS NOT NULL"),
+    ]
+
+
+def _v(col: str) -> str:
+    return f"NULLIF(trim({quote(col)}), '')"
+
+
+def infer(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], decimal_comma: bool
+) -> list[Candidate | None]:
+    """For each column, the first candidate that fits every non-empty value (None: text)."""
+    cands = candidates(decimal_comma)
+    sample = f"(SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS})"
+    proposals: list[list[Candidate]] = []
+    for col in columns:
+        misses = ", ".join(_misses(c, "v") for c in cands)
+        row = con.execute(
+            f"SELECT count(v), {misses} FROM (SELECT {_v(col)} AS v FROM {sample})"
+        ).fetchone()
+        assert row is not None
+        fits = [c for c, m in zip(cands, row[1:], strict=True) if m == 0]
+        proposals.append(fits if row[0] else [])
+    # One full pass confirms the first few proposals of every column at once.
+    owners = [(i, c) for i, props in enumerate(proposals) for c in props[:4]]
+    chosen: list[Candidate | None] = [None] * len(columns)
+    if owners:
+        misses = ", ".join(_misses(c, f"v{i}") for i, c in owners)
+        inner = ", ".join(f"{_v(col)} AS v{i}" for i, col in enumerate(columns))
+        row = con.execute(f"SELECT {misses} FROM (SELECT {inner} FROM {quote(table)})").fetchone()
+        assert row is not None
+        for (i, c), m in zip(owners, row, strict=True):
+            if m == 0 and chosen[i] is None:
+                chosen[i] = c
+    return chosen
+
+
+def _misses(c: Candidate, v: str) -> str:
+    return f"count(*) FILTER (WHERE {v} IS NOT NULL AND NOT ({c.on(c.test, v)}))"
+
+
+def cast_table(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    target: str,
+    columns: list[str],
+    names: list[str],
+    types: list[Candidate | None],
+) -> None:
+    selects = []
+    for col, name, t in zip(columns, names, types, strict=True):
+        v = _v(col)
+        expr = v if t is None else t.on(t.expr, f"({v})")
+        selects.append(f"{expr} AS {quote(name)}")
+    con.execute(f"CREATE TABLE {quote(target)} AS SELECT {', '.join(selects)} FROM {quote(staged)}")

@@ -1,0 +1,84 @@
+"""docagent's exceptions.
+
+    DocagentError
+    ├── IngestError              a data file could not be read (names the file and the problem)
+    │   ├── EmptyFile
+    │   ├── UnsupportedFormat
+    │   ├── UnreadableData       garbage, a CSV that does not parse, JSON that is not records
+    │   └── UnsafeArchive        an XLSX that is a zip bomb or not a workbook
+    ├── PlanError                a plan does not fit the data (carries every problem found)
+    ├── QueryError               a binding cannot be compiled or executed
+    ├── PlannerError             no planner could produce a plan
+    │   └── NothingToPlan        no data and no model: the rules planner cannot write prose
+    └── RenderError              a document could not be written
+        └── FontMissing          text needs glyphs no installed font has
+
+Every exception pickles (it crosses Celery) because it only carries plain arguments.
+"""
+
+from __future__ import annotations
+
+
+class DocagentError(Exception):
+    """Base class for every error docagent raises on purpose."""
+
+    code = "error"
+
+
+class IngestError(DocagentError):
+    code = "bad_input"
+
+    def __init__(self, filename: str, problem: str) -> None:
+        super().__init__(filename, problem)
+        self.filename = filename
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.problem}"
+
+
+class EmptyFile(IngestError):
+    pass
+
+
+class UnsupportedFormat(IngestError):
+    pass
+
+
+class UnreadableData(IngestError):
+    pass
+
+
+class UnsafeArchive(IngestError):
+    pass
+
+
+class PlanError(DocagentError):
+    code = "invalid_plan"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        return "the plan does not fit the data:\n" + "\n".join(f"- {p}" for p in self.problems)
+
+
+class QueryError(DocagentError):
+    code = "bad_query"
+
+
+class PlannerError(DocagentError):
+    code = "planner_failed"
+
+
+class NothingToPlan(PlannerError):
+    code = "nothing_to_plan"
+
+
+class RenderError(DocagentError):
+    code = "render_failed"
+
+
+class FontMissing(RenderError):
+    code = "font_missing"

@@ -1,0 +1,63 @@
+"""How computed values are shown: one place, so every format prints the same text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from docagent.plan import PLACEHOLDER, Fmt
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+def compact(x: float) -> str:
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= limit:
+            return f"{x / limit:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def format_date(v: dt.date, bucket: str | None) -> str:
+    if bucket == "year":
+        return f"{v.year}"
+    if bucket == "quarter":
+        return f"{v.year} Q{(v.month - 1) // 3 + 1}"
+    if bucket == "month":
+        return v.strftime("%b %Y")
+    if isinstance(v, dt.datetime) and v.time() != dt.time():
+        return v.strftime("%Y-%m-%d %H:%M")
+    return v.strftime("%Y-%m-%d")
+
+
+def format_value(
+    v: Any, fmt: Fmt | str | None = None, currency: str = "USD", bucket: str | None = None
+) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    if isinstance(v, dt.date):
+        return format_date(v, bucket)
+    if not isinstance(v, int | float):
+        return str(v)
+    fmt = Fmt(fmt) if fmt else (Fmt.integer if float(v).is_integer() else Fmt.number)
+    if fmt == Fmt.integer:
+        return f"{v:,.0f}"
+    if fmt == Fmt.percent:
+        return f"{v * 100:,.1f}%"
+    if fmt == Fmt.compact:
+        return compact(v)
+    if fmt == Fmt.currency:
+        sym = CURRENCY_SYMBOLS.get(currency.upper())
+        body = f"{abs(v):,.2f}"
+        sign = "-" if v < 0 else ""
+        return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency.upper()}"
+    if fmt == Fmt.text:
+        return str(v)
+    return f"{v:,.2f}"
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Replace {name} placeholders by formatted values; unknown names stay visible."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)

@@ -1,0 +1,246 @@
+"""The document plan: what a planner produces and every renderer consumes.
+
+A plan never carries a figure computed from data. Data-driven blocks carry a
+`Query` (a binding) that our code compiles and runs; prose refers to named
+`Metric`s through `{name}` placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+Cell = str | float | int | bool | None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class Agg(StrEnum):
+    sum = "sum"
+    avg = "avg"
+    min = "min"
+    max = "max"
+    count = "count"
+    count_distinct = "count_distinct"
+    median = "median"
+
+
+class Bucket(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class Fmt(StrEnum):
+    """How a number is shown: 1234.5 -> integer 1,235; number 1,234.50; currency $1,234.50;
+    percent (a ratio) 12.3%; compact 1.2K; text as is."""
+
+    integer = "integer"
+    number = "number"
+    currency = "currency"
+    percent = "percent"
+    compact = "compact"
+    text = "text"
+
+
+class Op(StrEnum):
+    eq = "eq"
+    ne = "ne"
+    gt = "gt"
+    ge = "ge"
+    lt = "lt"
+    le = "le"
+    in_ = "in"
+    not_in = "not_in"
+    contains = "contains"
+    is_null = "is_null"
+    not_null = "not_null"
+
+
+class Filter(_Strict):
+    column: str
+    op: Op
+    value: str | float | int | bool | None = None
+    values: list[str | float | int] | None = None
+
+
+class Select(_Strict):
+    """One output column: a raw or bucketed column (a group key) or an aggregation."""
+
+    column: str | None = Field(None, description="dataset column; null only with agg=count")
+    agg: Agg | None = None
+    bucket: Bucket | None = Field(None, description="time bucket, date columns only")
+    label: str | None = Field(None, description="output name; referenced by sort and charts")
+    format: Fmt | None = None
+
+
+class Sort(_Strict):
+    by: str = Field(description="an output name")
+    desc: bool = False
+
+
+class Query(_Strict):
+    """A binding. If any select item aggregates, the others are group keys."""
+
+    dataset: str
+    select: list[Select] = Field(min_length=1)
+    filters: list[Filter] = []
+    sort: list[Sort] = []
+    limit: int | None = Field(None, ge=1, le=100000)
+
+
+class Period(StrEnum):
+    all = "all"
+    first = "first"
+    last = "last"
+    change = "change"
+
+
+class Metric(_Strict):
+    """A named scalar for prose and KPIs. first/last/change need time_column and bucket;
+    change is (last - first) / first."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    dataset: str
+    agg: Agg
+    column: str | None = None
+    filters: list[Filter] = []
+    period: Period = Period.all
+    time_column: str | None = None
+    bucket: Bucket | None = None
+    format: Fmt = Fmt.number
+
+
+class Heading(_Strict):
+    type: Literal["heading"] = "heading"
+    text: str
+    level: int = Field(1, ge=1, le=3)
+
+
+class Paragraph(_Strict):
+    type: Literal["paragraph"] = "paragraph"
+    text: str = Field(description="may contain {metric_name} placeholders")
+
+
+class Bullets(_Strict):
+    type: Literal["bullets"] = "bullets"
+    items: list[str] = Field(min_length=1)
+    ordered: bool = False
+
+
+class Table(_Strict):
+    """Rows from `query`, or literal `columns` + `rows` for documents without data."""
+
+    type: Literal["table"] = "table"
+    title: str
+    caption: str | None = None
+    query: Query | None = None
+    columns: list[str] | None = None
+    rows: list[list[Cell]] | None = None
+    totals: bool = False
+
+
+class ChartKind(StrEnum):
+    bar = "bar"
+    grouped_bar = "grouped_bar"
+    stacked_bar = "stacked_bar"
+    hbar = "hbar"
+    line = "line"
+    area = "area"
+    pie = "pie"
+    donut = "donut"
+    scatter = "scatter"
+    combo = "combo"
+
+
+class Chart(_Strict):
+    """x and y name output columns of `query` (or of literal `columns`).
+    combo: y as bars, y2 as a line on a secondary axis."""
+
+    type: Literal["chart"] = "chart"
+    kind: ChartKind
+    title: str
+    caption: str | None = None
+    query: Query | None = None
+    columns: list[str] | None = None
+    rows: list[list[Cell]] | None = None
+    x: str
+    y: list[str] = Field(min_length=1)
+    y2: list[str] | None = None
+
+
+class Kpi(_Strict):
+    metric: str
+    label: str | None = None
+
+
+class Kpis(_Strict):
+    type: Literal["kpis"] = "kpis"
+    items: list[Kpi] = Field(min_length=1, max_length=6)
+
+
+class Callout(_Strict):
+    type: Literal["callout"] = "callout"
+    style: Literal["info", "warning", "success"] = "info"
+    title: str | None = None
+    text: str
+
+
+class PageBreak(_Strict):
+    type: Literal["page_break"] = "page_break"
+
+
+Block = Annotated[
+    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak,
+    Field(discriminator="type"),
+]
+
+
+class DocKind(StrEnum):
+    report = "report"
+    financial_model = "financial_model"
+    proposal = "proposal"
+    prd = "prd"
+    lesson_plan = "lesson_plan"
+    memo = "memo"
+    other = "other"
+
+
+class Meta(_Strict):
+    title: str = Field(min_length=1)
+    subtitle: str | None = None
+    author: str | None = None
+    language: str = "en"
+    theme: str | None = None
+    kind: DocKind = DocKind.report
+    currency: str = Field("USD", description="ISO 4217 code for currency formats")
+
+
+class Plan(_Strict):
+    meta: Meta
+    metrics: list[Metric] = []
+    blocks: list[Block] = Field(min_length=1)
+
+
+def queries(plan: Plan) -> list[tuple[int, Query]]:
+    """Every block query in document order, with its block index."""
+    return [
+        (i, b.query)
+        for i, b in enumerate(plan.blocks)
+        if isinstance(b, Table | Chart) and b.query is not None
+    ]
+
+
+def placeholders(text: str) -> list[str]:
+    return PLACEHOLDER.findall(text)

@@ -1,0 +1,47 @@
+"""One settings object, read from the environment (prefix ``DOCAGENT_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCAGENT_", extra="ignore")
+
+    var_dir: Path = Path("var")
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_rows: int = 5_000_000
+    max_columns: int = 500
+    # An .xlsx is a zip: refuse it before parsing when it would inflate past these.
+    max_xlsx_uncompressed_bytes: int = 512 * 1024 * 1024
+    max_xlsx_ratio: float = 200.0
+    duckdb_memory_limit: str = "256MB"
+
+    # Model endpoint (OpenAI-compatible). No base URL: `--planner auto` uses the rules planner.
+    llm_base_url: str | None = None
+    llm_model: str = "glm-5"
+    llm_api_key: str | None = None
+    llm_provider: Literal["vllm", "sglang", "zai", "openrouter", "llamacpp", "openai"] = "vllm"
+    llm_thinking: Literal["on", "off"] = "off"
+    llm_timeout_s: float = 120.0
+    llm_deadline_s: float = 600.0
+    llm_max_retries: int = 3
+    llm_max_output_tokens: int = 4096
+    llm_temperature: float = 1.0
+    llm_top_p: float = 0.95
+    llm_repair_budget: int = 2
+    # US$ per million tokens; GLM-5 list prices.
+    llm_price_input: float = 1.00
+    llm_price_cached_input: float = 0.20
+    llm_price_output: float = 3.20
+
+    default_theme: str = "corporate"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

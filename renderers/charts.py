@@ -1,0 +1,210 @@
+"""Draw each chart of a plan once with matplotlib: PNG for .docx, SVG (vector) for .pdf.
+
+The .xlsx renderer draws native Excel charts instead and only shares the
+prepared series (`series_of`).
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from docagent.bind import Bound  # noqa: E402
+from docagent.formatting import compact, format_value  # noqa: E402
+from docagent.plan import Agg, Chart, ChartKind  # noqa: E402
+from renderers.fonts import find_fonts  # noqa: E402
+from renderers.theme import Theme  # noqa: E402
+
+MAX_BARS = 12
+MAX_SLICES = 7
+WIDTH_IN, HEIGHT_IN = 6.4, 3.4
+
+
+@dataclass
+class Series:
+    categories: list[Any]  # x values as drawn (labels, or numbers for scatter)
+    labels: list[str]  # x values as text
+    y: list[tuple[str, list[float]]]
+    y2: list[tuple[str, list[float]]]
+    folded: bool  # the tail was folded into "Other"
+
+
+@dataclass
+class ChartImage:
+    png: bytes
+    svg: bytes
+    width_in: float
+    height_in: float
+
+
+def _num(v: Any) -> float:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
+
+
+def series_of(block: Chart, bound: Bound, index: int) -> Series:
+    """The chart's data, with long tails folded into "Other" when the values add up."""
+    res = bound.results[index]
+    names = [c.name for c in res.columns]
+    xcol = res.columns[names.index(block.x)]
+    rows = list(res.rows)
+    kind = ChartKind(block.kind)
+    limit = MAX_SLICES if kind in (ChartKind.pie, ChartKind.donut) else MAX_BARS
+    categorical = kind not in (ChartKind.line, ChartKind.area, ChartKind.scatter, ChartKind.combo)
+    folded = False
+    if categorical and len(rows) > limit:
+        yi = names.index(block.y[0])
+        rows.sort(key=lambda r: _num(r[yi]), reverse=True)
+        additive = all(
+            (c.select is None or c.select.agg in (Agg.sum, Agg.count))
+            for c in res.columns
+            if c.name in block.y
+        )
+        head, tail = rows[: limit - 1], rows[limit - 1 :]
+        if additive:
+            other = ["Other" if n == block.x else None for n in names]
+            for n in block.y:
+                i = names.index(n)
+                other[i] = sum(_num(r[i]) for r in tail)
+            rows = [*head, tuple(other)]
+            folded = True
+        else:
+            rows = rows[:limit]
+    xs = [r[names.index(block.x)] for r in rows]
+    labels = [x if x == "Other" and folded else bound.fmt(x, xcol) for x in xs]
+    pick = lambda cols: [(n, [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
+    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded)
+
+
+def _setup_fonts() -> list[str]:
+    fonts = find_fonts()
+    families = [fonts.regular.family]
+    if fonts.cjk is not None:
+        font_manager.fontManager.addfont(str(fonts.cjk.path))
+        families.append(font_manager.FontProperties(fname=str(fonts.cjk.path)).get_name())
+    return families
+
+
+def _wrap(label: str, width: int = 14) -> str:
+    return "\n".join(textwrap.wrap(label, width, max_lines=2, placeholder="…")) or label
+
+
+def draw(block: Chart, bound: Bound, index: int, theme: Theme) -> ChartImage:
+    s = series_of(block, bound, index)
+    kind = ChartKind(block.kind)
+    rc = {
+        "font.family": _setup_fonts(), "font.size": 9, "axes.edgecolor": "#B0B0B0",
+        "axes.spines.top": False, "axes.spines.right": False, "axes.titleweight": "bold",
+        "axes.titlesize": 11, "axes.titlecolor": theme.text, "axes.labelcolor": theme.text,
+        "xtick.color": theme.muted, "ytick.color": theme.muted, "svg.fonttype": "path",
+        "axes.prop_cycle": matplotlib.cycler(color=theme.palette),
+    }  # fmt: skip
+    with plt.rc_context(rc):
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), layout="constrained")
+        _plot(ax, kind, s, theme)
+        ax.set_title(bound.text(block.title), loc="left")
+        png, svg = io.BytesIO(), io.BytesIO()
+        fig.savefig(png, format="png", dpi=200)
+        fig.savefig(svg, format="svg")
+        plt.close(fig)
+    return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
+
+
+def _yaxis(ax: Any) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+    ax.grid(axis="y", color="#E5E7EB", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
+    n = len(s.labels)
+    pos = list(range(n))
+    labels = [_wrap(str(x)) for x in s.labels]
+    multi = len(s.y) > 1
+    if kind in (ChartKind.pie, ChartKind.donut):
+        values = [max(v, 0.0) for v in s.y[0][1]]
+        wedge = {"width": 0.42, "edgecolor": "white"} if kind == ChartKind.donut else {"edgecolor": "white"}
+        ax.pie(values, labels=labels, colors=theme.palette[:n], autopct=lambda p: f"{p:.0f}%" if p >= 4 else "",
+               startangle=90, counterclock=False, wedgeprops=wedge, textprops={"fontsize": 8})  # fmt: skip
+        ax.axis("equal")
+        return
+    if kind == ChartKind.scatter:
+        xs = [_num(x) for x in s.categories]
+        for name, ys in s.y:
+            ax.scatter(xs, ys, s=18, alpha=0.8, label=name)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+        _yaxis(ax)
+        if multi:
+            ax.legend(frameon=False)
+        return
+    if kind == ChartKind.hbar:
+        height = 0.8 / len(s.y)
+        for k, (name, ys) in enumerate(s.y):
+            ax.barh([p + k * height for p in pos], ys, height=height, label=name)
+        ax.set_yticks([p + height * (len(s.y) - 1) / 2 for p in pos], labels)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+        ax.grid(axis="x", color="#E5E7EB", linewidth=0.8)
+        ax.set_axisbelow(True)
+    elif kind in (ChartKind.line, ChartKind.area):
+        for name, ys in s.y:
+            ax.plot(pos, ys, marker="o" if n <= 24 else None, markersize=3, linewidth=1.8, label=name)
+            if kind == ChartKind.area:
+                ax.fill_between(pos, ys, alpha=0.25)
+        _xticks(ax, pos, labels)
+        _yaxis(ax)
+    elif kind == ChartKind.stacked_bar:
+        bottom = [0.0] * n
+        for name, ys in s.y:
+            ax.bar(pos, ys, bottom=bottom, width=0.7, label=name)
+            bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
+        _xticks(ax, pos, labels)
+        _yaxis(ax)
+    else:  # bar, grouped_bar, combo
+        width = 0.8 / len(s.y)
+        for k, (name, ys) in enumerate(s.y):
+            ax.bar([p - 0.4 + width * (k + 0.5) for p in pos], ys, width=width * 0.95, label=name)
+        _xticks(ax, pos, labels)
+        _yaxis(ax)
+        if kind == ChartKind.combo and s.y2:
+            ax2 = ax.twinx()
+            for k, (name, ys) in enumerate(s.y2):
+                color = theme.palette[(len(s.y) + k) % len(theme.palette)]
+                ax2.plot(pos, ys, color=color, marker="o", markersize=3, linewidth=2, label=name)
+            ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+            ax2.spines["right"].set_visible(True)
+            h1, l1 = ax.get_legend_handles_labels()
+            h2, l2 = ax2.get_legend_handles_labels()
+            ax.legend(h1 + h2, l1 + l2, frameon=False, loc="upper left", fontsize=8)
+            return
+    if multi:
+        ax.legend(frameon=False, fontsize=8)
+
+
+def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:
+    step = max(1, len(pos) // 12)  # at most a dozen labels, evenly spaced
+    ax.set_xticks(pos[::step], labels[::step])
+    if len(pos[::step]) > 6 or max((len(lbl) for lbl in labels), default=0) > 10:
+        for t in ax.get_xticklabels():
+            t.set_rotation(35)
+            t.set_horizontalalignment("right")
+
+
+def draw_all(bound: Bound, theme: Theme) -> dict[int, ChartImage]:
+    return {
+        i: draw(b, bound, i, theme)
+        for i, b in enumerate(bound.plan.blocks)
+        if isinstance(b, Chart)
+    }
+
+
+__all__ = ["ChartImage", "Series", "draw_all", "format_value", "series_of"]

@@ -1,0 +1,109 @@
+"""What all three formats share: table cells as text, totals, numbering, captions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from docagent.bind import Bound
+from docagent.data.query import OutColumn
+from docagent.plan import Agg, Chart, Table
+
+MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
+TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
+
+
+@dataclass
+class TableData:
+    header: list[str]
+    columns: list[OutColumn]
+    rows: list[list[str]]
+    values: list[tuple[Any, ...]]
+    numeric: list[bool]
+    totals: list[str] | None
+    total_values: list[Any] | None
+
+
+def additive(c: OutColumn) -> bool:
+    if c.select is None:
+        return c.measure  # literal numeric column
+    return c.select.agg in (Agg.sum, Agg.count)
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def table_data(block: Table, bound: Bound, index: int) -> TableData:
+    res = bound.results[index]
+    numeric = [c.type in ("integer", "number") for c in res.columns]
+    rows = [[clip(bound.fmt(v, c)) for v, c in zip(r, res.columns, strict=True)] for r in res.rows]
+    totals = total_values = None
+    if block.totals and res.rows and any(additive(c) for c in res.columns):
+        total_values = []
+        for i, c in enumerate(res.columns):
+            if additive(c):
+                total_values.append(sum(r[i] for r in res.rows if isinstance(r[i], int | float)))
+            else:
+                total_values.append(None)
+        label = TOTAL_LABELS.get(bound.plan.meta.language[:2], "Total")
+        totals = [bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, res.columns, strict=True)]
+        if not additive(res.columns[0]):
+            totals[0] = label
+            total_values[0] = label
+    return TableData(
+        [bound.text(c.name) for c in res.columns], res.columns, rows, res.rows, numeric, totals, total_values
+    )
+
+
+def numbering(bound: Bound) -> dict[int, str]:
+    """'Table 2' / 'Figure 1' (or 表 2 / 图 1) for every table and chart block."""
+    zh = bound.plan.meta.language.startswith("zh")
+    names = ("表", "图") if zh else ("Table", "Figure")
+    counts = [0, 0]
+    out = {}
+    for i, b in enumerate(bound.plan.blocks):
+        if isinstance(b, Table | Chart):
+            k = 0 if isinstance(b, Table) else 1
+            counts[k] += 1
+            out[i] = f"{names[k]} {counts[k]}"
+    return out
+
+
+def caption(block: Table | Chart, bound: Bound, label: str) -> str:
+    zh = bound.plan.meta.language.startswith("zh")
+    sep = "：" if zh else ". "
+    text = f"{label}{sep}{bound.text(block.title)}"
+    if block.caption:
+        if not zh and text[-1] not in ".!?:":
+            text += "."
+        text += (" " if not zh else "") + bound.text(block.caption)
+    source = bound.source_of(block)
+    if source:
+        text += f" {'来源' if zh else 'Source'}: {source}."
+    return text
+
+
+def all_text(bound: Bound) -> list[str]:
+    """Every string that will appear in the documents, for font coverage checks."""
+    from docagent.plan import Bullets, Callout, Heading, Kpis, Paragraph
+
+    p = bound.plan
+    out = [p.meta.title, p.meta.subtitle or "", p.meta.author or ""]
+    for i, b in enumerate(p.blocks):
+        if isinstance(b, Heading | Paragraph):
+            out.append(bound.text(b.text))
+        elif isinstance(b, Bullets):
+            out += [bound.text(x) for x in b.items]
+        elif isinstance(b, Callout):
+            out += [bound.text(b.text), b.title or ""]
+        elif isinstance(b, Kpis):
+            out += [k.label or "" for k in b.items]
+            out += [m.label for m in p.metrics]
+        elif isinstance(b, Table | Chart):
+            out += [b.title, b.caption or ""]
+            res = bound.results.get(i)
+            if res:
+                out += [c.name for c in res.columns]
+                out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
+    return out

@@ -1,0 +1,351 @@
+"""The .pdf renderer (ReportLab Platypus): cover block, contents, vector charts, long tables."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    LongTable,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus import Table as RLTable
+from reportlab.platypus.tableofcontents import TableOfContents
+from svglib.svglib import svg2rlg
+
+from docagent.bind import Bound
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, PageBreak as PlanPageBreak
+from docagent.plan import Paragraph as PlanParagraph
+from docagent.plan import Table
+from renderers.charts import ChartImage
+from renderers.common import caption, numbering, table_data
+from renderers.fonts import find_fonts
+from renderers.theme import Theme
+
+MARGIN = 18 * mm
+WIDE_COLUMNS = 8  # tables wider than this get a landscape page
+CONTENTS = {"zh": "目录", "ja": "目次"}
+
+
+def _register_fonts() -> tuple[TTFont, TTFont | None]:
+    fonts = find_fonts()
+    if "DocSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DocSans", str(fonts.regular.path)))
+        pdfmetrics.registerFont(TTFont("DocSans-Bold", str(fonts.bold.path)))
+        pdfmetrics.registerFontFamily("DocSans", normal="DocSans", bold="DocSans-Bold",
+                                      italic="DocSans", boldItalic="DocSans-Bold")  # fmt: skip
+        if fonts.cjk is not None:
+            pdfmetrics.registerFont(
+                TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index)
+            )
+    latin = pdfmetrics.getFont("DocSans")
+    cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
+    return latin, cjk  # type: ignore[return-value]
+
+
+class Markup:
+    """Escape text for Paragraph and switch to the CJK font per run of glyphs DejaVu lacks."""
+
+    def __init__(self) -> None:
+        latin, cjk = _register_fonts()
+        self.latin = set(latin.face.charToGlyph)
+        self.cjk = set(cjk.face.charToGlyph) if cjk else set()
+
+    def __call__(self, text: str) -> str:
+        out, run, in_cjk = [], [], False
+        for ch in text:
+            use_cjk = ord(ch) not in self.latin and ord(ch) in self.cjk
+            if use_cjk != in_cjk and run:
+                chunk = escape("".join(run))
+                out.append(f'<font name="DocCJK">{chunk}</font>' if in_cjk else chunk)
+                run = []
+            in_cjk = use_cjk
+            run.append(ch)
+        if run:
+            chunk = escape("".join(run))
+            out.append(f'<font name="DocCJK">{chunk}</font>' if in_cjk else chunk)
+        return "".join(out).replace("\n", "<br/>")
+
+
+class _Doc(BaseDocTemplate):
+    def __init__(self, buf: io.BytesIO, bound: Bound, theme: Theme, **kw: Any) -> None:
+        super().__init__(buf, **kw)
+        self.bound, self.theme = bound, theme
+        portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
+        lw, lh = landscape(A4)
+        wide = Frame(MARGIN, MARGIN, lw - 2 * MARGIN, lh - 2 * MARGIN - 6 * mm, id="l")
+        self.addPageTemplates([
+            PageTemplate("portrait", [portrait], onPage=self._decorate, pagesize=A4),
+            PageTemplate("landscape", [wide], onPage=self._decorate, pagesize=landscape(A4)),
+        ])  # fmt: skip
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        level = getattr(flowable, "_toc_level", None)
+        if level is not None:
+            key = f"h{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
+            self.notify("TOCEntry", (level, flowable.getPlainText(), self.page, key))
+
+    def _decorate(self, canv: Canvas, doc: Any) -> None:
+        w, h = canv._pagesize
+        t, meta = self.theme, self.bound.plan.meta
+        canv.saveState()
+        canv.setStrokeColor(colors.HexColor(t.primary))
+        canv.setLineWidth(0.6)
+        canv.line(MARGIN, h - MARGIN + 2 * mm, w - MARGIN, h - MARGIN + 2 * mm)
+        canv.setFont("DocSans", 8)
+        canv.setFillColor(colors.HexColor(t.muted))
+        head = t.header_text_left.format(title=meta.title, author=meta.author or "")
+        _draw_mixed(canv, MARGIN, h - MARGIN + 3.5 * mm, head[:110])
+        foot = t.footer_text_left.format(title=meta.title, author=meta.author or "docagent")
+        _draw_mixed(canv, MARGIN, MARGIN - 8 * mm, foot[:80])
+        canv.restoreState()
+
+
+def _draw_mixed(canv: Canvas, x: float, y: float, text: str) -> None:
+    """drawString with a per-glyph switch to the CJK font (headers and footers)."""
+    latin = set(pdfmetrics.getFont("DocSans").face.charToGlyph)
+    has_cjk = "DocCJK" in pdfmetrics.getRegisteredFontNames()
+    size = 8
+    for ch in text:
+        font = "DocCJK" if has_cjk and ord(ch) not in latin else "DocSans"
+        canv.setFont(font, size)
+        canv.drawString(x, y, ch)
+        x += pdfmetrics.stringWidth(ch, font, size)
+
+
+class _NumberedCanvas(Canvas):
+    """Defers each page so the footer can say 'page X of Y'."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            w, _ = self._pagesize
+            self.setFont("DocSans", 8)
+            self.setFillColor(colors.HexColor("#6B7280"))
+            self.drawRightString(w - MARGIN, MARGIN - 8 * mm, f"{self._pageNumber} / {total}")
+            super().showPage()
+        super().save()
+
+
+def _styles(t: Theme) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName="DocSans", fontSize=t.font_size,
+                          leading=t.font_size * 1.45, textColor=colors.HexColor(t.text),
+                          spaceAfter=6)  # fmt: skip
+    h = [
+        ParagraphStyle(f"h{i + 1}", parent=base, fontName="DocSans-Bold", fontSize=size,
+                       leading=size * 1.25, textColor=colors.HexColor(t.primary),
+                       spaceBefore=12 if i else 16, spaceAfter=6, keepWithNext=1)  # fmt: skip
+        for i, size in enumerate(t.heading_sizes)
+    ]
+    return {
+        "body": base,
+        "h1": h[0], "h2": h[1], "h3": h[2],
+        "title": ParagraphStyle("title", parent=base, fontName="DocSans-Bold", fontSize=t.title_size,
+                                leading=t.title_size * 1.2, textColor=colors.HexColor(t.primary),
+                                spaceAfter=8),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=13, leading=17,
+                                   textColor=colors.HexColor(t.muted), spaceAfter=4),
+        "caption": ParagraphStyle("caption", parent=base, fontSize=8.5, leading=11,
+                                  textColor=colors.HexColor(t.muted), spaceBefore=2, spaceAfter=10),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0),
+        "num": ParagraphStyle("num", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0,
+                              alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", parent=base, fontName="DocSans-Bold", fontSize=8.5,
+                               leading=10.5, spaceAfter=0, textColor=colors.HexColor(t.header_text)),
+        "kpi_value": ParagraphStyle("kv", parent=base, fontName="DocSans-Bold", fontSize=16,
+                                    leading=19, textColor=colors.HexColor(t.primary), spaceAfter=0),
+        "kpi_label": ParagraphStyle("kl", parent=base, fontSize=8, leading=10,
+                                    textColor=colors.HexColor(t.muted), spaceAfter=0),
+    }  # fmt: skip
+
+
+class Builder:
+    def __init__(self, bound: Bound, theme: Theme, charts: dict[int, ChartImage]) -> None:
+        self.bound, self.theme, self.charts = bound, theme, charts
+        self.m = Markup()
+        self.s = _styles(theme)
+        self.labels = numbering(bound)
+        self.width = A4[0] - 2 * MARGIN
+
+    def heading(self, text: str, level: int) -> Paragraph:
+        p = Paragraph(self.m(text), self.s[f"h{level}"])
+        p._toc_level = level - 1  # type: ignore[attr-defined]
+        return p
+
+    def story(self) -> list[Flowable]:
+        b, meta = self.bound, self.bound.plan.meta
+        out: list[Flowable] = [Spacer(1, 30 * mm), Paragraph(self.m(meta.title), self.s["title"])]
+        if meta.subtitle:
+            out.append(Paragraph(self.m(meta.subtitle), self.s["subtitle"]))
+        if meta.author:
+            out.append(Paragraph(self.m(meta.author), self.s["subtitle"]))
+        toc = TableOfContents()
+        toc.levelStyles = [
+            ParagraphStyle("toc1", parent=self.s["body"], leftIndent=0, fontName="DocSans-Bold"),
+            ParagraphStyle("toc2", parent=self.s["body"], leftIndent=14),
+            ParagraphStyle("toc3", parent=self.s["body"], leftIndent=28),
+        ]
+        contents = CONTENTS.get(meta.language[:2], "Contents")
+        out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
+        for i, block in enumerate(b.plan.blocks):
+            out += self.block(i, block)
+        return out
+
+    def block(self, i: int, block: Any) -> list[Flowable]:
+        t = self.bound.text
+        if isinstance(block, Heading):  # a heading never ends a page alone
+            return [CondPageBreak(50 * mm), self.heading(t(block.text), block.level)]
+        if isinstance(block, PlanParagraph):
+            return [Paragraph(self.m(t(block.text)), self.s["body"])]
+        if isinstance(block, Bullets):
+            items = [
+                Paragraph(("%d. " % (n + 1) if block.ordered else "• ") + self.m(t(x)), self.s["body"])
+                for n, x in enumerate(block.items)
+            ]
+            for p in items:
+                p.style = ParagraphStyle("li", parent=self.s["body"], leftIndent=12, spaceAfter=2)
+            return [*items, Spacer(1, 4)]
+        if isinstance(block, Callout):
+            return [self.callout(block)]
+        if isinstance(block, Kpis):
+            return [self.kpis(block)]
+        if isinstance(block, PlanPageBreak):
+            return [PageBreak()]
+        if isinstance(block, Chart):
+            return self.chart(i, block)
+        if isinstance(block, Table):
+            return self.table(i, block)
+        return []
+
+    def callout(self, block: Callout) -> Flowable:
+        t = self.theme
+        body = self.m(self.bound.text(block.text))
+        if block.title:
+            body = f"<b>{self.m(block.title)}</b><br/>{body}"
+        tbl = RLTable([[Paragraph(body, self.s["body"])]], colWidths=[self.width])
+        tbl.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(t.callout.get(block.style, "#EEEEEE"))),
+            ("LINEBEFORE", (0, 0), (0, -1), 3, colors.HexColor(t.accent)),
+            ("LEFTPADDING", (0, 0), (-1, -1), 10), ("TOPPADDING", (0, 0), (-1, -1), 8),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ]))  # fmt: skip
+        return KeepTogether([tbl, Spacer(1, 8)])
+
+    def kpis(self, block: Kpis) -> Flowable:
+        metrics = {m.name: m for m in self.bound.plan.metrics}
+        cells = []
+        for k in block.items:
+            label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
+            value = self.bound.metric_text.get(k.metric, "–")
+            cells.append([Paragraph(self.m(value), self.s["kpi_value"]),
+                          Paragraph(self.m(label), self.s["kpi_label"])])  # fmt: skip
+        w = self.width / len(cells)
+        tbl = RLTable([cells], colWidths=[w] * len(cells))
+        tbl.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(self.theme.band_fill)),
+            ("LINEABOVE", (0, 0), (-1, 0), 2, colors.HexColor(self.theme.accent)),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 8),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 8), ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ]))  # fmt: skip
+        return KeepTogether([tbl, Spacer(1, 10)])
+
+    def chart(self, i: int, block: Chart) -> list[Flowable]:
+        img = self.charts[i]
+        drawing = svg2rlg(io.BytesIO(img.svg))
+        if drawing is None:
+            return []
+        scale = self.width / drawing.width
+        drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
+        drawing.scale(scale, scale)
+        cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), self.s["caption"])
+        return [KeepTogether([drawing, cap])]
+
+    def table(self, i: int, block: Table) -> list[Flowable]:
+        data = table_data(block, self.bound, i)
+        ncols = len(data.header)
+        wide = ncols > WIDE_COLUMNS
+        width = landscape(A4)[0] - 2 * MARGIN if wide else self.width
+        s = self.s
+        small = ncols > 14
+        cell, num = s["cell"], s["num"]
+        if small:
+            cell = ParagraphStyle("cs", parent=cell, fontSize=6.5, leading=8)
+            num = ParagraphStyle("ns", parent=num, fontSize=6.5, leading=8)
+        head = ParagraphStyle("hs", parent=s["head"], fontSize=cell.fontSize, leading=cell.leading)
+        head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
+        rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head)
+                 for k, h in enumerate(data.header)]]  # fmt: skip
+        for r in data.rows:
+            rows.append([Paragraph(self.m(v), num if data.numeric[k] else cell) for k, v in enumerate(r)])
+        if data.totals:
+            bold = [ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
+                    for k in range(ncols)]  # fmt: skip
+            rows.append([Paragraph(self.m(v), bold[k]) for k, v in enumerate(data.totals)])
+        lengths = [max([len(data.header[k])] + [len(r[k]) for r in data.rows[:200]]) for k in range(ncols)]
+        weights = [min(max(n, 4), 40) for n in lengths]
+        widths = [width * w / sum(weights) for w in weights]
+        t = self.theme
+        style = [
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(t.header_fill)),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(t.primary)),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(t.band_fill)]),
+            ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ]  # fmt: skip
+        if data.totals:
+            style.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(t.primary)))
+            style.append(("BACKGROUND", (0, -1), (-1, -1), colors.white))
+        tbl = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
+        tbl.setStyle(TableStyle(style))
+        cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), s["caption"])
+        flow: list[Flowable] = [CondPageBreak(40 * mm), cap, tbl, Spacer(1, 10)]
+        if wide:
+            return [NextPageTemplate("landscape"), PageBreak(), *flow,
+                    NextPageTemplate("portrait"), PageBreak()]  # fmt: skip
+        return flow
+
+
+def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
+    buf = io.BytesIO()
+    meta = bound.plan.meta
+    doc = _Doc(
+        buf, bound, theme, pagesize=A4, title=meta.title, author=meta.author or "docagent",
+        subject=meta.subtitle or "", creator="docagent", lang=meta.language,
+        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
+    )  # fmt: skip
+    story = Builder(bound, theme, charts).story()
+    doc.multiBuild(story, canvasmaker=_NumberedCanvas)
+    path.write_bytes(buf.getvalue())
+    return path
