@@ -54,9 +54,7 @@ def _literal(block: Table | Chart) -> Result:
     out = []
     for i, name in enumerate(columns):
         values = [r[i] for r in rows if i < len(r) and r[i] is not None]
-        numeric = bool(values) and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in values
-        )
+        numeric = bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
         out.append(OutColumn(name, "number" if numeric else "text", None, None, numeric))
     return Result(out, rows)
 
@@ -81,8 +79,6 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
         ds = catalog.get(name)
         if ds is None:
             continue
-        rows = catalog.con.execute(
-            f"SELECT * FROM {quote(ds.table)} LIMIT {DATA_SHEET_ROWS}"
-        ).fetchall()
+        rows = catalog.con.execute(f"SELECT * FROM {quote(ds.table)} LIMIT {DATA_SHEET_ROWS}").fetchall()
         bound.data[name] = DataSheet(name, ds.source, ds.columns, rows, ds.rows)
     return bound

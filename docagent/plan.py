@@ -28,7 +28,7 @@ class Agg(StrEnum):
     avg = "avg"
     min = "min"
     max = "max"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # shadows str.count, by design
     count_distinct = "count_distinct"
     median = "median"
 

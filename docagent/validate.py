@@ -106,9 +106,9 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         out.append(f"{where}: output names must be unique; give a label to: {sorted(dupes)}")
-    for s in q.sort:
-        if s.by not in names:
-            out.append(f"{where}: sort by {s.by!r} is not an output name; outputs: {names}")
+    for order in q.sort:
+        if order.by not in names:
+            out.append(f"{where}: sort by {order.by!r} is not an output name; outputs: {names}")
     return names if len(out) == before else None
 
 
@@ -184,7 +184,9 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
         elif isinstance(b, Kpis):
             for k in b.items:
                 if k.metric not in known:
-                    out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+                    out.append(
+                        f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}"
+                    )
         elif isinstance(b, Table | Chart):
             texts = [b.title, b.caption or ""]
             names = _literal(b, where, out)

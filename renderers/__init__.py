@@ -1,0 +1,57 @@
+"""Renderers turn a bound plan into files; each format library lives in one module."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from docagent.bind import Bound
+from docagent.errors import RenderError
+from renderers.common import all_text
+from renderers.fonts import require_cjk
+from renderers.theme import load_theme
+
+__all__ = ["render_all"]
+
+
+def render_all(
+    bound: Bound, theme_name: str, out_dir: Path, stem: str, formats: Sequence[str]
+) -> tuple[dict[str, Path], dict[str, float]]:
+    """Write each requested format; charts are drawn once and shared. Returns files and timings."""
+    unknown = set(formats) - {"docx", "xlsx", "pdf"}
+    if unknown:
+        raise RenderError(f"unknown format(s) {sorted(unknown)}; choose from docx, xlsx, pdf")
+    theme = load_theme(theme_name)
+    require_cjk(all_text(bound))
+    timings: dict[str, float] = {}
+    files: dict[str, Path] = {}
+    charts = {}
+    if "docx" in formats or "pdf" in formats:
+        from renderers.charts import draw_all
+
+        t = time.perf_counter()
+        charts = draw_all(bound, theme)
+        timings["charts"] = time.perf_counter() - t
+    for fmt in ("docx", "xlsx", "pdf"):
+        if fmt not in formats:
+            continue
+        path = out_dir / f"{stem}.{fmt}"
+        tmp = path.with_suffix(f".{fmt}.part")  # never expose a half-written file
+        t = time.perf_counter()
+        if fmt == "docx":
+            from renderers.word import render_docx
+
+            render_docx(bound, theme, charts, tmp)
+        elif fmt == "xlsx":
+            from renderers.excel import render_xlsx
+
+            render_xlsx(bound, theme, tmp)
+        else:
+            from renderers.pdf import render_pdf
+
+            render_pdf(bound, theme, charts, tmp)
+        tmp.replace(path)
+        timings[fmt] = time.perf_counter() - t
+        files[fmt] = path
+    return files, timings

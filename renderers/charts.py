@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from cycler import cycler  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
@@ -71,7 +72,7 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
         )
         head, tail = rows[: limit - 1], rows[limit - 1 :]
         if additive:
-            other = ["Other" if n == block.x else None for n in names]
+            other: list[Any] = ["Other" if n == block.x else None for n in names]
             for n in block.y:
                 i = names.index(n)
                 other[i] = sum(_num(r[i]) for r in tail)
@@ -101,14 +102,22 @@ def _wrap(label: str, width: int = 14) -> str:
 def draw(block: Chart, bound: Bound, index: int, theme: Theme) -> ChartImage:
     s = series_of(block, bound, index)
     kind = ChartKind(block.kind)
-    rc = {
-        "font.family": _setup_fonts(), "font.size": 9, "axes.edgecolor": "#B0B0B0",
-        "axes.spines.top": False, "axes.spines.right": False, "axes.titleweight": "bold",
-        "axes.titlesize": 11, "axes.titlecolor": theme.text, "axes.labelcolor": theme.text,
-        "xtick.color": theme.muted, "ytick.color": theme.muted, "svg.fonttype": "path",
-        "axes.prop_cycle": matplotlib.cycler(color=theme.palette),
-    }  # fmt: skip
-    with plt.rc_context(rc):
+    rc: dict[str, Any] = {
+        "font.family": _setup_fonts(),
+        "font.size": 9,
+        "axes.edgecolor": "#B0B0B0",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "axes.titlesize": 11,
+        "axes.titlecolor": theme.text,
+        "axes.labelcolor": theme.text,
+        "xtick.color": theme.muted,
+        "ytick.color": theme.muted,
+        "svg.fonttype": "path",
+        "axes.prop_cycle": cycler(color=theme.palette),
+    }
+    with plt.rc_context(rc):  # type: ignore[arg-type]
         fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), layout="constrained")
         _plot(ax, kind, s, theme)
         ax.set_title(bound.text(block.title), loc="left")
@@ -133,8 +142,16 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
     if kind in (ChartKind.pie, ChartKind.donut):
         values = [max(v, 0.0) for v in s.y[0][1]]
         wedge = {"width": 0.42, "edgecolor": "white"} if kind == ChartKind.donut else {"edgecolor": "white"}
-        ax.pie(values, labels=labels, colors=theme.palette[:n], autopct=lambda p: f"{p:.0f}%" if p >= 4 else "",
-               startangle=90, counterclock=False, wedgeprops=wedge, textprops={"fontsize": 8})  # fmt: skip
+        ax.pie(
+            values,
+            labels=labels,
+            colors=theme.palette[:n],
+            autopct=lambda p: f"{p:.0f}%" if p >= 4 else "",
+            startangle=90,
+            counterclock=False,
+            wedgeprops=wedge,
+            textprops={"fontsize": 8},
+        )
         ax.axis("equal")
         return
     if kind == ChartKind.scatter:
@@ -200,11 +217,7 @@ def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:
 
 
 def draw_all(bound: Bound, theme: Theme) -> dict[int, ChartImage]:
-    return {
-        i: draw(b, bound, i, theme)
-        for i, b in enumerate(bound.plan.blocks)
-        if isinstance(b, Chart)
-    }
+    return {i: draw(b, bound, i, theme) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
 
 
 __all__ = ["ChartImage", "Series", "draw_all", "format_value", "series_of"]

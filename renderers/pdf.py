@@ -34,9 +34,9 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, PageBreak as PlanPageBreak
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Table
+from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
-from docagent.plan import Table
 from renderers.charts import ChartImage
 from renderers.common import caption, numbering, table_data
 from renderers.fonts import find_fonts
@@ -52,15 +52,14 @@ def _register_fonts() -> tuple[TTFont, TTFont | None]:
     if "DocSans" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("DocSans", str(fonts.regular.path)))
         pdfmetrics.registerFont(TTFont("DocSans-Bold", str(fonts.bold.path)))
-        pdfmetrics.registerFontFamily("DocSans", normal="DocSans", bold="DocSans-Bold",
-                                      italic="DocSans", boldItalic="DocSans-Bold")  # fmt: skip
+        pdfmetrics.registerFontFamily(
+            "DocSans", normal="DocSans", bold="DocSans-Bold", italic="DocSans", boldItalic="DocSans-Bold"
+        )
         if fonts.cjk is not None:
-            pdfmetrics.registerFont(
-                TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index)
-            )
+            pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
     latin = pdfmetrics.getFont("DocSans")
     cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
-    return latin, cjk  # type: ignore[return-value]
+    return latin, cjk
 
 
 class Markup:
@@ -72,7 +71,9 @@ class Markup:
         self.cjk = set(cjk.face.charToGlyph) if cjk else set()
 
     def __call__(self, text: str) -> str:
-        out, run, in_cjk = [], [], False
+        out: list[str] = []
+        run: list[str] = []
+        in_cjk = False
         for ch in text:
             use_cjk = ord(ch) not in self.latin and ord(ch) in self.cjk
             if use_cjk != in_cjk and run:
@@ -94,10 +95,12 @@ class _Doc(BaseDocTemplate):
         portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
         lw, lh = landscape(A4)
         wide = Frame(MARGIN, MARGIN, lw - 2 * MARGIN, lh - 2 * MARGIN - 6 * mm, id="l")
-        self.addPageTemplates([
-            PageTemplate("portrait", [portrait], onPage=self._decorate, pagesize=A4),
-            PageTemplate("landscape", [wide], onPage=self._decorate, pagesize=landscape(A4)),
-        ])  # fmt: skip
+        self.addPageTemplates(
+            [
+                PageTemplate("portrait", [portrait], onPage=self._decorate, pagesize=A4),
+                PageTemplate("landscape", [wide], onPage=self._decorate, pagesize=landscape(A4)),
+            ]
+        )
 
     def afterFlowable(self, flowable: Flowable) -> None:
         level = getattr(flowable, "_toc_level", None)
@@ -159,35 +162,80 @@ class _NumberedCanvas(Canvas):
 
 
 def _styles(t: Theme) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName="DocSans", fontSize=t.font_size,
-                          leading=t.font_size * 1.45, textColor=colors.HexColor(t.text),
-                          spaceAfter=6)  # fmt: skip
+    base = ParagraphStyle(
+        "body",
+        fontName="DocSans",
+        fontSize=t.font_size,
+        leading=t.font_size * 1.45,
+        textColor=colors.HexColor(t.text),
+        spaceAfter=6,
+    )
     h = [
-        ParagraphStyle(f"h{i + 1}", parent=base, fontName="DocSans-Bold", fontSize=size,
-                       leading=size * 1.25, textColor=colors.HexColor(t.primary),
-                       spaceBefore=12 if i else 16, spaceAfter=6, keepWithNext=1)  # fmt: skip
+        ParagraphStyle(
+            f"h{i + 1}",
+            parent=base,
+            fontName="DocSans-Bold",
+            fontSize=size,
+            leading=size * 1.25,
+            textColor=colors.HexColor(t.primary),
+            spaceBefore=12 if i else 16,
+            spaceAfter=6,
+            keepWithNext=1,
+        )
         for i, size in enumerate(t.heading_sizes)
     ]
     return {
         "body": base,
-        "h1": h[0], "h2": h[1], "h3": h[2],
-        "title": ParagraphStyle("title", parent=base, fontName="DocSans-Bold", fontSize=t.title_size,
-                                leading=t.title_size * 1.2, textColor=colors.HexColor(t.primary),
-                                spaceAfter=8),
-        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=13, leading=17,
-                                   textColor=colors.HexColor(t.muted), spaceAfter=4),
-        "caption": ParagraphStyle("caption", parent=base, fontSize=8.5, leading=11,
-                                  textColor=colors.HexColor(t.muted), spaceBefore=2, spaceAfter=10),
+        "h1": h[0],
+        "h2": h[1],
+        "h3": h[2],
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName="DocSans-Bold",
+            fontSize=t.title_size,
+            leading=t.title_size * 1.2,
+            textColor=colors.HexColor(t.primary),
+            spaceAfter=8,
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=base, fontSize=13, leading=17, textColor=colors.HexColor(t.muted), spaceAfter=4
+        ),
+        "caption": ParagraphStyle(
+            "caption",
+            parent=base,
+            fontSize=8.5,
+            leading=11,
+            textColor=colors.HexColor(t.muted),
+            spaceBefore=2,
+            spaceAfter=10,
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0),
-        "num": ParagraphStyle("num", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0,
-                              alignment=TA_RIGHT),
-        "head": ParagraphStyle("head", parent=base, fontName="DocSans-Bold", fontSize=8.5,
-                               leading=10.5, spaceAfter=0, textColor=colors.HexColor(t.header_text)),
-        "kpi_value": ParagraphStyle("kv", parent=base, fontName="DocSans-Bold", fontSize=16,
-                                    leading=19, textColor=colors.HexColor(t.primary), spaceAfter=0),
-        "kpi_label": ParagraphStyle("kl", parent=base, fontSize=8, leading=10,
-                                    textColor=colors.HexColor(t.muted), spaceAfter=0),
-    }  # fmt: skip
+        "num": ParagraphStyle(
+            "num", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0, alignment=TA_RIGHT
+        ),
+        "head": ParagraphStyle(
+            "head",
+            parent=base,
+            fontName="DocSans-Bold",
+            fontSize=8.5,
+            leading=10.5,
+            spaceAfter=0,
+            textColor=colors.HexColor(t.header_text),
+        ),
+        "kpi_value": ParagraphStyle(
+            "kv",
+            parent=base,
+            fontName="DocSans-Bold",
+            fontSize=16,
+            leading=19,
+            textColor=colors.HexColor(t.primary),
+            spaceAfter=0,
+        ),
+        "kpi_label": ParagraphStyle(
+            "kl", parent=base, fontSize=8, leading=10, textColor=colors.HexColor(t.muted), spaceAfter=0
+        ),
+    }
 
 
 class Builder:
@@ -200,7 +248,7 @@ class Builder:
 
     def heading(self, text: str, level: int) -> Paragraph:
         p = Paragraph(self.m(text), self.s[f"h{level}"])
-        p._toc_level = level - 1  # type: ignore[attr-defined]
+        p._toc_level = level - 1
         return p
 
     def story(self) -> list[Flowable]:
@@ -229,12 +277,11 @@ class Builder:
         if isinstance(block, PlanParagraph):
             return [Paragraph(self.m(t(block.text)), self.s["body"])]
         if isinstance(block, Bullets):
+            li = ParagraphStyle("li", parent=self.s["body"], leftIndent=12, spaceAfter=2)
             items = [
-                Paragraph(("%d. " % (n + 1) if block.ordered else "• ") + self.m(t(x)), self.s["body"])
+                Paragraph((f"{n + 1}. " if block.ordered else "• ") + self.m(t(x)), li)
                 for n, x in enumerate(block.items)
             ]
-            for p in items:
-                p.style = ParagraphStyle("li", parent=self.s["body"], leftIndent=12, spaceAfter=2)
             return [*items, Spacer(1, 4)]
         if isinstance(block, Callout):
             return [self.callout(block)]
@@ -254,12 +301,17 @@ class Builder:
         if block.title:
             body = f"<b>{self.m(block.title)}</b><br/>{body}"
         tbl = RLTable([[Paragraph(body, self.s["body"])]], colWidths=[self.width])
-        tbl.setStyle(TableStyle([
-            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(t.callout.get(block.style, "#EEEEEE"))),
-            ("LINEBEFORE", (0, 0), (0, -1), 3, colors.HexColor(t.accent)),
-            ("LEFTPADDING", (0, 0), (-1, -1), 10), ("TOPPADDING", (0, 0), (-1, -1), 8),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ]))  # fmt: skip
+        tbl.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(t.callout.get(block.style, "#EEEEEE"))),
+                    ("LINEBEFORE", (0, 0), (0, -1), 3, colors.HexColor(t.accent)),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                    ("TOPPADDING", (0, 0), (-1, -1), 8),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ]
+            )
+        )
         return KeepTogether([tbl, Spacer(1, 8)])
 
     def kpis(self, block: Kpis) -> Flowable:
@@ -268,16 +320,23 @@ class Builder:
         for k in block.items:
             label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
             value = self.bound.metric_text.get(k.metric, "–")
-            cells.append([Paragraph(self.m(value), self.s["kpi_value"]),
-                          Paragraph(self.m(label), self.s["kpi_label"])])  # fmt: skip
+            cells.append(
+                [Paragraph(self.m(value), self.s["kpi_value"]), Paragraph(self.m(label), self.s["kpi_label"])]
+            )
         w = self.width / len(cells)
         tbl = RLTable([cells], colWidths=[w] * len(cells))
-        tbl.setStyle(TableStyle([
-            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(self.theme.band_fill)),
-            ("LINEABOVE", (0, 0), (-1, 0), 2, colors.HexColor(self.theme.accent)),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 8),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 8), ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ]))  # fmt: skip
+        tbl.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(self.theme.band_fill)),
+                    ("LINEABOVE", (0, 0), (-1, 0), 2, colors.HexColor(self.theme.accent)),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 8),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ]
+            )
+        )
         return KeepTogether([tbl, Spacer(1, 10)])
 
     def chart(self, i: int, block: Chart) -> list[Flowable]:
@@ -304,13 +363,16 @@ class Builder:
             num = ParagraphStyle("ns", parent=num, fontSize=6.5, leading=8)
         head = ParagraphStyle("hs", parent=s["head"], fontSize=cell.fontSize, leading=cell.leading)
         head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
-        rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head)
-                 for k, h in enumerate(data.header)]]  # fmt: skip
+        rows = [
+            [Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]
+        ]
         for r in data.rows:
             rows.append([Paragraph(self.m(v), num if data.numeric[k] else cell) for k, v in enumerate(r)])
         if data.totals:
-            bold = [ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
-                    for k in range(ncols)]  # fmt: skip
+            bold = [
+                ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
+                for k in range(ncols)
+            ]
             rows.append([Paragraph(self.m(v), bold[k]) for k, v in enumerate(data.totals)])
         lengths = [max([len(data.header[k])] + [len(r[k]) for r in data.rows[:200]]) for k in range(ncols)]
         weights = [min(max(n, 4), 40) for n in lengths]
@@ -321,9 +383,11 @@ class Builder:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(t.primary)),
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(t.band_fill)]),
-            ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ]  # fmt: skip
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ]
         if data.totals:
             style.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(t.primary)))
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.white))
@@ -332,8 +396,13 @@ class Builder:
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), s["caption"])
         flow: list[Flowable] = [CondPageBreak(40 * mm), cap, tbl, Spacer(1, 10)]
         if wide:
-            return [NextPageTemplate("landscape"), PageBreak(), *flow,
-                    NextPageTemplate("portrait"), PageBreak()]  # fmt: skip
+            return [
+                NextPageTemplate("landscape"),
+                PageBreak(),
+                *flow,
+                NextPageTemplate("portrait"),
+                PageBreak(),
+            ]
         return flow
 
 
@@ -341,10 +410,20 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
     buf = io.BytesIO()
     meta = bound.plan.meta
     doc = _Doc(
-        buf, bound, theme, pagesize=A4, title=meta.title, author=meta.author or "docagent",
-        subject=meta.subtitle or "", creator="docagent", lang=meta.language,
-        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
-    )  # fmt: skip
+        buf,
+        bound,
+        theme,
+        pagesize=A4,
+        title=meta.title,
+        author=meta.author or "docagent",
+        subject=meta.subtitle or "",
+        creator="docagent",
+        lang=meta.language,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+    )
     story = Builder(bound, theme, charts).story()
     doc.multiBuild(story, canvasmaker=_NumberedCanvas)
     path.write_bytes(buf.getvalue())

@@ -92,7 +92,7 @@ class Catalog:
         """Load one file (every sheet of a workbook) and return its datasets."""
         path = Path(path)
         if not path.is_file():
-            raise UnreadableData(path.name, "no such file")
+            raise UnreadableData(path.name, "no such file" if not path.exists() else "not a regular file")
         if path.stat().st_size == 0:
             raise readers.EmptyFile(path.name, "the file is empty")
         fmt = readers.detect_format(path)
@@ -106,9 +106,7 @@ class Catalog:
                 staged = [readers.stage_json(path, work)]
             else:
                 s = self.settings
-                staged = readers.stage_xlsx(
-                    path, work, s.max_xlsx_uncompressed_bytes, s.max_xlsx_ratio
-                )
+                staged = readers.stage_xlsx(path, work, s.max_xlsx_uncompressed_bytes, s.max_xlsx_ratio)
                 if len(staged) > 1:
                     for st in staged:
                         st.name = f"{name or path.stem}_{st.name}"
@@ -166,9 +164,7 @@ class Catalog:
     def _load_parquet(self, path: Path, name: str) -> Dataset:
         name = dataset_name(name, set(self.datasets))
         try:
-            self.con.execute(
-                f"CREATE TABLE {quote(name)} AS SELECT * FROM read_parquet(?)", [str(path)]
-            )
+            self.con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM read_parquet(?)", [str(path)])
         except duckdb.Error as e:
             msg = str(e).split("\n")[0]
             raise UnreadableData(path.name, f"not a readable Parquet file ({msg})") from None

@@ -81,16 +81,26 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
             ]
         cols.append(
             ColumnProfile(
-                name=c.name, type=c.type, nulls=int(nulls), distinct=int(distinct),
-                min=_plain(lo), max=_plain(hi),
-                mean=None if mean is None else round(float(mean), 6), top=top,
+                name=c.name,
+                type=c.type,
+                nulls=int(nulls),
+                distinct=int(distinct),
+                min=_plain(lo),
+                max=_plain(hi),
+                mean=None if mean is None else round(float(mean), 6),
+                top=top,
             )
-        )  # fmt: skip
+        )
     names = [c.name for c in ds.columns]
     sample = [
         {n: _plain(v) for n, v in zip(names, r, strict=True)}
         for r in catalog.con.execute(f"SELECT * FROM {t} LIMIT {SAMPLE_ROWS}").fetchall()
     ]
     return Profile(
-        dataset=ds.name, source=ds.source, format=ds.format, rows=ds.rows, columns=cols, sample=sample
+        dataset=ds.name,
+        source=ds.source,
+        format=ds.format,
+        rows=ds.rows,
+        columns=cols,
+        sample=sample,
     )

@@ -17,9 +17,14 @@ from docagent.errors import QueryError
 from docagent.plan import Agg, Filter, Fmt, Metric, Op, Period, Query, Select
 
 AGG_SQL = {
-    Agg.sum: "sum({})", Agg.avg: "avg({})", Agg.min: "min({})", Agg.max: "max({})",
-    Agg.count: "count({})", Agg.count_distinct: "count(DISTINCT {})", Agg.median: "median({})",
-}  # fmt: skip
+    Agg.sum: "sum({})",
+    Agg.avg: "avg({})",
+    Agg.min: "min({})",
+    Agg.max: "max({})",
+    Agg.count: "count({})",
+    Agg.count_distinct: "count(DISTINCT {})",
+    Agg.median: "median({})",
+}
 OP_SQL = {Op.eq: "=", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
 
 
@@ -173,4 +178,12 @@ def run_metric(catalog: Catalog, m: Metric) -> float | None:
     return (last - first) / abs(first)
 
 
-__all__ = ["NUMERIC", "OutColumn", "Result", "compile_query", "output_name", "run_metric", "run_query"]
+__all__ = [
+    "NUMERIC",
+    "OutColumn",
+    "Result",
+    "compile_query",
+    "output_name",
+    "run_metric",
+    "run_query",
+]

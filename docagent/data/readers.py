@@ -20,11 +20,18 @@ from typing import Any
 from docagent.errors import EmptyFile, UnreadableData, UnsafeArchive, UnsupportedFormat
 
 FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".json": "json", ".ndjson": "json", ".jsonl": "json",
-    ".parquet": "parquet", ".pq": "parquet",
-}  # fmt: skip
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".tab": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".json": "json",
+    ".ndjson": "json",
+    ".jsonl": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 SNIFF_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 
@@ -118,11 +125,15 @@ def stage_csv(path: Path, workdir: Path) -> Staged:
     if delimiter == ",":
         decimal_comma = False  # a comma can't be both the delimiter and the decimal mark
     staged = path
-    if encoding not in ("utf-8", "utf-8-sig"):  # DuckDB reads UTF-8 (BOM or not); transcode in chunks, memory stays flat
+    if encoding not in (
+        "utf-8",
+        "utf-8-sig",
+    ):  # DuckDB reads UTF-8 (BOM or not); transcode in chunks, memory stays flat
         staged = workdir / f"{path.stem}.utf8.csv"
-        with path.open("r", encoding=encoding, newline="") as src, staged.open(
-            "w", encoding="utf-8", newline=""
-        ) as dst:
+        with (
+            path.open("r", encoding=encoding, newline="") as src,
+            staged.open("w", encoding="utf-8", newline="") as dst,
+        ):
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
     return Staged(path.stem, staged, delimiter, decimal_comma)
@@ -269,9 +280,7 @@ def stage_json(path: Path, workdir: Path) -> Staged:
     if not records:
         raise EmptyFile(path.name, "the JSON array has no records")
     if not all(isinstance(r, dict) for r in records):
-        raise UnreadableData(
-            path.name, "JSON is not records: expected an array of objects (or NDJSON lines)"
-        )
+        raise UnreadableData(path.name, "JSON is not records: expected an array of objects (or NDJSON lines)")
     flat = [_flatten(r) for r in records]
     columns = list(dict.fromkeys(k for r in flat for k in r))
     target = workdir / f"{path.stem}.json.csv"

@@ -22,15 +22,34 @@ BOOLS = ("true", "false", "yes", "no")
 # Order matters: the first format that reads every value wins; ambiguous
 # day/month pairs are resolved by the file's decimal-comma hint.
 DATE_FORMATS = [
-    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d",
-    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
-    "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y",
-    "%b %Y", "%B %Y", "%Y-%m", "%Y年%m月%d日",
-]  # fmt: skip
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y%m%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%b %Y",
+    "%B %Y",
+    "%Y-%m",
+    "%Y年%m月%d日",
+]
 DATETIME_FORMATS = [
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M",
-]  # fmt: skip
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+]
 SAMPLE_ROWS = 2000
 
 
@@ -92,9 +111,7 @@ def infer(
     proposals: list[list[Candidate]] = []
     for col in columns:
         misses = ", ".join(_misses(c, "v") for c in cands)
-        row = con.execute(
-            f"SELECT count(v), {misses} FROM (SELECT {_v(col)} AS v FROM {sample})"
-        ).fetchone()
+        row = con.execute(f"SELECT count(v), {misses} FROM (SELECT {_v(col)} AS v FROM {sample})").fetchone()
         assert row is not None
         fits = [c for c, m in zip(cands, row[1:], strict=True) if m == 0]
         proposals.append(fits if row[0] else [])

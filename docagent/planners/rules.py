@@ -36,9 +36,25 @@ from docagent.planners.words import words
 
 # Most telling first: a report on sales leads with revenue, not with units.
 MEASURE_HINTS = [
-    "revenue", "sales", "销售", "收入", "amount", "金额", "income", "profit", "利润", "total",
-    "value", "spend", "cost", "price", "units", "qty", "quantity", "数量",
-]  # fmt: skip
+    "revenue",
+    "sales",
+    "销售",
+    "收入",
+    "amount",
+    "金额",
+    "income",
+    "profit",
+    "利润",
+    "total",
+    "value",
+    "spend",
+    "cost",
+    "price",
+    "units",
+    "qty",
+    "quantity",
+    "数量",
+]
 ID_HINTS = re.compile(r"(^|_|\b)(id|code|zip|postcode|phone|year|no|number)($|_|\b)", re.I)
 NUMERIC = ("integer", "number")
 TEMPORAL = ("date", "datetime")
@@ -81,6 +97,7 @@ def measures(p: Profile) -> list[ColumnProfile]:
         and not (c.type == "integer" and c.distinct == p.rows and p.rows > 20)
         and c.distinct > 1
     ]
+
     def rank(c: ColumnProfile) -> int:
         name = c.name.lower()
         return next((i for i, h in enumerate(MEASURE_HINTS) if h in name), len(MEASURE_HINTS))
@@ -99,10 +116,14 @@ def time_axis(p: Profile) -> tuple[ColumnProfile, Bucket] | None:
         if c.type in TEMPORAL and c.distinct > 1 and c.min and c.max:
             days = _days(str(c.min), str(c.max))
             bucket = (
-                Bucket.quarter if days > 1100 else
-                Bucket.month if days > 90 else
-                Bucket.week if days > 21 else Bucket.day
-            )  # fmt: skip
+                Bucket.quarter
+                if days > 1100
+                else Bucket.month
+                if days > 90
+                else Bucket.week
+                if days > 21
+                else Bucket.day
+            )
             return c, bucket
     return None
 
@@ -132,9 +153,12 @@ def plan_report(profiles: list[Profile], prompt: str, language: str = "en") -> P
         blocks += sec_blocks
     blocks += _appendix(profiles, w)
     meta = Meta(
-        title=title, subtitle=w["subtitle"].format(source=", ".join(p.source for p in profiles)),
-        author="docagent", language=language, kind="report",
-    )  # fmt: skip
+        title=title,
+        subtitle=w["subtitle"].format(source=", ".join(p.source for p in profiles)),
+        author="docagent",
+        language=language,
+        kind="report",
+    )
     return Plan(meta=meta, metrics=metrics, blocks=blocks)
 
 
@@ -158,9 +182,23 @@ def _section(
         total = ident(f"total_{m.name}", taken, f"total_{len(taken)}")
         avg = ident(f"avg_{m.name}", taken, f"avg_{len(taken)}")
         metrics += [
-            Metric(name=total, label=w["total"].format(m=m.name), dataset=ds, agg=Agg.sum, column=m.name, format=fmt),
-            Metric(name=avg, label=w["average"].format(m=m.name), dataset=ds, agg=Agg.avg, column=m.name, format=Fmt.number),
-        ]  # fmt: skip
+            Metric(
+                name=total,
+                label=w["total"].format(m=m.name),
+                dataset=ds,
+                agg=Agg.sum,
+                column=m.name,
+                format=fmt,
+            ),
+            Metric(
+                name=avg,
+                label=w["average"].format(m=m.name),
+                dataset=ds,
+                agg=Agg.avg,
+                column=m.name,
+                format=Fmt.number,
+            ),
+        ]
         kpis += [Kpi(metric=total), Kpi(metric=avg)]
         sentences.append(w["total_sentence"].format(m=m.name, total=f"{{{total}}}", avg=f"{{{avg}}}"))
         if axis:
@@ -168,38 +206,53 @@ def _section(
             change = ident(f"change_{m.name}", taken, f"change_{len(taken)}")
             metrics.append(
                 Metric(
-                    name=change, label=w["change"].format(bucket=w[bucket]), dataset=ds,
-                    agg=Agg.sum, column=m.name, period=Period.change, time_column=col.name,
-                    bucket=bucket, format=Fmt.percent,
+                    name=change,
+                    label=w["change"].format(bucket=w[bucket]),
+                    dataset=ds,
+                    agg=Agg.sum,
+                    column=m.name,
+                    period=Period.change,
+                    time_column=col.name,
+                    bucket=bucket,
+                    format=Fmt.percent,
                 )
-            )  # fmt: skip
-            kpis.append(Kpi(metric=change))
-            sentences.append(
-                w["change_sentence"].format(m=m.name, bucket=w[bucket], change=f"{{{change}}}")
             )
+            kpis.append(Kpi(metric=change))
+            sentences.append(w["change_sentence"].format(m=m.name, bucket=w[bucket], change=f"{{{change}}}"))
     blocks.append(Paragraph(text=" ".join(sentences)))
     if first or multi:
         blocks.append(Kpis(items=kpis[:4]))
     if axis and m is not None:
         col, bucket = axis
         blocks.append(Heading(text=w["trend"], level=2 if multi else 1))
-        sel = [Select(column=col.name, bucket=bucket, label=w["period"]), Select(column=m.name, agg=Agg.sum, label=m.name)]
+        sel = [
+            Select(column=col.name, bucket=bucket, label=w["period"]),
+            Select(column=m.name, agg=Agg.sum, label=m.name),
+        ]
         if len(ms) > 1:
             sel.append(Select(column=ms[1].name, agg=Agg.sum, label=ms[1].name))
         kind = ChartKind.combo if len(ms) > 1 else ChartKind.line
         blocks.append(
             Chart(
-                kind=kind, title=w["trend_title"].format(m=_cap(" & ".join(x.name for x in ms[:2])), bucket=w[bucket]),
+                kind=kind,
+                title=w["trend_title"].format(m=_cap(" & ".join(x.name for x in ms[:2])), bucket=w[bucket]),
                 caption=w["trend_caption"].format(bucket=w[bucket]),
-                query=Query(dataset=ds, select=sel), x=w["period"], y=[m.name],
+                query=Query(dataset=ds, select=sel),
+                x=w["period"],
+                y=[m.name],
                 y2=[ms[1].name] if len(ms) > 1 else None,
             )
-        )  # fmt: skip
+        )
     if cat is not None:
         blocks.append(Heading(text=w["by"].format(c=cat.name), level=2 if multi else 1))
         if m is not None:
             value = Select(column=m.name, agg=Agg.sum, label=m.name)
-            chart_q = Query(dataset=ds, select=[Select(column=cat.name), value], sort=[Sort(by=m.name, desc=True)], limit=12)
+            chart_q = Query(
+                dataset=ds,
+                select=[Select(column=cat.name), value],
+                sort=[Sort(by=m.name, desc=True)],
+                limit=12,
+            )
             sel = [Select(column=cat.name), value]
             sel += [Select(column=x.name, agg=Agg.sum, label=x.name) for x in ms[1:3]]
             sel.append(Select(agg=Agg.count, label=w["records"], format=Fmt.integer))
@@ -207,22 +260,35 @@ def _section(
             ylabel = m.name
         else:
             counted = Select(agg=Agg.count, label=w["records"], format=Fmt.integer)
-            chart_q = Query(dataset=ds, select=[Select(column=cat.name), counted], sort=[Sort(by=w["records"], desc=True)], limit=12)
-            sel, sort, ylabel = [Select(column=cat.name), counted], [Sort(by=w["records"], desc=True)], w["records"]
+            chart_q = Query(
+                dataset=ds,
+                select=[Select(column=cat.name), counted],
+                sort=[Sort(by=w["records"], desc=True)],
+                limit=12,
+            )
+            sel, sort, ylabel = (
+                [Select(column=cat.name), counted],
+                [Sort(by=w["records"], desc=True)],
+                w["records"],
+            )
         blocks.append(
             Chart(
                 kind=ChartKind.hbar if cat.distinct > 6 else ChartKind.bar,
                 title=w["rank_title"].format(m=_cap(ylabel), c=cat.name),
                 caption=w["rank_caption" if cat.distinct > 12 else "rank_caption_all"].format(c=cat.name),
-                query=chart_q, x=cat.name, y=[ylabel],
+                query=chart_q,
+                x=cat.name,
+                y=[ylabel],
             )
-        )  # fmt: skip
+        )
         blocks.append(
             Table(
-                title=w["table_title"].format(c=cat.name), caption=w["table_caption"],
-                query=Query(dataset=ds, select=sel, sort=sort, limit=50), totals=True,
+                title=w["table_title"].format(c=cat.name),
+                caption=w["table_caption"],
+                query=Query(dataset=ds, select=sel, sort=sort, limit=50),
+                totals=True,
             )
-        )  # fmt: skip
+        )
     if m is None and cat is None:
         blocks.append(Bullets(items=[w["no_measure"]]))
     return metrics, blocks
@@ -246,8 +312,10 @@ def _appendix(profiles: list[Profile], w: dict[str, str]) -> list[Block]:
             rows.append([c.name, w[f"type_{c.type}"], example])
         blocks.append(
             Table(
-                title=w["dictionary"].format(source=p.source), caption=None,
-                columns=[w["column"], w["type"], w["examples"]], rows=rows,
+                title=w["dictionary"].format(source=p.source),
+                caption=None,
+                columns=[w["column"], w["type"], w["examples"]],
+                rows=rows,
             )
-        )  # fmt: skip
+        )
     return blocks

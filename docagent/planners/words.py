@@ -31,10 +31,18 @@ EN = {
     "column": "Column",
     "type": "Type",
     "examples": "Examples or range",
-    "day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year",
-    "type_integer": "whole number", "type_number": "number", "type_date": "date",
-    "type_datetime": "date and time", "type_boolean": "yes/no", "type_text": "text",
-}  # fmt: skip
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "type_integer": "whole number",
+    "type_number": "number",
+    "type_date": "date",
+    "type_datetime": "date and time",
+    "type_boolean": "yes/no",
+    "type_text": "text",
+}
 
 ZH = {
     "title": "{name} 报告",
@@ -64,10 +72,18 @@ ZH = {
     "column": "列",
     "type": "类型",
     "examples": "示例或范围",
-    "day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年",
-    "type_integer": "整数", "type_number": "数值", "type_date": "日期",
-    "type_datetime": "日期时间", "type_boolean": "是/否", "type_text": "文本",
-}  # fmt: skip
+    "day": "日",
+    "week": "周",
+    "month": "月",
+    "quarter": "季度",
+    "year": "年",
+    "type_integer": "整数",
+    "type_number": "数值",
+    "type_date": "日期",
+    "type_datetime": "日期时间",
+    "type_boolean": "是/否",
+    "type_text": "文本",
+}
 
 
 def words(language: str) -> dict[str, str]:

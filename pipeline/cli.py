@@ -1,0 +1,127 @@
+"""The `docagent` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from docagent.errors import DocagentError
+from docagent.schema import plan_schema_json
+from docagent.settings import get_settings
+from pipeline.generate import FORMATS, generate, load, plan_job
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan and render documents from data.")
+err = Console(stderr=True)
+
+DataArg = Annotated[list[Path] | None, typer.Argument(help="CSV, TSV, XLSX, JSON, NDJSON or Parquet files")]
+PromptOpt = Annotated[str, typer.Option("--prompt", "-p", help="What the document should be")]
+PlannerOpt = Annotated[str, typer.Option(help="auto | rules | llm")]
+ThemeOpt = Annotated[str | None, typer.Option(help="theme name from templates/themes")]
+LangOpt = Annotated[str | None, typer.Option(help="language code; default: guessed from the prompt")]
+
+
+def _fail(e: DocagentError) -> None:
+    err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@app.command(name="generate")
+def generate_cmd(
+    data: DataArg = None,
+    prompt: PromptOpt = "",
+    format: Annotated[str, typer.Option("--format", "-f", help="comma-separated: docx,xlsx,pdf")] = ",".join(
+        FORMATS
+    ),
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
+    planner: PlannerOpt = "auto",
+    theme: ThemeOpt = None,
+    language: LangOpt = None,
+) -> None:
+    """Run the whole pipeline and print the path of each file written."""
+    formats = [f.strip().lower().lstrip(".") for f in format.split(",") if f.strip()]
+    try:
+        with err.status("working…") as status:
+            outcome = generate(
+                data or [],
+                prompt,
+                formats,
+                out,
+                planner,
+                theme,
+                language,
+                progress=lambda stage, _: status.update(stage + "…"),
+            )
+    except DocagentError as e:
+        _fail(e)
+        return
+    p = outcome.planned
+    if p.fallback_reason:
+        err.print(f"planner fell back to rules: {p.fallback_reason}", highlight=False)
+    for path in outcome.files.values():
+        print(path)
+
+
+@app.command(name="plan")
+def plan_cmd(
+    data: DataArg = None,
+    prompt: PromptOpt = "",
+    planner: PlannerOpt = "auto",
+    theme: ThemeOpt = None,
+    language: LangOpt = None,
+) -> None:
+    """Print the validated plan as JSON (and the model usage on stderr)."""
+    from docagent.data.catalog import Catalog
+
+    try:
+        with Catalog() as catalog:
+            profiles = load(catalog, data or [])
+            planned = plan_job(catalog, profiles, prompt, planner, theme, language)
+    except DocagentError as e:
+        _fail(e)
+        return
+    print(planned.plan.model_dump_json(indent=2))
+    u = planned.usage
+    line = (
+        f"planner={planned.planner} model={planned.model or '-'} requests={u.requests} "
+        f"input_tokens={u.input_tokens} cached_tokens={u.cached_tokens} "
+        f"output_tokens={u.output_tokens} reasoning_tokens={u.reasoning_tokens} "
+        f"repairs={u.repairs} cost_usd={u.cost_usd:.6f}"
+    )
+    if planned.fallback_reason:
+        line += f" fallback={planned.fallback_reason!r}"
+    err.print(line, highlight=False, soft_wrap=True)
+
+
+@app.command(name="profile")
+def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) -> None:
+    """Print each dataset's profile as JSON."""
+    from docagent.data.catalog import Catalog
+
+    try:
+        with Catalog() as catalog:
+            profiles = load(catalog, data)
+    except DocagentError as e:
+        _fail(e)
+        return
+    print(json.dumps([p.model_dump(mode="json") for p in profiles], indent=2, ensure_ascii=False))
+
+
+@app.command(name="schema")
+def schema_cmd() -> None:
+    """Print the plan's JSON Schema (strict mode, for constrained decoding)."""
+    print(plan_schema_json())
+
+
+def main() -> None:
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    get_settings()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The whole job in-process: ingest, profile, plan, validate, bind, draw, render.
+
+The CLI calls this directly; Celery tasks call the same steps by job id.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docagent.bind import Bound, bind
+from docagent.data.catalog import Catalog
+from docagent.data.profile import Profile, profile
+from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
+from docagent.settings import Settings, get_settings
+from docagent.validate import validate
+from renderers import render_all
+
+FORMATS = ("docx", "xlsx", "pdf")
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Outcome:
+    planned: Planned
+    files: dict[str, Path]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def guess_language(prompt: str) -> str:
+    if re.search(r"[\u3040-\u30ff]", prompt):
+        return "ja"
+    if re.search(r"[\u4e00-\u9fff]", prompt):
+        return "zh"
+    if re.search(r"[\uac00-\ud7af]", prompt):
+        return "ko"
+    return "en"
+
+
+def slug(title: str) -> str:
+    text = unicodedata.normalize("NFKC", title)
+    text = re.sub(r"[^\w\-]+", "-", text, flags=re.UNICODE).strip("-_")
+    return text[:80].rstrip("-_") or "document"
+
+
+def make_planner(name: str, settings: Settings) -> Planner:
+    if name == "rules" or (name == "auto" and not settings.llm_base_url):
+        return RulesPlanner()
+    from docagent.planners.llm import LLMPlanner  # only when a model is configured
+
+    return LLMPlanner(settings)
+
+
+def load(catalog: Catalog, paths: Sequence[Path | str]) -> list[Profile]:
+    profiles = []
+    for p in paths:
+        for ds in catalog.ingest(p):
+            profiles.append(profile(catalog, ds))
+    return profiles
+
+
+def plan_job(
+    catalog: Catalog,
+    profiles: list[Profile],
+    prompt: str,
+    planner: str = "auto",
+    theme: str | None = None,
+    language: str | None = None,
+    settings: Settings | None = None,
+) -> Planned:
+    settings = settings or get_settings()
+    request = PlanRequest(prompt, profiles, catalog, language or guess_language(prompt), theme)
+    planned = make_planner(planner, settings).plan(request)
+    if theme:
+        planned.plan.meta.theme = theme
+    validate(planned.plan, catalog)
+    return planned
+
+
+def render_job(
+    bound: Bound, out_dir: Path, formats: Sequence[str], theme: str | None, settings: Settings
+) -> tuple[dict[str, Path], dict[str, float]]:
+    name = theme or bound.plan.meta.theme or settings.default_theme
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return render_all(bound, name, out_dir, slug(bound.plan.meta.title), formats)
+
+
+def generate(
+    paths: Sequence[Path | str],
+    prompt: str,
+    formats: Sequence[str] = FORMATS,
+    out_dir: Path = Path("out"),
+    planner: str = "auto",
+    theme: str | None = None,
+    language: str | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    settings = settings or get_settings()
+    note = progress or (lambda stage, frac: None)
+    timings: dict[str, float] = {}
+    with Catalog(settings=settings) as catalog:
+        t = time.perf_counter()
+        note("ingesting", 0.05)
+        profiles = load(catalog, paths)
+        timings["ingest"] = time.perf_counter() - t
+        note("planning", 0.2)
+        t = time.perf_counter()
+        planned = plan_job(catalog, profiles, prompt, planner, theme, language, settings)
+        timings["plan"] = time.perf_counter() - t
+        note("rendering", 0.6)
+        t = time.perf_counter()
+        bound = bind(planned.plan, catalog)
+        timings["bind"] = time.perf_counter() - t
+    files, render_times = render_job(bound, out_dir, formats, theme, settings)
+    timings.update(render_times)
+    note("done", 1.0)
+    return Outcome(planned, files, timings)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from docagent.data.catalog import Catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "sales.csv"
+
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+@pytest.fixture
+def catalog() -> Iterator[Catalog]:
+    with Catalog() as c:
+        yield c
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write("name.csv", text_or_bytes, encoding="utf-8") -> path"""
+
+    def _write(name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+        p = tmp_path / name
+        p.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+        return p
+
+    return _write
+
+
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")

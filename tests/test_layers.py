@@ -1,0 +1,47 @@
+"""Imports point one way: pipeline -> renderers -> docagent; the core imports no format library."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_hold():
+    exe = Path(sys.executable).with_name("lint-imports")
+    r = subprocess.run([str(exe)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Contracts: 2 kept, 0 broken." in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("lib", "owner"),
+    [
+        ("docx", "renderers/word.py"),
+        ("xlsxwriter", "renderers/excel.py"),
+        ("reportlab", "renderers/pdf.py"),
+        ("svglib", "renderers/pdf.py"),
+        ("matplotlib", "renderers/charts.py"),
+        ("openpyxl", "docagent/data/readers.py"),  # reads uploads; never writes
+        ("duckdb", None),  # the data layer's engine: docagent/data only
+    ],
+)
+def test_each_format_library_is_imported_in_exactly_one_module(lib, owner):
+    pattern = re.compile(rf"^\s*(import|from) {lib}\b", re.M)
+    users = sorted(
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("*/**/*.py")
+        if ".venv" not in p.parts
+        and "tests" not in p.parts
+        and "scripts" not in p.parts
+        and pattern.search(p.read_text())
+    )
+    if owner is None:
+        assert users and all(u.startswith("docagent/data/") for u in users), users
+    else:
+        assert users == [owner], users

@@ -1,0 +1,107 @@
+"""The plan schema works for constrained decoding on real servers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import llguidance
+import pytest
+
+from docagent.plan import Plan
+from docagent.schema import plan_schema, plan_schema_json
+
+REFUSED = {
+    "multipleOf",
+    "uniqueItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "patternProperties",
+    "dependentRequired",
+    "if",
+    "then",
+    "else",
+    "not",
+}
+FORMATS_OK = {"date", "time", "date-time", "email", "uri", "uuid"}
+
+
+def walk(node, path="#"):
+    if isinstance(node, dict):
+        yield path, node
+        for k, v in node.items():
+            yield from walk(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, f"{path}/{i}")
+
+
+def test_compiles_with_llguidance():
+    grammar = llguidance.LLMatcher.grammar_from_json_schema(plan_schema_json())
+    assert llguidance.LLMatcher.validate_grammar(grammar) == ""
+
+
+def test_strict_mode_every_object_closed_and_fully_required():
+    objects = [(p, n) for p, n in walk(plan_schema()) if n.get("type") == "object"]
+    assert len(objects) > 10
+    for path, node in objects:
+        assert node.get("additionalProperties") is False, path
+        assert sorted(node["required"]) == sorted(node["properties"]), path
+
+
+def test_no_keywords_xgrammar_refuses_or_drops():
+    for path, node in walk(plan_schema()):
+        if "properties" in path.rsplit("/", 1)[-1]:
+            continue
+        assert not (REFUSED & set(node)), (path, REFUSED & set(node))
+        assert node.get("format", "date") in FORMATS_OK, path
+        if "pattern" in node:
+            assert not {"minLength", "maxLength"} & set(node), path
+
+
+def test_optional_values_are_nullable_not_omittable():
+    chart = plan_schema()["$defs"]["Chart"]["properties"]
+    assert {"type": "null"} in chart["caption"]["anyOf"]
+
+
+def test_compact():
+    assert len(plan_schema_json()) < 9000
+
+
+def test_a_plan_filled_in_strictly_validates():
+    """Output that follows the schema to the letter (every key, nulls) is a valid Plan."""
+    plan = {
+        "meta": {
+            "title": "T",
+            "subtitle": None,
+            "author": None,
+            "language": "en",
+            "theme": None,
+            "kind": "report",
+            "currency": "USD",
+        },
+        "metrics": [],
+        "blocks": [
+            {"type": "heading", "text": "H", "level": 1},
+            {
+                "type": "table",
+                "title": "t",
+                "caption": None,
+                "query": None,
+                "columns": ["a"],
+                "rows": [["x"]],
+                "totals": False,
+            },
+        ],
+    }
+    assert Plan.model_validate(plan).blocks[1].rows == [["x"]]
+
+
+@pytest.mark.parametrize("cmd", [["schema"]])
+def test_cli_prints_the_schema(cmd):
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *cmd], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == plan_schema()
