@@ -236,7 +236,8 @@ class Builder:
     def formulas(
         self, q: Query, cols: list[OutColumn], rows: list[tuple[Any, ...]], top: int, left: int
     ) -> list[list[str | None]] | None:
-        """A formula per measure cell (keys referenced by cell), or None if not expressible."""
+        """A formula per measure cell (keys referenced by cell; None where an aggregation has
+        no formula), or None when the rows themselves cannot be expressed as criteria."""
         sheet = self.bound.data.get(q.dataset)
         ref = self.refs.get(q.dataset)
         if sheet is None or ref is None or not sheet.complete:
@@ -272,10 +273,7 @@ class Builder:
                     row.append(None)
                     continue
                 assert c.select is not None and c.select.agg is not None
-                f = self._agg_formula(Agg(c.select.agg), c.select.column, crit, ref)
-                if f is None:
-                    return None
-                row.append(f)
+                row.append(self._agg_formula(Agg(c.select.agg), c.select.column, crit, ref))
             out.append(row)
         return out
 
@@ -336,14 +334,16 @@ class Builder:
                     ws.write_formula(first + i, left + k, formulas[i][k], fmt, cached)
                 else:
                     self.cell(ws, first + i, left + k, v, c.type, fmt)
-        if q is not None and not formulas and rows:
-            ws.write_comment(
-                top,
-                left,
-                "Values computed by docagent: this aggregation or filter has "
-                "no spreadsheet formula, or the data sheet is truncated.",
-                {"x_scale": 2},
-            )
+        if q is not None and rows:
+            for k, c in enumerate(cols):
+                if c.measure and not (formulas and formulas[0][k]):
+                    ws.write_comment(
+                        top,
+                        left + k,
+                        "Values computed by docagent: this aggregation or filter has "
+                        "no spreadsheet formula, or the data sheet is truncated.",
+                        {"x_scale": 2},
+                    )
         return first + len(rows), formulas is not None
 
     def summary(self) -> None:

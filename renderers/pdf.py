@@ -17,7 +17,6 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -131,11 +130,17 @@ def _draw_mixed(canv: Canvas, x: float, y: float, text: str) -> None:
     latin = set(pdfmetrics.getFont("DocSans").face.charToGlyph)
     has_cjk = "DocCJK" in pdfmetrics.getRegisteredFontNames()
     size = 8
+    runs: list[tuple[str, str]] = []
     for ch in text:
         font = "DocCJK" if has_cjk and ord(ch) not in latin else "DocSans"
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + ch)
+        else:
+            runs.append((font, ch))
+    for font, chunk in runs:
         canv.setFont(font, size)
-        canv.drawString(x, y, ch)
-        x += pdfmetrics.stringWidth(ch, font, size)
+        canv.drawString(x, y, chunk)
+        x += pdfmetrics.stringWidth(chunk, font, size)
 
 
 class _NumberedCanvas(Canvas):
@@ -161,9 +166,11 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
-def _styles(t: Theme) -> dict[str, ParagraphStyle]:
+def _styles(t: Theme, language: str) -> dict[str, ParagraphStyle]:
+    cjk = language[:2] in ("zh", "ja", "ko")
     base = ParagraphStyle(
         "body",
+        wordWrap="CJK" if cjk else None,
         fontName="DocSans",
         fontSize=t.font_size,
         leading=t.font_size * 1.45,
@@ -242,7 +249,7 @@ class Builder:
     def __init__(self, bound: Bound, theme: Theme, charts: dict[int, ChartImage]) -> None:
         self.bound, self.theme, self.charts = bound, theme, charts
         self.m = Markup()
-        self.s = _styles(theme)
+        self.s = _styles(theme, bound.plan.meta.language)
         self.labels = numbering(bound)
         self.width = A4[0] - 2 * MARGIN
 
@@ -266,14 +273,29 @@ class Builder:
         ]
         contents = CONTENTS.get(meta.language[:2], "Contents")
         out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
-        for i, block in enumerate(b.plan.blocks):
-            out += self.block(i, block)
-        return out
+        blocks = b.plan.blocks
+        pending: list[Flowable] = []  # a heading waits to share a page with what follows it
+        for i, block in enumerate(blocks):
+            flow = self.block(i, block)
+            if isinstance(block, Heading) and i + 1 < len(blocks):
+                pending += flow
+                continue
+            if flow and isinstance(flow[0], NextPageTemplate):  # a landscape table: turn first
+                out += flow[:2]
+                flow = flow[2:]
+            if pending and flow:
+                # nested KeepTogethers measure badly: flatten into one group
+                head = [x for f in flow[:2] for x in (f._content if isinstance(f, KeepTogether) else [f])]
+                out.append(KeepTogether([*pending, *head]))
+                flow, pending = flow[2:], []
+            out += pending + flow
+            pending = []
+        return out + pending
 
     def block(self, i: int, block: Any) -> list[Flowable]:
         t = self.bound.text
-        if isinstance(block, Heading):  # a heading never ends a page alone
-            return [CondPageBreak(50 * mm), self.heading(t(block.text), block.level)]
+        if isinstance(block, Heading):
+            return [self.heading(t(block.text), block.level)]
         if isinstance(block, PlanParagraph):
             return [Paragraph(self.m(t(block.text)), self.s["body"])]
         if isinstance(block, Bullets):
@@ -394,7 +416,8 @@ class Builder:
         tbl = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
         tbl.setStyle(TableStyle(style))
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), s["caption"])
-        flow: list[Flowable] = [CondPageBreak(40 * mm), cap, tbl, Spacer(1, 10)]
+        cap.keepWithNext = 1
+        flow: list[Flowable] = [cap, tbl, Spacer(1, 10)]
         if wide:
             return [
                 NextPageTemplate("landscape"),
