@@ -9,7 +9,13 @@
     ├── PlanError                a plan does not fit the data (carries every problem found)
     ├── QueryError               a binding cannot be compiled or executed
     ├── PlannerError             no planner could produce a plan
-    │   └── NothingToPlan        no data and no model: the rules planner cannot write prose
+    │   ├── NothingToPlan        no data and no model: the rules planner cannot write prose
+    │   ├── RepairBudgetExhausted  the model's plans kept failing validation
+    │   └── ModelError           the model endpoint failed
+    │       ├── ModelUnavailable     down, timing out or overloaded past the retries
+    │       ├── ModelAuthFailed      401/403: the key is wrong (never retried)
+    │       ├── ModelRejected        another 4xx: the request itself is wrong
+    │       └── ContextTooLong       the prompt does not fit the model's context
     └── RenderError              a document could not be written
         └── FontMissing          text needs glyphs no installed font has
 
@@ -74,6 +80,39 @@ class PlannerError(DocagentError):
 
 class NothingToPlan(PlannerError):
     code = "nothing_to_plan"
+
+
+class RepairBudgetExhausted(PlannerError):
+    code = "invalid_model_output"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        head = "; ".join(self.problems[:3])
+        more = f" (+{len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        return f"the model's plan still had problems after the repair budget: {head}{more}"
+
+
+class ModelError(PlannerError):
+    code = "model_error"
+
+
+class ModelUnavailable(ModelError):
+    code = "model_unavailable"
+
+
+class ModelAuthFailed(ModelError):
+    code = "model_auth_failed"
+
+
+class ModelRejected(ModelError):
+    code = "model_rejected"
+
+
+class ContextTooLong(ModelError):
+    code = "context_too_long"
 
 
 class RenderError(DocagentError):

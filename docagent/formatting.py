@@ -30,9 +30,7 @@ def format_date(v: dt.date, bucket: str | None) -> str:
     return v.strftime("%Y-%m-%d")
 
 
-def format_value(
-    v: Any, fmt: Fmt | str | None = None, currency: str = "USD", bucket: str | None = None
-) -> str:
+def format_value(v: Any, fmt: Fmt | str | None = None, currency: str = "USD", bucket: str | None = None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     if isinstance(v, bool):

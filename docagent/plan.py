@@ -235,11 +235,7 @@ class Plan(_Strict):
 
 def queries(plan: Plan) -> list[tuple[int, Query]]:
     """Every block query in document order, with its block index."""
-    return [
-        (i, b.query)
-        for i, b in enumerate(plan.blocks)
-        if isinstance(b, Table | Chart) and b.query is not None
-    ]
+    return [(i, b.query) for i, b in enumerate(plan.blocks) if isinstance(b, Table | Chart) and b.query is not None]
 
 
 def placeholders(text: str) -> list[str]:

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     llm_temperature: float = 1.0
     llm_top_p: float = 0.95
     llm_repair_budget: int = 2
+    # Let the model look at the data through read-only tools before planning.
+    # auto: on for GLM-class models, off for llama.cpp (its tool calling depends on the chat format).
+    llm_agentic: Literal["auto", "on", "off"] = "auto"
+    llm_tool_steps: int = 3
+    reference_token_budget: int = 8000
     # US$ per million tokens; GLM-5 list prices.
     llm_price_input: float = 1.00
     llm_price_cached_input: float = 0.20

@@ -98,8 +98,7 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
             out.append(f"{w}: column {s.column!r} does not exist in {ds.name!r}; columns: {_names(ds)}")
         elif s.bucket and col.type not in TEMPORAL:
             out.append(
-                f"{w}: cannot bucket by {s.bucket} on {s.column!r} ({col.type}); "
-                "time buckets need a date column"
+                f"{w}: cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date column"
             )
     _filters(q.filters, ds, where, out)
     names = [output_name(s) for s in q.select]
@@ -184,9 +183,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
         elif isinstance(b, Kpis):
             for k in b.items:
                 if k.metric not in known:
-                    out.append(
-                        f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}"
-                    )
+                    out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
         elif isinstance(b, Table | Chart):
             texts = [b.title, b.caption or ""]
             names = _literal(b, where, out)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from docagent.data.references import is_reference
 from docagent.errors import DocagentError
 from docagent.schema import plan_schema_json
 from docagent.settings import get_settings
@@ -34,9 +35,7 @@ def _fail(e: DocagentError) -> None:
 def generate_cmd(
     data: DataArg = None,
     prompt: PromptOpt = "",
-    format: Annotated[str, typer.Option("--format", "-f", help="comma-separated: docx,xlsx,pdf")] = ",".join(
-        FORMATS
-    ),
+    format: Annotated[str, typer.Option("--format", "-f", help="comma-separated: docx,xlsx,pdf")] = ",".join(FORMATS),
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     planner: PlannerOpt = "auto",
     theme: ThemeOpt = None,
@@ -79,8 +78,8 @@ def plan_cmd(
 
     try:
         with Catalog() as catalog:
-            profiles = load(catalog, data or [])
-            planned = plan_job(catalog, profiles, prompt, planner, theme, language)
+            profiles, refs = load(catalog, data or [])
+            planned = plan_job(catalog, profiles, prompt, refs, planner, theme, language)
     except DocagentError as e:
         _fail(e)
         return
@@ -104,7 +103,7 @@ def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) 
 
     try:
         with Catalog() as catalog:
-            profiles = load(catalog, data)
+            profiles, _ = load(catalog, [p for p in data if not is_reference(p)])
     except DocagentError as e:
         _fail(e)
         return

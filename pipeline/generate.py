@@ -15,6 +15,7 @@ from pathlib import Path
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, profile
+from docagent.data.references import is_reference, load_references
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.settings import Settings, get_settings
 from docagent.validate import validate
@@ -55,25 +56,34 @@ def make_planner(name: str, settings: Settings) -> Planner:
     return LLMPlanner(settings)
 
 
-def load(catalog: Catalog, paths: Sequence[Path | str]) -> list[Profile]:
-    profiles = []
-    for p in paths:
+def load(
+    catalog: Catalog, paths: Sequence[Path | str], settings: Settings | None = None
+) -> tuple[list[Profile], list[str]]:
+    """Datasets into the catalog (their profiles) and reference documents as condensed text."""
+    settings = settings or get_settings()
+    profiles, refs = [], []
+    for p in map(Path, paths):
+        if is_reference(p):
+            refs.append(p)
+            continue
         for ds in catalog.ingest(p):
             profiles.append(profile(catalog, ds))
-    return profiles
+    return profiles, load_references(refs, settings.reference_token_budget)
 
 
 def plan_job(
     catalog: Catalog,
     profiles: list[Profile],
     prompt: str,
+    references: list[str] | None = None,
     planner: str = "auto",
     theme: str | None = None,
     language: str | None = None,
     settings: Settings | None = None,
 ) -> Planned:
     settings = settings or get_settings()
-    request = PlanRequest(prompt, profiles, catalog, language or guess_language(prompt), theme)
+    lang = language or guess_language(prompt)
+    request = PlanRequest(prompt, profiles, catalog, lang, theme, references or [])
     planned = make_planner(planner, settings).plan(request)
     if theme:
         planned.plan.meta.theme = theme
@@ -106,11 +116,11 @@ def generate(
     with Catalog(settings=settings) as catalog:
         t = time.perf_counter()
         note("ingesting", 0.05)
-        profiles = load(catalog, paths)
+        profiles, refs = load(catalog, paths, settings)
         timings["ingest"] = time.perf_counter() - t
         note("planning", 0.2)
         t = time.perf_counter()
-        planned = plan_job(catalog, profiles, prompt, planner, theme, language, settings)
+        planned = plan_job(catalog, profiles, prompt, refs, planner, theme, language, settings)
         timings["plan"] = time.perf_counter() - t
         note("rendering", 0.6)
         t = time.perf_counter()

@@ -66,9 +66,7 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
         yi = names.index(block.y[0])
         rows.sort(key=lambda r: _num(r[yi]), reverse=True)
         additive = all(
-            (c.select is None or c.select.agg in (Agg.sum, Agg.count))
-            for c in res.columns
-            if c.name in block.y
+            (c.select is None or c.select.agg in (Agg.sum, Agg.count)) for c in res.columns if c.name in block.y
         )
         head, tail = rows[: limit - 1], rows[limit - 1 :]
         if additive:

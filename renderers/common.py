@@ -47,9 +47,7 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
             else:
                 total_values.append(None)
         label = TOTAL_LABELS.get(bound.plan.meta.language[:2], "Total")
-        totals = [
-            bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, res.columns, strict=True)
-        ]
+        totals = [bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, res.columns, strict=True)]
         if not additive(res.columns[0]):
             totals[0] = label
             total_values[0] = label

@@ -139,9 +139,7 @@ class Builder:
                     "top_color": t.accent,
                 }
             ),
-            "kpi_label": wb.add_format(
-                {**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}
-            ),
+            "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
         for fmt, code in [*NUM_FORMATS.items(), (Fmt.currency, cur)]:
             f[f"num:{fmt}"] = wb.add_format({**base, "num_format": code})
@@ -199,9 +197,7 @@ class Builder:
         for k, w in enumerate(widths):
             ws.set_column(k, k, w)
         if not sheet.complete:
-            ws.write_string(
-                last + 2, 0, f"First {len(sheet.rows):,} of {sheet.total_rows:,} rows.", self.f["note"]
-            )
+            ws.write_string(last + 2, 0, f"First {len(sheet.rows):,} of {sheet.total_rows:,} rows.", self.f["note"])
 
     def cell(self, ws: Worksheet, r: int, c: int, v: Any, typ: str, fmt: Any = None) -> None:
         if v is None:
@@ -224,9 +220,7 @@ class Builder:
         for f in filters:
             if f.op not in CRIT_OPS or isinstance(f.value, bool) or f.value is None:
                 return None
-            if isinstance(f.value, str) and (
-                f.value.startswith(UNSAFE_CRITERIA) or any(ch in f.value for ch in "*?~")
-            ):
+            if isinstance(f.value, str) and (f.value.startswith(UNSAFE_CRITERIA) or any(ch in f.value for ch in "*?~")):
                 return None
             value = f.value if isinstance(f.value, int | float) else f'"{f.value}"'
             crit = f'"{CRIT_OPS[f.op]}"&{value}' if CRIT_OPS[f.op] else str(value)
@@ -391,9 +385,7 @@ class Builder:
                     for k, (v, c) in enumerate(zip(data.total_values, res.columns, strict=True)):
                         if isinstance(v, int | float) and res.rows:
                             col = xl_col_to_name(k)
-                            ws.write_formula(
-                                end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v
-                            )
+                            ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
                         else:
                             ws.write_string(end, k, str(v or ""), self.f["total:text"])
                     end += 1
@@ -484,9 +476,7 @@ class Builder:
         )
         chart.set_style(10)
         compact = NUM_FORMATS[Fmt.compact]
-        x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(
-            cols[0].bucket or "", "yyyy-mm-dd"
-        )
+        x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
         if cols[0].type in ("date", "datetime"):
             chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}})
         if kind not in (ChartKind.pie, ChartKind.donut):

@@ -218,9 +218,7 @@ def _styles(t: Theme, language: str) -> dict[str, ParagraphStyle]:
             spaceAfter=10,
         ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0),
-        "num": ParagraphStyle(
-            "num", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0, alignment=TA_RIGHT
-        ),
+        "num": ParagraphStyle("num", parent=base, fontSize=8.5, leading=10.5, spaceAfter=0, alignment=TA_RIGHT),
         "head": ParagraphStyle(
             "head",
             parent=base,
@@ -342,9 +340,7 @@ class Builder:
         for k in block.items:
             label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
             value = self.bound.metric_text.get(k.metric, "–")
-            cells.append(
-                [Paragraph(self.m(value), self.s["kpi_value"]), Paragraph(self.m(label), self.s["kpi_label"])]
-            )
+            cells.append([Paragraph(self.m(value), self.s["kpi_value"]), Paragraph(self.m(label), self.s["kpi_label"])])
         w = self.width / len(cells)
         tbl = RLTable([cells], colWidths=[w] * len(cells))
         tbl.setStyle(
@@ -385,9 +381,7 @@ class Builder:
             num = ParagraphStyle("ns", parent=num, fontSize=6.5, leading=8)
         head = ParagraphStyle("hs", parent=s["head"], fontSize=cell.fontSize, leading=cell.leading)
         head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
-        rows = [
-            [Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]
-        ]
+        rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]]
         for r in data.rows:
             rows.append([Paragraph(self.m(v), num if data.numeric[k] else cell) for k, v in enumerate(r)])
         if data.totals:

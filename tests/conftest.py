@@ -15,6 +15,17 @@ EXAMPLE = ROOT / "examples" / "sales.csv"
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
+@pytest.fixture(autouse=True)
+def no_configured_model(monkeypatch):
+    """Unit tests never reach a real model: drop any endpoint configured in the environment."""
+    from docagent.settings import get_settings
+
+    monkeypatch.delenv("DOCAGENT_LLM_BASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def catalog() -> Iterator[Catalog]:
     with Catalog() as c:

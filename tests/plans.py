@@ -99,9 +99,7 @@ def every_block(title: str = "Every block") -> Plan:
         {"type": "page_break"},
     ]
     for kind, spec in CHARTS.items():
-        blocks.append(
-            {"type": "chart", "kind": kind, "title": f"{kind} chart", "caption": "Test chart.", **spec}
-        )
+        blocks.append({"type": "chart", "kind": kind, "title": f"{kind} chart", "caption": "Test chart.", **spec})
     metrics = [
         {
             "name": "total_revenue",

@@ -30,9 +30,7 @@ def plan() -> Plan:
     return Plan.model_validate(
         {
             "meta": {"title": "Golden report", "author": "tests", "subtitle": "Fixed input"},
-            "metrics": [
-                {"name": "total", "label": "Total", "dataset": "teams", "agg": "sum", "column": "amount"}
-            ],
+            "metrics": [{"name": "total", "label": "Total", "dataset": "teams", "agg": "sum", "column": "amount"}],
             "blocks": [
                 {"type": "heading", "text": "Summary", "level": 1},
                 {"type": "paragraph", "text": "The teams booked {total} in total."},

@@ -25,8 +25,7 @@ def types(ds) -> dict[str, str]:
 def test_semicolon_decimal_comma_latin1(catalog, write):
     p = write(
         "umsatz.csv",
-        "Région;Umsatz;Datum\nÎle-de-France;1.234,50;05/01/2024\nMünchen;12,5;13/02/2024\n"
-        "Zürich;3.000;01/03/2024\n",
+        "Région;Umsatz;Datum\nÎle-de-France;1.234,50;05/01/2024\nMünchen;12,5;13/02/2024\nZürich;3.000;01/03/2024\n",
         encoding="latin-1",
     )
     (ds,) = catalog.ingest(p)
@@ -121,9 +120,7 @@ def test_ndjson(catalog, write):
 
 def test_parquet(catalog, tmp_path):
     path = tmp_path / "p.parquet"
-    catalog.con.execute(
-        f"COPY (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y') TO '{path}' (FORMAT parquet)"
-    )
+    catalog.con.execute(f"COPY (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y') TO '{path}' (FORMAT parquet)")
     (ds,) = catalog.ingest(path)
     assert types(ds) == {"a": "integer", "b": "text"} and ds.rows == 2
 
@@ -169,9 +166,7 @@ def test_zip_bomb_refused_before_parsing(catalog, tmp_path):
     path = tmp_path / "bomb.xlsx"
     zip_bomb(path)
     with pytest.raises(UnsafeArchive, match=r"bomb.xlsx: refused: would inflate to 300 MiB"):
-        Catalog(settings=catalog.settings.model_copy(update={"max_xlsx_uncompressed_bytes": 2**27})).ingest(
-            path
-        )
+        Catalog(settings=catalog.settings.model_copy(update={"max_xlsx_uncompressed_bytes": 2**27})).ingest(path)
     with pytest.raises(UnsafeArchive, match=r"compression ratio \d+:1 looks like a zip bomb"):
         catalog.ingest(path)
 

@@ -142,12 +142,8 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch, tmp_path):
     from docagent.data.catalog import Catalog
 
     real = fonts_mod.find_fonts()
-    monkeypatch.setattr(
-        fonts_mod, "find_fonts", lambda: fonts_mod.Fonts(real.regular, real.bold, real.mono, None)
-    )
-    plan = Plan.model_validate(
-        {"meta": {"title": "销售报告"}, "blocks": [{"type": "paragraph", "text": "你好"}]}
-    )
+    monkeypatch.setattr(fonts_mod, "find_fonts", lambda: fonts_mod.Fonts(real.regular, real.bold, real.mono, None))
+    plan = Plan.model_validate({"meta": {"title": "销售报告"}, "blocks": [{"type": "paragraph", "text": "你好"}]})
     with (
         Catalog() as c,
         pytest.raises(FontMissing, match="no CJK font is installed; install Debian's fonts-wqy-zenhei"),
@@ -180,10 +176,7 @@ def test_large_and_wide_tables_render_in_every_format(tmp_path, rows, cols):
         w.writerow([f"c{i}" for i in range(cols)])
         for r in range(rows):
             w.writerow(
-                [
-                    f"row {r} " + "long text " * (8 if i == 1 else 0) if i % 3 == 1 else r * i
-                    for i in range(cols)
-                ]
+                [f"row {r} " + "long text " * (8 if i == 1 else 0) if i % 3 == 1 else r * i for i in range(cols)]
             )
     plan, _ = big_plan(rows, cols)
     with Catalog() as c:
@@ -199,7 +192,5 @@ def test_large_and_wide_tables_render_in_every_format(tmp_path, rows, cols):
 
 @needs_poppler
 def test_pdftotext_extracts_words(rendered):
-    out = subprocess.run(
-        ["pdftotext", str(rendered["pdf"]), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["pdftotext", str(rendered["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
     assert "Revenue by region" in out and "Русский" in out

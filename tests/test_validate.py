@@ -129,8 +129,7 @@ def test_metric_problems(sales):
         ],
     )
     assert problems(p, sales) == [
-        "metric 'a': cannot avg column 'channel' of type text; avg needs a number column "
-        "(use count or count_distinct)",
+        "metric 'a': cannot avg column 'channel' of type text; avg needs a number column (use count or count_distinct)",
         "metric 'b': cannot bucket by month on 'region' (text); time buckets need a date column",
     ]
 

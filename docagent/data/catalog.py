@@ -152,9 +152,7 @@ class Catalog:
         try:
             raw = [r[0] for r in self.con.execute(f"DESCRIBE {quote(stage)}").fetchall()]
             if len(raw) > self.settings.max_columns:
-                raise UnreadableData(
-                    path.name, f"{len(raw)} columns exceed the limit of {self.settings.max_columns}"
-                )
+                raise UnreadableData(path.name, f"{len(raw)} columns exceed the limit of {self.settings.max_columns}")
             types = infer(self.con, stage, raw, st.decimal_comma_hint)
             cast_table(self.con, stage, name, raw, _column_names(raw), types)
         finally:

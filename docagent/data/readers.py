@@ -22,7 +22,6 @@ from docagent.errors import EmptyFile, UnreadableData, UnsafeArchive, Unsupporte
 FORMATS = {
     ".csv": "csv",
     ".tsv": "csv",
-    ".txt": "csv",
     ".tab": "csv",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
@@ -60,8 +59,7 @@ def detect_format(path: Path) -> str:
     if fmt is None:
         raise UnsupportedFormat(
             path.name,
-            f"unsupported file type {path.suffix or '(none)'!r}; "
-            "upload CSV, TSV, XLSX, JSON, NDJSON or Parquet",
+            f"unsupported file type {path.suffix or '(none)'!r}; upload CSV, TSV, XLSX, JSON, NDJSON or Parquet",
         )
     return fmt
 
@@ -161,8 +159,7 @@ def check_xlsx_archive(path: Path, max_bytes: int, max_ratio: float) -> None:
     if total / packed > max_ratio:
         raise UnsafeArchive(
             path.name,
-            f"refused: compression ratio {total / packed:.0f}:1 looks like a zip bomb "
-            f"(limit {max_ratio:.0f}:1)",
+            f"refused: compression ratio {total / packed:.0f}:1 looks like a zip bomb (limit {max_ratio:.0f}:1)",
         )
 
 

@@ -24,8 +24,7 @@ EN = {
     "rank_caption_all": "All values of {c}, largest first.",
     "table_title": "Totals by {c}",
     "table_caption": "Sorted by the first value column; the last row is the total.",
-    "no_measure": "The data has no numeric column and no category to group by, so the report "
-    "lists the columns only.",
+    "no_measure": "The data has no numeric column and no category to group by, so the report lists the columns only.",
     "appendix": "Appendix: data dictionary",
     "dictionary": "Columns of {source}",
     "column": "Column",

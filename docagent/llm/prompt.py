@@ -1,0 +1,81 @@
+"""Prompts: a stable system prefix first (prefix caching), the variable part last.
+
+The model sees profiles, never rows; the prompt size is bounded whatever the
+row count, and data is fenced and described as data.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from docagent.data.profile import Profile
+from docagent.schema import plan_schema_json
+
+# Detail levels for profiles: 0 full, 1 lean, 2 names and types only (context too long).
+MAX_COLUMNS = (200, 120, 60)
+TOP = (5, 3, 0)
+SAMPLE = (3, 0, 0)
+
+
+@lru_cache
+def system_prompt() -> str:
+    text = (resources.files("templates") / "prompts" / "planner_system.md").read_text(encoding="utf-8")
+    return text.rstrip() + "\n" + plan_schema_json()
+
+
+def _fence(tag: str, body: str) -> str:
+    # Data cannot close its own fence: any closing tag inside is defused.
+    safe = body.replace(f"</{tag}>", f"<\\/{tag}>")
+    return f"<{tag}>\n{safe}\n</{tag}>"
+
+
+def compact_profile(p: Profile, level: int = 0) -> dict[str, Any]:
+    cols = []
+    for c in p.columns[: MAX_COLUMNS[level]]:
+        item: dict[str, Any] = {"name": c.name, "type": c.type}
+        if level < 2:
+            item["nulls"], item["distinct"] = c.nulls, c.distinct
+            if c.min is not None:
+                item["min"], item["max"] = c.min, c.max
+            if c.top and TOP[level]:
+                item["top"] = [v for v, _ in c.top[: TOP[level]]]
+        cols.append(item)
+    out: dict[str, Any] = {"dataset": p.dataset, "source": p.source, "rows": p.rows, "columns": cols}
+    if len(p.columns) > MAX_COLUMNS[level]:
+        out["columns_omitted"] = len(p.columns) - MAX_COLUMNS[level]
+    if SAMPLE[level]:
+        out["sample_rows"] = p.sample[: SAMPLE[level]]
+    return out
+
+
+def user_prompt(prompt: str, profiles: list[Profile], language: str, references: list[str], level: int = 0) -> str:
+    parts = [_fence("request", prompt.strip() or "(no instruction: write the most useful report)")]
+    if profiles:
+        body = json.dumps([compact_profile(p, level) for p in profiles], ensure_ascii=False, default=str)
+        parts.append(_fence("datasets", body))
+    else:
+        parts.append("There is no data: write the document from the request, with literal tables.")
+    if references:
+        parts.append(_fence("references", "\n\n---\n\n".join(references)))
+    parts.append(f"Document language: {language}. Reply with the plan as one JSON object.")
+    return "\n\n".join(parts)
+
+
+def messages(
+    prompt: str, profiles: list[Profile], language: str, references: list[str], level: int = 0
+) -> list[dict[str, Any]]:
+    return [
+        {"role": "system", "content": system_prompt()},
+        {"role": "user", "content": user_prompt(prompt, profiles, language, references, level)},
+    ]
+
+
+def repair_prompt(problems: list[str]) -> str:
+    listed = "\n".join(f"- {p}" for p in problems[:25])
+    return (
+        "The plan cannot be used yet. Fix exactly these problems and reply with the whole "
+        f"corrected plan as one JSON object:\n{listed}"
+    )

@@ -1,0 +1,151 @@
+"""The model planner: ask, check against schema and data, let the model repair, fall back to rules.
+
+explore (optional tool calls) -> plan (structured output) -> parse -> pydantic
+  -> semantic validation -> invented-number check -> repair (budget) -> fallback
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from docagent.errors import (
+    ContextTooLong,
+    ModelError,
+    NothingToPlan,
+    RepairBudgetExhausted,
+)
+from docagent.llm import prompt as prompts
+from docagent.llm.client import ModelClient, Reply
+from docagent.llm.parse import NotJSON, extract_json
+from docagent.plan import Plan
+from docagent.planners import Planned, PlanRequest, Usage
+from docagent.planners.numbers import allowed_numbers, invented_numbers
+from docagent.planners.rules import plan_report
+from docagent.planners.tools import call as call_tool
+from docagent.planners.tools import definitions as tool_definitions
+from docagent.schema import plan_schema
+from docagent.settings import Settings
+from docagent.validate import problems as semantic_problems
+
+
+def _pydantic_problems(e: ValidationError) -> list[str]:
+    out = []
+    for err in e.errors()[:20]:
+        loc = ".".join(str(x) for x in err["loc"])
+        out.append(f"at {loc or 'top level'}: {err['msg']}")
+    return out
+
+
+class LLMPlanner:
+    name = "llm"
+
+    def __init__(self, settings: Settings, client: ModelClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or ModelClient(settings)
+
+    def _agentic(self) -> bool:
+        mode = self.settings.llm_agentic
+        if mode == "auto":
+            return "glm" in self.settings.llm_model.lower() and self.client.provider.tools
+        return mode == "on"
+
+    def plan(self, request: PlanRequest) -> Planned:
+        usage = Usage()
+        started = time.monotonic()
+        try:
+            plan = self._plan(request, usage, started + self.settings.llm_deadline_s)
+            reason = None
+        except (ModelError, RepairBudgetExhausted) as e:
+            if not request.profiles:
+                raise NothingToPlan(
+                    f"the model could not plan this document ({e}) and the rules planner needs data"
+                ) from None
+            plan, reason = plan_report(request.profiles, request.prompt, request.language), str(e)
+        usage.latency_s = time.monotonic() - started
+        s = self.settings
+        fresh = usage.input_tokens - usage.cached_tokens
+        usage.cost_usd = (
+            fresh * s.llm_price_input + usage.cached_tokens * s.llm_price_cached_input
+            + usage.output_tokens * s.llm_price_output
+        ) / 1e6  # fmt: skip
+        name = "llm" if reason is None else "rules"
+        return Planned(plan, name, s.llm_model, reason, usage)
+
+    def _call(self, messages: list[dict[str, Any]], usage: Usage, deadline: float, **kw: Any) -> Reply:
+        reply = self.client.chat(messages, deadline=deadline, **kw)
+        usage.requests += 1
+        usage.input_tokens += reply.input_tokens
+        usage.cached_tokens += reply.cached_tokens
+        usage.output_tokens += reply.output_tokens
+        usage.reasoning_tokens += reply.reasoning_tokens
+        return reply
+
+    def _plan(self, req: PlanRequest, usage: Usage, deadline: float) -> Plan:
+        level = 0
+        while True:
+            msgs = prompts.messages(req.prompt, req.profiles, req.language, req.references, level)
+            try:
+                if self._agentic() and req.profiles:
+                    self._explore(msgs, req, usage, deadline)
+                return self._plan_and_repair(msgs, req, usage, deadline)
+            except ContextTooLong:
+                if level == 2:
+                    raise
+                level += 1  # a leaner profile, then names and types only
+
+    def _explore(self, msgs: list[dict[str, Any]], req: PlanRequest, usage: Usage, deadline: float) -> None:
+        tools = tool_definitions()
+        for _ in range(self.settings.llm_tool_steps):
+            reply = self._call(msgs, usage, deadline, tools=tools)
+            if not reply.tool_calls:
+                return
+            msgs.append({
+                "role": "assistant",
+                "content": reply.content or None,
+                "tool_calls": [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                    for c in reply.tool_calls
+                ],
+            })  # fmt: skip
+            for c in reply.tool_calls:
+                usage.tool_calls += 1
+                result = call_tool(req.catalog, c.name, c.arguments)
+                msgs.append({"role": "tool", "tool_call_id": c.id, "content": result})
+
+    def _plan_and_repair(self, msgs: list[dict[str, Any]], req: PlanRequest, usage: Usage, deadline: float) -> Plan:
+        allowed = allowed_numbers(req.prompt, req.profiles, req.references)
+        problems: list[str] = []
+        for attempt in range(self.settings.llm_repair_budget + 1):
+            if attempt:
+                usage.repairs += 1
+            reply = self._call(msgs, usage, deadline, schema=plan_schema())
+            # SGLang may put the whole answer in reasoning_content when thinking is skipped.
+            text = reply.content if reply.content.strip() else reply.reasoning
+            plan, problems = self.check(text, req, allowed)
+            if plan is not None:
+                return plan
+            if reply.finish_reason == "length":
+                problems.insert(0, "the reply was cut off at the output token limit: write a shorter plan")
+            msgs.append({"role": "assistant", "content": text})
+            msgs.append({"role": "user", "content": prompts.repair_prompt(problems)})
+        raise RepairBudgetExhausted(problems)
+
+    def check(self, text: str, req: PlanRequest, allowed: set[str]) -> tuple[Plan | None, list[str]]:
+        try:
+            data = extract_json(text)
+        except NotJSON as e:
+            return None, [str(e)]
+        try:
+            plan = Plan.model_validate(data)
+        except ValidationError as e:
+            return None, _pydantic_problems(e)
+        found = semantic_problems(plan, req.catalog)
+        if req.profiles:  # figures in prose must be bindings when there is data to bind to
+            found += invented_numbers(plan, allowed)
+        if found:
+            return None, found
+        plan.meta.language = plan.meta.language or req.language
+        return plan, []
