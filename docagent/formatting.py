@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 from typing import Any
 
 from docagent.plan import PLACEHOLDER, Fmt
@@ -59,3 +61,9 @@ def format_value(v: Any, fmt: Fmt | str | None = None, currency: str = "USD", bu
 def fill(text: str, values: dict[str, str]) -> str:
     """Replace {name} placeholders by formatted values; unknown names stay visible."""
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def slug(title: str) -> str:
+    text = unicodedata.normalize("NFKC", title)
+    text = re.sub(r"[^\w\-]+", "-", text, flags=re.UNICODE).strip("-_")
+    return text[:80].rstrip("-_") or "document"

@@ -13,6 +13,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCAGENT_", extra="ignore")
 
     var_dir: Path = Path("var")
+    # Service. Unset URLs mean the embedded defaults: SQLite and files under var_dir, a
+    # filesystem broker, a storage directory; set them for PostgreSQL, Redis and S3.
+    database_url: str | None = None
+    broker_url: str | None = None
+    storage_url: str | None = None
+    broker_visibility_timeout_s: int = 3600
+    owner: str = "local"  # the owner of everything until API keys (hardening) say otherwise
+    job_time_limit_s: int = 900
     max_upload_bytes: int = 100 * 1024 * 1024
     max_rows: int = 5_000_000
     max_columns: int = 500

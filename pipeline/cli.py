@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -114,6 +115,67 @@ def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) 
 def schema_cmd() -> None:
     """Print the plan's JSON Schema (strict mode, for constrained decoding)."""
     print(plan_schema_json())
+
+
+@app.command(name="serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="embedded worker threads (no broker configured)")] = 2,
+) -> None:
+    """Run the API and dashboard; with no broker configured, also an embedded worker."""
+    import os
+    import subprocess
+
+    import uvicorn
+
+    from docagent.store import migrate
+
+    settings = get_settings()
+    migrate(settings)
+    child = None
+    if not settings.broker_url:
+        child = subprocess.Popen(worker_argv("plan,render", "threads", workers), env=os.environ.copy())
+        err.print(f"embedded worker started (pid {child.pid}); data under {settings.var_dir.resolve()}")
+    try:
+        uvicorn.run("api.app:app", host=host, port=port, log_level="warning")
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=20)
+
+
+def worker_argv(queues: str, pool: str, concurrency: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "-Q",
+        queues,
+        "--pool",
+        pool,
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+@app.command(name="worker")
+def worker_cmd(
+    queues: Annotated[str, typer.Option(help="plan, render or both")] = "plan,render",
+    pool: Annotated[str, typer.Option(help="threads for the I/O-bound plan queue, prefork for render")] = "threads",
+    concurrency: Annotated[int, typer.Option(help="threads or processes")] = 4,
+) -> None:
+    """Run a Celery worker (the same tasks as the embedded one)."""
+    import os
+
+    os.execv(sys.executable, worker_argv(queues, pool, concurrency))
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,8 @@ from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, profile
 from docagent.data.references import is_reference, load_references
+from docagent.errors import PlannerError
+from docagent.formatting import slug
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.settings import Settings, get_settings
 from docagent.validate import validate
@@ -42,15 +43,11 @@ def guess_language(prompt: str) -> str:
     return "en"
 
 
-def slug(title: str) -> str:
-    text = unicodedata.normalize("NFKC", title)
-    text = re.sub(r"[^\w\-]+", "-", text, flags=re.UNICODE).strip("-_")
-    return text[:80].rstrip("-_") or "document"
-
-
 def make_planner(name: str, settings: Settings) -> Planner:
     if name == "rules" or (name == "auto" and not settings.llm_base_url):
         return RulesPlanner()
+    if not settings.llm_base_url:  # never let the SDK fall back to a public endpoint
+        raise PlannerError("the llm planner needs a model endpoint: set DOCAGENT_LLM_BASE_URL (see README)")
     from docagent.planners.llm import LLMPlanner  # only when a model is configured
 
     return LLMPlanner(settings)

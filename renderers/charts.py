@@ -7,13 +7,16 @@ prepared series (`series_of`).
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # CJK fonts have one weight
 
 import matplotlib.pyplot as plt  # noqa: E402
 from cycler import cycler  # noqa: E402
@@ -214,8 +217,12 @@ def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:
             t.set_horizontalalignment("right")
 
 
+_PYPLOT = threading.Lock()  # pyplot and rcParams are process-global; thread-pool workers take turns
+
+
 def draw_all(bound: Bound, theme: Theme) -> dict[int, ChartImage]:
-    return {i: draw(b, bound, i, theme) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
+    with _PYPLOT:
+        return {i: draw(b, bound, i, theme) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
 
 
 __all__ = ["ChartImage", "Series", "draw_all", "format_value", "series_of"]

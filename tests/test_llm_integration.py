@@ -77,11 +77,22 @@ def test_generate_with_the_llm_planner_yields_valid_documents(server, tmp_path):
 
 
 def test_cli_plan_prints_a_valid_plan_and_a_usage_line(server):
-    env = {"DOCAGENT_LLM_BASE_URL": server, "DOCAGENT_LLM_PROVIDER": "llamacpp", "DOCAGENT_LLM_MODEL": "smollm2",
-           "DOCAGENT_LLM_REPAIR_BUDGET": "0", "DOCAGENT_LLM_MAX_OUTPUT_TOKENS": "1024", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DOCAGENT_LLM_BASE_URL": server,
+        "DOCAGENT_LLM_PROVIDER": "llamacpp",
+        "DOCAGENT_LLM_MODEL": "smollm2",
+        "DOCAGENT_LLM_REPAIR_BUDGET": "0",
+        "DOCAGENT_LLM_MAX_OUTPUT_TOKENS": "1024",
+        "PATH": "/usr/bin:/bin",
+    }
     exe = str(Path(sys.executable).with_name("docagent"))
-    r = subprocess.run([exe, "plan", str(EXAMPLE), "--prompt", "Sales by region", "--planner", "llm"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [exe, "plan", str(EXAMPLE), "--prompt", "Sales by region", "--planner", "llm"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     from docagent.plan import Plan
 

@@ -1,0 +1,1 @@
+"""The HTTP API and dashboard (FastAPI). It records and enqueues; it never renders."""

@@ -1,0 +1,34 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.routes import datasets, health, jobs
+from docagent.settings import get_settings
+from docagent.store import migrate
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> Any:
+    migrate(get_settings())
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="docagent",
+        version="0.1.0",
+        summary="Plan and render .docx, .xlsx and .pdf documents from data.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(datasets.router)
+    app.include_router(jobs.router)
+    return app
+
+
+app = create_app()

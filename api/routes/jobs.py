@@ -1,0 +1,239 @@
+"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+
+from api.deps import OwnerDep, SettingsDep, StorageDep
+from api.routes.datasets import check_length, ingest_upload, owned
+from api.schemas import (
+    ArtifactPublic,
+    ErrorPublic,
+    JobAccepted,
+    JobCreate,
+    JobPublic,
+    JobsPublic,
+    PlannerInfo,
+    UsagePublic,
+)
+from docagent.records import create_job, download_name
+from docagent.settings import Settings
+from docagent.store import FINAL, ArtifactRow, JobRow, now, session
+from workers.app import enqueue
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
+    usage = {k: v for k, v in (job.usage or {}).items() if k in UsagePublic.model_fields}
+    return JobPublic(
+        id=job.id,
+        status=job.status,
+        progress=job.progress,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        prompt=job.prompt,
+        formats=job.formats,
+        dataset_ids=job.dataset_ids,
+        schedule_id=job.schedule_id,
+        planner=PlannerInfo(name=job.planner_name, model=job.model, fallback_reason=job.fallback_reason),
+        usage=UsagePublic(**usage),
+        error=ErrorPublic(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+        artifacts=[
+            ArtifactPublic(
+                format=a.format, filename=a.filename, bytes=a.bytes, url=f"/v1/jobs/{job.id}/artifacts/{a.format}"
+            )
+            for a in sorted(artifacts, key=lambda a: ("docx", "xlsx", "pdf").index(a.format))
+        ],
+    )
+
+
+def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
+    with session(settings) as s:
+        job = s.get(JobRow, job_id)
+        if job is None or job.owner != owner:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "job not found")
+        artifacts = list(s.scalars(select(ArtifactRow).where(ArtifactRow.job_id == job_id)))
+        return public(job, artifacts)
+
+
+def submit(body: JobCreate, owner: str, settings: Settings, key: str | None) -> JobAccepted:
+    for dataset_id in body.dataset_ids:
+        owned(dataset_id, owner, settings)  # 404 for a dataset that is not yours
+    job, created = create_job(
+        owner,
+        body.prompt,
+        body.dataset_ids,
+        list(body.formats),
+        body.planner,
+        body.theme,
+        body.language,
+        key,
+        settings=settings,
+    )
+    if created:
+        enqueue(job.id)
+    return JobAccepted(id=job.id, status=job.status)
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+def create(
+    body: JobCreate, owner: OwnerDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+) -> JobAccepted:
+    return submit(body, owner, settings, idempotency_key)
+
+
+@router.post("/upload", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+async def create_with_upload(
+    request: Request,
+    owner: OwnerDep,
+    settings: SettingsDep,
+    prompt: Annotated[str, Form(max_length=20_000)],
+    files: Annotated[list[UploadFile], File()],
+    formats: Annotated[str, Form()] = "docx,xlsx,pdf",
+    planner: Annotated[str, Form()] = "auto",
+    theme: Annotated[str | None, Form()] = None,
+    language: Annotated[str | None, Form()] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JobAccepted:
+    """One request: upload data files and submit the job."""
+    check_length(request, settings)
+    fmts = [f.strip() for f in formats.split(",") if f.strip()]
+    body = JobCreate.model_validate(
+        {"prompt": prompt, "formats": fmts, "planner": planner, "theme": theme or None, "language": language or None}
+    )
+    rows = [await ingest_upload(f, None, owner, settings) for f in files if f.filename]
+    body.dataset_ids = [r.id for r in rows]
+    return submit(body, owner, settings, idempotency_key)
+
+
+@router.get("", response_model=JobsPublic)
+def list_jobs(
+    owner: OwnerDep,
+    settings: SettingsDep,
+    status_: Annotated[
+        str | None, Query(alias="status", pattern="^(queued|planning|rendering|succeeded|failed|canceled)$")
+    ] = None,
+    skip: int = Query(0, ge=0),
+    limit: int = Query(20, ge=1, le=100),
+) -> JobsPublic:
+    with session(settings) as s:
+        q = select(JobRow).where(JobRow.owner == owner)
+        if status_:
+            q = q.where(JobRow.status == status_)
+        count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        jobs = list(s.scalars(q.order_by(JobRow.created_at.desc(), JobRow.id).offset(skip).limit(limit)))
+        ids = [j.id for j in jobs]
+        arts: dict[str, list[ArtifactRow]] = {i: [] for i in ids}
+        for a in s.scalars(select(ArtifactRow).where(ArtifactRow.job_id.in_(ids))):
+            arts[a.job_id].append(a)
+        return JobsPublic(data=[public(j, arts[j.id]) for j in jobs], count=count)
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def get(job_id: str, owner: OwnerDep, settings: SettingsDep) -> JobPublic:
+    return load(job_id, owner, settings)
+
+
+@router.get("/{job_id}/plan")
+def get_plan(job_id: str, owner: OwnerDep, settings: SettingsDep) -> dict:
+    load(job_id, owner, settings)
+    with session(settings) as s:
+        job = s.get(JobRow, job_id)
+        if job is None or job.plan is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "the job has no plan yet")
+        return job.plan
+
+
+@router.get("/{job_id}/artifacts/{fmt}")
+def download(job_id: str, fmt: str, owner: OwnerDep, settings: SettingsDep, storage: StorageDep) -> StreamingResponse:
+    load(job_id, owner, settings)
+    with session(settings) as s:
+        job = s.get(JobRow, job_id)
+        art = s.scalars(select(ArtifactRow).where(ArtifactRow.job_id == job_id, ArtifactRow.format == fmt)).first()
+    if job is None or art is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"the job has no {fmt} file")
+    name = download_name(job, fmt)
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    from urllib.parse import quote
+
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Content-Length": str(art.bytes),
+    }
+    stream = storage.open(art.storage_key)
+
+    def chunks():
+        with stream:
+            while data := stream.read(1 << 16):
+                yield data
+
+    return StreamingResponse(chunks(), media_type=CONTENT_TYPES[fmt], headers=headers)
+
+
+@router.get("/{job_id}/events")
+async def events(job_id: str, owner: OwnerDep, settings: SettingsDep, request: Request) -> StreamingResponse:
+    """Server-sent events: one `status` event per change, until the job ends."""
+    await asyncio.to_thread(load, job_id, owner, settings)
+
+    async def stream() -> AsyncIterator[str]:
+        last = None
+        idle = 0
+        while not await request.is_disconnected():
+            job = await asyncio.to_thread(load, job_id, owner, settings)
+            state = (job.status, job.progress)
+            if state != last:
+                last, idle = state, 0
+                data = {"id": job.id, "status": job.status, "progress": job.progress}
+                if job.error:
+                    data["error"] = job.error.model_dump()
+                yield f"event: status\ndata: {json.dumps(data)}\n\n"
+                if job.status in FINAL:
+                    return
+            else:
+                idle += 1
+                if idle % 30 == 0:
+                    yield ": keep-alive\n\n"
+            await asyncio.sleep(0.5)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/{job_id}/cancel", response_model=JobAccepted)
+def cancel(job_id: str, owner: OwnerDep, settings: SettingsDep) -> JobAccepted:
+    load(job_id, owner, settings)
+    with session(settings) as s:
+        job = s.get(JobRow, job_id, with_for_update=True)
+        assert job is not None
+        if job.status in FINAL:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"the job has already {job.status}")
+        job.status, job.finished_at, job.stage = "canceled", now(), None
+        return JobAccepted(id=job.id, status=job.status)
+
+
+@router.post("/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+def retry(job_id: str, owner: OwnerDep, settings: SettingsDep) -> JobAccepted:
+    load(job_id, owner, settings)
+    with session(settings) as s:
+        job = s.get(JobRow, job_id, with_for_update=True)
+        assert job is not None
+        if job.status != "failed":
+            raise HTTPException(status.HTTP_409_CONFLICT, f"only a failed job can be retried; this one is {job.status}")
+        job.status, job.progress, job.error_code, job.error_message = "queued", 0.0, None, None
+        job.plan, job.finished_at, job.stage = None, None, None
+    enqueue(job_id)
+    return JobAccepted(id=job_id, status="queued")

@@ -1,0 +1,109 @@
+"""Request and response bodies: one schema per direction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite drops time zones; every time we store is UTC."""
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+Stamp = Annotated[dt.datetime, AfterValidator(_utc)]
+MaybeStamp = Annotated[dt.datetime | None, AfterValidator(_utc)]
+Format = Literal["docx", "xlsx", "pdf"]
+ALL_FORMATS: list[Format] = ["docx", "xlsx", "pdf"]
+
+
+class ColumnPublic(BaseModel):
+    name: str
+    type: str
+
+
+class DatasetPublic(BaseModel):
+    id: str
+    name: str
+    version: int
+    filename: str
+    format: str
+    rows: int
+    bytes: int
+    columns: list[ColumnPublic]
+    created_at: Stamp
+
+
+class DatasetDetail(DatasetPublic):
+    profile: dict[str, Any]
+
+
+class DatasetsPublic(BaseModel):
+    data: list[DatasetPublic]
+    count: int
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(max_length=20_000)
+    dataset_ids: list[str] = Field(default_factory=list, max_length=20)
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
+    planner: Literal["auto", "rules", "llm"] = "auto"
+    theme: str | None = Field(None, max_length=64)
+    language: str | None = Field(None, max_length=16)
+
+
+class JobAccepted(BaseModel):
+    id: str
+    status: str
+
+
+class PlannerInfo(BaseModel):
+    name: str | None
+    model: str | None
+    fallback_reason: str | None
+
+
+class UsagePublic(BaseModel):
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    requests: int = 0
+    cost_usd: float = 0.0
+
+
+class ErrorPublic(BaseModel):
+    code: str
+    message: str
+
+
+class ArtifactPublic(BaseModel):
+    format: str
+    filename: str
+    bytes: int
+    url: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    status: Literal["queued", "planning", "rendering", "succeeded", "failed", "canceled"]
+    progress: float
+    created_at: Stamp
+    started_at: MaybeStamp
+    finished_at: MaybeStamp
+    prompt: str
+    formats: list[str]
+    dataset_ids: list[str]
+    planner: PlannerInfo
+    usage: UsagePublic
+    error: ErrorPublic | None
+    artifacts: list[ArtifactPublic]
+    schedule_id: str | None = None
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int

@@ -1,0 +1,150 @@
+"""Records in the job store that the API and the workers share: datasets, jobs, artifacts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from docagent.data.catalog import Catalog
+from docagent.data.profile import profile
+from docagent.errors import DocagentError
+from docagent.formatting import slug
+from docagent.settings import Settings, get_settings
+from docagent.storage import get_storage
+from docagent.store import DatasetRow, JobRow, now, session
+
+
+class JobNotFound(DocagentError):
+    code = "not_found"
+
+
+def safe_filename(name: str) -> str:
+    """A file name without paths, control characters or shell-hostile characters."""
+    name = unicodedata.normalize("NFKC", Path(name.replace("\\", "/")).name)
+    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", "_", name).strip(" .")
+    return name[:150] or "upload"
+
+
+# --- datasets ---
+
+
+def create_dataset(
+    upload: Path, filename: str, name: str | None, owner: str, settings: Settings | None = None
+) -> DatasetRow:
+    """Validate and profile an uploaded file, store it, record it (a new version of `name`)."""
+    settings = settings or get_settings()
+    filename = safe_filename(filename)
+    named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
+    if named != upload:
+        upload.replace(named)
+    with Catalog(settings=settings) as catalog:
+        datasets = catalog.ingest(named)
+        ds = datasets[0]
+        prof = profile(catalog, ds)
+    display = (name or Path(filename).stem).strip()[:200] or "dataset"
+    row = DatasetRow(
+        owner=owner,
+        name=display,
+        filename=filename,
+        format=ds.format,
+        rows=ds.rows,
+        bytes=named.stat().st_size,
+        columns=[{"name": c.name, "type": c.type} for c in ds.columns],
+        profile=prof.model_dump(mode="json"),
+        storage_key="",
+    )
+    row.storage_key = f"datasets/{row.id or ''}"
+    with session(settings) as s:
+        latest = s.scalar(
+            select(func.max(DatasetRow.version)).where(DatasetRow.owner == owner, DatasetRow.name == display)
+        )
+        row.version = (latest or 0) + 1
+        s.add(row)
+        s.flush()
+        row.storage_key = f"datasets/{row.id}/{filename}"
+        get_storage(settings).put(row.storage_key, named)  # inside the transaction: no row without a file
+    return row
+
+
+def latest_dataset(owner: str, name: str, settings: Settings | None = None) -> DatasetRow | None:
+    with session(settings) as s:
+        return s.scalars(
+            select(DatasetRow)
+            .where(DatasetRow.owner == owner, DatasetRow.name == name)
+            .order_by(DatasetRow.version.desc())
+            .limit(1)
+        ).first()
+
+
+# --- jobs ---
+
+
+def update_job(job_id: str, settings: Settings, **fields: Any) -> JobRow:
+    with session(settings) as s:
+        job = s.get(JobRow, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        for k, v in fields.items():
+            setattr(job, k, v)
+        return job
+
+
+def get_job(job_id: str, settings: Settings) -> JobRow:
+    with session(settings) as s:
+        job = s.get(JobRow, job_id)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        return job
+
+
+def fail_job(job_id: str, settings: Settings, code: str, message: str) -> None:
+    update_job(job_id, settings, status="failed", error_code=code, error_message=message, finished_at=now(), stage=None)
+
+
+def create_job(
+    owner: str,
+    prompt: str,
+    dataset_ids: list[str],
+    formats: list[str],
+    planner: str = "auto",
+    theme: str | None = None,
+    language: str | None = None,
+    idempotency_key: str | None = None,
+    schedule_id: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[JobRow, bool]:
+    """A queued job; with an idempotency key already used by this owner, that job (and False)."""
+    settings = settings or get_settings()
+    with session(settings) as s:
+        if idempotency_key:
+            existing = s.scalars(
+                select(JobRow).where(JobRow.owner == owner, JobRow.idempotency_key == idempotency_key)
+            ).first()
+            if existing is not None:
+                return existing, False
+        job = JobRow(
+            owner=owner,
+            prompt=prompt,
+            dataset_ids=dataset_ids,
+            formats=formats,
+            planner_requested=planner,
+            theme=theme,
+            language=language,
+            idempotency_key=idempotency_key,
+            schedule_id=schedule_id,
+            status="queued",
+            progress=0.0,
+            usage={},
+            timings={},
+        )
+        s.add(job)
+    return job, True
+
+
+def download_name(job: JobRow, fmt: str) -> str:
+    title = (job.plan or {}).get("meta", {}).get("title") or "document"
+    return f"{slug(title)}.{fmt}"

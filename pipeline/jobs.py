@@ -1,0 +1,136 @@
+"""Jobs by id: what the API records and the Celery tasks run. Plain functions, no Celery here.
+
+Each stage is idempotent, so a redelivered task (acks_late after a worker died)
+repeats or skips work without duplicating artifacts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+
+from docagent.bind import bind
+from docagent.data.catalog import Catalog
+from docagent.data.profile import profile
+from docagent.errors import DocagentError
+from docagent.plan import Plan
+from docagent.records import JobNotFound, fail_job, get_job, update_job
+from docagent.settings import Settings, get_settings
+from docagent.storage import get_storage
+from docagent.store import FINAL, ArtifactRow, DatasetRow, JobRow, now, session
+from docagent.validate import validate
+from pipeline.generate import plan_job, render_job
+
+
+def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
+    catalog = Catalog(settings=settings)
+    storage = get_storage(settings)
+    profiles = []
+    try:
+        with session(settings) as s:
+            rows = [s.get(DatasetRow, i) for i in job.dataset_ids]
+        for row in rows:
+            if row is None:
+                raise JobNotFound("a dataset of this job was deleted")
+            with storage.local_path(row.storage_key) as path:
+                for ds in catalog.ingest(path, name=row.name):
+                    profiles.append(profile(catalog, ds))
+    except BaseException:
+        catalog.close()
+        raise
+    return catalog, profiles
+
+
+def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
+    """Plan the job; True when rendering should follow."""
+    settings = settings or get_settings()
+    job = get_job(job_id, settings)
+    if job.status in FINAL:
+        return False
+    if job.plan is not None and job.status == "rendering":
+        return True  # redelivered after planning finished
+    job = update_job(
+        job_id,
+        settings,
+        status="planning",
+        stage="planning",
+        progress=0.1,
+        started_at=job.started_at or now(),
+        attempts=job.attempts + 1,
+    )
+    t = time.perf_counter()
+    try:
+        catalog, profiles = _catalog_for(job, settings)
+        with catalog:
+            planned = plan_job(
+                catalog, profiles, job.prompt, [], job.planner_requested, job.theme, job.language, settings
+            )
+    except DocagentError as e:
+        fail_job(job_id, settings, e.code, str(e))
+        return False
+    current = get_job(job_id, settings)
+    if current.status == "canceled":
+        return False
+    update_job(
+        job_id,
+        settings,
+        plan=planned.plan.model_dump(mode="json"),
+        planner_name=planned.planner,
+        model=planned.model,
+        fallback_reason=planned.fallback_reason,
+        usage=asdict(planned.usage),
+        status="rendering",
+        stage="rendering",
+        progress=0.5,
+        timings={**(current.timings or {}), "plan": round(time.perf_counter() - t, 3)},
+    )
+    return True
+
+
+def render_stage(job_id: str, settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    job = get_job(job_id, settings)
+    if job.status in FINAL or job.plan is None:
+        return
+    update_job(job_id, settings, status="rendering", stage="rendering", progress=0.6)
+    work = Path(tempfile.mkdtemp(prefix="docagent-render-"))
+    t = time.perf_counter()
+    try:
+        catalog, _ = _catalog_for(job, settings)
+        with catalog:
+            plan = validate(Plan.model_validate(job.plan), catalog)
+            bound = bind(plan, catalog)
+        files, _times = render_job(bound, work, job.formats, job.theme, settings)
+        storage = get_storage(settings)
+        records = []
+        for fmt, path in files.items():
+            key = f"jobs/{job_id}/{fmt}"
+            size = storage.put(key, path)
+            records.append(ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key))
+        with session(settings) as s:
+            current = s.get(JobRow, job_id, with_for_update=True)
+            if current is None or current.status == "canceled":
+                return
+            s.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job_id))  # a redelivery replaces, never adds
+            s.add_all(records)
+            current.status, current.stage, current.progress, current.finished_at = "succeeded", None, 1.0, now()
+            current.timings = {**(current.timings or {}), "render": round(time.perf_counter() - t, 3)}
+    except DocagentError as e:
+        fail_job(job_id, settings, e.code, str(e))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fail_unexpected(job_id: str, error: BaseException, settings: Settings | None = None) -> None:
+    """The last word on a job whose task crashed with an error we did not foresee."""
+    settings = settings or get_settings()
+    fail_job(job_id, settings, "internal_error", f"{type(error).__name__}: {error}")
+
+
+__all__ = ["plan_stage", "render_stage"]
