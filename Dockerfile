@@ -1,0 +1,23 @@
+# docagent: API, workers and scheduler share this image (the command differs).
+FROM python:3.11-slim
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei fonts-dejavu-core curl \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY docagent docagent
+COPY renderers renderers
+COPY pipeline pipeline
+COPY workers workers
+COPY api api
+COPY templates templates
+COPY examples examples
+RUN pip install --no-cache-dir '.[s3]' flower
+
+RUN useradd --create-home --uid 1000 docagent && mkdir -p /data && chown docagent /data
+USER docagent
+ENV DOCAGENT_VAR_DIR=/data
+EXPOSE 8000
+CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000"]
