@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.routes import datasets, health, jobs
+from api.routes import datasets, health, jobs, schedules
 from docagent.settings import get_settings
 from docagent.store import migrate
 
@@ -28,6 +28,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)
+    app.include_router(schedules.router)
     return app
 
 

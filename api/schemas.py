@@ -107,3 +107,85 @@ class JobPublic(BaseModel):
 class JobsPublic(BaseModel):
     data: list[JobPublic]
     count: int
+
+
+class DatasetSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dataset: str = Field(min_length=1, max_length=200)
+
+
+class SqlSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sql: str = Field(min_length=1, max_length=20_000)
+    connection: str = Field(min_length=1, max_length=100)
+
+
+class ScheduledJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(max_length=20_000)
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
+    planner: Literal["auto", "rules", "llm"] = "auto"
+    theme: str | None = None
+    language: str | None = None
+    source: DatasetSource | SqlSource
+
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    cron: str = Field(min_length=1, max_length=120, examples=["0 8 * * mon"])
+    timezone: str = Field("UTC", max_length=64, examples=["Asia/Shanghai"])
+    enabled: bool = True
+    allow_overlap: bool = False
+    webhook_url: str | None = Field(None, max_length=2000, pattern=r"^https?://")
+    job: ScheduledJob
+
+
+class ScheduleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    cron: str | None = Field(None, max_length=120)
+    timezone: str | None = Field(None, max_length=64)
+    enabled: bool | None = None
+    allow_overlap: bool | None = None
+    webhook_url: str | None = Field(None, max_length=2000, pattern=r"^https?://")
+    job: ScheduledJob | None = None
+
+
+class RunPublic(BaseModel):
+    id: str
+    fire_time: Stamp
+    job_id: str | None
+    job_status: str | None = None
+    outcome: str
+    late: bool
+    manual: bool
+    delivery_status: str | None
+    delivery_attempts: int
+    delivery_error: str | None
+
+
+class SchedulePublic(BaseModel):
+    id: str
+    name: str
+    cron: str
+    timezone: str
+    enabled: bool
+    allow_overlap: bool
+    job: dict[str, Any]
+    webhook_url: str | None
+    webhook_secret: str | None
+    next_fire_at: MaybeStamp
+    next_fire_times: list[Stamp]
+    last_run: RunPublic | None = None
+    created_at: Stamp
+
+
+class SchedulesPublic(BaseModel):
+    data: list[SchedulePublic]
+    count: int
+
+
+class RunsPublic(BaseModel):
+    data: list[RunPublic]
+    count: int

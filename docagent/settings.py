@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     broker_visibility_timeout_s: int = 3600
     owner: str = "local"  # the owner of everything until API keys (hardening) say otherwise
     job_time_limit_s: int = 900
+    public_url: str = "http://127.0.0.1:8000"  # base of download links in webhook bodies
+
+    # Schedules. Connections for SQL sources, by name: DOCAGENT_CONNECTIONS='{"warehouse": "postgresql+psycopg://..."}'
+    connections: dict[str, str] = {}
+    sql_timeout_s: float = 60.0
+    sql_row_limit: int = 1_000_000
+    schedule_grace_s: float = 120.0  # a run starting later than this after its fire time is flagged late
+    beat_interval_s: float = 1.0
+    webhook_max_attempts: int = 5
+    webhook_timeout_s: float = 10.0
     max_upload_bytes: int = 100 * 1024 * 1024
     max_rows: int = 5_000_000
     max_columns: int = 500

@@ -68,6 +68,8 @@ class JobRow(Base):
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     schedule_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # A scheduled run's source ({"dataset": NAME} or {"sql": ..., "connection": NAME}), resolved at plan time.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -92,6 +94,41 @@ class ArtifactRow(Base):
     filename: Mapped[str] = mapped_column(String(255))
     bytes: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ScheduleRow(Base):
+    __tablename__ = "schedules"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cron: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    allow_overlap: Mapped[bool] = mapped_column(default=False)
+    job: Mapped[dict[str, Any]] = mapped_column(JSON)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    next_fire_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+
+
+class RunRow(Base):
+    """One fire of a schedule; the unique fire time makes a second scheduler's attempt a no-op."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (UniqueConstraint("schedule_id", "fire_time", name="uq_runs_schedule_fire_time"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    schedule_id: Mapped[str] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), index=True)
+    fire_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(24))  # started | skipped_overlap
+    late: Mapped[bool] = mapped_column(default=False)
+    manual: Mapped[bool] = mapped_column(default=False)
+    delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # pending | delivered | failed
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 

@@ -21,6 +21,7 @@ from docagent.data.profile import profile
 from docagent.errors import DocagentError
 from docagent.plan import Plan
 from docagent.records import JobNotFound, fail_job, get_job, update_job
+from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import FINAL, ArtifactRow, DatasetRow, JobRow, now, session
@@ -66,6 +67,8 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
     )
     t = time.perf_counter()
     try:
+        if job.source:  # a scheduled run reads its source fresh, now
+            job = update_job(job_id, settings, dataset_ids=resolve_source(job, settings))
         catalog, profiles = _catalog_for(job, settings)
         with catalog:
             planned = plan_job(

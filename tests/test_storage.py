@@ -71,7 +71,9 @@ def test_service_with_s3_storage(s3_env, tmp_path):
     with embedded(tmp_path, DOCAGENT_STORAGE_URL=f"s3://{bucket}/docagent", **env) as stack, stack.client() as c:
         with EXAMPLE.open("rb") as f:
             ds = c.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
-        job_id = c.post("/v1/jobs", json={"prompt": "S3 run", "dataset_ids": [ds["id"]], "formats": ["pdf"]}).json()["id"]
+        job_id = c.post("/v1/jobs", json={"prompt": "S3 run", "dataset_ids": [ds["id"]], "formats": ["pdf"]}).json()[
+            "id"
+        ]
         job = wait_status(c, job_id, {"succeeded", "failed"})
         assert job["status"] == "succeeded", stack.log_text()
         assert c.get(job["artifacts"][0]["url"]).content[:5] == b"%PDF-"

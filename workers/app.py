@@ -13,7 +13,7 @@ from celery import Celery
 
 from docagent.settings import Settings, get_settings
 
-PLAN_TASK, RENDER_TASK = "docagent.plan", "docagent.render"
+PLAN_TASK, RENDER_TASK, DELIVER_TASK = "docagent.plan", "docagent.render", "docagent.deliver"
 
 
 def broker_options(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -45,7 +45,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_ignore_result=True,
         task_time_limit=settings.job_time_limit_s,
         task_soft_time_limit=max(30, settings.job_time_limit_s - 30),
-        task_routes={PLAN_TASK: {"queue": "plan"}, RENDER_TASK: {"queue": "render"}},
+        task_routes={PLAN_TASK: {"queue": "plan"}, RENDER_TASK: {"queue": "render"}, DELIVER_TASK: {"queue": "plan"}},
         task_default_queue="plan",
         worker_enable_remote_control=bool(settings.broker_url),  # the filesystem transport has no fanout
         worker_send_task_events=False,

@@ -6,9 +6,13 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from docagent.records import get_job
+from docagent.settings import get_settings
 from docagent.storage import StorageError
+from docagent.store import FINAL
+from pipeline.delivery import DeliveryFailed, deliver, run_for_job
 from pipeline.jobs import fail_unexpected, plan_stage, render_stage
-from workers.app import PLAN_TASK, RENDER_TASK, app
+from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app
 
 TRANSIENT = (OperationalError, StorageError, ConnectionError)
 
@@ -26,12 +30,32 @@ def _run(task: Any, job_id: str, stage: Any) -> Any:
         return None
 
 
+def _finished(job_id: str) -> None:
+    """A scheduled job that ended (any way) is delivered to its webhook."""
+    if get_job(job_id, get_settings()).status in FINAL:
+        run_id = run_for_job(job_id)
+        if run_id:
+            app.send_task(DELIVER_TASK, args=[run_id], queue="plan")
+
+
 @app.task(name=PLAN_TASK, bind=True, max_retries=3)
 def plan(self: Any, job_id: str) -> None:
     if _run(self, job_id, plan_stage):
         app.send_task(RENDER_TASK, args=[job_id], queue="render")
+    else:
+        _finished(job_id)
 
 
 @app.task(name=RENDER_TASK, bind=True, max_retries=3)
 def render(self: Any, job_id: str) -> None:
     _run(self, job_id, render_stage)
+    _finished(job_id)
+
+
+@app.task(name=DELIVER_TASK, bind=True, max_retries=get_settings().webhook_max_attempts - 1)
+def deliver_run(self: Any, run_id: str) -> None:
+    try:
+        deliver(run_id)
+    except DeliveryFailed as e:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=e, countdown=min(300, 2 ** (self.request.retries + 1))) from None

@@ -133,15 +133,18 @@ def serve_cmd(
 
     settings = get_settings()
     migrate(settings)
-    child = None
-    if not settings.broker_url:
-        child = subprocess.Popen(worker_argv("plan,render", "threads", workers), env=os.environ.copy())
-        err.print(f"embedded worker started (pid {child.pid}); data under {settings.var_dir.resolve()}")
+    children = []
+    if not settings.broker_url:  # embedded: this command runs the worker and the scheduler too
+        env = os.environ.copy()
+        children.append(subprocess.Popen(worker_argv("plan,render", "threads", workers), env=env))
+        children.append(subprocess.Popen(beat_argv(), env=env))
+        err.print(f"embedded worker and scheduler started; data under {settings.var_dir.resolve()}")
     try:
         uvicorn.run("api.app:app", host=host, port=port, log_level="warning")
     finally:
-        if child is not None:
+        for child in children:
             child.terminate()
+        for child in children:
             child.wait(timeout=20)
 
 
@@ -164,6 +167,121 @@ def worker_argv(queues: str, pool: str, concurrency: int) -> list[str]:
         "--without-gossip",
         "--without-mingle",
     ]
+
+
+def beat_argv() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "beat",
+        "-S",
+        "workers.beat:DatabaseScheduler",
+        "--loglevel",
+        "INFO",
+    ]
+
+
+@app.command(name="beat")
+def beat_cmd() -> None:
+    """Run the scheduler standalone (the compose stack's `beat` service)."""
+    import os
+
+    from docagent.store import migrate
+
+    migrate(get_settings())
+    os.execv(sys.executable, beat_argv())
+
+
+schedules = typer.Typer(no_args_is_help=True, help="Scheduled report jobs.")
+app.add_typer(schedules, name="schedules")
+
+
+@schedules.command(name="list")
+def schedules_list() -> None:
+    """List schedules with their next fire time and last run."""
+    from sqlalchemy import select
+
+    from docagent.store import RunRow, ScheduleRow, migrate, session
+
+    settings = get_settings()
+    migrate(settings)
+    with session(settings) as s:
+        rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == settings.owner)))
+        for r in rows:
+            last = s.scalars(select(RunRow).where(RunRow.schedule_id == r.id).order_by(RunRow.fire_time.desc())).first()
+            state = "enabled" if r.enabled else "disabled"
+            nxt = r.next_fire_at.isoformat() if r.next_fire_at else "-"
+            outcome = last.outcome if last else "-"
+            print(f"{r.id}  {r.name!r}  {r.cron!r} {r.timezone}  {state}  next={nxt}  last={outcome}")
+
+
+@schedules.command(name="add")
+def schedules_add(
+    name: Annotated[str, typer.Option(help="schedule name")],
+    cron: Annotated[str, typer.Option(help="five-field cron, e.g. '0 8 * * mon'")],
+    prompt: PromptOpt,
+    timezone: Annotated[str, typer.Option(help="IANA time zone")] = "UTC",
+    dataset: Annotated[str | None, typer.Option(help="source: the latest upload with this dataset name")] = None,
+    sql: Annotated[str | None, typer.Option(help="source: a read-only query")] = None,
+    connection: Annotated[str | None, typer.Option(help="connection name for --sql (DOCAGENT_CONNECTIONS)")] = None,
+    format: Annotated[str, typer.Option("--format", "-f")] = ",".join(FORMATS),
+    webhook: Annotated[str | None, typer.Option(help="URL that receives each run's signed result")] = None,
+) -> None:
+    """Create a schedule; prints its id and next fire times."""
+    from docagent.cron import InvalidSchedule, upcoming
+    from docagent.schedules import create_schedule
+    from docagent.store import migrate, now
+
+    settings = get_settings()
+    migrate(settings)
+    source = {"dataset": dataset} if dataset else {"sql": sql, "connection": connection}
+    job = {"prompt": prompt, "formats": [f.strip() for f in format.split(",")], "source": source}
+    try:
+        row = create_schedule(
+            settings.owner, {"name": name, "cron": cron, "timezone": timezone, "job": job, "webhook_url": webhook}
+        )
+    except InvalidSchedule as e:
+        _fail(e)
+        return
+    print(row.id)
+    for t in upcoming(row.cron, row.timezone, now(), 3):
+        err.print(f"fires at {t.isoformat()}", highlight=False)
+
+
+@schedules.command(name="run")
+def schedules_run(schedule_id: str) -> None:
+    """Run a schedule now; prints the job id."""
+    from docagent.cron import InvalidSchedule
+    from docagent.schedules import run_now
+    from workers.app import enqueue
+
+    settings = get_settings()
+    try:
+        run = run_now(schedule_id, settings.owner, settings)
+    except InvalidSchedule as e:
+        _fail(e)
+        return
+    if run.job_id and run.outcome == "started":
+        enqueue(run.job_id)
+    print(run.job_id or run.outcome)
+
+
+@schedules.command(name="disable")
+def schedules_disable(schedule_id: str) -> None:
+    """Stop a schedule from firing (its history stays)."""
+    from docagent.cron import InvalidSchedule
+    from docagent.schedules import update_schedule
+
+    settings = get_settings()
+    try:
+        update_schedule(schedule_id, settings.owner, {"enabled": False}, settings)
+    except InvalidSchedule as e:
+        _fail(e)
+        return
+    print(f"{schedule_id} disabled")
 
 
 @app.command(name="worker")

@@ -1,0 +1,1 @@
+"""The `docagent` command line: the top layer, above the API, workers and pipeline."""

@@ -1,0 +1,59 @@
+"""Fire times of a cron expression in a time zone, correct across daylight-saving changes.
+
+Cron fields are read as wall-clock time in the schedule's zone. A time that does
+not exist (the spring gap) fires at the same offset after the change (02:30 ->
+03:30 CEST); a time that occurs twice (the autumn fold) fires once, the first time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from docagent.errors import DocagentError
+
+
+class InvalidSchedule(DocagentError):
+    code = "invalid_schedule"
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSchedule(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Shanghai'") from None
+
+
+def check(expr: str, tz: str) -> None:
+    if not croniter.is_valid(expr) or len(expr.split()) != 5:
+        raise InvalidSchedule(
+            f"invalid cron expression {expr!r}; use five fields: minute hour day-of-month month day-of-week"
+        )
+    zone(tz)
+
+
+def fire_times(expr: str, tz: str, after: dt.datetime) -> Iterator[dt.datetime]:
+    """UTC fire times strictly after `after` (an aware datetime), in order, without repeats."""
+    check(expr, tz)
+    z = zone(tz)
+    local = after.astimezone(z).replace(tzinfo=None)
+    it = croniter(expr, local - dt.timedelta(hours=3))  # start early: a fold can map earlier wall times later
+    last = after
+    while True:
+        wall: dt.datetime = it.get_next(dt.datetime)
+        instant = wall.replace(tzinfo=z, fold=0).astimezone(dt.UTC)
+        if instant > last:
+            last = instant
+            yield instant
+
+
+def next_fire(expr: str, tz: str, after: dt.datetime) -> dt.datetime:
+    return next(fire_times(expr, tz, after))
+
+
+def upcoming(expr: str, tz: str, after: dt.datetime, n: int = 5) -> list[dt.datetime]:
+    it = fire_times(expr, tz, after)
+    return [next(it) for _ in range(n)]

@@ -1,0 +1,210 @@
+"""Scheduled report jobs: firing exactly once per fire time, sources resolved at run time.
+
+`fire_due` is what the beat process calls every tick. Two beats running by
+mistake both try to insert the run for a fire time; the unique key lets one win.
+After downtime only the latest missed fire time runs, flagged late.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from docagent.cron import InvalidSchedule, check, fire_times, next_fire
+from docagent.errors import DocagentError
+from docagent.records import create_dataset, create_job, latest_dataset
+from docagent.settings import Settings, get_settings
+from docagent.store import FINAL, JobRow, RunRow, ScheduleRow, now, session
+
+
+class SourceError(DocagentError):
+    code = "source_failed"
+
+
+def validate_source(source: dict[str, Any], settings: Settings) -> None:
+    if "dataset" in source:
+        if not str(source["dataset"]).strip():
+            raise InvalidSchedule("source.dataset must name a dataset")
+        return
+    if "sql" in source:
+        conn = source.get("connection")
+        if conn not in settings.connections:
+            known = ", ".join(sorted(settings.connections)) or "none configured (DOCAGENT_CONNECTIONS)"
+            raise InvalidSchedule(f"unknown connection {conn!r}; known: {known}")
+        if not str(source["sql"]).strip():
+            raise InvalidSchedule("source.sql is empty")
+        return
+    raise InvalidSchedule('source must be {"dataset": NAME} or {"sql": "SELECT ...", "connection": NAME}')
+
+
+def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
+    settings = settings or get_settings()
+    check(fields["cron"], fields["timezone"])
+    validate_source(fields["job"].get("source") or {}, settings)
+    row = ScheduleRow(owner=owner, **fields)
+    if row.webhook_url and not row.webhook_secret:
+        row.webhook_secret = secrets.token_urlsafe(32)
+    row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
+    with session(settings) as s:
+        s.add(row)
+    return row
+
+
+def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
+    settings = settings or get_settings()
+    with session(settings) as s:
+        row = s.get(ScheduleRow, row_id, with_for_update=True)
+        if row is None or row.owner != owner:
+            raise InvalidSchedule("schedule not found")
+        for k, v in changes.items():
+            setattr(row, k, v)
+        check(row.cron, row.timezone)
+        validate_source(row.job.get("source") or {}, settings)
+        row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
+        return row
+
+
+def _start_run(s: Any, sched: ScheduleRow, fire_time: dt.datetime, late: bool, manual: bool) -> RunRow | None:
+    """Insert the run for this fire time (None if another scheduler already did) and its job."""
+    run = RunRow(
+        schedule_id=sched.id,
+        fire_time=fire_time,
+        late=late,
+        manual=manual,
+        outcome="started",
+        delivery_status=None,
+        delivery_attempts=0,
+        delivery_error=None,
+    )
+    try:
+        with s.begin_nested():
+            s.add(run)
+            s.flush()
+    except IntegrityError:
+        return None
+    if not sched.allow_overlap:
+        running = s.scalars(
+            select(JobRow.id).where(JobRow.schedule_id == sched.id, JobRow.status.not_in(FINAL)).limit(1)
+        ).first()
+        if running is not None:
+            run.outcome = "skipped_overlap"
+            return run
+    spec = sched.job
+    job = JobRow(
+        owner=sched.owner, prompt=spec["prompt"], formats=spec.get("formats") or ["docx", "xlsx", "pdf"],
+        dataset_ids=[], planner_requested=spec.get("planner") or "auto", theme=spec.get("theme"),
+        language=spec.get("language"), schedule_id=sched.id, source=spec.get("source"),
+        status="queued", progress=0.0, usage={}, timings={},
+    )  # fmt: skip
+    s.add(job)
+    s.flush()
+    run.job_id = job.id
+    if sched.webhook_url:
+        run.delivery_status = "pending"
+    return run
+
+
+def fire_due(at: dt.datetime | None = None, settings: Settings | None = None) -> list[RunRow]:
+    """Start the runs that are due; returns them (their jobs still need enqueueing)."""
+    settings = settings or get_settings()
+    at = at or now()
+    started: list[RunRow] = []
+    with session(settings) as s:
+        due = s.scalars(
+            select(ScheduleRow)
+            .where(ScheduleRow.enabled.is_(True), ScheduleRow.next_fire_at <= at)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for sched in due:
+            scheduled = _as_utc(sched.next_fire_at)
+            assert scheduled is not None
+            missed = [scheduled]
+            for t in fire_times(sched.cron, sched.timezone, scheduled):
+                if t > at:
+                    break
+                missed.append(t)
+            latest = missed[-1]  # no burst of catch-up runs: only the newest missed fire time
+            late = len(missed) > 1 or (at - latest).total_seconds() > settings.schedule_grace_s
+            run = _start_run(s, sched, latest, late, manual=False)
+            sched.next_fire_at = next_fire(sched.cron, sched.timezone, at)
+            if run is not None:
+                started.append(run)
+    return started
+
+
+def run_now(schedule_id: str, owner: str, settings: Settings | None = None) -> RunRow:
+    settings = settings or get_settings()
+    with session(settings) as s:
+        sched = s.get(ScheduleRow, schedule_id)
+        if sched is None or sched.owner != owner:
+            raise InvalidSchedule("schedule not found")
+        run = _start_run(s, sched, now(), late=False, manual=True)
+        assert run is not None
+        return run
+
+
+def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
+    return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+
+
+def resolve_source(job: JobRow, settings: Settings) -> list[str]:
+    """Dataset ids for a scheduled job's source, fetched fresh at run time."""
+    source = job.source or {}
+    if "dataset" in source:
+        row = latest_dataset(job.owner, str(source["dataset"]), settings)
+        if row is None:
+            raise SourceError(f"no dataset named {source['dataset']!r}: upload one with that name")
+        return [row.id]
+    if "sql" in source:
+        with session(settings) as s:
+            sched = s.get(ScheduleRow, job.schedule_id) if job.schedule_id else None
+        name = sched.name if sched else "query"
+        return [run_sql_source(source, job.owner, name, settings)]
+    return list(job.dataset_ids)
+
+
+def run_sql_source(source: dict[str, Any], owner: str, name: str, settings: Settings) -> str:
+    """Run a schedule owner's query read-only, with a time limit and a row limit; store it as a dataset."""
+    url = settings.connections.get(str(source.get("connection")))
+    if url is None:
+        raise SourceError(f"unknown connection {source.get('connection')!r}")
+    engine = create_engine(url)
+    work = Path(tempfile.mkdtemp(prefix="docagent-sql-"))
+    path = work / "query.csv"
+    timeout_ms = int(settings.sql_timeout_s * 1000)
+    try:
+        with engine.connect() as conn, conn.begin():
+            dialect = engine.dialect.name
+            if dialect == "postgresql":
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+                conn.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
+            elif dialect == "sqlite":
+                conn.execute(text("PRAGMA query_only = ON"))
+            elif dialect in ("mysql", "mariadb"):
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+                conn.execute(text(f"SET SESSION max_execution_time = {timeout_ms}"))
+            result = conn.execution_options(stream_results=True).execute(text(str(source["sql"])))
+            with path.open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(list(result.keys()))
+                for n, row in enumerate(result):
+                    if n >= settings.sql_row_limit:
+                        break
+                    w.writerow(["" if v is None else v for v in row])
+        return create_dataset(path, f"{name}.csv", name, owner, settings).id
+    except SQLAlchemyError as e:
+        raise SourceError(f"the query on {source.get('connection')!r} failed: {str(e).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+__all__ = ["create_job", "create_schedule", "fire_due", "resolve_source", "run_now", "update_schedule"]

@@ -1,0 +1,43 @@
+"""A Celery beat scheduler over our own schedules table (`celery beat -S workers.beat:DatabaseScheduler`).
+
+Why our own: the schedule lives in the job store that the API writes, time zones and DST
+are computed by docagent.cron, and exactly-once per fire time is a unique key in the same
+database — so two beats started by mistake cannot double-fire, and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery.beat import Scheduler
+
+from docagent.schedules import fire_due
+from docagent.settings import get_settings
+from workers.app import enqueue
+
+log = logging.getLogger(__name__)
+
+
+def tick_once() -> int:
+    """Fire what is due and enqueue the new jobs; returns how many runs started."""
+    runs = fire_due()
+    for run in runs:
+        if run.job_id and run.outcome == "started":
+            enqueue(run.job_id)
+        log.info(
+            "schedule %s fired for %s (%s%s)", run.schedule_id, run.fire_time, run.outcome, ", late" if run.late else ""
+        )
+    return len(runs)
+
+
+class DatabaseScheduler(Scheduler):
+    def setup_schedule(self) -> None:
+        pass  # nothing in celery's own schedule: every entry lives in the database
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        try:
+            tick_once()
+        except Exception:  # the database may be briefly away: keep beating
+            log.exception("scheduler tick failed")
+        return float(get_settings().beat_interval_s)
