@@ -6,8 +6,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from api.routes import datasets, health, jobs, schedules
+from api.routes import dashboard, datasets, health, jobs, schedules
 from docagent.settings import get_settings
 from docagent.store import migrate
 
@@ -29,6 +30,8 @@ def create_app() -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(jobs.router)
     app.include_router(schedules.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=str(dashboard.TEMPLATES / "static")), name="static")
     return app
 
 

@@ -101,7 +101,9 @@ class JobPublic(BaseModel):
     usage: UsagePublic
     error: ErrorPublic | None
     artifacts: list[ArtifactPublic]
+    previews: list[str] = []
     schedule_id: str | None = None
+    stage: str | None = None
 
 
 class JobsPublic(BaseModel):

@@ -83,6 +83,7 @@ class JobRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    previews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # PNGs of the PDF's first pages
 
 
 class ArtifactRow(Base):

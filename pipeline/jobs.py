@@ -27,6 +27,7 @@ from docagent.storage import get_storage
 from docagent.store import FINAL, ArtifactRow, DatasetRow, JobRow, now, session
 from docagent.validate import validate
 from pipeline.generate import plan_job, render_job
+from renderers.preview import previews
 
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
@@ -116,6 +117,9 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             key = f"jobs/{job_id}/{fmt}"
             size = storage.put(key, path)
             records.append(ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key))
+        pages = previews(files["pdf"], work) if "pdf" in files else []
+        for n, png in enumerate(pages, 1):
+            storage.put(f"jobs/{job_id}/preview-{n}.png", png)
         with session(settings) as s:
             current = s.get(JobRow, job_id, with_for_update=True)
             if current is None or current.status == "canceled":
@@ -123,6 +127,7 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             s.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job_id))  # a redelivery replaces, never adds
             s.add_all(records)
             current.status, current.stage, current.progress, current.finished_at = "succeeded", None, 1.0, now()
+            current.previews = len(pages)
             current.timings = {**(current.timings or {}), "render": round(time.perf_counter() - t, 3)}
     except DocagentError as e:
         fail_job(job_id, settings, e.code, str(e))

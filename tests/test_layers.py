@@ -27,6 +27,7 @@ def test_import_contracts_hold():
         ("reportlab", "renderers/pdf.py"),
         ("svglib", "renderers/pdf.py"),
         ("matplotlib", "renderers/charts.py"),
+        ("pypdfium2", "renderers/preview.py"),
         ("openpyxl", "docagent/data/readers.py"),  # reads uploads; never writes
         ("pypdf", "docagent/data/references.py"),
         ("duckdb", None),  # the data layer's engine: docagent/data only

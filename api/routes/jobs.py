@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, Query, Request, UploadFile, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import func, select
 
 from api.deps import OwnerDep, SettingsDep, StorageDep
@@ -50,6 +50,8 @@ def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
         formats=job.formats,
         dataset_ids=job.dataset_ids,
         schedule_id=job.schedule_id,
+        stage=job.stage,
+        previews=[f"/v1/jobs/{job.id}/preview/{n}" for n in range(1, (job.previews or 0) + 1)],
         planner=PlannerInfo(name=job.planner_name, model=job.model, fallback_reason=job.fallback_reason),
         usage=UsagePublic(**usage),
         error=ErrorPublic(code=job.error_code, message=job.error_message or "") if job.error_code else None,
@@ -183,6 +185,16 @@ def download(job_id: str, fmt: str, owner: OwnerDep, settings: SettingsDep, stor
                 yield data
 
     return StreamingResponse(chunks(), media_type=CONTENT_TYPES[fmt], headers=headers)
+
+
+@router.get("/{job_id}/preview/{page}")
+def preview(job_id: str, page: int, owner: OwnerDep, settings: SettingsDep, storage: StorageDep) -> Response:
+    job = load(job_id, owner, settings)
+    if not 1 <= page <= len(job.previews):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no preview of that page")
+    with storage.open(f"jobs/{job_id}/preview-{page}.png") as f:
+        data = f.read()
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/{job_id}/events")

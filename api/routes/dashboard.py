@@ -1,0 +1,262 @@
+"""The job dashboard: server-rendered pages over the same functions the JSON API uses."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api.deps import OwnerDep, SettingsDep, StorageDep
+from api.routes import datasets as datasets_api
+from api.routes import jobs as jobs_api
+from api.routes import schedules as schedules_api
+from api.schemas import JobCreate, JobPublic
+from docagent.store import FINAL, STATUSES, JobRow, session
+
+TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
+templates = Jinja2Templates(directory=str(TEMPLATES))
+router = APIRouter(include_in_schema=False)
+PAGE = 20
+
+
+def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"owner": owner, "final": FINAL, **context}, status_code=code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    return FileResponse(TEMPLATES / "static" / "favicon.svg", media_type="image/svg+xml")
+
+
+@router.get("/", response_class=HTMLResponse)
+def jobs_page(
+    request: Request,
+    owner: OwnerDep,
+    settings: SettingsDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    status_ = status_ if status_ in STATUSES else None
+    jobs = jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
+    base = {"status": status_} if status_ else {}
+    return page(
+        request,
+        "jobs.html",
+        owner,
+        nav="jobs",
+        jobs=jobs.data,
+        count=jobs.count,
+        statuses=STATUSES,
+        status=status_,
+        skip=skip,
+        limit=PAGE,
+        query=urlencode({**base, "skip": skip}),
+        prev_query=urlencode({**base, "skip": max(0, skip - PAGE)}),
+        next_query=urlencode({**base, "skip": skip + PAGE}),
+    )
+
+
+@router.get("/partials/jobs", response_class=HTMLResponse)
+def jobs_rows(
+    request: Request,
+    owner: OwnerDep,
+    settings: SettingsDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    status_ = status_ if status_ in STATUSES else None
+    jobs = jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
+    return page(request, "_job_rows.html", owner, jobs=jobs.data)
+
+
+def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
+    items = []
+    for b in (plan or {}).get("blocks", []):
+        kind = b.get("type", "")
+        if kind == "kpis":
+            text = ", ".join(i.get("label") or i.get("metric", "") for i in b.get("items", []))
+        elif kind == "bullets":
+            text = "; ".join(str(i) for i in b.get("items", [])[:2])
+        else:
+            text = b.get("text") or b.get("title") or ""
+        if kind == "chart":
+            kind = f"{b.get('kind', '')} chart"
+        items.append((kind.replace("_", " "), text))
+    return items
+
+
+def stages(job: JobPublic) -> list[tuple[str, bool, Any]]:
+    order = ["queued", "planning", "rendering", "succeeded"]
+    reached = order.index(job.status) if job.status in order else -1
+    final = job.status if job.status in ("failed", "canceled") else "succeeded"
+    return [
+        ("queued", True, job.created_at),
+        ("planning", reached >= 1 or job.started_at is not None, job.started_at),
+        ("rendering", reached >= 2, None),
+        (final, job.status in FINAL, job.finished_at),
+    ]
+
+
+def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, Any]:
+    job = jobs_api.load(job_id, owner, settings)
+    with session(settings) as s:
+        row = s.get(JobRow, job_id)
+        plan = row.plan if row else None
+    return {
+        "job": job,
+        "stages": stages(job),
+        "outline": outline(plan),
+        "plan_json": json.dumps(plan, indent=2, ensure_ascii=False) if plan else "",
+        "title": (plan or {}).get("meta", {}).get("title"),
+    }
+
+
+@router.get("/jobs/new", response_class=HTMLResponse)
+def new_job_page(request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+    return new_job_form(request, owner, settings)
+
+
+def new_job_form(
+    request: Request,
+    owner: str,
+    settings: SettingsDep,
+    code: int = 200,
+    errors: dict[str, str] | None = None,
+    prompt: str = "",
+    chosen: list[str] | None = None,
+    formats: list[str] | None = None,
+    theme: str | None = None,
+) -> HTMLResponse:
+    from docagent.settings import get_settings
+
+    themes = sorted(p.stem for p in (TEMPLATES.parent / "themes").glob("*.json"))
+    return page(
+        request,
+        "new_job.html",
+        owner,
+        code,
+        nav="new",
+        datasets=datasets_api.list_datasets(owner, settings, 0, 50).data,
+        errors=errors or {},
+        prompt=prompt,
+        chosen=chosen or [],
+        formats=formats or ["docx", "xlsx", "pdf"],
+        themes=themes,
+        theme=theme or get_settings().default_theme,
+    )
+
+
+@router.post("/jobs/new", response_class=HTMLResponse, response_model=None)
+async def new_job_submit(
+    request: Request,
+    owner: OwnerDep,
+    settings: SettingsDep,
+    prompt: Annotated[str, Form()] = "",
+    dataset_ids: Annotated[list[str] | None, Form()] = None,
+    formats: Annotated[list[str] | None, Form()] = None,
+    theme: Annotated[str | None, Form()] = None,
+    language: Annotated[str | None, Form()] = None,
+    planner: Annotated[str, Form()] = "auto",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> HTMLResponse | RedirectResponse:
+    """The form also works without JavaScript: files come with it and are uploaded here."""
+    chosen = list(dataset_ids or [])
+    errors: dict[str, str] = {}
+    for f in files or []:
+        if not f.filename:
+            continue
+        try:
+            chosen.append((await datasets_api.ingest_upload(f, None, owner, settings)).id)
+        except HTTPException as e:
+            errors["files"] = str(e.detail)
+    if not prompt.strip():
+        errors["prompt"] = "Describe the document you want, for example “A quarterly sales report by region”."
+    if not formats:
+        errors["formats"] = "Choose at least one format."
+    if not errors:
+        try:
+            body = JobCreate(
+                prompt=prompt,
+                dataset_ids=chosen,
+                formats=formats or [],
+                planner=planner,
+                theme=theme or None,
+                language=language or None,
+            )
+            accepted = jobs_api.submit(body, owner, settings, None)
+            return see_other(f"/jobs/{accepted.id}")
+        except ValidationError as e:
+            errors["form"] = "; ".join(err["msg"] for err in e.errors())
+        except HTTPException as e:
+            errors["form"] = str(e.detail)
+    return new_job_form(request, owner, settings, 422, errors, prompt, chosen, formats, theme)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(job_id: str, request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+    return page(request, "job.html", owner, nav="jobs", **detail_context(job_id, owner, settings))
+
+
+@router.get("/partials/jobs/{job_id}", response_class=HTMLResponse)
+def job_partial(job_id: str, request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+    return page(request, "_job_detail.html", owner, **detail_context(job_id, owner, settings))
+
+
+@router.post("/jobs/{job_id}/retry")
+def job_retry(job_id: str, owner: OwnerDep, settings: SettingsDep) -> RedirectResponse:
+    jobs_api.retry(job_id, owner, settings)
+    return see_other(f"/jobs/{job_id}")
+
+
+@router.post("/jobs/{job_id}/cancel")
+def job_cancel(job_id: str, owner: OwnerDep, settings: SettingsDep) -> RedirectResponse:
+    jobs_api.cancel(job_id, owner, settings)
+    return see_other(f"/jobs/{job_id}")
+
+
+@router.get("/datasets", response_class=HTMLResponse)
+def datasets_page(request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+    data = datasets_api.list_datasets(owner, settings, 0, 200).data
+    return page(request, "datasets.html", owner, nav="datasets", datasets=data)
+
+
+@router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
+def dataset_page(dataset_id: str, request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+    d = datasets_api.get_dataset(dataset_id, owner, settings)
+    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
+
+
+@router.post("/datasets/{dataset_id}/delete")
+def dataset_delete(dataset_id: str, owner: OwnerDep, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+    datasets_api.delete_dataset(dataset_id, owner, settings, storage)
+    return see_other("/datasets")
+
+
+@router.get("/schedules", response_class=HTMLResponse)
+def schedules_page(request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+    data = schedules_api.list_schedules(owner, settings).data
+    return page(request, "schedules.html", owner, nav="schedules", schedules=data)
+
+
+@router.post("/schedules/{schedule_id}/{action}")
+def schedule_action(schedule_id: str, action: str, owner: OwnerDep, settings: SettingsDep) -> Response:
+    if action == "run":
+        run = schedules_api.run(schedule_id, owner, settings)
+        return see_other(f"/jobs/{run.job_id}" if run.job_id else "/schedules")
+    if action in ("enable", "disable"):
+        from api.schemas import ScheduleUpdate
+
+        schedules_api.patch(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
+        return see_other("/schedules")
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown action")
