@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -139,7 +139,7 @@ class ScheduleCreate(BaseModel):
     timezone: str = Field("UTC", max_length=64, examples=["Asia/Shanghai"])
     enabled: bool = True
     allow_overlap: bool = False
-    webhook_url: str | None = Field(None, max_length=2000, pattern=r"^https?://")
+    webhook_url: AnyHttpUrl | None = None
     job: ScheduledJob
 
 
@@ -150,7 +150,7 @@ class ScheduleUpdate(BaseModel):
     timezone: str | None = Field(None, max_length=64)
     enabled: bool | None = None
     allow_overlap: bool | None = None
-    webhook_url: str | None = Field(None, max_length=2000, pattern=r"^https?://")
+    webhook_url: AnyHttpUrl | None = None
     job: ScheduledJob | None = None
 
 

@@ -122,6 +122,7 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="embedded worker threads (no broker configured)")] = 2,
+    force: Annotated[bool, typer.Option(help="allow DOCAGENT_AUTH=off on a non-loopback address")] = False,
 ) -> None:
     """Run the API and dashboard; with no broker configured, also an embedded worker."""
     import os
@@ -132,6 +133,14 @@ def serve_cmd(
     from docagent.store import migrate
 
     settings = get_settings()
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if settings.auth == "off" and not loopback and not force:
+        err.print(
+            f"error: DOCAGENT_AUTH=off on {host} would let anyone on the network use this server; "
+            "bind to 127.0.0.1, turn auth on, or pass --force",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     migrate(settings)
     children = []
     if not settings.broker_url:  # embedded: this command runs the worker and the scheduler too
@@ -193,6 +202,53 @@ def beat_cmd() -> None:
 
     migrate(get_settings())
     os.execv(sys.executable, beat_argv())
+
+
+keys = typer.Typer(no_args_is_help=True, help="API keys (each key is an owner).")
+app.add_typer(keys, name="keys")
+
+
+@keys.command(name="create")
+def keys_create(name: Annotated[str, typer.Option(help="the key's name; it owns what the key creates")]) -> None:
+    """Create a key and print it once, as the last word of the output."""
+    from docagent.keys import InvalidApiKey, create_key
+    from docagent.store import migrate
+
+    settings = get_settings()
+    migrate(settings)
+    try:
+        key = create_key(name, settings)
+    except InvalidApiKey as e:
+        _fail(e)
+        return
+    err.print("Store this key now; it is not shown again.", highlight=False)
+    print(f"{name} {key}")
+
+
+@keys.command(name="list")
+def keys_list() -> None:
+    """List keys (name, prefix, created, revoked)."""
+    from docagent.keys import list_keys
+    from docagent.store import migrate
+
+    settings = get_settings()
+    migrate(settings)
+    for k in list_keys(settings):
+        revoked = f"revoked {k.revoked_at.isoformat()}" if k.revoked_at else "active"
+        print(f"{k.name}  {k.prefix}…  created {k.created_at.isoformat()}  {revoked}")
+
+
+@keys.command(name="revoke")
+def keys_revoke(name: str) -> None:
+    """Revoke a key: its requests and dashboard sessions stop working at once."""
+    from docagent.keys import InvalidApiKey, revoke_key
+
+    try:
+        revoke_key(name, get_settings())
+    except InvalidApiKey as e:
+        _fail(e)
+        return
+    print(f"{name} revoked")
 
 
 schedules = typer.Typer(no_args_is_help=True, help="Scheduled report jobs.")

@@ -23,7 +23,7 @@ class InvalidSchedule(DocagentError):
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise InvalidSchedule(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Shanghai'") from None
 
 

@@ -19,7 +19,15 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     storage_url: str | None = None
     broker_visibility_timeout_s: int = 3600
-    owner: str = "local"  # the owner of everything until API keys (hardening) say otherwise
+    # API keys: every /v1 route needs `Authorization: Bearer KEY` and each key is an owner.
+    # off: one implicit owner, for local development on loopback only.
+    auth: Literal["on", "off"] = "on"
+    owner: str = "local"  # the owner when auth is off
+    secret_key: str | None = None  # signs dashboard sessions; generated under var_dir when unset
+    session_max_age_s: int = 8 * 3600
+    jobs_per_minute: int = 30  # per key
+    max_concurrent_jobs: int = 10  # per key, queued or running
+    stale_job_s: int = 1800  # a job not updated for this long is re-enqueued or failed by the reaper
     job_time_limit_s: int = 900
     public_url: str = "http://127.0.0.1:8000"  # base of download links in webhook bodies
 

@@ -65,9 +65,22 @@ class Stack:
     var: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: Path | None = None
+    key: str = ""
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base, timeout=30)
+    def client(self, key: str | None = None) -> httpx.Client:
+        key = self.key if key is None else key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.base, timeout=30, headers=headers)
+
+    def create_key(self, name: str) -> str:
+        out = subprocess.run(
+            [str(BIN / "docagent"), "keys", "create", "--name", name],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.split()[-1]
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         assert self.logs is not None
@@ -100,8 +113,10 @@ class Stack:
         raise RuntimeError(f"service did not become ready; logs in {self.logs}")
 
     def worker(self, name: str, queues: str, pool: str = "threads", concurrency: int = 2) -> None:
-        self.start(name, [str(BIN / "docagent"), "worker", "--queues", queues, "--pool", pool,
-                          "--concurrency", str(concurrency)])  # fmt: skip
+        self.start(
+            name,
+            [str(BIN / "docagent"), "worker", "--queues", queues, "--pool", pool, "--concurrency", str(concurrency)],
+        )
 
     def log_text(self) -> str:
         assert self.logs is not None
@@ -122,6 +137,7 @@ def embedded(tmp: Path, **settings: str) -> Iterator[Stack]:
     stack.start("serve", [str(BIN / "docagent"), "serve", "--port", str(port)])
     try:
         stack.wait_ready()
+        stack.key = stack.create_key("tests")
         yield stack
     finally:
         stack.stop()
@@ -137,9 +153,12 @@ def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[St
     with postgres_database() as url:
         port = free_port()
         env = base_env(
-            tmp / "var", DOCAGENT_DATABASE_URL=url, DOCAGENT_BROKER_URL=f"redis://127.0.0.1:6379/{db}",
-            DOCAGENT_STORAGE_URL=f"file://{tmp / 'storage'}", **settings,
-        )  # fmt: skip
+            tmp / "var",
+            DOCAGENT_DATABASE_URL=url,
+            DOCAGENT_BROKER_URL=f"redis://127.0.0.1:6379/{db}",
+            DOCAGENT_STORAGE_URL=f"file://{tmp / 'storage'}",
+            **settings,
+        )
         stack = Stack(f"http://127.0.0.1:{port}", env, tmp / "var", logs=tmp)
         subprocess.run(
             [str(BIN / "python"), "-c", "from docagent.store import migrate; migrate()"], env=env, check=True
@@ -150,6 +169,7 @@ def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[St
             stack.worker("render", "render", "prefork", 1)
         try:
             stack.wait_ready()
+            stack.key = stack.create_key("tests")
             yield stack
         finally:
             stack.stop()

@@ -46,6 +46,10 @@ def page(browser, server):
     pg.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
     pg.problems = problems  # type: ignore[attr-defined]
+    pg.goto("/login")
+    pg.fill("#key", server.key)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(server.base + "/")
     yield pg
     context.close()
 
@@ -103,6 +107,17 @@ def test_inline_validation_errors(page):
     page.locator("#files-error").filter(has_text="junk.csv: binary data").wait_for(timeout=10_000)
     # the 422 for the bad upload is expected; nothing else may be logged
     assert all("422" in p for p in page.problems), page.problems  # type: ignore[attr-defined]
+
+
+def test_pages_need_a_session(browser, server):
+    context = browser.new_context(base_url=server.base)
+    pg = context.new_page()
+    pg.goto("/jobs/new")
+    assert pg.url.endswith("/login")
+    pg.fill("#key", "dak_not-a-key")
+    pg.click("button[type=submit]")
+    assert "That key is unknown or revoked." in pg.locator(".error").inner_text()
+    context.close()
 
 
 def test_every_page_loads_without_console_errors(page, server):

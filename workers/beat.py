@@ -12,15 +12,19 @@ from typing import Any
 
 from celery.beat import Scheduler
 
+from docagent.reaper import reap
 from docagent.schedules import fire_due
 from docagent.settings import get_settings
-from workers.app import enqueue
+from workers.app import PLAN_TASK, RENDER_TASK, app, enqueue
 
 log = logging.getLogger(__name__)
 
 
 def tick_once() -> int:
-    """Fire what is due and enqueue the new jobs; returns how many runs started."""
+    """Fire what is due and enqueue the new jobs, and re-send stale ones; returns how many runs started."""
+    for job_id, stage in reap():
+        log.warning("job %s was stale; sending its %s task again", job_id, stage)
+        app.send_task(PLAN_TASK if stage == "plan" else RENDER_TASK, args=[job_id], queue=stage)
     runs = fire_due()
     for run in runs:
         if run.job_id and run.outcome == "started":

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.deps import OwnerDep, SettingsDep, StorageDep
+from api.deps import SESSION_COOKIE, SettingsDep, StorageDep, current_owner, sessions
 from api.routes import datasets as datasets_api
 from api.routes import jobs as jobs_api
 from api.routes import schedules as schedules_api
@@ -26,12 +26,55 @@ router = APIRouter(include_in_schema=False)
 PAGE = 20
 
 
+def page_owner(request: Request, settings: SettingsDep) -> str:
+    """Like the API's owner, but a browser without a session is sent to the login page."""
+    try:
+        return current_owner(request, settings)
+    except HTTPException as e:
+        if e.status_code == status.HTTP_401_UNAUTHORIZED:
+            raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
+        raise
+
+
+PageOwner = Annotated[str, Depends(page_owner)]
+
+
 def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"owner": owner, "final": FINAL, **context}, status_code=code)
 
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return page(request, "login.html", "", error="")
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+def login(request: Request, settings: SettingsDep, key: Annotated[str, Form()] = "") -> Response:
+    from docagent.keys import owner_of
+
+    if owner_of(key.strip(), settings) is None:
+        return page(request, "login.html", "", 401, error="That key is unknown or revoked.")
+    response = see_other("/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        sessions(settings).dumps({"key": key.strip()}),
+        max_age=settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> RedirectResponse:
+    response = see_other("/login")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
 
 
 @router.get("/favicon.ico")
@@ -42,10 +85,10 @@ def favicon() -> FileResponse:
 @router.get("/", response_class=HTMLResponse)
 def jobs_page(
     request: Request,
-    owner: OwnerDep,
+    owner: PageOwner,
     settings: SettingsDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
     status_ = status_ if status_ in STATUSES else None
     jobs = jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
@@ -70,10 +113,10 @@ def jobs_page(
 @router.get("/partials/jobs", response_class=HTMLResponse)
 def jobs_rows(
     request: Request,
-    owner: OwnerDep,
+    owner: PageOwner,
     settings: SettingsDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
     status_ = status_ if status_ in STATUSES else None
     jobs = jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
@@ -123,7 +166,7 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, 
 
 
 @router.get("/jobs/new", response_class=HTMLResponse)
-def new_job_page(request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+def new_job_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     return new_job_form(request, owner, settings)
 
 
@@ -160,7 +203,7 @@ def new_job_form(
 @router.post("/jobs/new", response_class=HTMLResponse, response_model=None)
 async def new_job_submit(
     request: Request,
-    owner: OwnerDep,
+    owner: PageOwner,
     settings: SettingsDep,
     prompt: Annotated[str, Form()] = "",
     dataset_ids: Annotated[list[str] | None, Form()] = None,
@@ -204,53 +247,53 @@ async def new_job_submit(
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(job_id: str, request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+def job_page(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     return page(request, "job.html", owner, nav="jobs", **detail_context(job_id, owner, settings))
 
 
 @router.get("/partials/jobs/{job_id}", response_class=HTMLResponse)
-def job_partial(job_id: str, request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+def job_partial(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     return page(request, "_job_detail.html", owner, **detail_context(job_id, owner, settings))
 
 
 @router.post("/jobs/{job_id}/retry")
-def job_retry(job_id: str, owner: OwnerDep, settings: SettingsDep) -> RedirectResponse:
+def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
     jobs_api.retry(job_id, owner, settings)
     return see_other(f"/jobs/{job_id}")
 
 
 @router.post("/jobs/{job_id}/cancel")
-def job_cancel(job_id: str, owner: OwnerDep, settings: SettingsDep) -> RedirectResponse:
+def job_cancel(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
     jobs_api.cancel(job_id, owner, settings)
     return see_other(f"/jobs/{job_id}")
 
 
 @router.get("/datasets", response_class=HTMLResponse)
-def datasets_page(request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     data = datasets_api.list_datasets(owner, settings, 0, 200).data
     return page(request, "datasets.html", owner, nav="datasets", datasets=data)
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
-def dataset_page(dataset_id: str, request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     d = datasets_api.get_dataset(dataset_id, owner, settings)
     return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
 
 
 @router.post("/datasets/{dataset_id}/delete")
-def dataset_delete(dataset_id: str, owner: OwnerDep, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+def dataset_delete(dataset_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
     datasets_api.delete_dataset(dataset_id, owner, settings, storage)
     return see_other("/datasets")
 
 
 @router.get("/schedules", response_class=HTMLResponse)
-def schedules_page(request: Request, owner: OwnerDep, settings: SettingsDep) -> HTMLResponse:
+def schedules_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     data = schedules_api.list_schedules(owner, settings).data
     return page(request, "schedules.html", owner, nav="schedules", schedules=data)
 
 
 @router.post("/schedules/{schedule_id}/{action}")
-def schedule_action(schedule_id: str, action: str, owner: OwnerDep, settings: SettingsDep) -> Response:
+def schedule_action(schedule_id: str, action: str, owner: PageOwner, settings: SettingsDep) -> Response:
     if action == "run":
         run = schedules_api.run(schedule_id, owner, settings)
         return see_other(f"/jobs/{run.job_id}" if run.job_id else "/schedules")

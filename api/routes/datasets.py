@@ -76,7 +76,10 @@ async def upload_dataset(
 
 @router.get("", response_model=DatasetsPublic)
 def list_datasets(
-    owner: OwnerDep, settings: SettingsDep, skip: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)
+    owner: OwnerDep,
+    settings: SettingsDep,
+    skip: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Query(50, ge=1, le=200),
 ) -> DatasetsPublic:
     with session(settings) as s:
         q = select(DatasetRow).where(DatasetRow.owner == owner)

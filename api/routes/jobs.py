@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, Query, Request, UploadFile, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.deps import OwnerDep, SettingsDep, StorageDep
@@ -73,7 +76,39 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
         return public(job, artifacts)
 
 
+def check_quota(owner: str, settings: Settings) -> None:
+    """Per-key rate of job creation and cap on unfinished jobs, counted in the job store (shared by replicas)."""
+    since = now() - dt.timedelta(seconds=60)
+    with session(settings) as s:
+        recent = s.scalars(
+            select(JobRow.created_at)
+            .where(JobRow.owner == owner, JobRow.created_at >= since)
+            .order_by(JobRow.created_at)
+        ).all()
+        running = s.scalar(select(func.count()).where(JobRow.owner == owner, JobRow.status.not_in(FINAL))) or 0
+    if len(recent) >= settings.jobs_per_minute:
+        oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=dt.UTC)
+        wait = max(1, int(60 - (now() - oldest).total_seconds()) + 1)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"rate limit: {settings.jobs_per_minute} jobs per minute per key",
+            {"Retry-After": str(wait)},
+        )
+    if running >= settings.max_concurrent_jobs:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"{running} unfinished jobs: at most {settings.max_concurrent_jobs} per key run at once",
+            {"Retry-After": "10"},
+        )
+
+
 def submit(body: JobCreate, owner: str, settings: Settings, key: str | None) -> JobAccepted:
+    if key:
+        with session(settings) as s:
+            existing = s.scalars(select(JobRow).where(JobRow.owner == owner, JobRow.idempotency_key == key)).first()
+        if existing is not None:
+            return JobAccepted(id=existing.id, status=existing.status)
+    check_quota(owner, settings)
     for dataset_id in body.dataset_ids:
         owned(dataset_id, owner, settings)  # 404 for a dataset that is not yours
     job, created = create_job(
@@ -115,9 +150,18 @@ async def create_with_upload(
     """One request: upload data files and submit the job."""
     check_length(request, settings)
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
-    body = JobCreate.model_validate(
-        {"prompt": prompt, "formats": fmts, "planner": planner, "theme": theme or None, "language": language or None}
-    )
+    try:
+        body = JobCreate.model_validate(
+            {
+                "prompt": prompt,
+                "formats": fmts,
+                "planner": planner,
+                "theme": theme or None,
+                "language": language or None,
+            }
+        )
+    except ValidationError as e:
+        raise RequestValidationError(e.errors()) from None
     rows = [await ingest_upload(f, None, owner, settings) for f in files if f.filename]
     body.dataset_ids = [r.id for r in rows]
     return submit(body, owner, settings, idempotency_key)
@@ -130,7 +174,7 @@ def list_jobs(
     status_: Annotated[
         str | None, Query(alias="status", pattern="^(queued|planning|rendering|succeeded|failed|canceled)$")
     ] = None,
-    skip: int = Query(0, ge=0),
+    skip: int = Query(0, ge=0, le=1_000_000),
     limit: int = Query(20, ge=1, le=100),
 ) -> JobsPublic:
     with session(settings) as s:

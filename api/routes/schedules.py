@@ -83,7 +83,10 @@ def get(schedule_id: str, owner: OwnerDep, settings: SettingsDep) -> SchedulePub
 def patch(schedule_id: str, body: ScheduleUpdate, owner: OwnerDep, settings: SettingsDep) -> SchedulePublic:
     owned(schedule_id, owner, settings)
     try:
-        row = update_schedule(schedule_id, owner, body.model_dump(mode="json", exclude_unset=True), settings)
+        changes = body.model_dump(mode="json", exclude_unset=True)
+        # null means "leave as is", except for the webhook, where it removes it
+        changes = {k: v for k, v in changes.items() if v is not None or k == "webhook_url"}
+        row = update_schedule(schedule_id, owner, changes, settings)
     except InvalidSchedule as e:
         raise unprocessable(e) from None
     return public(row, settings)
