@@ -251,12 +251,14 @@ def keys_revoke(name: str) -> None:
     print(f"{name} revoked")
 
 
+OwnerOpt = Annotated[str | None, typer.Option(help="owner: an API key's name (default: DOCAGENT_OWNER, 'local')")]
+
 schedules = typer.Typer(no_args_is_help=True, help="Scheduled report jobs.")
 app.add_typer(schedules, name="schedules")
 
 
 @schedules.command(name="list")
-def schedules_list() -> None:
+def schedules_list(owner: OwnerOpt = None) -> None:
     """List schedules with their next fire time and last run."""
     from sqlalchemy import select
 
@@ -265,7 +267,7 @@ def schedules_list() -> None:
     settings = get_settings()
     migrate(settings)
     with session(settings) as s:
-        rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == settings.owner)))
+        rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == (owner or settings.owner))))
         for r in rows:
             last = s.scalars(select(RunRow).where(RunRow.schedule_id == r.id).order_by(RunRow.fire_time.desc())).first()
             state = "enabled" if r.enabled else "disabled"
@@ -285,6 +287,7 @@ def schedules_add(
     connection: Annotated[str | None, typer.Option(help="connection name for --sql (DOCAGENT_CONNECTIONS)")] = None,
     format: Annotated[str, typer.Option("--format", "-f")] = ",".join(FORMATS),
     webhook: Annotated[str | None, typer.Option(help="URL that receives each run's signed result")] = None,
+    owner: OwnerOpt = None,
 ) -> None:
     """Create a schedule; prints its id and next fire times."""
     from docagent.cron import InvalidSchedule, upcoming
@@ -297,7 +300,8 @@ def schedules_add(
     job = {"prompt": prompt, "formats": [f.strip() for f in format.split(",")], "source": source}
     try:
         row = create_schedule(
-            settings.owner, {"name": name, "cron": cron, "timezone": timezone, "job": job, "webhook_url": webhook}
+            owner or settings.owner,
+            {"name": name, "cron": cron, "timezone": timezone, "job": job, "webhook_url": webhook},
         )
     except InvalidSchedule as e:
         _fail(e)
@@ -308,7 +312,7 @@ def schedules_add(
 
 
 @schedules.command(name="run")
-def schedules_run(schedule_id: str) -> None:
+def schedules_run(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Run a schedule now; prints the job id."""
     from docagent.cron import InvalidSchedule
     from docagent.schedules import run_now
@@ -316,7 +320,7 @@ def schedules_run(schedule_id: str) -> None:
 
     settings = get_settings()
     try:
-        run = run_now(schedule_id, settings.owner, settings)
+        run = run_now(schedule_id, owner or settings.owner, settings)
     except InvalidSchedule as e:
         _fail(e)
         return
@@ -326,14 +330,14 @@ def schedules_run(schedule_id: str) -> None:
 
 
 @schedules.command(name="disable")
-def schedules_disable(schedule_id: str) -> None:
+def schedules_disable(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Stop a schedule from firing (its history stays)."""
     from docagent.cron import InvalidSchedule
     from docagent.schedules import update_schedule
 
     settings = get_settings()
     try:
-        update_schedule(schedule_id, settings.owner, {"enabled": False}, settings)
+        update_schedule(schedule_id, owner or settings.owner, {"enabled": False}, settings)
     except InvalidSchedule as e:
         _fail(e)
         return

@@ -152,13 +152,12 @@ def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[St
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
     with postgres_database() as url:
         port = free_port()
-        env = base_env(
-            tmp / "var",
-            DOCAGENT_DATABASE_URL=url,
-            DOCAGENT_BROKER_URL=f"redis://127.0.0.1:6379/{db}",
-            DOCAGENT_STORAGE_URL=f"file://{tmp / 'storage'}",
-            **settings,
-        )
+        defaults = {
+            "DOCAGENT_DATABASE_URL": url,
+            "DOCAGENT_BROKER_URL": f"redis://127.0.0.1:6379/{db}",
+            "DOCAGENT_STORAGE_URL": f"file://{tmp / 'storage'}",
+        }
+        env = base_env(tmp / "var", **(defaults | settings))
         stack = Stack(f"http://127.0.0.1:{port}", env, tmp / "var", logs=tmp)
         subprocess.run(
             [str(BIN / "python"), "-c", "from docagent.store import migrate; migrate()"], env=env, check=True

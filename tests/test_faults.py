@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+import subprocess
 import time
 
 import pytest
 
-from tests.service import distributed, postgres_up, redis_up, wait_status
+from tests.service import BIN, distributed, free_port, postgres_up, redis_up, wait_status
 
 pytestmark = pytest.mark.skipif(not (redis_up() and postgres_up()), reason="Redis or PostgreSQL not running")
 
@@ -16,8 +17,10 @@ def big_csv(rows: int) -> bytes:
     rnd = random.Random(3)
     lines = ["day,region,product,units,revenue"]
     for i in range(rows):
-        lines.append(f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},R{rnd.randint(1, 9)},P{rnd.randint(1, 30)},"
-                     f"{rnd.randint(1, 40)},{rnd.uniform(10, 900):.2f}")  # fmt: skip
+        lines.append(
+            f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},R{rnd.randint(1, 9)},P{rnd.randint(1, 30)},"
+            f"{rnd.randint(1, 40)},{rnd.uniform(10, 900):.2f}"
+        )
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -39,3 +42,70 @@ def test_render_worker_killed_mid_job_finishes_after_restart_without_duplicates(
         assert sorted(a["format"] for a in job["artifacts"]) == ["docx", "pdf", "xlsx"]
         for a in job["artifacts"]:
             assert c.get(a["url"]).status_code == 200
+
+
+def test_lost_broker_messages_are_recovered_by_the_reaper(tmp_path):
+    """Redis restarted without persistence while a job waited: the job is sent again, not stuck."""
+    port = free_port()
+    redis_argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    settings = {
+        "DOCAGENT_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+        "DOCAGENT_STALE_JOB_S": "4",
+        "DOCAGENT_BEAT_INTERVAL_S": "0.5",
+    }
+    redis = subprocess.Popen(redis_argv, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        with distributed(tmp_path, workers=False, **settings) as stack, stack.client() as c:
+            job_id = c.post("/v1/jobs", json={"prompt": "x", "formats": ["pdf"], "planner": "rules"}).json()["id"]
+            # the task waits in Redis; Redis restarts and forgets it
+            redis.terminate()
+            redis.wait(timeout=10)
+            redis = subprocess.Popen(redis_argv, stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            stack.worker("plan", "plan,render", "threads", 2)
+            time.sleep(3)
+            assert c.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"  # lost: nobody got it
+            stack.start("beat", [str(BIN / "docagent"), "beat"])  # the reaper runs with the scheduler
+            job = wait_status(c, job_id, {"succeeded", "failed"}, timeout=60)
+            # no data and the rules planner: the job fails, but it is not stuck, and it says why
+            assert job["status"] == "failed" and job["error"]["code"] == "nothing_to_plan", job
+            assert "job " + job_id + " was stale" in stack.log_text()
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
+def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, monkeypatch):
+    import errno
+    import shutil as sh
+
+    from docagent.records import create_dataset, create_job, get_job
+    from docagent.settings import Settings
+    from docagent.store import ArtifactRow, migrate, session
+    from pipeline.jobs import plan_stage, render_stage
+    from tests.conftest import EXAMPLE
+
+    settings = Settings(var_dir=tmp_path / "var")
+    migrate(settings)
+    src = tmp_path / "sales.csv"
+    sh.copy(EXAMPLE, src)
+    ds = create_dataset(src, "sales.csv", "sales", "o", settings)
+    job, _ = create_job("o", "Full disk", [ds.id], ["pdf", "xlsx"], settings=settings)
+    assert plan_stage(job.id, settings)
+
+    real = sh.copyfileobj
+
+    def full(src_f, dst_f, length=0):  # the artifact store's disk is full
+        if "docagent-render-" in str(getattr(src_f, "name", "")):  # rendered files, not uploads
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src_f, dst_f, length)
+
+    monkeypatch.setattr("docagent.storage.shutil.copyfileobj", full)
+    render_stage(job.id, settings)
+    failed = get_job(job.id, settings)
+    assert failed.status == "failed" and failed.error_code == "storage_error"
+    assert "No space left on device" in failed.error_message
+    with session(settings) as s:
+        assert s.query(ArtifactRow).filter_by(job_id=job.id).count() == 0
+    assert not list((tmp_path / "var" / "storage").rglob("jobs/*/pdf"))

@@ -142,3 +142,29 @@ def test_stale_jobs_are_sent_again_then_failed(tmp_path):
     with session(s) as sess:
         row = sess.get(JobRow, job.id)
         assert row.status == "failed" and row.error_code == "stale" and "no worker finished" in row.error_message
+
+
+def test_xml_entity_attack_in_xlsx_is_refused(tmp_path):
+    import zipfile
+
+    from docagent.errors import UnsafeArchive
+
+    bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+    path = tmp_path / "entities.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        z.writestr("xl/workbook.xml", bomb + "<workbook>&lol2;</workbook>")
+    with Catalog() as c, pytest.raises(UnsafeArchive, match="entities.xlsx: not a readable Excel workbook"):
+        c.ingest(path)
+
+
+def test_deeply_nested_json_is_a_clear_error(tmp_path):
+    from docagent.errors import UnreadableData
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with Catalog() as c, pytest.raises(UnreadableData, match="deep.json: JSON nested too deeply"):
+        c.ingest(path)

@@ -193,7 +193,8 @@ def test_create_shows_next_fire_times_and_cli_lists_it(client, stack):
     assert len(times) == 5 and all(t.astimezone(UTC).hour == 0 and t.weekday() == 0 for t in times)
     import subprocess
 
-    out = subprocess.run([str(BIN / "docagent"), "schedules", "list"], env=stack.env, capture_output=True, text=True)
+    argv = [str(BIN / "docagent"), "schedules", "list", "--owner", "tests"]
+    out = subprocess.run(argv, env=stack.env, capture_output=True, text=True)
     assert "'Monday sales'  '0 8 * * mon' Asia/Shanghai  enabled" in out.stdout
     assert client.patch(f"/v1/schedules/{r.json()['id']}", json={"enabled": False}).json()["next_fire_at"] is None
 
