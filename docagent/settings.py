@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # An .xlsx is a zip: refuse it before parsing when it would inflate past these.
     max_xlsx_uncompressed_bytes: int = 512 * 1024 * 1024
     max_xlsx_ratio: float = 200.0
-    duckdb_memory_limit: str = "256MB"
+    duckdb_memory_limit: str = "128MB"  # DuckDB spills past this: memory stays bounded as rows grow
 
     # Model endpoint (OpenAI-compatible). No base URL: `--planner auto` uses the rules planner.
     llm_base_url: str | None = None

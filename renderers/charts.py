@@ -100,7 +100,7 @@ def _wrap(label: str, width: int = 14) -> str:
     return "\n".join(textwrap.wrap(label, width, max_lines=2, placeholder="…")) or label
 
 
-def draw(block: Chart, bound: Bound, index: int, theme: Theme) -> ChartImage:
+def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[str, ...] = ("png", "svg")) -> ChartImage:
     s = series_of(block, bound, index)
     kind = ChartKind(block.kind)
     rc: dict[str, Any] = {
@@ -123,8 +123,10 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme) -> ChartImage:
         _plot(ax, kind, s, theme)
         ax.set_title(bound.text(block.title), loc="left")
         png, svg = io.BytesIO(), io.BytesIO()
-        fig.savefig(png, format="png", dpi=200)
-        fig.savefig(svg, format="svg")
+        if "png" in formats:
+            fig.savefig(png, format="png", dpi=200)
+        if "svg" in formats:
+            fig.savefig(svg, format="svg")
         plt.close(fig)
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
 
@@ -220,9 +222,9 @@ def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:
 _PYPLOT = threading.Lock()  # pyplot and rcParams are process-global; thread-pool workers take turns
 
 
-def draw_all(bound: Bound, theme: Theme) -> dict[int, ChartImage]:
+def draw_all(bound: Bound, theme: Theme, formats: tuple[str, ...] = ("png", "svg")) -> dict[int, ChartImage]:
     with _PYPLOT:
-        return {i: draw(b, bound, i, theme) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
+        return {i: draw(b, bound, i, theme, formats) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
 
 
 __all__ = ["ChartImage", "Series", "draw_all", "format_value", "series_of"]

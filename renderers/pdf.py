@@ -43,6 +43,7 @@ from renderers.theme import Theme
 
 MARGIN = 18 * mm
 WIDE_COLUMNS = 8  # tables wider than this get a landscape page
+PLAIN_CELL_CHARS = 18
 CONTENTS = {"zh": "目录", "ja": "目次"}
 
 
@@ -368,6 +369,12 @@ class Builder:
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), self.s["caption"])
         return [KeepTogether([drawing, cap])]
 
+    def cell(self, text: str, style: ParagraphStyle) -> Flowable | str:
+        """A plain string when it fits on one line in the Latin font; a wrapping Paragraph otherwise."""
+        if len(text) <= PLAIN_CELL_CHARS and "\n" not in text and all(ord(ch) in self.m.latin for ch in text):
+            return text
+        return Paragraph(self.m(text), style)
+
     def table(self, i: int, block: Table) -> list[Flowable]:
         data = table_data(block, self.bound, i)
         ncols = len(data.header)
@@ -383,7 +390,7 @@ class Builder:
         head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
         rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]]
         for r in data.rows:
-            rows.append([Paragraph(self.m(v), num if data.numeric[k] else cell) for k, v in enumerate(r)])
+            rows.append([self.cell(v, num if data.numeric[k] else cell) for k, v in enumerate(r)])
         if data.totals:
             bold = [
                 ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
@@ -395,6 +402,10 @@ class Builder:
         widths = [width * w / sum(weights) for w in weights]
         t = self.theme
         style = [
+            # short Latin cells are plain strings (a Paragraph each is most of the cost of long tables)
+            ("FONT", (0, 1), (-1, -1), "DocSans", cell.fontSize, cell.leading),
+            ("TEXTCOLOR", (0, 1), (-1, -1), colors.HexColor(t.text)),
+            *[("ALIGN", (k, 1), (k, -1), "RIGHT") for k in range(ncols) if data.numeric[k]],
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(t.header_fill)),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(t.primary)),

@@ -143,7 +143,7 @@ class Catalog:
             self.con.execute(
                 f"CREATE TABLE {quote(stage)} AS SELECT * FROM read_csv(?, delim = ?, "
                 "header = true, all_varchar = true, quote = '\"', escape = '\"', "
-                "null_padding = true, max_line_size = 10000000)",
+                "null_padding = true)",
                 [str(st.path), st.delimiter],
             )
         except duckdb.Error as e:
