@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from bench import ingest, prompt, render, service
+from bench.common import Row
 
 SECTIONS = {"rendering": render.run, "ingestion": ingest.run, "prompt": prompt.run, "service": service.run}
 
@@ -26,15 +27,19 @@ def main(argv: list[str]) -> int:
         rows += SECTIONS[name]()
         print(f"[{name}: {time.perf_counter() - t:.0f} s]", file=sys.stderr)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    out = Path(__file__).parent / "results.json"
+    if argv and out.exists():  # a partial run replaces its sections and keeps the others
+        kept = [Row(**r) for r in json.loads(out.read_text())["rows"] if r["section"] not in {r.section for r in rows}]
+        rows = kept + rows
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}; {time.perf_counter() - started:.0f} s in all.",
+        f"Run {when} on {machine}; {time.perf_counter() - started:.0f} s in all.",
         "",
         "| section | case | docagent | baseline | ratio | note |",
         "|---|---|---|---|---|---|",
         *[f"| {r.section} | {r.case} | {r.docagent} | {r.baseline} | {r.ratio} | {r.note} |" for r in rows],
     ]
     print("\n".join(lines))
-    out = Path(__file__).parent / "results.json"
     out.write_text(
         json.dumps({"machine": machine, "rows": [dataclasses.asdict(r) for r in rows]}, indent=2, default=str)
     )

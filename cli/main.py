@@ -157,40 +157,16 @@ def serve_cmd(
             child.wait(timeout=20)
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "workers.app"]
+
+
 def worker_argv(queues: str, pool: str, concurrency: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "-Q",
-        queues,
-        "--pool",
-        pool,
-        "--concurrency",
-        str(concurrency),
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-    ]
+    opts = ["-Q", queues, "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO"]
+    return [*CELERY, "worker", *opts, "--without-gossip", "--without-mingle"]
 
 
 def beat_argv() -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "beat",
-        "-S",
-        "workers.beat:DatabaseScheduler",
-        "--loglevel",
-        "INFO",
-    ]
+    return [*CELERY, "beat", "-S", "workers.beat:DatabaseScheduler", "--loglevel", "INFO"]
 
 
 @app.command(name="beat")

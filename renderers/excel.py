@@ -96,6 +96,15 @@ class Builder:
         t, wb = self.theme, self.wb
         base = {"font_name": "Calibri", "font_size": 10}
         cur = _currency_format(self.bound.plan.meta.currency)
+        kpi = {
+            **base,
+            "bold": True,
+            "font_size": 16,
+            "font_color": t.primary,
+            "bg_color": t.band_fill,
+            "top": 2,
+            "top_color": t.accent,
+        }
         f = {
             "title": wb.add_format({**base, "bold": True, "font_size": 18, "font_color": t.primary}),
             "subtitle": wb.add_format({**base, "font_color": t.muted, "font_size": 11}),
@@ -128,34 +137,13 @@ class Builder:
             "date": wb.add_format({**base, "num_format": "yyyy-mm-dd", "align": "left"}),
             "month": wb.add_format({**base, "num_format": "mmm yyyy", "align": "left"}),
             "datetime": wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
-            "kpi_value": wb.add_format(
-                {
-                    **base,
-                    "bold": True,
-                    "font_size": 16,
-                    "font_color": t.primary,
-                    "bg_color": t.band_fill,
-                    "top": 2,
-                    "top_color": t.accent,
-                }
-            ),
+            "kpi_value": wb.add_format(kpi),
             "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
         for fmt, code in [*NUM_FORMATS.items(), (Fmt.currency, cur)]:
             f[f"num:{fmt}"] = wb.add_format({**base, "num_format": code})
             f[f"total:{fmt}"] = wb.add_format({**base, "num_format": code, "bold": True, "top": 1})
-            f[f"kpi:{fmt}"] = wb.add_format(
-                {
-                    **base,
-                    "num_format": code,
-                    "bold": True,
-                    "font_size": 16,
-                    "font_color": t.primary,
-                    "bg_color": t.band_fill,
-                    "top": 2,
-                    "top_color": t.accent,
-                }
-            )
+            f[f"kpi:{fmt}"] = wb.add_format({**kpi, "num_format": code})
         f["total:text"] = wb.add_format({**base, "bold": True, "top": 1})
         return f
 

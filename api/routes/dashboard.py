@@ -82,6 +82,11 @@ def favicon() -> FileResponse:
     return FileResponse(TEMPLATES / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
+def _jobs(owner: str, settings: SettingsDep, status_: str | None, skip: int) -> tuple[str | None, Any]:
+    status_ = status_ if status_ in STATUSES else None  # an unknown filter shows everything
+    return status_, jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
+
+
 @router.get("/", response_class=HTMLResponse)
 def jobs_page(
     request: Request,
@@ -90,8 +95,7 @@ def jobs_page(
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
-    status_ = status_ if status_ in STATUSES else None
-    jobs = jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
+    status_, jobs = _jobs(owner, settings, status_, skip)
     base = {"status": status_} if status_ else {}
     return page(
         request,
@@ -118,8 +122,7 @@ def jobs_rows(
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
-    status_ = status_ if status_ in STATUSES else None
-    jobs = jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
+    _, jobs = _jobs(owner, settings, status_, skip)
     return page(request, "_job_rows.html", owner, jobs=jobs.data)
 
 
