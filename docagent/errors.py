@@ -15,7 +15,8 @@
     │       ├── ModelUnavailable     down, timing out or overloaded past the retries
     │       ├── ModelAuthFailed      401/403: the key is wrong (never retried)
     │       ├── ModelRejected        another 4xx: the request itself is wrong
-    │       └── ContextTooLong       the prompt does not fit the model's context
+    │       ├── ContextTooLong       the prompt does not fit the model's context
+    │       └── TokenBudgetExceeded  the plan spent its token budget (DOCAGENT_LLM_JOB_TOKEN_BUDGET)
     └── RenderError              a document could not be written
         └── FontMissing          text needs glyphs no installed font has
 
@@ -113,6 +114,10 @@ class ModelRejected(ModelError):
 
 class ContextTooLong(ModelError):
     code = "context_too_long"
+
+
+class TokenBudgetExceeded(ModelError):
+    code = "token_budget_exceeded"
 
 
 class RenderError(DocagentError):

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 1.0
     llm_top_p: float = 0.95
     llm_repair_budget: int = 2
+    llm_job_token_budget: int = 200_000  # input + output tokens one plan may spend across all its requests
     # Let the model look at the data through read-only tools before planning.
     # auto: on for GLM-class models, off for llama.cpp (its tool calling depends on the chat format).
     llm_agentic: Literal["auto", "on", "off"] = "auto"

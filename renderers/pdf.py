@@ -270,8 +270,11 @@ class Builder:
             ParagraphStyle("toc2", parent=self.s["body"], leftIndent=14),
             ParagraphStyle("toc3", parent=self.s["body"], leftIndent=28),
         ]
-        contents = CONTENTS.get(meta.language[:2], "Contents")
-        out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
+        if any(isinstance(blk, Heading) for blk in b.plan.blocks):  # no headings, no contents page
+            contents = CONTENTS.get(meta.language[:2], "Contents")
+            out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
+        else:
+            out.append(Spacer(1, 10 * mm))
         blocks = b.plan.blocks
         pending: list[Flowable] = []  # a heading waits to share a page with what follows it
         for i, block in enumerate(blocks):
@@ -412,8 +415,8 @@ class Builder:
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(t.band_fill)]),
             ("TOPPADDING", (0, 0), (-1, -1), 3),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2 if small else 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 2 if small else 4),
         ]
         if data.totals:
             style.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(t.primary)))

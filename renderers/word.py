@@ -175,6 +175,8 @@ class Builder:
 
     def _toc(self) -> None:
         meta = self.bound.plan.meta
+        if not any(isinstance(b, Heading) for b in self.bound.plan.blocks):
+            return  # nothing to list
         self.doc.add_paragraph(CONTENTS.get(meta.language[:2], "Contents"), style="TOC Heading")
         p = self.doc.add_paragraph()
         headings = [b.text for b in self.bound.plan.blocks if isinstance(b, Heading) and b.level <= 2]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import os
 import random
+import shutil
 import subprocess
 import time
 
@@ -109,3 +113,78 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     with session(settings) as s:
         assert s.query(ArtifactRow).filter_by(job_id=job.id).count() == 0
     assert not list((tmp_path / "var" / "storage").rglob("jobs/*/pdf"))
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL server of our own (so stopping it disturbs nothing else)."""
+
+    def __init__(self) -> None:
+        import shutil as sh
+        import tempfile
+        from pathlib import Path
+
+        self.bin = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+        # under /tmp directly: pytest's own temporary folders are closed to the postgres user
+        self.root = root = Path(tempfile.mkdtemp(prefix="docagent-pg-"))
+        self.dir, self.port = root / "pgdata", free_port()
+        root.chmod(0o777)
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.run(f"{self.bin}/initdb", "-D", str(self.dir), "-A", "trust", "-U", "postgres")
+        self.socket = root / "sock"
+        self.socket.mkdir()
+        if os.geteuid() == 0:
+            sh.chown(self.socket, "postgres")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def run(self, *argv: str) -> None:
+        subprocess.run([*self.as_postgres, *argv], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.socket} -c listen_addresses=127.0.0.1"
+        self.run(f"{self.bin}/pg_ctl", "-D", str(self.dir), "-o", opts, "-w", "-l", str(self.dir / "log"), "start")
+
+    def stop(self) -> None:
+        self.run(f"{self.bin}/pg_ctl", "-D", str(self.dir), "-m", "fast", "-w", "stop")
+
+
+@pytest.mark.skipif(
+    not glob.glob("/usr/lib/postgresql/*/bin/initdb"), reason="PostgreSQL server binaries not installed"
+)
+def test_database_briefly_unavailable_the_job_still_finishes(tmp_path):
+    pg = PrivatePostgres()
+    pg.start()
+    try:
+        with distributed(tmp_path, workers=False, DOCAGENT_DATABASE_URL=pg.url) as stack, stack.client() as c:
+            from tests.conftest import EXAMPLE
+
+            with EXAMPLE.open("rb") as f:
+                ds = c.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
+            job_id = c.post("/v1/jobs", json={"prompt": "x", "dataset_ids": [ds["id"]], "formats": ["pdf"]}).json()[
+                "id"
+            ]
+            pg.stop()  # the job waits in Redis while the database is down
+            stack.worker("w", "plan,render", "threads", 2)
+            time.sleep(4)  # the worker meets the outage and retries with backoff
+            pg.start()
+            job = wait_status(c, job_id, {"succeeded", "failed"}, timeout=90)
+            assert job["status"] == "succeeded", (job, stack.log_text()[-4000:])
+            assert "retry" in stack.log_text().lower()
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg.stop()
+        shutil.rmtree(pg.root, ignore_errors=True)
+
+
+def test_model_endpoint_down_the_job_succeeds_with_the_fallback_recorded(tmp_path):
+    from tests.conftest import EXAMPLE
+    from tests.service import embedded
+
+    closed = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens here
+    settings = {"DOCAGENT_LLM_BASE_URL": closed, "DOCAGENT_LLM_MAX_RETRIES": "1", "DOCAGENT_LLM_TIMEOUT_S": "2"}
+    with embedded(tmp_path, **settings) as stack, stack.client() as c:
+        with EXAMPLE.open("rb") as f:
+            ds = c.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
+        job_id = c.post("/v1/jobs", json={"prompt": "x", "dataset_ids": [ds["id"]], "formats": ["pdf"]}).json()["id"]
+        job = wait_status(c, job_id, {"succeeded", "failed"}, timeout=120)
+        assert job["status"] == "succeeded" and job["planner"]["name"] == "rules"
+        assert "the model endpoint failed 2 times (last: APIConnectionError)" in job["planner"]["fallback_reason"]

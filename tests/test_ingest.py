@@ -201,3 +201,14 @@ def test_profile_contents(catalog):
     revenue = p.column("revenue")
     assert revenue.type == "number" and revenue.min < revenue.mean < revenue.max
     assert p.column("order_date").min == "2024-01-01" and len(p.sample) == 3
+
+
+def test_row_and_column_limits(write):
+    from docagent.settings import Settings
+
+    tight = Settings(max_rows=10, max_columns=5)
+    with Catalog(settings=tight) as c:
+        with pytest.raises(UnreadableData, match="rows.csv: 11 rows exceed the limit of 10"):
+            c.ingest(write("rows.csv", "a\n" + "1\n" * 11))
+        with pytest.raises(UnreadableData, match="cols.csv: 6 columns exceed the limit of 5"):
+            c.ingest(write("cols.csv", "a,b,c,d,e,f\n1,2,3,4,5,6\n"))

@@ -194,3 +194,28 @@ def test_large_and_wide_tables_render_in_every_format(tmp_path, rows, cols):
 def test_pdftotext_extracts_words(rendered):
     out = subprocess.run(["pdftotext", str(rendered["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
     assert "Revenue by region" in out and "Русский" in out
+
+
+def test_a_very_long_cell_and_a_very_wide_table_never_break_the_layout(tmp_path):
+    from docagent.data.catalog import Catalog
+
+    long_text = "word " * 6000  # 30,000 characters in one cell
+    plan = Plan.model_validate(
+        {
+            "meta": {"title": "Edge cases"},
+            "blocks": [
+                {"type": "table", "title": "Long", "columns": ["a", "b"], "rows": [["x", long_text], ["y", "short"]]},
+                {
+                    "type": "table",
+                    "title": "Wide",
+                    "columns": [f"c{i}" for i in range(45)],
+                    "rows": [[f"v{i}" for i in range(45)]] * 3,
+                },
+            ],
+        }
+    )
+    with Catalog() as c:
+        files, _ = render_all(bind(plan, c), "corporate", tmp_path, "edge", ["docx", "xlsx", "pdf"])
+    text = pdf_text(files["pdf"])
+    flat = text.replace("\n", " ")
+    assert "…" in flat and "c44" in flat and "v44" in flat

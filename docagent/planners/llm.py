@@ -16,6 +16,7 @@ from docagent.errors import (
     ModelError,
     NothingToPlan,
     RepairBudgetExhausted,
+    TokenBudgetExceeded,
 )
 from docagent.llm import prompt as prompts
 from docagent.llm.client import ModelClient, Reply
@@ -75,6 +76,11 @@ class LLMPlanner:
         return Planned(plan, name, s.llm_model, reason, usage)
 
     def _call(self, messages: list[dict[str, Any]], usage: Usage, deadline: float, **kw: Any) -> Reply:
+        budget = self.settings.llm_job_token_budget
+        if usage.input_tokens + usage.output_tokens >= budget:
+            raise TokenBudgetExceeded(
+                f"the plan used {usage.input_tokens + usage.output_tokens:,} tokens, over its budget of {budget:,}"
+            )
         reply = self.client.chat(messages, deadline=deadline, **kw)
         usage.requests += 1
         usage.input_tokens += reply.input_tokens
