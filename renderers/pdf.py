@@ -400,9 +400,17 @@ class Builder:
                 for k in range(ncols)
             ]
             rows.append([Paragraph(self.m(v), bold[k]) for k, v in enumerate(data.totals)])
-        lengths = [max([len(data.header[k])] + [len(r[k]) for r in data.rows[:200]]) for k in range(ncols)]
-        weights = [min(max(n, 4), 40) for n in lengths]
-        widths = [width * w / sum(weights) for w in weights]
+        # natural width of each column (its widest cell, capped), then scaled to the frame
+        pad = 4 if small else 8
+        natural = [
+            pad
+            + max(
+                [pdfmetrics.stringWidth(data.header[k][:40], "DocSans-Bold", cell.fontSize)]
+                + [pdfmetrics.stringWidth(r[k][:40], "DocSans", cell.fontSize) for r in data.rows[:200]]
+            )
+            for k in range(ncols)
+        ]
+        widths = [width * n / sum(natural) for n in natural]
         t = self.theme
         style = [
             # short Latin cells are plain strings (a Paragraph each is most of the cost of long tables)
