@@ -60,12 +60,16 @@ class UnsafeArchive(IngestError):
     pass
 
 
-class PlanError(DocagentError):
-    code = "invalid_plan"
+class _Problems(DocagentError):
+    """Carries every problem found, not just the first."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__(problems)
         self.problems = list(problems)
+
+
+class PlanError(_Problems):
+    code = "invalid_plan"
 
     def __str__(self) -> str:
         return "the plan does not fit the data:\n" + "\n".join(f"- {p}" for p in self.problems)
@@ -83,12 +87,8 @@ class NothingToPlan(PlannerError):
     code = "nothing_to_plan"
 
 
-class RepairBudgetExhausted(PlannerError):
+class RepairBudgetExhausted(_Problems, PlannerError):
     code = "invalid_model_output"
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(problems)
-        self.problems = list(problems)
 
     def __str__(self) -> str:
         head = "; ".join(self.problems[:3])

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from docagent.cron import InvalidSchedule, check, fire_times, next_fire
 from docagent.errors import DocagentError
-from docagent.records import create_dataset, create_job, latest_dataset
+from docagent.records import create_dataset, latest_dataset
 from docagent.settings import Settings, get_settings
 from docagent.store import FINAL, JobRow, RunRow, ScheduleRow, now, session
 
@@ -207,4 +207,4 @@ def run_sql_source(source: dict[str, Any], owner: str, name: str, settings: Sett
         shutil.rmtree(work, ignore_errors=True)
 
 
-__all__ = ["create_job", "create_schedule", "fire_due", "resolve_source", "run_now", "update_schedule"]
+__all__ = ["create_schedule", "fire_due", "resolve_source", "run_now", "update_schedule"]

@@ -24,7 +24,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
-from docagent.formatting import compact, format_value  # noqa: E402
+from docagent.formatting import compact  # noqa: E402
 from docagent.plan import Agg, Chart, ChartKind  # noqa: E402
 from renderers.fonts import find_fonts  # noqa: E402
 from renderers.theme import Theme  # noqa: E402
@@ -227,4 +227,4 @@ def draw_all(bound: Bound, theme: Theme, formats: tuple[str, ...] = ("png", "svg
         return {i: draw(b, bound, i, theme, formats) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
 
 
-__all__ = ["ChartImage", "Series", "draw_all", "format_value", "series_of"]
+__all__ = ["ChartImage", "Series", "draw_all", "series_of"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -44,7 +43,6 @@ NUM_FORMATS = {
     Fmt.text: "@",
 }
 UNSAFE_CRITERIA = tuple("=<>")
-EXCEL_MAX_ROWS = 1_048_575
 
 
 def _currency_format(code: str) -> str:
@@ -489,4 +487,4 @@ def render_xlsx(bound: Bound, theme: Theme, path: Path) -> Path:
     return path
 
 
-__all__ = ["EXCEL_MAX_ROWS", "render_xlsx", "xlsxwriter"]
+__all__ = ["render_xlsx"]

@@ -14,7 +14,7 @@ import duckdb
 from docagent.data import readers
 from docagent.data.sql import quote
 from docagent.data.typing import cast_table, infer
-from docagent.errors import IngestError, UnreadableData
+from docagent.errors import UnreadableData
 from docagent.settings import Settings, get_settings
 
 NUMERIC = ("integer", "number")
@@ -184,4 +184,4 @@ def _our_type(duck: str) -> str:
     return "text"
 
 
-__all__ = ["NUMERIC", "TEMPORAL", "Catalog", "Column", "Dataset", "IngestError"]
+__all__ = ["NUMERIC", "TEMPORAL", "Catalog", "Column", "Dataset"]

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from docagent.data.catalog import NUMERIC, Catalog, Dataset
+from docagent.data.catalog import Catalog, Dataset
 from docagent.data.sql import quote
 from docagent.errors import QueryError
 from docagent.plan import Agg, Filter, Fmt, Metric, Op, Period, Query, Select
@@ -179,7 +179,6 @@ def run_metric(catalog: Catalog, m: Metric) -> float | None:
 
 
 __all__ = [
-    "NUMERIC",
     "OutColumn",
     "Result",
     "compile_query",
