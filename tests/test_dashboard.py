@@ -31,9 +31,16 @@ def browser():
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
@@ -130,4 +137,27 @@ def test_every_page_loads_without_console_errors(page, server):
     if first.count():
         first.click()
         assert page.locator("h2", has_text="Columns").count() == 1
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_schedules_page_run_now_and_disable(page, server):
+    with server.client() as c, EXAMPLE.open("rb") as f:
+        c.post("/v1/datasets", files={"file": ("sales.csv", f)}, data={"name": "weekly-sales"})
+        body = {
+            "name": "Weekly sales",
+            "cron": "0 8 * * mon",
+            "timezone": "Asia/Shanghai",
+            "job": {"prompt": "Weekly sales", "formats": ["pdf"], "source": {"dataset": "weekly-sales"}},
+        }
+        assert c.post("/v1/schedules", json=body).status_code == 201
+    page.goto("/schedules")
+    row = page.locator("tr", has_text="Weekly sales")
+    assert "0 8 * * mon" in row.inner_text() and "Asia/Shanghai" in row.inner_text()
+    row.get_by_role("button", name="Run now").click()
+    page.wait_for_url("**/jobs/*")
+    page.locator("#live [data-status]").filter(has_text="succeeded").wait_for(timeout=90_000)
+    page.goto("/schedules")
+    page.locator("tr", has_text="Weekly sales").get_by_role("button", name="Disable").click()
+    assert "disabled" in page.locator("tr", has_text="Weekly sales").inner_text()
+    assert page.locator("tr", has_text="Weekly sales").locator(".badge-succeeded").count() == 1
     assert page.problems == []  # type: ignore[attr-defined]
