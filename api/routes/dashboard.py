@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from importlib import resources
 from pathlib import Path
@@ -142,14 +143,18 @@ def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
     return items
 
 
-def stages(job: JobPublic) -> list[tuple[str, bool, Any]]:
+def stages(job: JobPublic, timings: dict[str, Any]) -> list[tuple[str, bool, Any]]:
     order = ["queued", "planning", "rendering", "succeeded"]
     reached = order.index(job.status) if job.status in order else -1
     final = job.status if job.status in ("failed", "canceled") else "succeeded"
+    # rendering began when planning ended: the planning stage records how long it took
+    rendered_from = (
+        job.started_at + dt.timedelta(seconds=timings["plan"]) if job.started_at and "plan" in timings else None
+    )
     return [
         ("queued", True, job.created_at),
         ("planning", reached >= 1 or job.started_at is not None, job.started_at),
-        ("rendering", reached >= 2, None),
+        ("rendering", reached >= 2 or rendered_from is not None, rendered_from),
         (final, job.status in FINAL, job.finished_at),
     ]
 
@@ -159,9 +164,10 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, 
     with session(settings) as s:
         row = s.get(JobRow, job_id)
         plan = row.plan if row else None
+        timings = dict(row.timings or {}) if row else {}
     return {
         "job": job,
-        "stages": stages(job),
+        "stages": stages(job, timings),
         "outline": outline(plan),
         "plan_json": json.dumps(plan, indent=2, ensure_ascii=False) if plan else "",
         "title": (plan or {}).get("meta", {}).get("title"),
