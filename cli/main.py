@@ -126,6 +126,7 @@ def serve_cmd(
 ) -> None:
     """Run the API and dashboard; with no broker configured, also an embedded worker."""
     import os
+    import signal
     import subprocess
 
     import uvicorn
@@ -142,7 +143,24 @@ def serve_cmd(
         )
         raise typer.Exit(2)
     migrate(settings)
-    children = []
+    children: list[subprocess.Popen[bytes]] = []
+
+    def stop_children(signum: int | None = None, _frame: object = None) -> None:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        children.clear()
+        if signum is not None:
+            raise SystemExit(128 + signum)
+
+    # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would skip a `finally`:
+    # these handlers run then, so the embedded worker and scheduler never outlive the server.
+    signal.signal(signal.SIGTERM, stop_children)
+    signal.signal(signal.SIGINT, stop_children)
     if not settings.broker_url:  # embedded: this command runs the worker and the scheduler too
         env = os.environ.copy()
         children.append(subprocess.Popen(worker_argv("plan,render", "threads", workers), env=env))
@@ -151,10 +169,7 @@ def serve_cmd(
     try:
         uvicorn.run("api.app:app", host=host, port=port, log_level="warning")
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=20)
+        stop_children()
 
 
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.app"]

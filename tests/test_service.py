@@ -117,8 +117,11 @@ def test_cancel(dataset, client):
 
 def test_one_shot_upload_and_prompt(client):
     with EXAMPLE.open("rb") as f:
-        r = client.post("/v1/jobs/upload", files=[("files", ("sales.csv", f, "text/csv"))],
-                        data={"prompt": "One shot", "formats": "xlsx"})  # fmt: skip
+        r = client.post(
+            "/v1/jobs/upload",
+            files=[("files", ("sales.csv", f, "text/csv"))],
+            data={"prompt": "One shot", "formats": "xlsx"},
+        )
     assert r.status_code == 202, r.text
     job = wait_status(client, r.json()["id"], {"succeeded", "failed"})
     assert job["status"] == "succeeded" and [a["format"] for a in job["artifacts"]] == ["xlsx"]
@@ -171,3 +174,36 @@ def test_health_ready_metrics_and_docs(client):
     assert client.get("/docs").status_code == 200
     assert "/v1/jobs/{job_id}/events" in client.get("/openapi.json").json()["paths"]
     assert client.get("/v1/jobs/does-not-exist").status_code == 404
+
+
+def test_stopping_serve_stops_its_embedded_worker_and_scheduler(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    from tests.service import BIN, base_env, free_port
+
+    port = free_port()
+    serve = subprocess.Popen(
+        [str(BIN / "docagent"), "serve", "--port", str(port)],
+        env=base_env(tmp_path / "var"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        children: list[int] = []
+        while time.monotonic() < deadline and len(children) < 2:
+            time.sleep(0.3)
+            children = [int(p) for p in Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()]
+        assert len(children) == 2  # the Celery worker and beat
+        serve.send_signal(signal.SIGTERM)  # only the server, as a process manager would
+        serve.wait(timeout=60)
+        for pid in children:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.2)
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    finally:
+        if serve.poll() is None:
+            os.kill(serve.pid, signal.SIGKILL)
