@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -10,7 +10,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from docagent.keys import owner_of, secret_key
 from docagent.settings import Settings, get_settings
 from docagent.storage import Storage, get_storage
+from docagent.store import session
 
+T = TypeVar("T")
 SESSION_COOKIE = "docagent_session"
 
 
@@ -49,6 +51,15 @@ def current_owner(request: Request, settings: Annotated[Settings, Depends(get_se
             {"WWW-Authenticate": "Bearer"},
         )
     return owner
+
+
+def owned_or_404(model: type[T], row_id: str, owner: str, settings: Settings, what: str) -> T:
+    """The row if it exists and belongs to `owner`; another owner's object is "not found", never "forbidden"."""
+    with session(settings) as s:
+        row = s.get(model, row_id)
+    if row is None or getattr(row, "owner", None) != owner:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+    return row
 
 
 def storage(settings: Annotated[Settings, Depends(get_settings)]) -> Storage:

@@ -233,10 +233,5 @@ class Plan(_Strict):
     blocks: list[Block] = Field(min_length=1)
 
 
-def queries(plan: Plan) -> list[tuple[int, Query]]:
-    """Every block query in document order, with its block index."""
-    return [(i, b.query) for i, b in enumerate(plan.blocks) if isinstance(b, Table | Chart) and b.query is not None]
-
-
 def placeholders(text: str) -> list[str]:
     return PLACEHOLDER.findall(text)

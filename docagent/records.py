@@ -57,7 +57,6 @@ def create_dataset(
         profile=prof.model_dump(mode="json"),
         storage_key="",
     )
-    row.storage_key = f"datasets/{row.id or ''}"
     with session(settings) as s:
         latest = s.scalar(
             select(func.max(DatasetRow.version)).where(DatasetRow.owner == owner, DatasetRow.name == display)

@@ -7,7 +7,7 @@ from typing import Any
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
-from docagent.plan import Agg, Chart, Table
+from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
@@ -92,8 +92,6 @@ def caption(block: Table | Chart, bound: Bound, label: str) -> str:
 
 def all_text(bound: Bound) -> list[str]:
     """Every string that will appear in the documents, for font coverage checks."""
-    from docagent.plan import Bullets, Callout, Heading, Kpis, Paragraph
-
     p = bound.plan
     out = [p.meta.title, p.meta.subtitle or "", p.meta.author or ""]
     for i, b in enumerate(p.blocks):

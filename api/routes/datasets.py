@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
 from sqlalchemy import delete, func, select
 
-from api.deps import OwnerDep, SettingsDep, StorageDep
+from api.deps import OwnerDep, SettingsDep, StorageDep, owned_or_404
 from api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
 from docagent.errors import IngestError
 from docagent.records import create_dataset
@@ -89,11 +89,7 @@ def list_datasets(
 
 
 def owned(dataset_id: str, owner: str, settings: SettingsDep) -> DatasetRow:
-    with session(settings) as s:
-        row = s.get(DatasetRow, dataset_id)
-    if row is None or row.owner != owner:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "dataset not found")
-    return row
+    return owned_or_404(DatasetRow, dataset_id, owner, settings, "dataset")
 
 
 @router.get("/{dataset_id}", response_model=DatasetDetail)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
-from api.deps import OwnerDep, SettingsDep
+from api.deps import OwnerDep, SettingsDep, owned_or_404
 from api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
 from docagent.cron import InvalidSchedule, upcoming
 from docagent.schedules import create_schedule, run_now, update_schedule
@@ -47,11 +47,7 @@ def public(row: ScheduleRow, settings: Settings) -> SchedulePublic:
 
 
 def owned(schedule_id: str, owner: str, settings: Settings) -> ScheduleRow:
-    with session(settings) as s:
-        row = s.get(ScheduleRow, schedule_id)
-    if row is None or row.owner != owner:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "schedule not found")
-    return row
+    return owned_or_404(ScheduleRow, schedule_id, owner, settings, "schedule")
 
 
 def unprocessable(e: InvalidSchedule) -> HTTPException:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,7 +216,7 @@ def stage_xlsx(path: Path, workdir: Path, max_bytes: int, max_ratio: float) -> l
             with target.open("w", encoding="utf-8", newline="") as f:
                 w = csv.writer(f)
                 w.writerow(header)
-                for r in _chain(head[h + 1 :], rows):
+                for r in itertools.chain(head[h + 1 :], rows):
                     cells = [_cell_text(v) for v in r[:width]]
                     if any(cells):
                         w.writerow(cells + [""] * (width - len(cells)))
@@ -226,11 +226,6 @@ def stage_xlsx(path: Path, workdir: Path, max_bytes: int, max_ratio: float) -> l
     if not out:
         raise EmptyFile(path.name, "the workbook has no sheet with data")
     return out
-
-
-def _chain(first: list[tuple[Any, ...]], rest: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    yield from first
-    yield from rest
 
 
 def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
