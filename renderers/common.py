@@ -10,6 +10,7 @@ from docagent.data.query import OutColumn
 from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
+MAX_FORMULA_TEXT = 255  # Excel's limit for a string literal inside a formula
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
 
 
@@ -32,6 +33,20 @@ def additive(c: OutColumn) -> bool:
 
 def clip(text: str) -> str:
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def formula_text(value: str) -> str:
+    """`value` as an Excel string literal: the one way any text enters a formula.
+
+    A doubled quote is the only escape Excel has, so nothing inside can close the literal;
+    what no literal can carry (control characters, over 255 characters) raises ValueError
+    and the caller writes the value instead of a formula.
+    """
+    if len(value) > MAX_FORMULA_TEXT:
+        raise ValueError(f"text over {MAX_FORMULA_TEXT} characters cannot be a formula literal")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or 0xD800 <= ord(ch) < 0xE000 for ch in value):
+        raise ValueError("control characters cannot be a formula literal")
+    return '"' + value.replace('"', '""') + '"'
 
 
 def table_data(block: Table, bound: Bound, index: int) -> TableData:

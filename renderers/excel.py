@@ -10,6 +10,7 @@ value with a cell comment saying so. Text from data is always written as text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from docagent.bind import Bound, DataSheet
 from docagent.data.query import OutColumn
 from docagent.plan import Agg, Chart, ChartKind, Filter, Fmt, Kpis, Metric, Op, Period, Query, Table
 from renderers.charts import series_of
-from renderers.common import caption, numbering, table_data
+from renderers.common import caption, formula_text, numbering, table_data
 from renderers.theme import Theme
 
 IFS = {Agg.sum: "SUMIFS", Agg.avg: "AVERAGEIFS", Agg.min: "MINIFS", Agg.max: "MAXIFS"}
@@ -43,6 +44,15 @@ NUM_FORMATS = {
     Fmt.text: "@",
 }
 UNSAFE_CRITERIA = tuple("=<>")
+
+
+def _criterion_key(text: str) -> object:
+    """What Excel compares a text criterion by: a number when the text reads as one, else the text without case."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return text.casefold()
+    return number if math.isfinite(number) else text.casefold()
 
 
 def _currency_format(code: str) -> str:
@@ -89,6 +99,7 @@ class Builder:
         self.f = self._formats()
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
+        self._keys: dict[str, dict[str, dict[object, set[str]]]] = {}
 
     def _formats(self) -> dict[str, Any]:
         t, wb = self.theme, self.wb
@@ -201,17 +212,44 @@ class Builder:
 
     # --- formulas ---
 
-    def _criteria(self, filters: list[Filter], ref: SheetRef) -> list[str] | None:
+    def _criteria(self, filters: list[Filter], ref: SheetRef, dataset: str) -> list[str] | None:
         out = []
         for f in filters:
             if f.op not in CRIT_OPS or isinstance(f.value, bool) or f.value is None:
                 return None
-            if isinstance(f.value, str) and (f.value.startswith(UNSAFE_CRITERIA) or any(ch in f.value for ch in "*?~")):
-                return None
-            value = f.value if isinstance(f.value, int | float) else f'"{f.value}"'
-            crit = f'"{CRIT_OPS[f.op]}"&{value}' if CRIT_OPS[f.op] else str(value)
+            if isinstance(f.value, str):
+                if not self._text_criterion_ok(dataset, f.column, f.value):
+                    return None
+                value = formula_text(f.value)
+            else:
+                value = str(f.value)
+            crit = f'"{CRIT_OPS[f.op]}"&{value}' if CRIT_OPS[f.op] else value
             out.append(f"{ref.range(f.column)},{crit}")
         return out
+
+    def _text_criterion_ok(self, dataset: str, column: str, value: str) -> bool:
+        """Whether Excel's criterion matching (operators, wildcards, no case, numbers from text)
+        selects exactly the cells equal to `value`, as DuckDB's `=` does."""
+        if not value or value.startswith(UNSAFE_CRITERIA) or any(ch in value for ch in "*?~"):
+            return False
+        try:
+            formula_text(value)
+        except ValueError:
+            return False
+        seen = self._criteria_keys(dataset, column)
+        return seen.get(_criterion_key(value), {value}) <= {value}
+
+    def _criteria_keys(self, dataset: str, column: str) -> dict[object, set[str]]:
+        """The column's distinct texts by the key Excel compares criteria with, built once."""
+        cache = self._keys.setdefault(dataset, {})
+        if column not in cache:
+            sheet, k = self.bound.data[dataset], self.refs[dataset].columns[column]
+            keys: dict[object, set[str]] = {}
+            for r in sheet.rows:
+                if isinstance(r[k], str):
+                    keys.setdefault(_criterion_key(r[k]), set()).add(r[k])
+            cache[column] = keys
+        return cache[column]
 
     def formulas(
         self, q: Query, cols: list[OutColumn], rows: list[tuple[Any, ...]], top: int, left: int
@@ -222,18 +260,19 @@ class Builder:
         ref = self.refs.get(q.dataset)
         if sheet is None or ref is None or not sheet.complete:
             return None
-        base = self._criteria(q.filters, ref)
+        base = self._criteria(q.filters, ref, q.dataset)
         if base is None:
             return None
         keys = [(k, c) for k, c in enumerate(cols) if not c.measure]
         for k, c in keys:
-            if c.type not in ("text", "integer", "number", "date", "datetime"):
+            if c.type not in ("text", "integer", "number", "date", "datetime") or c.select is None:
                 return None
+            column = c.select.column
             for r in rows:
                 v = r[k]
-                if v is None or (
-                    isinstance(v, str) and (v.startswith(UNSAFE_CRITERIA) or any(ch in v for ch in "*?~"))
-                ):
+                if v is None or column is None:
+                    return None
+                if isinstance(v, str) and not self._text_criterion_ok(q.dataset, column, v):
                     return None
         out: list[list[str | None]] = []
         for i in range(len(rows)):
@@ -275,7 +314,7 @@ class Builder:
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
         if ref is None or sheet is None or not sheet.complete or m.period != Period.all:
             return None
-        crit = self._criteria(m.filters, ref)
+        crit = self._criteria(m.filters, ref, m.dataset)
         return None if crit is None else self._agg_formula(Agg(m.agg), m.column, crit, ref)
 
     # --- summary sheet ---
