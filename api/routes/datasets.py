@@ -1,13 +1,14 @@
-"""POST/GET/DELETE /v1/datasets: uploads are streamed to disk, checked, profiled, stored."""
+"""POST/GET/DELETE /v1/datasets: uploads are bounded while read (api.middleware), checked, profiled, stored."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
 from sqlalchemy import delete, func, select
 
 from api.deps import OwnerDep, SettingsDep, StorageDep, owned_or_404
@@ -49,28 +50,21 @@ async def ingest_upload(upload: UploadFile, name: str | None, owner: str, settin
     try:
         path = await receive(upload, settings.max_upload_bytes, workdir)
         try:
-            return create_dataset(path, upload.filename or "upload", name, owner, settings)
+            # parsing runs in a bounded child process; this thread only waits, the event loop never does
+            return await asyncio.to_thread(create_dataset, path, upload.filename or "upload", name, owner, settings)
         except IngestError as e:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def check_length(request: Request, settings: SettingsDep) -> None:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
-        raise too_large(settings.max_upload_bytes)
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic)
 async def upload_dataset(
-    request: Request,
     settings: SettingsDep,
     owner: OwnerDep,
     file: Annotated[UploadFile, File()],
     name: Annotated[str | None, Form(max_length=200)] = None,
 ) -> DatasetPublic:
-    check_length(request, settings)
     return public(await ingest_upload(file, name, owner, settings))
 
 

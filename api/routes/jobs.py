@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.deps import OwnerDep, SettingsDep, StorageDep
-from api.routes.datasets import check_length, ingest_upload, owned
+from api.routes.datasets import ingest_upload, owned
 from api.schemas import (
     ArtifactPublic,
     ErrorPublic,
@@ -136,7 +136,6 @@ def create(
 
 @router.post("/upload", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
 async def create_with_upload(
-    request: Request,
     owner: OwnerDep,
     settings: SettingsDep,
     prompt: Annotated[str, Form(max_length=20_000)],
@@ -148,7 +147,6 @@ async def create_with_upload(
     idempotency_key: IdempotencyKey = None,
 ) -> JobAccepted:
     """One request: upload data files and submit the job."""
-    check_length(request, settings)
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     try:
         body = JobCreate.model_validate(
