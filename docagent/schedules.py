@@ -20,9 +20,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from docagent.cron import InvalidSchedule, check, fire_times, next_fire
 from docagent.errors import DocagentError
-from docagent.records import create_dataset, latest_dataset
+from docagent.netguard import ForbiddenDestination, resolve
+from docagent.records import create_dataset, latest_dataset, plain_text
 from docagent.settings import Settings, get_settings
 from docagent.store import FINAL, JobRow, RunRow, ScheduleRow, now, session
+
+POWERFUL_ROLE = (
+    "SELECT rolsuper OR pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') "
+    "OR pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') FROM pg_roles WHERE rolname = current_user"
+)
 
 
 class SourceError(DocagentError):
@@ -45,11 +51,31 @@ def validate_source(source: dict[str, Any], settings: Settings) -> None:
     raise InvalidSchedule('source must be {"dataset": NAME} or {"sql": "SELECT ...", "connection": NAME}')
 
 
+def check_webhook(url: str | None, settings: Settings) -> None:
+    """A webhook must point at a public address now; delivery checks again, after resolving."""
+    if url:
+        try:
+            resolve(url, settings.webhook_allow)
+        except ForbiddenDestination as e:
+            raise InvalidSchedule(f"webhook_url: {e}") from None
+
+
+def check_grant(source: dict[str, Any], owner: str, settings: Settings) -> None:
+    """A SQL source's connection must be granted to the owner's key (DOCAGENT_CONNECTION_GRANTS)."""
+    if "sql" in source and owner not in settings.connection_grants.get(str(source.get("connection")), []):
+        raise InvalidSchedule(
+            f"the connection {source.get('connection')!r} is not granted to this key; "
+            "an operator grants it with DOCAGENT_CONNECTION_GRANTS"
+        )
+
+
 def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
     check(fields["cron"], fields["timezone"])
     validate_source(fields["job"].get("source") or {}, settings)
-    row = ScheduleRow(owner=owner, **fields)
+    check_grant(fields["job"].get("source") or {}, owner, settings)
+    check_webhook(fields.get("webhook_url"), settings)
+    row = ScheduleRow(owner=owner, **{**fields, "name": plain_text(fields["name"])})
     if row.webhook_url and not row.webhook_secret:
         row.webhook_secret = secrets.token_urlsafe(32)
     row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
@@ -65,9 +91,12 @@ def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: 
         if row is None or row.owner != owner:
             raise InvalidSchedule("schedule not found")
         for k, v in changes.items():
-            setattr(row, k, v)
+            setattr(row, k, plain_text(v) if k == "name" else v)
         check(row.cron, row.timezone)
         validate_source(row.job.get("source") or {}, settings)
+        check_grant(row.job.get("source") or {}, owner, settings)
+        if "webhook_url" in changes:
+            check_webhook(row.webhook_url, settings)
         row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
         return row
 
@@ -176,6 +205,8 @@ def run_sql_source(source: dict[str, Any], owner: str, name: str, settings: Sett
     url = settings.connections.get(str(source.get("connection")))
     if url is None:
         raise SourceError(f"unknown connection {source.get('connection')!r}")
+    if owner not in settings.connection_grants.get(str(source.get("connection")), []):
+        raise SourceError(f"the connection {source.get('connection')!r} is not granted to this key")
     engine = create_engine(url)
     work = Path(tempfile.mkdtemp(prefix="docagent-sql-"))
     path = work / "query.csv"
@@ -185,6 +216,13 @@ def run_sql_source(source: dict[str, Any], owner: str, name: str, settings: Sett
             dialect = engine.dialect.name
             if dialect == "postgresql":
                 conn.execute(text("SET TRANSACTION READ ONLY"))
+                # read-only stops writes, not pg_read_file() or COPY ... TO PROGRAM: those need these roles
+                powerful = conn.execute(text(POWERFUL_ROLE)).scalar()
+                if powerful:
+                    raise SourceError(
+                        f"the connection {source.get('connection')!r} logs in as a superuser or a member of "
+                        "pg_read_server_files/pg_execute_server_program; give it a read-only role (see SECURITY.md)"
+                    )
                 conn.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
             elif dialect == "sqlite":
                 conn.execute(text("PRAGMA query_only = ON"))
