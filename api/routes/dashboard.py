@@ -14,11 +14,21 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.deps import SESSION_COOKIE, SettingsDep, StorageDep, current_owner, sessions
+from api.deps import (
+    CSRF_FIELD,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    SettingsDep,
+    StorageDep,
+    check_csrf,
+    current_owner,
+    same_origin,
+)
 from api.routes import datasets as datasets_api
 from api.routes import jobs as jobs_api
 from api.routes import schedules as schedules_api
 from api.schemas import JobCreate, JobPublic
+from docagent.sessions import close_session, open_session
 from docagent.store import FINAL, STATUSES, JobRow, session
 
 TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
@@ -27,21 +37,29 @@ router = APIRouter(include_in_schema=False)
 PAGE = 20
 
 
-def page_owner(request: Request, settings: SettingsDep) -> str:
-    """Like the API's owner, but a browser without a session is sent to the login page."""
+async def page_owner(request: Request, settings: SettingsDep) -> str:
+    """Like the API's owner, but a browser without a session is sent to the login page, and
+    every form that changes something must carry the session's CSRF token."""
     try:
-        return current_owner(request, settings)
+        owner = current_owner(request, settings)
     except HTTPException as e:
         if e.status_code == status.HTTP_401_UNAUTHORIZED:
             raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
         raise
+    if request.method not in SAFE_METHODS:
+        same_origin(request)
+        check_csrf(request, (await request.form()).get(CSRF_FIELD))
+    return owner
 
 
 PageOwner = Annotated[str, Depends(page_owner)]
 
 
 def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"owner": owner, "final": FINAL, **context}, status_code=code)
+    csrf = getattr(request.state, "csrf", "")
+    return templates.TemplateResponse(
+        request, name, {"owner": owner, "final": FINAL, "csrf_token": csrf, **context}, status_code=code
+    )
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -55,24 +73,25 @@ def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
 def login(request: Request, settings: SettingsDep, key: Annotated[str, Form()] = "") -> Response:
-    from docagent.keys import owner_of
-
-    if owner_of(key.strip(), settings) is None:
+    same_origin(request)  # no signing in a visitor to someone else's account from another site
+    token = open_session(key.strip(), settings)
+    if token is None:
         return page(request, "login.html", "", 401, error="That key is unknown or revoked.")
     response = see_other("/")
     response.set_cookie(
         SESSION_COOKIE,
-        sessions(settings).dumps({"key": key.strip()}),
+        token,
         max_age=settings.session_max_age_s,
         httponly=True,
-        samesite="lax",
+        samesite="strict",
         secure=request.url.scheme == "https",
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
+async def logout(request: Request, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
+    close_session(request.cookies.get(SESSION_COOKIE, ""), settings)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE)
     return response

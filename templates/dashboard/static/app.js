@@ -71,7 +71,8 @@ function uploads() {
     for (const file of input.files) {
       const form = new FormData();
       form.append("file", file);
-      const r = await fetch("/v1/datasets", { method: "POST", body: form });
+      const csrf = document.querySelector('meta[name="csrf-token"]').content;
+      const r = await fetch("/v1/datasets", { method: "POST", body: form, headers: { "X-CSRF-Token": csrf } });
       const body = await r.json().catch(() => ({}));
       if (!r.ok) { error.textContent = typeof body.detail === "string" ? body.detail : `${file.name}: upload failed (${r.status})`; continue; }
       const detail = await (await fetch(`/v1/datasets/${body.id}`)).json();

@@ -1,0 +1,35 @@
+"""server-side dashboard sessions
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sessions",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("key_id", sa.String(length=32), nullable=False),
+        sa.Column("csrf", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["key_id"], ["api_keys.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_sessions_key_id", "sessions", ["key_id"])
+    op.create_index("ix_sessions_expires_at", "sessions", ["expires_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sessions_expires_at", table_name="sessions")
+    op.drop_index("ix_sessions_key_id", table_name="sessions")
+    op.drop_table("sessions")
