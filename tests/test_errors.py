@@ -38,5 +38,5 @@ def test_errors_pickle(cls):
 
 def test_the_tree_covers_every_module():
     names = {c.__name__ for c in all_errors()}
-    assert {"InvalidSchedule", "InvalidApiKey", "StorageError", "JobNotFound", "SourceError"} <= names
+    assert {"InvalidSchedule", "InvalidApiKey", "StorageError", "JobNotFound", "SourceError", "NotJSON"} <= names
     assert docagent.cron and docagent.keys and docagent.records and docagent.schedules and docagent.storage
