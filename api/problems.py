@@ -22,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "error": 500,
     "bad_input": 422,
     "invalid_plan": 422,
+    "invalid_expression": 422,
     "bad_query": 422,
     "planner_failed": 502,
     "nothing_to_plan": 422,

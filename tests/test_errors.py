@@ -24,6 +24,8 @@ def all_errors(cls: type = errors.DocagentError) -> list[type]:
 def example(cls: type) -> errors.DocagentError:
     if issubclass(cls, errors.IngestError):
         return cls("data.csv", "a problem")
+    if issubclass(cls, errors.ExprError):
+        return cls("a +", "a problem")
     if issubclass(cls, errors.PlanError | errors.RepairBudgetExhausted) or cls.__name__ == "_Problems":
         return cls(["first problem", "second problem"])
     return cls("a problem")
