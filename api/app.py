@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api import problems
 from api.middleware import BodyLimit, SecurityHeaders
 from api.routes import dashboard, datasets, health, jobs, schedules
 from docagent.settings import get_settings
@@ -27,6 +28,7 @@ def create_app() -> FastAPI:
         summary="Plan and render .docx, .xlsx and .pdf documents from data.",
         lifespan=lifespan,
     )
+    problems.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)

@@ -1,31 +1,24 @@
-"""Dependencies as named aliases: settings, the signed-in owner, storage."""
+"""Dependencies as named aliases: settings, the signed-in owner, storage; the browser-facing checks."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 
+from docagent.errors import Forbidden, NotSignedIn
 from docagent.keys import owner_of, secret_key
 from docagent.sessions import signed_in
 from docagent.settings import Settings, get_settings
 from docagent.storage import Storage, get_storage
-from docagent.store import session
 
-T = TypeVar("T")
 SESSION_COOKIE = "docagent_session"
-
-
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-def forbidden(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
 
 
 def same_origin(request: Request) -> None:
@@ -34,11 +27,11 @@ def same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is not None:
         if origin != own:
-            raise forbidden(f"cross-origin request refused (Origin {origin})")
+            raise Forbidden(f"cross-origin request refused (Origin {origin})")
         return
     referer = request.headers.get("referer", "")
     if referer != own and not referer.startswith(own + "/"):
-        raise forbidden("request refused: no Origin or Referer from this server")
+        raise Forbidden("request refused: no Origin or Referer from this server")
 
 
 def loopback_only(request: Request) -> None:
@@ -48,7 +41,7 @@ def loopback_only(request: Request) -> None:
     remote = client.host if client else ""
     proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
     if local not in LOOPBACK or remote not in LOOPBACK or proxied:
-        raise forbidden(
+        raise Forbidden(
             "DOCAGENT_AUTH=off serves loopback only: this server is reachable on a network address "
             "(or through a proxy); turn auth on and use an API key"
         )
@@ -67,6 +60,12 @@ def auth_off_csrf(settings: Settings) -> str:
     return hmac.new(secret_key(settings).encode(), b"auth-off-csrf", hashlib.sha256).hexdigest()
 
 
+def check_csrf(request: Request, token: object) -> None:
+    expected = getattr(request.state, "csrf", None)
+    if not expected or not isinstance(token, str) or not hmac.compare_digest(token, expected):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
 def current_owner(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> str:
     if settings.auth == "off":
         loopback_only(request)
@@ -78,16 +77,12 @@ def current_owner(request: Request, settings: Annotated[Settings, Depends(get_se
     if header[:7].lower() == "bearer ":
         owner = owner_of(header[7:].strip(), settings)
         if owner is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"}
-            )
+            raise NotSignedIn("invalid or revoked API key")
         return owner
     owner = session_owner(request, settings)
     if owner is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing API key: send 'Authorization: Bearer KEY' (create one with 'docagent keys create --name NAME')",
-            {"WWW-Authenticate": "Bearer"},
+        raise NotSignedIn(
+            "missing API key: send 'Authorization: Bearer KEY' (create one with 'docagent keys create --name NAME')"
         )
     if request.method not in SAFE_METHODS:
         # a cookie rides along with any request the browser makes: prove the dashboard sent this one
@@ -95,21 +90,6 @@ def current_owner(request: Request, settings: Annotated[Settings, Depends(get_se
         if request.url.path.startswith("/v1/"):
             check_csrf(request, request.headers.get(CSRF_HEADER))
     return owner
-
-
-def check_csrf(request: Request, token: object) -> None:
-    expected = getattr(request.state, "csrf", None)
-    if not expected or not isinstance(token, str) or not hmac.compare_digest(token, expected):
-        raise forbidden("missing or wrong CSRF token: reload the page and try again")
-
-
-def owned_or_404(model: type[T], row_id: str, owner: str, settings: Settings, what: str) -> T:
-    """The row if it exists and belongs to `owner`; another owner's object is "not found", never "forbidden"."""
-    with session(settings) as s:
-        row = s.get(model, row_id)
-    if row is None or getattr(row, "owner", None) != owner:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
-    return row
 
 
 def storage(settings: Annotated[Settings, Depends(get_settings)]) -> Storage:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import HTTPException, status
-
+from api.problems import MEDIA_TYPE, problem, status_for
+from api.services.datasets import SLACK, too_large
 from docagent.settings import get_settings
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
-SLACK = 64 * 1024  # multipart boundaries and small form fields around an upload of the full limit
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -29,17 +28,13 @@ HEADERS = [
 API_DOCS = ("/docs", "/redoc")  # FastAPI's own pages load their scripts from a CDN
 
 
-class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"upload exceeds the limit of {limit / 2**20:.0f} MiB (DOCAGENT_MAX_UPLOAD_BYTES)",
-        )
-
-
 class BodyLimit:
     """Refuse a body over the limit: by Content-Length before reading, or by a running count
-    for chunked bodies, so nothing past the limit is read, parsed or spooled to disk."""
+    for chunked bodies, so nothing past the limit is read, parsed or spooled to disk.
+
+    Past the limit the app is told the client went away (so it stops reading), its answer to
+    the cut-off body is dropped, and the client gets 413.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -51,41 +46,47 @@ class BodyLimit:
         limit = get_settings().max_upload_bytes
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > limit + SLACK:
-            await _refuse(send, BodyTooLarge(limit))
+            await _refuse(scope, send, limit)
             return
-        seen = 0
-        started = False
+        seen, cut, started = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, cut
+            if cut:
+                return {"type": "http.disconnect"}
             message: Message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit + SLACK:
-                    raise BodyTooLarge(limit)
+                    cut = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if cut:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, watched)
-        except BodyTooLarge as e:
-            if started:
+        except Exception:
+            if not cut:
                 raise
-            await _refuse(send, e)
+        if cut and not started:
+            await _refuse(scope, send, limit)
 
 
-async def _refuse(send: Any, error: HTTPException) -> None:
-    body = json.dumps({"detail": error.detail}).encode()
+async def _refuse(scope: Scope, send: Any, limit: int) -> None:
+    error = too_large(limit)
+    body = json.dumps(problem(error, scope["path"])).encode()
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),  # the rest of the body stays unread: the server drops the connection
     ]
-    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
+    await send({"type": "http.response.start", "status": status_for(error), "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -111,4 +112,4 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-__all__ = ["BodyLimit", "BodyTooLarge", "SecurityHeaders"]
+__all__ = ["BodyLimit", "SecurityHeaders"]

@@ -14,14 +14,10 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from docagent.errors import DocagentError
+from docagent.errors import ForbiddenDestination
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class ForbiddenDestination(DocagentError):
-    code = "forbidden_destination"
 
 
 @dataclass(frozen=True)

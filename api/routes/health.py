@@ -5,15 +5,17 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from sqlalchemy import func, select, text
 
 from api.deps import LOOPBACK, SettingsDep, StorageDep
+from docagent.errors import Forbidden, NotSignedIn
+from docagent.lifecycle import JobStatus
 from docagent.settings import Settings
-from docagent.store import STATUSES, JobRow, session
+from docagent.store import JobRow, session
 from workers.app import app as celery_app
 
 router = APIRouter(tags=["health"])
@@ -61,11 +63,11 @@ class JobCollector:
                 select(JobRow.started_at, JobRow.finished_at, JobRow.usage).where(JobRow.finished_at.is_not(None))
             ).all()
         jobs = GaugeMetricFamily("docagent_jobs", "Jobs by status", labels=["status"])
-        for st in STATUSES:
+        for st in JobStatus:
             jobs.add_metric([st], counts.get(st, 0))
         yield jobs
         queue = GaugeMetricFamily("docagent_queue_depth", "Jobs waiting for a worker")
-        queue.add_metric([], counts.get("queued", 0))
+        queue.add_metric([], counts.get(JobStatus.QUEUED, 0))
         yield queue
         durations = [(f - s_).total_seconds() for s_, f, _ in done if s_ and f]
         summary = SummaryMetricFamily("docagent_job_duration_seconds", "Start to finish of finished jobs")
@@ -86,9 +88,9 @@ def metrics(request: Request, settings: SettingsDep) -> Response:
     if settings.metrics_token:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "metrics need 'Authorization: Bearer TOKEN'")
+            raise NotSignedIn("metrics need 'Authorization: Bearer TOKEN' (DOCAGENT_METRICS_TOKEN)")
     elif not request.client or request.client.host not in LOOPBACK:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "set DOCAGENT_METRICS_TOKEN to scrape metrics from elsewhere")
+        raise Forbidden("set DOCAGENT_METRICS_TOKEN to scrape metrics from elsewhere than loopback")
     registry = CollectorRegistry()
     registry.register(JobCollector(settings))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
