@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from docagent.cron import check, fire_times, next_fire
 from docagent.errors import ForbiddenDestination, InvalidSchedule, ScheduleNotFound, SourceError
-from docagent.lifecycle import DeliveryStatus, schedule_has_unfinished, start_schedule_run
+from docagent.lifecycle import DeliveryStatus, admit, lock_owner, schedule_has_unfinished, start_schedule_run
 from docagent.netguard import resolve
 from docagent.records import create_dataset, latest_dataset, plain_text
 from docagent.settings import Settings, get_settings
@@ -159,6 +159,8 @@ def run_now(schedule_id: str, owner: str, settings: Settings | None = None) -> R
         sched = s.get(ScheduleRow, schedule_id)
         if sched is None or sched.owner != owner:
             raise ScheduleNotFound("schedule not found")
+        lock_owner(s, owner)
+        admit(s, owner, settings)  # "run now" makes a job: the owner's limits hold here too
         run = _start_run(s, sched, now(), late=False, manual=True)
         assert run is not None
         return run

@@ -154,6 +154,14 @@ class SessionRow(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class QuotaRow(Base):
+    """One row per owner that every job-creating path locks, so its limits are counted atomically."""
+
+    __tablename__ = "job_quota"
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
 def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url

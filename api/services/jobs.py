@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,10 +19,10 @@ from api.schemas import (
 from api.services.common import owned
 from api.services.datasets import get_row as dataset_row
 from docagent import lifecycle
-from docagent.errors import ArtifactNotFound, JobNotFound, TooManyJobs
+from docagent.errors import ArtifactNotFound, JobNotFound
 from docagent.lifecycle import JobStatus
 from docagent.settings import Settings
-from docagent.store import ArtifactRow, JobRow, now, session
+from docagent.store import ArtifactRow, JobRow, session
 from workers.app import enqueue
 
 FORMAT_ORDER = ("docx", "xlsx", "pdf")
@@ -68,28 +67,16 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
 
 
 def check_quota(owner: str, settings: Settings) -> None:
-    """Per-key rate of job creation and cap on unfinished jobs, counted in the job store (shared by replicas)."""
-    since = now() - dt.timedelta(seconds=60)
+    """Whether the owner may start a job now (job creation itself counts atomically, in lifecycle.admit)."""
     with session(settings) as s:
-        recent = s.scalars(
-            select(JobRow.created_at)
-            .where(JobRow.owner == owner, JobRow.created_at >= since)
-            .order_by(JobRow.created_at)
-        ).all()
-        running = lifecycle.count_unfinished(s, owner)
-    if len(recent) >= settings.jobs_per_minute:
-        oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=dt.UTC)
-        wait = max(1, int(60 - (now() - oldest).total_seconds()) + 1)
-        raise TooManyJobs(f"rate limit: {settings.jobs_per_minute} jobs per minute per key", wait)
-    if running >= settings.max_concurrent_jobs:
-        raise TooManyJobs(f"{running} unfinished jobs: at most {settings.max_concurrent_jobs} per key run at once", 10)
+        lifecycle.lock_owner(s, owner)
+        lifecycle.admit(s, owner, settings)
 
 
 def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str | None = None) -> JobAccepted:
     """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return JobAccepted(id=existing.id, status=JobStatus(existing.status))
-    check_quota(owner, settings)
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
     job, created = lifecycle.create_job(
@@ -102,6 +89,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
         body.language,
         idempotency_key,
         settings=settings,
+        limits=True,  # counted in the transaction that writes the job: a race cannot pass the cap
     )
     if created:
         enqueue(job.id)
@@ -156,7 +144,13 @@ def cancel(job_id: str, owner: str, settings: Settings) -> JobAccepted:
 
 def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
     get_row(job_id, owner, settings)
-    with lifecycle.locked(job_id, settings) as job:
+    with session(settings) as s:
+        lifecycle.lock_owner(s, owner)
+        job = s.get(JobRow, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        if job.status == JobStatus.FAILED:  # an illegal retry is refused as such, not counted
+            lifecycle.admit(s, owner, settings)  # a retry is held to the limits like a new job
         lifecycle.retry(job)
         accepted = JobAccepted(id=job.id, status=JobStatus(job.status))
     enqueue(job_id)

@@ -1,4 +1,4 @@
-"""server-side dashboard sessions
+"""server-side dashboard sessions; a per-owner row that job creation locks
 
 Revision ID: 0005
 Revises: 0004
@@ -27,9 +27,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_sessions_key_id", "sessions", ["key_id"])
     op.create_index("ix_sessions_expires_at", "sessions", ["expires_at"])
+    op.create_table(
+        "job_quota",
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("owner"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("job_quota")
     op.drop_index("ix_sessions_expires_at", table_name="sessions")
     op.drop_index("ix_sessions_key_id", table_name="sessions")
     op.drop_table("sessions")
