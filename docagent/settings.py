@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None  # /metrics answers only `Authorization: Bearer TOKEN` when set
     jobs_per_minute: int = 30  # per key
     max_concurrent_jobs: int = 10  # per key, queued or running
-    stale_job_s: int = 1800  # a job not updated for this long is re-enqueued or failed by the reaper
+    stale_job_s: int = 1800  # a sent job the broker cannot be asked about is sent again after this long
+    job_lease_s: int = 30  # a worker renews its hold on a job this often x3; past it, the worker is gone
+    recovery_interval_s: float = 10.0  # how often the scheduler looks for lost jobs
     job_time_limit_s: int = 900
     public_url: str = "http://127.0.0.1:8000"  # base of download links in webhook bodies
 

@@ -81,6 +81,10 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     previews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # PNGs of the PDF's first pages
+    # Recovery (docagent.reaper): when the queue message was handed to the broker (NULL: not yet,
+    # the recovery loop sends it), and until when the worker running a stage holds the job.
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ArtifactRow(Base):

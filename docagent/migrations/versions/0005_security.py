@@ -1,4 +1,4 @@
-"""server-side dashboard sessions; a per-owner row that job creation locks
+"""server-side dashboard sessions; a per-owner row that job creation locks; job send and lease times
 
 Revision ID: 0005
 Revises: 0004
@@ -33,9 +33,17 @@ def upgrade() -> None:
         sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("owner"),
     )
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
+    # jobs accepted before this revision were sent when they were created
+    op.execute("UPDATE jobs SET sent_at = created_at")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("lease_until")
+        batch.drop_column("sent_at")
     op.drop_table("job_quota")
     op.drop_index("ix_sessions_expires_at", table_name="sessions")
     op.drop_index("ix_sessions_key_id", table_name="sessions")
