@@ -119,6 +119,8 @@ def test_validated_bindings_always_run(shop, select, flt, limit):
         ("evil\x00name\r\n.csv", "evil_name_.csv"),
         ('a<b>:"c"|?*.csv', "a_b_c_.csv"),
         ("   ", "upload"),
+        ("report\u202excod.exe", "reportxcod.exe"),  # right-to-left override: would read "reportexe.docx"
+        ("a\u2066b\u2069c\u200fd.csv", "abcd.csv"),
         ("x" * 400 + ".csv", "x" * 150),
     ],
 )
