@@ -116,7 +116,10 @@ def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     ds = _dataset(catalog, m.dataset, where, out)
     if ds is None:
         return
-    _agg_fits(Agg(m.agg), m.column, ds, where, out)
+    if m.agg is None:
+        out.append(f"{where}: give agg (with column) or expr")
+    else:
+        _agg_fits(Agg(m.agg), m.column, ds, where, out)
     _filters(m.filters, ds, where, out)
     if m.period != Period.all:
         col = ds.column(m.time_column) if m.time_column else None

@@ -273,7 +273,7 @@ class Builder:
 
     def metric_formula(self, m: Metric) -> str | None:
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
-        if ref is None or sheet is None or not sheet.complete or m.period != Period.all:
+        if ref is None or sheet is None or not sheet.complete or m.period != Period.all or m.agg is None:
             return None
         crit = self._criteria(m.filters, ref)
         return None if crit is None else self._agg_formula(Agg(m.agg), m.column, crit, ref)

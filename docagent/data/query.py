@@ -154,6 +154,8 @@ def _metric_value(catalog: Catalog, m: Metric, ds: Dataset, period: str) -> floa
         cond, p2 = _bucket_bound(m, ds, "min" if period == "first" else "max")
         where = (where + " AND " if where else " WHERE ") + cond
         params = params + p2
+    if m.agg is None:
+        raise QueryError(f"metric {m.name!r} has no agg")
     sql = f"SELECT {AGG_SQL[Agg(m.agg)].format(col)} FROM {quote(ds.table)}{where}"
     try:
         row = catalog.con.execute(sql, params).fetchone()
