@@ -326,3 +326,13 @@ def test_series_turns_long_rows_into_one_series_per_value(shop):
     res = bound.results[0]
     assert [c.name for c in res.columns] == ["Quarter", "North", "South"]
     assert res.rows[0] == (D(2024, 1, 1), 100, 10) and len(res.rows) == 8
+
+
+def test_profiles_show_which_columns_could_join(shop, write):
+    from docagent.data.profile import add_joins, profile
+
+    shop.ingest(write("other.csv", "region,x\nMars,1\nVenus,2\nNorth,3\n"))
+    profiles = [profile(shop, shop.get(n)) for n in ("shop", "team", "other")]
+    add_joins(shop, profiles)
+    assert profiles[0].joins == ["region = team.region (100% of values match)"]
+    assert profiles[2].joins == []  # one value in three is shared: not a key to join on
