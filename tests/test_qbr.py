@@ -181,3 +181,28 @@ def test_a_plan_that_breaks_the_schema_names_the_block_by_its_title(tmp_path):
     r = run("render", str(bad), str(EXAMPLE), "--out", str(tmp_path))
     assert r.returncode == 2
     assert "block 6 (chart 'Revenue by quarter and region').kind: Input should be" in r.stderr
+
+
+def test_a_series_chart_is_one_native_series_per_region_in_the_workbook(files):
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(files["xlsx"]) as z:
+        line = z.read("xl/charts/chart1.xml").decode()
+    assert "<c:lineChart>" in line
+    assert line.count("<c:ser>") == 5  # Central, East, North, South, West: one line each, not a zigzag
+    names = re.findall(r"<c:tx><c:strRef><c:f>([^<]+)</c:f>", line)
+    assert len(names) == 5
+
+
+def test_the_word_and_pdf_charts_draw_one_line_per_region(catalog):
+    from docagent.bind import bind
+    from docagent.plan import Plan
+    from renderers.charts import series_of
+
+    catalog.ingest(EXAMPLE)
+    catalog.ingest(TEAM)
+    bound = bind(Plan.model_validate_json(QBR.read_text()), catalog)
+    s = series_of(bound.plan.blocks[5], bound, 5)
+    assert [name for name, _ in s.y] == ["Central", "East", "North", "South", "West"]
+    assert s.labels[:2] == ["2024 Q1", "2024 Q2"] and len(s.labels) == 8
