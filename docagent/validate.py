@@ -7,7 +7,7 @@ a model can fix it: where it is, what is wrong, what would be valid.
 from __future__ import annotations
 
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
-from docagent.data.query import output_columns, output_name
+from docagent.data.query import output_columns, output_name, view
 from docagent.errors import PlanError
 from docagent.plan import (
     Agg,
@@ -25,6 +25,7 @@ from docagent.plan import (
     Plan,
     Query,
     Table,
+    malformed_placeholders,
     placeholders,
 )
 
@@ -78,12 +79,37 @@ def _filters(filters: list[Filter], ds: Dataset, where: str, out: list[str]) -> 
             out.append(f"{where}: filter {f.op} on {f.column!r} needs a non-empty 'values' list")
 
 
+def _unpivot(q: Query, ds: Dataset, where: str, out: list[str]) -> Dataset | None:
+    """The dataset as the query sees it after `unpivot`, or None (problems in `out`)."""
+    u = q.unpivot
+    if u is None:
+        return ds
+    before = len(out)
+    w = f"{where}, unpivot"
+    missing = [c for c in u.columns if ds.column(c) is None]
+    if missing:
+        out.append(f"{w}: no column {missing} in {ds.name!r}; columns: {_names(ds)}")
+    text = [c.name for c in ds.columns if c.name in u.columns and c.type not in NUMERIC]
+    if text:
+        out.append(f"{w}: columns {text} are not numbers; unpivot turns number columns (periods) into rows")
+    if len(set(u.columns)) != len(u.columns):
+        out.append(f"{w}: a column is listed twice in columns")
+    taken = {c.name for c in ds.columns if c.name not in u.columns}
+    clash = [n for n in (u.name, u.value) if n in taken]
+    if clash or u.name == u.value:
+        out.append(f"{w}: name and value must be new, distinct column names; {clash or [u.name]} already used")
+    return view(q, ds) if len(out) == before else None
+
+
 def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[str] | None:
     """Problems go to `out`; returns the output column names when the query is sound."""
     ds = _dataset(catalog, q.dataset, where, out)
     if ds is None:
         return None
     before = len(out)
+    ds = _unpivot(q, ds, where, out)
+    if ds is None:
+        return None
     for s in q.select:
         w = f"{where}, select {output_name(s)!r}"
         if s.agg is not None:
@@ -201,6 +227,11 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         types[b.x] = "number"
                 _check_chart(b, names, types, where, out)
         for t in texts:
+            for bad in malformed_placeholders(t):
+                out.append(
+                    f"{where}: {bad} is not a placeholder; write {{name}}, {{name:abs}} (no sign) or "
+                    "{name|word if positive|word if negative|word if zero}, e.g. {qoq|rose|fell|was flat}"
+                )
             for p in placeholders(t):
                 if p not in known:
                     out.append(

@@ -8,10 +8,10 @@ unvalidated binding raises `QueryError`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from docagent.data.catalog import Catalog, Dataset
+from docagent.data.catalog import Catalog, Column, Dataset
 from docagent.data.sql import quote
 from docagent.errors import QueryError
 from docagent.plan import Agg, Filter, Fmt, Metric, Op, Period, Query, Select
@@ -57,7 +57,29 @@ def output_name(s: Select) -> str:
     return str(s.agg) if s.column is None else f"{s.agg}_{s.column}"
 
 
+def view(q: Query, ds: Dataset) -> Dataset:
+    """The dataset as the query sees it: unpivoted period columns become a key and a value."""
+    u = q.unpivot
+    if u is None or (ds.column(u.name) and not any(ds.column(c) for c in u.columns)):
+        return ds
+    wide = [c for c in ds.columns if c.name in u.columns]
+    kind = "integer" if wide and all(c.type == "integer" for c in wide) else "number"
+    keep = [c for c in ds.columns if c.name not in u.columns]
+    cols = [*keep, Column(u.name, "text", list(u.columns)), Column(u.value, kind)]
+    return replace(ds, columns=cols)
+
+
+def from_sql(q: Query, ds: Dataset) -> str:
+    """FROM clause: the table, or DuckDB's UNPIVOT of it (identifiers quoted, nothing pasted)."""
+    if q.unpivot is None:
+        return quote(ds.table)
+    u = q.unpivot
+    on = ", ".join(quote(c) for c in u.columns)
+    return f"(UNPIVOT {quote(ds.table)} ON {on} INTO NAME {quote(u.name)} VALUE {quote(u.value)})"
+
+
 def output_columns(q: Query, ds: Dataset) -> list[OutColumn]:
+    ds = view(q, ds)
     out = []
     for s in q.select:
         col = ds.column(s.column) if s.column else None
@@ -106,10 +128,12 @@ def _where(filters: list[Filter]) -> tuple[str, list[Any]]:
 
 
 def compile_query(q: Query, ds: Dataset) -> tuple[str, list[Any]]:
+    source = from_sql(q, ds)
+    ds = view(q, ds)
     cols = output_columns(q, ds)
     select = ", ".join(f"{_expr(s)} AS {quote(c.name)}" for s, c in zip(q.select, cols, strict=True))
     where, params = _where(q.filters)
-    sql = f"SELECT {select} FROM {quote(ds.table)}{where}"
+    sql = f"SELECT {select} FROM {source}{where}"
     keys = [i for i, s in enumerate(q.select, 1) if s.agg is None]
     if any(s.agg for s in q.select) and keys:
         sql += " GROUP BY " + ", ".join(str(i) for i in keys)
@@ -182,7 +206,9 @@ __all__ = [
     "OutColumn",
     "Result",
     "compile_query",
+    "from_sql",
     "output_name",
     "run_metric",
     "run_query",
+    "view",
 ]
