@@ -78,12 +78,25 @@ class Filter(_Strict):
     values: list[str | float | int] | None = None
 
 
+class Transform(StrEnum):
+    """Computed over the whole grouped result, before limit."""
+
+    share = "share"
+    pct_change = "pct_change"
+    diff = "diff"
+    yoy_pct_change = "yoy_pct_change"
+    running_total = "running_total"
+    rank = "rank"
+
+
 class Select(_Strict):
     """One output column: a raw or bucketed column (a group key) or an aggregation."""
 
     column: str | None = Field(None, description="dataset column; null only with agg=count")
     agg: Agg | None = None
+    expr: str | None = Field(None, description="instead of agg+column, e.g. (sum(revenue)-sum(cost))/sum(revenue)")
     bucket: Bucket | None = Field(None, description="time bucket, date columns only")
+    transform: Transform | None = Field(None, description="of this value across rows")
     label: str | None = Field(None, description="output name; referenced by sort and charts")
     format: Fmt | None = None
 
@@ -91,6 +104,13 @@ class Select(_Strict):
 class Sort(_Strict):
     by: str = Field(description="an output name")
     desc: bool = False
+    order: list[str] | None = Field(None, description="values of a text key in order")
+
+
+class Join(_Strict):
+    dataset: str
+    on: list[list[str]] = Field(min_length=1, description="[[left column, right column]]")
+    how: Literal["left", "inner"] = "left"
 
 
 class Unpivot(_Strict):
@@ -110,6 +130,8 @@ class Query(_Strict):
     filters: list[Filter] = []
     sort: list[Sort] = []
     limit: int | None = Field(None, ge=1, le=100000)
+    other: bool = Field(False, description="fold rows past limit into one Other row")
+    join: list[Join] = Field([], description="columns referenced as dataset.column")
 
 
 class Period(StrEnum):
@@ -117,21 +139,29 @@ class Period(StrEnum):
     first = "first"
     last = "last"
     change = "change"
+    latest = "latest"
+    previous = "previous"
+    year_ago = "year_ago"
+    to_date = "to_date"
 
 
 class Metric(_Strict):
-    """A named scalar for prose and KPIs. first/last/change need time_column and bucket;
-    change is (last - first) / first."""
+    """A named scalar for prose and KPIs. Periods other than all need time_column and bucket;
+    change is (last - first) / first; latest/previous/year_ago/to_date are relative to the
+    latest date in the data. compare + result: the period against previous or year_ago."""
 
     name: str = Field(pattern=NAME_PATTERN)
     label: str
     dataset: str
-    agg: Agg
+    agg: Agg | None = None
     column: str | None = None
+    expr: str | None = None
     filters: list[Filter] = []
     period: Period = Period.all
     time_column: str | None = None
     bucket: Bucket | None = None
+    compare: Literal["previous", "year_ago"] | None = None
+    result: Literal["value", "diff", "pct_change"] = "value"
     format: Fmt = Fmt.number
 
 
@@ -191,6 +221,7 @@ class Chart(_Strict):
     x: str
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
+    series: str | None = Field(None, description="output column whose values become one series each")
 
 
 class Kpi(_Strict):

@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
 from docagent.formatting import compact  # noqa: E402
-from docagent.plan import Agg, Chart, ChartKind  # noqa: E402
+from docagent.plan import Chart, ChartKind  # noqa: E402
 from renderers.fonts import find_fonts  # noqa: E402
 from renderers.theme import Theme  # noqa: E402
 
@@ -68,9 +68,7 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
     if categorical and len(rows) > limit:
         yi = names.index(block.y[0])
         rows.sort(key=lambda r: _num(r[yi]), reverse=True)
-        additive = all(
-            (c.select is None or c.select.agg in (Agg.sum, Agg.count)) for c in res.columns if c.name in block.y
-        )
+        additive = all((c.select is None or c.additive) for c in res.columns if c.name in block.y)
         head, tail = rows[: limit - 1], rows[limit - 1 :]
         if additive:
             other: list[Any] = ["Other" if n == block.x else None for n in names]

@@ -26,7 +26,7 @@ TEMPORAL = ("date", "datetime")
 class Column:
     name: str
     type: str  # integer | number | date | datetime | boolean | text
-    order: list[str] | None = None  # natural order of an ordinal text key (months, quarters...)
+    order: list[str] | None = None  # natural order of an ordinal text key (Q1..Q4, months), set by profiling
 
 
 @dataclass
