@@ -119,6 +119,8 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
     with plt.rc_context(rc):  # type: ignore[arg-type]
         fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), layout="constrained")
         _plot(ax, kind, s, theme)
+        if _all_percent(block, bound, index) and kind not in (ChartKind.pie, ChartKind.donut, ChartKind.hbar):
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:,.1f}%"))
         ax.set_title(bound.text(block.title), loc="left")
         png, svg = io.BytesIO(), io.BytesIO()
         if "png" in formats:
@@ -127,6 +129,13 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
             fig.savefig(svg, format="svg")
         plt.close(fig)
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
+
+
+def _all_percent(block: Chart, bound: Bound, index: int) -> bool:
+    """A value axis of ratios (format percent) reads 36.5%, not 0.365."""
+    res = bound.results.get(index)
+    formats = {c.name: c.format for c in res.columns} if res else {}
+    return all(formats.get(y) == "percent" for y in block.y)
 
 
 def _yaxis(ax: Any) -> None:

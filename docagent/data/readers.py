@@ -256,8 +256,8 @@ def stage_xlsx(path: Path, workdir: Path, max_bytes: int, max_ratio: float) -> l
                         w.writerow(cells + [""] * (width - len(cells)))
             if excluded:
                 n, labels = len(excluded), ", ".join(repr(x) for x in dict.fromkeys(excluded) if x)
-                excluded_note = f"{n} row{'s' if n > 1 else ''} of formulas summing the rows above"
-                excluded = [f"{excluded_note}{f' ({labels})' if labels else ''} excluded: totals are not data"]
+                named = f" ({labels})" if labels else ""
+                excluded = [f"{n} totals row{'s' if n > 1 else ''}{named} excluded: formulas summing the rows above"]
             out.append(Staged(ws.title, target, ",", False, excluded))
     finally:
         wb.close()
