@@ -114,7 +114,7 @@ class Join(_Strict):
 
 
 class Unpivot(_Strict):
-    """Wide period columns to rows: `name` holds the column names, `value` their values."""
+    """Period columns to rows: name gets the column names, value their values."""
 
     columns: list[str] = Field(min_length=2)
     name: str
