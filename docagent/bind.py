@@ -46,8 +46,8 @@ class Bound:
     def source_of(self, block: Table | Chart) -> str | None:
         if block.query is None:
             return None
-        sheet = self.data.get(block.query.dataset)
-        return sheet.source if sheet else block.query.dataset
+        names = [block.query.dataset, *(j.dataset for j in block.query.join)]
+        return ", ".join(self.data[n].source if n in self.data else n for n in names)
 
 
 def _literal(block: Table | Chart) -> Result:

@@ -78,9 +78,7 @@ class Filter(_Strict):
     values: list[str | float | int] | None = None
 
 
-class Transform(StrEnum):
-    """Computed over the whole grouped result, before limit."""
-
+class Transform(StrEnum):  # computed over the whole grouped result, before limit
     share = "share"
     pct_change = "pct_change"
     diff = "diff"
@@ -94,9 +92,9 @@ class Select(_Strict):
 
     column: str | None = Field(None, description="dataset column; null only with agg=count")
     agg: Agg | None = None
-    expr: str | None = Field(None, description="instead of agg+column, e.g. (sum(revenue)-sum(cost))/sum(revenue)")
+    expr: str | None = Field(None, description="aggregate expression, instead of agg+column")
     bucket: Bucket | None = Field(None, description="time bucket, date columns only")
-    transform: Transform | None = Field(None, description="of this value across rows")
+    transform: Transform | None = None
     label: str | None = Field(None, description="output name; referenced by sort and charts")
     format: Fmt | None = None
 
@@ -104,12 +102,12 @@ class Select(_Strict):
 class Sort(_Strict):
     by: str = Field(description="an output name")
     desc: bool = False
-    order: list[str] | None = Field(None, description="values of a text key in order")
+    order: list[str] | None = Field(None, description="text key values in order")
 
 
 class Join(_Strict):
     dataset: str
-    on: list[list[str]] = Field(min_length=1, description="[[left column, right column]]")
+    on: list[list[str]] = Field(min_length=1, description="[[column, joined column]]")
     how: Literal["left", "inner"] = "left"
 
 
@@ -130,8 +128,8 @@ class Query(_Strict):
     filters: list[Filter] = []
     sort: list[Sort] = []
     limit: int | None = Field(None, ge=1, le=100000)
-    other: bool = Field(False, description="fold rows past limit into one Other row")
-    join: list[Join] = Field([], description="columns referenced as dataset.column")
+    other: bool = Field(False, description="rows past limit as one Other row")
+    join: list[Join] = Field([], description="joined columns: dataset.column")
 
 
 class Period(StrEnum):
@@ -146,9 +144,8 @@ class Period(StrEnum):
 
 
 class Metric(_Strict):
-    """A named scalar for prose and KPIs. Periods other than all need time_column and bucket;
-    change is (last - first) / first; latest/previous/year_ago/to_date are relative to the
-    latest date in the data. compare + result: the period against previous or year_ago."""
+    """A named scalar for prose and KPIs. Periods need time_column and bucket;
+    change is (last - first) / first; latest, previous, year_ago, to_date: relative to the latest date."""
 
     name: str = Field(pattern=NAME_PATTERN)
     label: str
@@ -221,7 +218,7 @@ class Chart(_Strict):
     x: str
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
-    series: str | None = Field(None, description="output column whose values become one series each")
+    series: str | None = Field(None, description="group key: one series per value")
 
 
 class Kpi(_Strict):

@@ -41,6 +41,7 @@ class Series:
     y: list[tuple[str, list[float]]]
     y2: list[tuple[str, list[float]]]
     folded: bool  # the tail was folded into "Other"
+    percent: bool = False  # every value is a ratio shown as a percentage
 
 
 @dataclass
@@ -82,7 +83,8 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
     xs = [r[names.index(block.x)] for r in rows]
     labels = [x if x == "Other" and folded else bound.fmt(x, xcol) for x in xs]
     pick = lambda cols: [(n, [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
-    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded)
+    percent = all(c.format == "percent" for c in res.columns if c.name in block.y)
+    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent)
 
 
 def _setup_fonts() -> list[str]:
@@ -119,8 +121,6 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
     with plt.rc_context(rc):  # type: ignore[arg-type]
         fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), layout="constrained")
         _plot(ax, kind, s, theme)
-        if _all_percent(block, bound, index) and kind not in (ChartKind.pie, ChartKind.donut, ChartKind.hbar):
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:,.1f}%"))
         ax.set_title(bound.text(block.title), loc="left")
         png, svg = io.BytesIO(), io.BytesIO()
         if "png" in formats:
@@ -131,15 +131,8 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
 
 
-def _all_percent(block: Chart, bound: Bound, index: int) -> bool:
-    """A value axis of ratios (format percent) reads 36.5%, not 0.365."""
-    res = bound.results.get(index)
-    formats = {c.name: c.format for c in res.columns} if res else {}
-    return all(formats.get(y) == "percent" for y in block.y)
-
-
-def _yaxis(ax: Any) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+def _yaxis(ax: Any, percent: bool = False) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}" if percent else compact(v)))
     ax.grid(axis="y", color="#E5E7EB", linewidth=0.8)
     ax.set_axisbelow(True)
 
@@ -188,20 +181,20 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             if kind == ChartKind.area:
                 ax.fill_between(pos, ys, alpha=0.25)
         _xticks(ax, pos, labels)
-        _yaxis(ax)
+        _yaxis(ax, s.percent)
     elif kind == ChartKind.stacked_bar:
         bottom = [0.0] * n
         for name, ys in s.y:
             ax.bar(pos, ys, bottom=bottom, width=0.7, label=name)
             bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
         _xticks(ax, pos, labels)
-        _yaxis(ax)
+        _yaxis(ax, s.percent)
     else:  # bar, grouped_bar, combo
         width = 0.8 / len(s.y)
         for k, (name, ys) in enumerate(s.y):
             ax.bar([p - 0.4 + width * (k + 0.5) for p in pos], ys, width=width * 0.95, label=name)
         _xticks(ax, pos, labels)
-        _yaxis(ax)
+        _yaxis(ax, s.percent)
         if kind == ChartKind.combo and s.y2:
             ax2 = ax.twinx()
             for k, (name, ys) in enumerate(s.y2):
@@ -213,8 +206,8 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             h2, l2 = ax2.get_legend_handles_labels()
             ax.legend(h1 + h2, l1 + l2, frameon=False, loc="upper left", fontsize=8)
             return
-    if multi:
-        ax.legend(frameon=False, fontsize=8)
+    if multi:  # beside the plot: inside, it covers lines and bars
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:

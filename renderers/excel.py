@@ -485,7 +485,7 @@ class Builder:
         if kind not in (ChartKind.pie, ChartKind.donut):
             (chart.set_x_axis if kind == ChartKind.hbar else chart.set_y_axis)(
                 {
-                    "num_format": compact,
+                    "num_format": "0%" if s.percent else compact,
                     "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}},
                 }
             )
