@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from docagent.data.catalog import Catalog
 from docagent.formatting import fill, format_value
-from docagent.plan import malformed_placeholders, placeholders
+from docagent.plan import Plan, malformed_placeholders, placeholders
+from docagent.validate import problems
+from tests.conftest import EXAMPLE
 
 SENTENCE = "Revenue {qoq|rose|fell|was flat} {qoq:abs} on the previous quarter."
 
@@ -39,3 +42,16 @@ def test_sign_word_placeholders_name_their_metric():
 @pytest.mark.parametrize("bad", ["{qoq|up|down}", "{qoq:round}", "{qoq|a|b|c|d}"])
 def test_malformed_sign_words_are_reported(bad):
     assert malformed_placeholders(f"Sales {bad}.") == [bad]
+
+
+def test_the_validator_explains_a_malformed_sign_word_placeholder():
+    plan = Plan.model_validate({
+        "meta": {"title": "Sales"},
+        "metrics": [{"name": "total", "label": "Total", "dataset": "sales", "agg": "count"}],
+        "blocks": [{"type": "paragraph", "text": "Sales {total|rose|fell}."}],
+    })  # fmt: skip
+    with Catalog() as c:
+        c.ingest(EXAMPLE)
+        found = problems(plan, c)
+    assert len(found) == 1 and "{total|rose|fell} is not a placeholder" in found[0]
+    assert "{qoq|rose|fell|was flat}" in found[0]
