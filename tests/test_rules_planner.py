@@ -175,6 +175,9 @@ def test_quarter_columns_of_a_budget_sheet_are_unpivoted_and_its_total_row_left_
     assert bound.results[i].rows == [("Q1", 230), ("Q2", 245), ("Q3", 270), ("Q4", 290)]
     prose = " ".join(bound.text(b.text) for b in plan.blocks if b.type == "paragraph")  # type: ignore[union-attr]
     assert "totals row" in prose and "Total Q1" not in prose
+    assert "Total budget is 1,035." in prose and "In Q4 it rose by 7.4% on Q3." in prose  # (290 - 270) / 270
+    table = next(i for i, b in enumerate(plan.blocks) if isinstance(b, Table) and b.query and b.query.unpivot)
+    assert bound.results[table].rows[0][:2] == ("Sales", 460)
 
 
 def test_t1_to_t4_keys_are_a_trend_in_their_natural_order(tmp_path):

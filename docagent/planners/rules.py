@@ -118,6 +118,12 @@ class _Section:
         self.axis = time_axis(p, prompt)
         self.pair = revenue_and_cost(self.ms)
         self.rates = rates(p)
+        self.unpivot: Unpivot | None = None
+        self.value = ""  # the unpivoted value's name, e.g. "Budget" from budget.xlsx
+        if len(p.period_columns) >= 2:
+            taken = {c.name for c in p.columns}
+            self.value = _fresh(readable(p.source.rsplit(".", 1)[0]) or w["value"], taken)
+            self.unpivot = Unpivot(columns=p.period_columns, name=_fresh(w["period"], taken), value=self.value)
         self.metrics: list[Metric] = []
         self.kpis: list[Kpi] = []
         self.sentences: list[str] = []
@@ -143,6 +149,7 @@ class _Section:
         rows = self.metric("records", label=w["records"], agg=Agg.count, format=Fmt.integer)
         self.sentences.append(w["covers"].format(rows=f"{{{rows}}}", source=self.p.source))
         self._totals()
+        self._period_metrics()
         self._latest()
         self._margin()
         self._rates()
@@ -310,37 +317,63 @@ class _Section:
 
     def _periods(self) -> list[Block]:
         """Period columns (Q1..Q4, 2024..2026) unpivoted into one key and one value."""
-        cols = self.p.period_columns
-        if len(cols) < 2:
+        u, w = self.unpivot, self.w
+        if u is None:
             return []
-        w = self.w
-        value = readable(self.p.source.rsplit(".", 1)[0]) or w["value"]
-        unpivot = Unpivot(columns=cols, name=w["period"], value=value)
-        total = Select(column=value, agg=Agg.sum, label=value)
+        total = Select(column=u.value, agg=Agg.sum, label=u.value)
         blocks: list[Block] = [
             Heading(text=w["periods"], level=self.level),
             Chart(
-                kind=ChartKind.line if len(cols) > 4 else ChartKind.bar,
-                title=w["trend_title"].format(m=value, bucket=w["period"].lower()),
-                caption=w["periods_caption"].format(n=len(cols)),
-                query=Query(dataset=self.ds, unpivot=unpivot, select=[Select(column=w["period"]), total]),
-                x=w["period"],
-                y=[value],
+                kind=ChartKind.line if len(u.columns) > 4 else ChartKind.bar,
+                title=w["trend_title"].format(m=u.value, bucket=u.name.lower()),
+                caption=w["periods_caption"].format(n=len(u.columns)),
+                query=Query(dataset=self.ds, unpivot=u, select=[Select(column=u.name), total]),
+                x=u.name,
+                y=[u.value],
             ),
         ]
         if self.cat is not None:
-            key = Select(column=self.cat.name, label=readable(self.cat.name))
+            c = readable(self.cat.name)
             blocks.append(
                 Chart(
                     kind=ChartKind.grouped_bar,
-                    title=w["rank_title"].format(m=value, c=readable(self.cat.name)),
-                    query=Query(dataset=self.ds, unpivot=unpivot, select=[Select(column=w["period"]), key, total]),
-                    x=w["period"],
-                    y=[value],
-                    series=readable(self.cat.name),
+                    title=w["rank_title"].format(m=u.value, c=c),
+                    caption=w["series_caption"].format(c=c),
+                    query=Query(
+                        dataset=self.ds,
+                        unpivot=u,
+                        select=[Select(column=u.name), Select(column=self.cat.name, label=c), total],
+                    ),
+                    x=u.name,
+                    y=[u.value],
+                    series=c,
                 )
             )
         return blocks
+
+    def _period_metrics(self) -> None:
+        """With no other measure, the period columns' total and the last period against the one before."""
+        u, w = self.unpivot, self.w
+        if u is None or self.m is not None:
+            return
+        sums = [f"sum({q(c)})" for c in u.columns]
+        label = w["total"].format(m=u.value.lower()) if u.value.isascii() else u.value
+        cols = [c for c in self.p.columns if c.name in u.columns]
+        whole = all(c.type == "integer" for c in cols)
+        big = sum(abs(c.mean or 0) for c in cols) * self.p.rows >= 1e6
+        fmt = Fmt.compact if big else Fmt.integer if whole else Fmt.number
+        total = self.metric(f"total_{u.value}", label=_cap(label), expr=" + ".join(sums), format=fmt)
+        last, before = sums[-1], sums[-2]
+        change = self.metric(
+            f"{u.columns[-1]}_vs_{u.columns[-2]}",
+            label=w["vs_column"].format(last=u.columns[-1], before=u.columns[-2]),
+            expr=f"({last} - {before}) / {before}",
+            format=Fmt.percent,
+        )
+        self.kpis += [Kpi(metric=total), Kpi(metric=change)]
+        self.sentences.append(w["total_sentence"].format(label=_cap(label), total=f"{{{total}}}"))
+        moved = _moved(change, w)
+        self.sentences.append(w["column_sentence"].format(last=u.columns[-1], before=u.columns[-2], change=moved))
 
     def _drivers(self) -> list[Block]:
         """Which categories moved the latest period's change most."""
@@ -398,9 +431,15 @@ class _Section:
             sel += [self._rate_select(r) for r in self.rates[:2]]
             sel.append(counted)
             chart_sel = [key, value]
+        elif self.unpivot is not None:  # a wide sheet: the categories' totals over every period column
+            ylabel = self.unpivot.value
+            value = Select(column=ylabel, agg=Agg.sum, label=ylabel)
+            share = Select(column=ylabel, agg=Agg.sum, transform=Transform.share, label=w["share"], format=Fmt.percent)
+            sel, chart_sel = [key, value, share], [key, value]
         else:
             ylabel = w["records"]
             sel = chart_sel = [key, counted]
+        u = self.unpivot if self.m is None else None
         sort = [Sort(by=ylabel, desc=True)]
         return [
             Heading(text=w["by"].format(c=c), level=self.level),
@@ -408,14 +447,14 @@ class _Section:
                 kind=ChartKind.hbar if cat.distinct > 6 else ChartKind.bar,
                 title=w["rank_title"].format(m=ylabel, c=c),
                 caption=w["rank_caption" if cat.distinct > 12 else "rank_caption_all"].format(c=c),
-                query=Query(dataset=self.ds, select=chart_sel, sort=sort, limit=12),
+                query=Query(dataset=self.ds, unpivot=u, select=chart_sel, sort=sort, limit=12),
                 x=c,
                 y=[ylabel],
             ),
             Table(
                 title=w["table_title"].format(c=c),
                 caption=w["table_caption"],
-                query=Query(dataset=self.ds, select=sel, sort=sort, limit=50),
+                query=Query(dataset=self.ds, unpivot=u, select=sel, sort=sort, limit=50),
                 totals=True,
             ),
         ]
@@ -427,6 +466,19 @@ class _Section:
             return Select(column=r.name, agg=Agg.avg, label=label, format=Fmt.number)
         expr = f"sum({q(r.name)} * {q(base.name)}) / sum({q(base.name)})"
         return Select(expr=expr, label=label, format=Fmt.number)
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    """A new column name for an unpivot's key or value, clear of the dataset's own."""
+    out, n = name, 2
+    while out in taken:
+        out, n = f"{name} {n}", n + 1
+    taken.add(out)
+    return out
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
 
 
 def _moved(metric: str, w: dict[str, str]) -> str:
