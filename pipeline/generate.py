@@ -13,7 +13,7 @@ from pathlib import Path
 
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
-from docagent.data.profile import Profile, profile
+from docagent.data.profile import Profile, add_joins, profile
 from docagent.data.references import is_reference, load_references
 from docagent.errors import PlanError, PlannerError
 from docagent.formatting import slug
@@ -66,6 +66,7 @@ def load(
             continue
         for ds in catalog.ingest(p):
             profiles.append(profile(catalog, ds))
+    add_joins(catalog, profiles)
     return profiles, load_references(refs, settings.reference_token_budget)
 
 

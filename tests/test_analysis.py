@@ -326,3 +326,27 @@ def test_series_turns_long_rows_into_one_series_per_value(shop):
     res = bound.results[0]
     assert [c.name for c in res.columns] == ["Quarter", "North", "South"]
     assert res.rows[0] == (D(2024, 1, 1), 100, 10) and len(res.rows) == 8
+
+
+def test_profiles_show_which_columns_could_join(shop, write):
+    from docagent.data.profile import add_joins, profile
+
+    shop.ingest(write("other.csv", "region,x\nMars,1\nVenus,2\nNorth,3\n"))
+    profiles = [profile(shop, shop.get(n)) for n in ("shop", "team", "other")]
+    add_joins(shop, profiles)
+    assert profiles[0].joins == ["region = team.region (100% of values match)"]
+    assert profiles[2].joins == []  # one value in three is shared: not a key to join on
+
+
+def test_the_prompt_example_teaches_the_analysis_language_and_fits_the_example_data(catalog):
+    from docagent.llm.prompt import system_prompt
+    from tests.conftest import EXAMPLE
+
+    text = system_prompt()
+    line = text.split("Example of a small valid plan", 1)[1].split("\n")[1]
+    example = Plan.model_validate_json(line)
+    catalog.ingest(EXAMPLE)
+    assert problems(example, catalog) == []
+    for construct in ('"expr":"(sum(revenue)', '"transform":"pct_change"', '"compare":"previous"', '"series":"region"'):
+        assert construct in line
+    assert len(text) < 20_000  # ~4,400 tokens with a real tokenizer (bench/prompt.py); budget 6,000

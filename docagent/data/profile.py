@@ -36,6 +36,7 @@ class Profile(BaseModel):
     dataset: str
     source: str
     format: str
+    joins: list[str] = []  # columns another dataset could join on: "region = team.region (100% match)"
     rows: int
     columns: list[ColumnProfile]
     sample: list[dict[str, Any]]
@@ -111,3 +112,36 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
         notes=list(ds.notes),
         period_columns=period_columns([c.name for c in ds.columns if c.type in NUMERIC]),
     )
+
+
+JOIN_OVERLAP = 0.8  # share of the smaller side's distinct values found on the other side
+JOIN_TYPES = {"text": "text", "integer": "integer", "date": "date", "datetime": "date"}
+
+
+def _overlap(catalog: Catalog, a: Dataset, b: Dataset, column: str) -> float:
+    qa, qb, col = quote(a.table), quote(b.table), quote(column)
+    row = catalog.con.execute(
+        f"SELECT (SELECT count(DISTINCT {col}) FROM {qa} WHERE {col} IN (SELECT {col} FROM {qb})),"
+        f" (SELECT count(DISTINCT {col}) FROM {qa}), (SELECT count(DISTINCT {col}) FROM {qb})"
+    ).fetchone()
+    if row is None or not row[1] or not row[2]:
+        return 0.0
+    return float(row[0]) / min(row[1], row[2])
+
+
+def add_joins(catalog: Catalog, profiles: list[Profile]) -> None:
+    """Tell the planner which columns could join two datasets: same name, compatible type, shared values."""
+    for p in profiles:
+        a = catalog.get(p.dataset)
+        for q in profiles:
+            b = catalog.get(q.dataset)
+            if a is None or b is None or a is b:
+                continue
+            for c in a.columns:
+                d = b.column(c.name)
+                kind = JOIN_TYPES.get(c.type)
+                if d is None or kind is None or kind != JOIN_TYPES.get(d.type):
+                    continue
+                share = _overlap(catalog, a, b, c.name)
+                if share >= JOIN_OVERLAP:
+                    p.joins.append(f"{c.name} = {b.name}.{d.name} ({share:.0%} of values match)")

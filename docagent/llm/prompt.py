@@ -46,6 +46,8 @@ def compact_profile(p: Profile, level: int = 0) -> dict[str, Any]:
                 item["order"] = c.order[:12]
         cols.append(item)
     out: dict[str, Any] = {"dataset": p.dataset, "source": p.source, "rows": p.rows, "columns": cols}
+    if p.joins:
+        out["joins"] = p.joins[:8]
     if len(p.columns) > MAX_COLUMNS[level]:
         out["columns_omitted"] = len(p.columns) - MAX_COLUMNS[level]
     if p.period_columns:
