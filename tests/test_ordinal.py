@@ -10,6 +10,8 @@ import pytest
 from docagent.data.catalog import Catalog
 from docagent.data.ordinal import natural_order, period_columns
 from docagent.data.profile import profile
+from docagent.data.query import run_query
+from docagent.plan import Query, Select
 
 
 @pytest.mark.parametrize(
@@ -62,3 +64,22 @@ def test_profile_shows_the_order_of_chinese_quarters_and_english_months(tmp_path
     assert ds.column("季度").order == ["一季度", "二季度", "三季度", "四季度"]  # type: ignore[union-attr]
     assert p.column("month").order == ["January", "February", "March", "December"]  # type: ignore[union-attr]
     assert p.column("region").order is None  # type: ignore[union-attr]
+
+
+def test_queries_group_ordinal_keys_in_their_natural_order_without_a_sort(tmp_path: Path):
+    path = tmp_path / "q.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["季度", "month", "收入"])
+        for i, (q, m) in enumerate(
+            zip(["三季度", "一季度", "四季度", "二季度"] * 2, ["March", "January", "December"] * 3, strict=False)
+        ):
+            w.writerow([q, m, i])
+    with Catalog() as c:
+        (ds,) = c.ingest(path)
+        by_quarter = run_query(
+            c, Query(dataset=ds.name, select=[Select(column="季度"), Select(column="收入", agg="sum")])
+        )
+        by_month = run_query(c, Query(dataset=ds.name, select=[Select(column="month"), Select(agg="count")]))
+    assert [r[0] for r in by_quarter.rows] == ["一季度", "二季度", "三季度", "四季度"]
+    assert [r[0] for r in by_month.rows] == ["January", "March", "December"]
