@@ -155,7 +155,7 @@ class _Section:
         self._rates()
         self.sentences += [w["note"].format(note=n) for n in self.p.notes]
         self.kpis.append(Kpi(metric=rows, label=w["records"]))
-        blocks.append(Paragraph(text=" ".join(self.sentences)))
+        blocks.append(Paragraph(text=w["sep"].join(self.sentences)))
         if first or self.multi:
             blocks.append(Kpis(items=self.kpis[:6]))
         blocks += self._trend()
