@@ -251,7 +251,7 @@ def schema_problems(data: object) -> list[str]:
             if len(loc) > 1 and loc[0] == "blocks" and loc[1].isdigit() and isinstance(blocks, list):
                 i = int(loc[1])
                 b = blocks[i] if i < len(blocks) and isinstance(blocks[i], dict) else {}
-                title = b.get("title") or b.get("text") or ""
+                title = b.get("title") or (b.get("text") if b.get("type") == "heading" else "") or ""
                 name = f"block {i + 1} ({b.get('type', '?')}{' ' + repr(str(title)[:40]) if title else ''})"
                 loc = [name, *loc[3 if len(loc) > 2 and loc[2] == b.get("type") else 2 :]]
             out.append(f"{'.'.join(loc) or 'top level'}: {err['msg']}")

@@ -19,12 +19,20 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from docagent.bind import Bound, DataSheet, metric_format
-from docagent.data.metrics import Window
 from docagent.data.query import OutColumn
 from docagent.plan import Chart, ChartKind, Filter, Fmt, Kpis, Metric, Op, Period, Query, Select, Table
 from renderers.charts import series_of
 from renderers.common import caption, numbering, table_data
-from renderers.formulas import Crit, Ranges, RowFormulas, date_value, measure_formula, measure_node, text_value
+from renderers.formulas import (
+    Bounds,
+    Crit,
+    Ranges,
+    RowFormulas,
+    measure_formula,
+    measure_node,
+    period_bounds,
+    text_value,
+)
 from renderers.theme import Theme
 
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
@@ -270,25 +278,29 @@ class Builder:
         if m.period == Period.all:
             f = measure_formula(node, ranges, crit)
             return None if f is None else f"={f}"
-        win, against = self.bound.windows.get(m.name, (None, None))
-        if win is None or m.time_column not in ref.columns:
+        if m.time_column not in ref.columns or self.bound.windows.get(m.name, (None, None))[0] is None:
             return None
         t = ref.range(m.time_column)
+        bucket = str(m.bucket or "day")
+        if m.period == Period.change:  # the last bucket against the first
+            win = period_bounds("last", None, bucket, t, crit)[0]
+            against: Bounds | None = period_bounds("first", None, bucket, t, crit)[0]
+        else:
+            win, against = period_bounds(str(m.period), m.compare, bucket, t, crit)
 
-        def within(w: Window) -> list[Crit]:
-            end = Crit(t, "<=" if w.inclusive else "<", date_value(w.end))
-            return [*crit, Crit(t, ">=", date_value(w.start)), end]
+        def within(b: Bounds) -> list[Crit]:
+            start, end, inclusive = b
+            return [*crit, Crit(t, ">=", start), Crit(t, "<=" if inclusive else "<", end)]
 
         value = measure_formula(node, ranges, within(win))
         if value is None:
             return None
-        ratio = m.period == Period.change or (m.compare is not None and m.result == "pct_change")
         if m.period != Period.change and (m.compare is None or m.result == "value"):
             return f"={value}"
         if against is None:
             return None
         base = measure_formula(node, ranges, within(against))
-        if ratio:
+        if m.period == Period.change or m.result == "pct_change":
             return f'=IFERROR(({value}-{base})/ABS({base}),"")'
         return f"=({value})-({base})"
 

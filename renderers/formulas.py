@@ -162,6 +162,55 @@ def measure_formula(node: Node, ranges: Ranges, crit: list[Crit]) -> str | None:
     return _Writer(ranges, crit).node(node)
 
 
+MONTHS = {"month": 1, "quarter": 3, "year": 12}
+TRUNC = {
+    "day": "INT({x})",
+    "week": "({x}-WEEKDAY({x},3))",  # ISO weeks start on Monday, as DuckDB's date_trunc
+    "month": "DATE(YEAR({x}),MONTH({x}),1)",
+    "quarter": "DATE(YEAR({x}),INT((MONTH({x})-1)/3)*3+1,1)",
+    "year": "DATE(YEAR({x}),1,1)",
+}
+
+
+def _shift(x: str, bucket: str, n: int) -> str:
+    if bucket in MONTHS:
+        return f"EDATE({x},{n * MONTHS[bucket]})"
+    return f"({x}{n * (7 if bucket == 'week' else 1):+d})"
+
+
+def _year_back(x: str, bucket: str) -> str:
+    return _shift(x, "week", -52) if bucket == "week" else f"EDATE({x},-12)"
+
+
+Bounds = tuple[str, str, bool]  # start, end, end inclusive
+
+
+def period_bounds(
+    period: str, compare: str | None, bucket: str, t: str, crit: list[Crit]
+) -> tuple[Bounds, Bounds | None]:
+    """A metric's period (and the one it is compared with) as formulas over the data sheet's dates,
+    anchored like `docagent.data.metrics.windows`: on the latest date of the rows the filters keep."""
+    ifs = "".join("," + c.ifs() for c in crit)
+    latest = f"MAXIFS({t}{ifs})" if ifs else f"MAX({t})"
+    if period == "to_date":
+        start = f"DATE(YEAR({latest}),1,1)"
+        back = (f"EDATE({start},-12)", f"(EDATE({latest},-12)+MOD({latest},1))", True)
+        return (start, latest, True), back if compare else None
+    if period == "first":
+        start = TRUNC[bucket].format(x=f"MINIFS({t}{ifs})" if ifs else f"MIN({t})")
+    else:
+        start = TRUNC[bucket].format(x=latest)
+        if period == "previous":
+            start = _shift(start, bucket, -1)
+        elif period == "year_ago":
+            start = _year_back(start, bucket)
+    win = (start, _shift(start, bucket, 1), False)
+    if compare is None:
+        return win, None
+    other = _shift(start, bucket, -1) if compare == "previous" else _year_back(start, bucket)
+    return win, (other, _shift(other, bucket, 1), False)
+
+
 def col_name(col: int) -> str:
     name = ""
     col += 1
@@ -298,4 +347,13 @@ class RowFormulas:
         return out
 
 
-__all__ = ["Crit", "RowFormulas", "additive", "date_value", "measure_formula", "measure_node", "text_value"]
+__all__ = [
+    "Crit",
+    "RowFormulas",
+    "period_bounds",
+    "additive",
+    "date_value",
+    "measure_formula",
+    "measure_node",
+    "text_value",
+]

@@ -18,6 +18,11 @@ from tests.test_cli import run
 
 QBR = ROOT / "examples" / "plans" / "qbr.json"
 TEAM = ROOT / "examples" / "team.csv"
+TREND = "Revenue by quarter and region"
+
+
+def block_index(plan: dict, **match: str) -> int:
+    return next(i for i, b in enumerate(plan["blocks"]) if all(b.get(k) == v for k, v in match.items()))
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +45,11 @@ def expected() -> dict[str, object]:
     q["yoy"] = q["revenue"].pct_change(4)  # eight consecutive quarters: four rows back is a year ago
     q["cumulative"] = q["revenue"].cumsum()
     latest, previous, year_ago = q.iloc[-1], q.iloc[-2], q.iloc[-5]
+    end = df["order_date"].max()
+    this_year = df[(df["order_date"] >= pd.Timestamp(end.year, 1, 1)) & (df["order_date"] <= end)]
+    last_year = df[
+        (df["order_date"] >= pd.Timestamp(end.year - 1, 1, 1)) & (df["order_date"] <= end - pd.DateOffset(years=1))
+    ]
     regions = df.groupby("region")["revenue"].sum().sort_values(ascending=False)
     reps = pd.read_csv(TEAM).set_index("region")["reps"]
     return {
@@ -48,6 +58,9 @@ def expected() -> dict[str, object]:
         "qoq": latest["revenue"] / previous["revenue"] - 1,
         "yoy": latest["revenue"] / year_ago["revenue"] - 1,
         "margin_q": latest["margin"],
+        "ytd": this_year["revenue"].sum(),
+        "ytd_growth": this_year["revenue"].sum() / last_year["revenue"].sum() - 1,
+        "margin_pts": latest["margin"] - previous["margin"],
         "regions": pd.DataFrame(
             {
                 "revenue": regions,
@@ -69,8 +82,9 @@ def _table(ws, header: str) -> tuple[int, list[str]]:
 
 def _check_workbook(path: Path, expected: dict[str, object]) -> None:
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    kpis = [ws.cell(4, k).value for k in range(1, 5)]
-    assert kpis == pytest.approx([expected[k] for k in ("revenue_q", "qoq", "yoy", "margin_q")], rel=1e-9)
+    kpis = [ws.cell(4, k).value for k in range(1, 5)] + [ws.cell(7, k).value for k in range(1, 4)]
+    names = ("revenue_q", "qoq", "yoy", "margin_q", "ytd", "ytd_growth", "margin_pts")
+    assert kpis == pytest.approx([expected[k] for k in names], rel=1e-9)
     top, header = _table(ws, "Quarter")
     assert header == ["Quarter", "Revenue", "Margin", "QoQ", "YoY", "Cumulative"]
     q = expected["quarters"]
@@ -97,7 +111,8 @@ def test_the_workbook_caches_the_pandas_figures_under_live_formulas(files, expec
     assert second[1].startswith("=IFERROR(((SUMIFS(")  # margin: (revenue - cost) / revenue
     assert second[2] == f'=IFERROR(((B{top + 2})-(B{top + 1}))/ABS(B{top + 1}),"")'  # growth on the row before
     assert second[4] == f"=F{top + 1}+B{top + 2}"  # running total
-    assert all(str(ws.cell(4, k).value).startswith("=") for k in range(1, 5))  # KPIs over relative periods
+    kpis = [ws.cell(4, k).value for k in range(1, 5)] + [ws.cell(7, k).value for k in range(1, 4)]
+    assert all(str(f).startswith("=") and "MAX(sales!$A$2:$A$2923)" in f for f in kpis)  # periods follow the data
 
 
 @needs_soffice
@@ -161,23 +176,51 @@ def test_the_pdf_shows_the_pandas_figures(files, expected):
 def test_an_invalid_plan_exits_2_listing_every_problem(tmp_path):
     plan = json.loads(QBR.read_text())
     plan["metrics"][1]["expr"] = "sum(revenue); DROP TABLE sales"
-    plan["blocks"][5]["series"] = None  # a line chart by quarter and region without series
-    plan["blocks"][2]["text"] = "Revenue was {nope}."
+    chart, para = block_index(plan, title=TREND), block_index(plan, type="paragraph")
+    plan["blocks"][chart]["series"] = None  # a line chart by quarter and region without series
+    plan["blocks"][para]["text"] = "Revenue was {nope}."
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(plan))
     r = run("render", str(bad), str(EXAMPLE), str(TEAM), "--out", str(tmp_path))
     assert r.returncode == 2 and r.stdout == ""
     assert "metric 'qoq': expression unexpected character ';'" in r.stderr
-    assert "block 6 (chart 'Revenue by quarter and region' under 'Trend'): the query groups by ['region']" in r.stderr
-    assert "block 3 (paragraph under 'Summary'): placeholder {nope}" in r.stderr
+    assert f"block {chart + 1} (chart '{TREND}' under 'Trend'): the query groups by ['region']" in r.stderr
+    assert f"block {para + 1} (paragraph under 'Summary'): placeholder {{nope}}" in r.stderr
     assert list(tmp_path.iterdir()) == [bad]
 
 
 def test_a_plan_that_breaks_the_schema_names_the_block_by_its_title(tmp_path):
     plan = json.loads(QBR.read_text())
-    plan["blocks"][5]["kind"] = "zigzag"
+    chart = block_index(plan, title=TREND)
+    plan["blocks"][chart]["kind"] = "zigzag"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(plan))
     r = run("render", str(bad), str(EXAMPLE), "--out", str(tmp_path))
     assert r.returncode == 2
-    assert "block 6 (chart 'Revenue by quarter and region').kind: Input should be" in r.stderr
+    assert f"block {chart + 1} (chart '{TREND}').kind: Input should be" in r.stderr
+
+
+def test_a_series_chart_is_one_native_series_per_region_in_the_workbook(files):
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(files["xlsx"]) as z:
+        line = z.read("xl/charts/chart1.xml").decode()
+    assert "<c:lineChart>" in line
+    assert line.count("<c:ser>") == 5  # Central, East, North, South, West: one line each, not a zigzag
+    names = re.findall(r"<c:tx><c:strRef><c:f>([^<]+)</c:f>", line)
+    assert len(names) == 5
+
+
+def test_the_word_and_pdf_charts_draw_one_line_per_region(catalog):
+    from docagent.bind import bind
+    from docagent.plan import Plan
+    from renderers.charts import series_of
+
+    catalog.ingest(EXAMPLE)
+    catalog.ingest(TEAM)
+    bound = bind(Plan.model_validate_json(QBR.read_text()), catalog)
+    i = block_index(json.loads(QBR.read_text()), title=TREND)
+    s = series_of(bound.plan.blocks[i], bound, i)
+    assert [name for name, _ in s.y] == ["Central", "East", "North", "South", "West"]
+    assert s.labels[:2] == ["2024 Q1", "2024 Q2"] and len(s.labels) == 8
