@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 
+from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.data.query import run_query
 from docagent.errors import PlanError
 from docagent.plan import Plan
 from docagent.validate import validate
+from renderers import render_all
 
 
 def budget(tmp_path: Path) -> Path:
@@ -76,3 +79,22 @@ def test_a_bad_unpivot_is_a_validation_error_that_says_why(tmp_path, unpivot, me
         with pytest.raises(PlanError) as e:
             validate(plan_with(query), c)
     assert message in str(e.value) and "unpivot" in str(e.value)
+
+
+def test_an_unpivoted_table_reaches_the_workbook_as_the_values_duckdb_computed(tmp_path):
+    plan = Plan.model_validate({
+        "meta": {"title": "Budget"},
+        "blocks": [{"type": "table", "title": "Budget by department", "query": {
+            "dataset": "budget", "unpivot": UNPIVOT,
+            "select": [{"column": "Department"}, {"column": "budget", "agg": "sum", "label": "Budget"},
+                       {"agg": "count", "label": "Cells"}],
+            "sort": [{"by": "Budget", "desc": True}]}}],
+    })  # fmt: skip
+    with Catalog() as c:
+        c.ingest(budget(tmp_path))
+        bound = bind(validate(plan, c), c)
+    files, _ = render_all(bound, "corporate", tmp_path, "budget", ["xlsx"])
+    ws = openpyxl.load_workbook(files["xlsx"])["Summary"]
+    cells = {r[0].value: (r[1].value, r[2].value) for r in ws.iter_rows() if r[0].value in ("Sales", "Ops", "R&D")}
+    # plain numbers: a COUNTIFS over the data sheet would count one row per department, not four cells
+    assert cells == {"Sales": (460, 4), "R&D": (345.5, 4), "Ops": (230, 4)}
