@@ -20,6 +20,7 @@ PROSE = [
     "Hold a 45-minute review every 2 weeks and report by Q3 2027.",
     "Hire for the 24-month roadmap; 100% of managers attend the 6-week course.",
     "Step 20: close the 15th of each month, within 30 business days.",
+    "Offer 24/7 support after COVID-19; list the top 20 accounts and call them within 30–60 days.",
 ]
 FIGURES = [
     ("Revenue reached 1,234,567 this year.", "1,234,567"),

@@ -11,16 +11,17 @@ NUMBER = re.compile(r"(?<![\w.])([-+]?[$€£¥]?\d[\d,]*(?:\.\d+)?)(\s?%)?")
 SMALL = 12  # "top 5", "3 regions", "Q4": counts and ordinals a writer may type
 # The ordinary numbers of prose, told apart by their neighbours (a data figure has none of these):
 # "a 30-day pilot", "within 90 days", "the 3rd wave", "version 2", "phase 3", "by 2027".
-COMPOUND = re.compile(r"^[-‐‑–]\s?[^\W\d_]")  # 30-day, 6‑month, 2-step
+COMPOUND = re.compile(r"^(?:[-‐‑–]\s?[^\W\d_]|/7\b)")  # 30-day, 6‑month, 2-step, 24/7
 ORDINAL = re.compile(r"^(?:st|nd|rd|th)\b")
 DURATION = re.compile(
-    r"^\s?(?:business\s|working\s|calendar\s)?(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?"
+    r"^(?:\s?(?:-|–|to)\s?\d+)?\s?(?:business\s|working\s|calendar\s)?(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?"
     r"|seconds?|quarters?|sprints?|sessions?|天|日|周|週|个月|個月|年|小时|分钟)\b",
     re.I,
 )
 LABELLED = re.compile(
     r"(?:\b(?:version|v|release|phase|step|stage|wave|round|tier|level|priority|p|section|chapter|page"
-    r"|figure|fig|table|appendix|option|scenario|sprint|milestone|week|day|iso|rfc|no|number|#)\.?\s?|第)$",
+    r"|figure|fig|table|appendix|option|scenario|sprint|milestone|week|day|iso|rfc|no|number|top|bottom|#)\.?\s?"
+    r"|第|[^\W\d_]-)$",  # ... "COVID-19", "GPT-4": part of a name
     re.I,
 )
 DURATION_MAX = 400  # "within 90 days"; "4,512 days" is a figure
