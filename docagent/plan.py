@@ -14,7 +14,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# {name} a metric's text; {name:abs} without its sign; {name|rose|fell|was flat} the word that
+# follows the sign of the metric as shown (positive | negative | zero); a missing value shows as –.
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:(:abs)|((?:\|[^{}|\n]*){3}))?\}")
+# Anything that looks like a placeholder with options; those PLACEHOLDER rejects are errors.
+PLACEHOLDER_LIKE = re.compile(r"\{[a-z][a-z0-9_]*[|:][^{}]*\}")
 
 Cell = str | float | int | bool | None
 
@@ -107,10 +111,19 @@ class Join(_Strict):
     how: Literal["left", "inner"] = "left"
 
 
+class Unpivot(_Strict):
+    """Period columns to rows: name gets the column names, value their values."""
+
+    columns: list[str] = Field(min_length=2)
+    name: str
+    value: str
+
+
 class Query(_Strict):
     """A binding. If any select item aggregates, the others are group keys."""
 
     dataset: str
+    unpivot: Unpivot | None = None
     select: list[Select] = Field(min_length=1)
     filters: list[Filter] = []
     sort: list[Sort] = []
@@ -262,4 +275,8 @@ class Plan(_Strict):
 
 
 def placeholders(text: str) -> list[str]:
-    return PLACEHOLDER.findall(text)
+    return [m.group(1) for m in PLACEHOLDER.finditer(text)]
+
+
+def malformed_placeholders(text: str) -> list[str]:
+    return [m.group(0) for m in PLACEHOLDER_LIKE.finditer(text) if not PLACEHOLDER.fullmatch(m.group(0))]

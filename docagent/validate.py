@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
-from docagent.data.query import output_columns, output_name, query_problems, scope_of
+from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
 from docagent.errors import PlanError
 from docagent.plan import (
     Block,
@@ -28,6 +28,7 @@ from docagent.plan import (
     Plan,
     Query,
     Table,
+    malformed_placeholders,
     placeholders,
 )
 
@@ -76,12 +77,38 @@ def _filters(filters: list[Filter], scope: Scope, where: str, out: list[str]) ->
             out.append(f"{where}: filter {f.op} on {f.column!r} needs a non-empty 'values' list")
 
 
+def _unpivot(q: Query, ds: Dataset, where: str, out: list[str]) -> Dataset | None:
+    """The dataset as the query sees it after `unpivot`, or None (problems in `out`)."""
+    u = q.unpivot
+    if u is None:
+        return ds
+    before = len(out)
+    w = f"{where}, unpivot"
+    missing = [c for c in u.columns if ds.column(c) is None]
+    if missing:
+        columns = ", ".join(f"{c.name!r} ({c.type})" for c in ds.columns)
+        out.append(f"{w}: no column {missing} in {ds.name!r}; columns: {columns}")
+    text = [c.name for c in ds.columns if c.name in u.columns and c.type not in NUMERIC]
+    if text:
+        out.append(f"{w}: columns {text} are not numbers; unpivot turns number columns (periods) into rows")
+    if len(set(u.columns)) != len(u.columns):
+        out.append(f"{w}: a column is listed twice in columns")
+    taken = {c.name for c in ds.columns if c.name not in u.columns}
+    clash = [n for n in (u.name, u.value) if n in taken]
+    if clash or u.name == u.value:
+        out.append(f"{w}: name and value must be new, distinct column names; {clash or [u.name]} already used")
+    return view(q, ds) if len(out) == before else None
+
+
 def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[str] | None:
     """Problems go to `out`; returns the output column names when the query is sound."""
     ds = _dataset(catalog, q.dataset, where, out)
     if ds is None:
         return None
     before = len(out)
+    ds = _unpivot(q, ds, where, out)
+    if ds is None:
+        return None
     out += [f"{where}, {p}" if p.startswith("select ") else f"{where}: {p}" for p in query_problems(q, catalog)]
     _filters(q.filters, scope_of(q, ds, catalog), where, out)
     names = [output_name(s) for s in q.select]
@@ -198,6 +225,11 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                 if b.query is not None and all(e in names for e in encoded):
                     _check_series(b, keys, where, out)
         for t in texts:
+            for bad in malformed_placeholders(t):
+                out.append(
+                    f"{where}: {bad} is not a placeholder; write {{name}}, {{name:abs}} (no sign) or "
+                    "{name|word if positive|word if negative|word if zero}, e.g. {qoq|rose|fell|was flat}"
+                )
             for p in placeholders(t):
                 if p not in known:
                     out.append(

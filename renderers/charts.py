@@ -21,7 +21,7 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # CJK font
 import matplotlib.pyplot as plt  # noqa: E402
 from cycler import cycler  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
 from docagent.formatting import compact  # noqa: E402
@@ -132,7 +132,8 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
 
 
 def _yaxis(ax: Any, percent: bool = False) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}" if percent else compact(v)))
+    # PercentFormatter picks the decimals from the axis range: 35.5%, 36.0%, not 36%, 36%
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0) if percent else FuncFormatter(lambda v, _: compact(v)))
     ax.grid(axis="y", color="#E5E7EB", linewidth=0.8)
     ax.set_axisbelow(True)
 

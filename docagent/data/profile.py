@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
+from docagent.data.ordinal import period_columns
 from docagent.data.sql import quote
 
 TOP_VALUES = 5
@@ -28,6 +29,7 @@ class ColumnProfile(BaseModel):
     max: Any = None
     mean: float | None = None
     top: list[tuple[str, int]] = []
+    order: list[str] | None = None  # natural order of an ordinal text key
 
 
 class Profile(BaseModel):
@@ -38,6 +40,8 @@ class Profile(BaseModel):
     rows: int
     columns: list[ColumnProfile]
     sample: list[dict[str, Any]]
+    notes: list[str] = []  # what ingestion left out, e.g. totals rows
+    period_columns: list[str] = []  # number columns named as periods (Q1..Q4, 2024..), in order
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -90,6 +94,7 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
                 max=_plain(hi),
                 mean=None if mean is None else round(float(mean), 6),
                 top=top,
+                order=c.order,
             )
         )
     names = [c.name for c in ds.columns]
@@ -104,6 +109,8 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
         rows=ds.rows,
         columns=cols,
         sample=sample,
+        notes=list(ds.notes),
+        period_columns=period_columns([c.name for c in ds.columns if c.type in NUMERIC]),
     )
 
 

@@ -11,10 +11,10 @@ SELECT orders and limits, or folds the rows past the limit into "Other".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
+from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Column, Dataset
 from docagent.data.expressions import Compiled, ExprProblem, Scope, compile_expr
 from docagent.data.sql import quote
 from docagent.errors import ExprError, QueryError
@@ -72,7 +72,29 @@ def output_name(s: Select) -> str:
     return str(s.agg) if s.column is None else f"{s.agg}_{s.column}"
 
 
+def view(q: Query, ds: Dataset) -> Dataset:
+    """The dataset as the query sees it: unpivoted period columns become a key and a value."""
+    u = q.unpivot
+    if u is None or (ds.column(u.name) and not any(ds.column(c) for c in u.columns)):
+        return ds
+    wide = [c for c in ds.columns if c.name in u.columns]
+    kind = "integer" if wide and all(c.type == "integer" for c in wide) else "number"
+    keep = [c for c in ds.columns if c.name not in u.columns]
+    cols = [*keep, Column(u.name, "text", list(u.columns)), Column(u.value, kind)]
+    return replace(ds, columns=cols)
+
+
+def from_sql(q: Query, ds: Dataset) -> str:
+    """The table, or DuckDB's UNPIVOT of it (identifiers quoted, nothing pasted)."""
+    if q.unpivot is None:
+        return quote(ds.table)
+    u = q.unpivot
+    on = ", ".join(quote(c) for c in u.columns)
+    return f"(UNPIVOT {quote(ds.table)} ON {on} INTO NAME {quote(u.name)} VALUE {quote(u.value)})"
+
+
 def scope_of(q: Query, ds: Dataset, catalog: Catalog | None) -> Scope:
+    ds = view(q, ds)
     joined = {j.dataset: catalog.get(j.dataset) for j in q.join} if catalog else {}
     found = {n: d for n, d in joined.items() if d is not None}
     aliases = {}
@@ -85,7 +107,7 @@ class _Plan:
     """One query resolved against its datasets; `problems` lists what does not fit."""
 
     def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None) -> None:
-        self.q, self.ds = q, ds
+        self.q, self.ds = q, view(q, ds)
         self.scope = scope_of(q, ds, catalog)
         self.problems: list[str] = []
         self.sql: list[Compiled | None] = []
@@ -270,8 +292,8 @@ def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
 
 def _from(p: _Plan) -> str:
     if not p.q.join:
-        return quote(p.ds.table)
-    sql = f"{quote(p.ds.table)} AS t0"
+        return from_sql(p.q, p.ds)
+    sql = f"{from_sql(p.q, p.ds)} AS t0"
     for j in p.q.join:
         other = p.scope.joined[j.dataset]
         alias = p.scope.aliases[j.dataset]
@@ -411,10 +433,12 @@ __all__ = [
     "OutColumn",
     "Result",
     "compile_query",
+    "from_sql",
     "output_columns",
     "output_name",
     "query_problems",
     "run_query",
     "scope_of",
     "sort_spec",
+    "view",
 ]
