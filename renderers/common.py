@@ -7,7 +7,7 @@ from typing import Any
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
-from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 MAX_FORMULA_TEXT = 255  # Excel's limit for a string literal inside a formula
@@ -28,7 +28,7 @@ class TableData:
 def additive(c: OutColumn) -> bool:
     if c.select is None:
         return c.measure  # literal numeric column
-    return c.select.agg in (Agg.sum, Agg.count)
+    return c.additive
 
 
 def clip(text: str) -> str:

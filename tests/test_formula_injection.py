@@ -69,7 +69,7 @@ def workbook_for(tmp: Path, value: str, others: list[str]) -> tuple[Path, float 
     """A sales table whose regions include `value`; the workbook sums revenue where region = value."""
     data = tmp / "regions.csv"
     with data.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC)  # every text quoted: nothing for the sniffer to guess
         w.writerow(["region", "revenue"])
         for i, region in enumerate(["North", "South", value, *others, value]):
             w.writerow([region, 10 * (i + 1) + 0.5])
@@ -159,7 +159,10 @@ def test_any_filter_value_parses_as_a_literal_and_the_cached_value_is_duckdbs(tm
     for _, formula, _ in found:
         assert_only_literals(formula, value)
     kpi = openpyxl.load_workbook(path, data_only=True)["Summary"]["A4"].value
-    assert kpi == pytest.approx(expected if expected is not None else 0) or (expected is None and kpi == "–")
+    if expected is None:  # no row matched (blank text is read as null): nothing is cached as a figure
+        assert kpi in (None, "–")
+    else:
+        assert kpi == pytest.approx(expected)
 
 
 @needs_soffice
