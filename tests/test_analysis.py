@@ -370,3 +370,22 @@ def test_ingested_ordinal_keys_sort_naturally_in_tables_and_charts(catalog, writ
     bound = bind(p, catalog)
     assert [r[0] for r in bound.results[0].rows] == expected
     assert [r[0] for r in bound.results[1].rows] == expected
+
+
+def test_problems_name_a_block_by_its_title_and_heading_path():
+    from docagent.validate import block_names
+
+    p = plan(
+        {"type": "heading", "text": "Results", "level": 1},
+        {"type": "heading", "text": "Growth", "level": 2},
+        {"type": "chart", "kind": "bar", "title": "By region", "x": "a", "y": ["b"], "columns": ["a", "b"], "rows": []},
+        {"type": "heading", "text": "Outlook", "level": 1},
+        {"type": "paragraph", "text": "x"},
+    )
+    assert block_names(p.blocks) == [
+        "block 1 (heading 'Results')",
+        "block 2 (heading 'Growth' under 'Results')",
+        "block 3 (chart 'By region' under 'Results › Growth')",
+        "block 4 (heading 'Outlook')",
+        "block 5 (paragraph under 'Outlook')",
+    ]
