@@ -168,7 +168,7 @@ def test_yoy_without_a_date_key_says_what_it_needs(shop):
     )
     assert problems(p, shop) == [
         "block 1 (table 'Regions'), select 'Revenue': yoy_pct_change needs a date group key "
-        "(e.g. order_date by quarter)"
+        "(a date column with a bucket)"
     ]
 
 

@@ -82,8 +82,8 @@ def _table(ws, header: str) -> tuple[int, list[str]]:
 
 def _check_workbook(path: Path, expected: dict[str, object]) -> None:
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    kpis = [ws.cell(4, k).value for k in range(1, 5)] + [ws.cell(7, k).value for k in range(1, 4)]
-    names = ("revenue_q", "qoq", "yoy", "margin_q", "ytd", "ytd_growth", "margin_pts")
+    kpis = [ws.cell(4, k).value for k in range(1, 4)] + [ws.cell(7, k).value for k in range(1, 5)]
+    names = ("revenue_q", "ytd", "qoq", "yoy", "ytd_growth", "margin_q", "margin_pts")
     assert kpis == pytest.approx([expected[k] for k in names], rel=1e-9)
     top, header = _table(ws, "Quarter")
     assert header == ["Quarter", "Revenue", "Margin", "QoQ", "YoY", "Cumulative"]
@@ -111,7 +111,7 @@ def test_the_workbook_caches_the_pandas_figures_under_live_formulas(files, expec
     assert second[1].startswith("=IFERROR(((SUMIFS(")  # margin: (revenue - cost) / revenue
     assert second[2] == f'=IFERROR(((B{top + 2})-(B{top + 1}))/ABS(B{top + 1}),"")'  # growth on the row before
     assert second[4] == f"=F{top + 1}+B{top + 2}"  # running total
-    kpis = [ws.cell(4, k).value for k in range(1, 5)] + [ws.cell(7, k).value for k in range(1, 4)]
+    kpis = [ws.cell(4, k).value for k in range(1, 4)] + [ws.cell(7, k).value for k in range(1, 5)]
     assert all(str(f).startswith("=") and "MAX(sales!$A$2:$A$2923)" in f for f in kpis)  # periods follow the data
 
 

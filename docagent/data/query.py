@@ -181,7 +181,10 @@ class _Plan:
             if not measure:
                 self.problems.append(f"{self.where(s)}: transform {s.transform} applies to an aggregated value")
             additive = s.transform in ADDITIVE_TRANSFORMS
-            typ = "integer" if s.transform == Transform.rank else "number" if s.transform != "running_total" else typ
+            if s.transform == Transform.rank:
+                typ = "integer"
+            elif s.transform != Transform.running_total:
+                typ = "number"  # ratios and differences
         order = source = None
         if not measure and s.column is not None and not s.bucket:
             found = self.scope.find(s.column)
@@ -361,6 +364,9 @@ def query_problems(q: Query, catalog: Catalog) -> list[str]:
     out = []
     for j in q.join:
         other = catalog.get(j.dataset)
+        if j.dataset == q.dataset:
+            out.append(f"join {j.dataset!r}: a dataset cannot join itself")
+            continue
         if other is None:
             out.append(f"join: unknown dataset {j.dataset!r}; available: {', '.join(catalog.datasets)}")
             continue
@@ -382,7 +388,7 @@ def query_problems(q: Query, catalog: Catalog) -> list[str]:
     for c in p.columns:
         t = c.select.transform if c.select else None
         if t == Transform.yoy_pct_change and tk is None:
-            out.append(f"select {c.name!r}: yoy_pct_change needs a date group key (e.g. order_date by quarter)")
+            out.append(f"select {c.name!r}: yoy_pct_change needs a date group key (a date column with a bucket)")
     if q.other:
         if not q.limit:
             out.append("other: true needs a limit (the rows past it fold into one Other row)")
