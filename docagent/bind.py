@@ -9,6 +9,7 @@ from docagent.data.catalog import Catalog, Column
 from docagent.data.query import OutColumn, Result, run_metric, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
+from docagent.modelbind import ModelValues, bind_models
 from docagent.plan import Chart, Fmt, Plan, Table
 
 DATA_SHEET_ROWS = 100_000  # rows copied into the workbook's data sheets
@@ -34,6 +35,7 @@ class Bound:
     metric_text: dict[str, str] = field(default_factory=dict)
     results: dict[int, Result] = field(default_factory=dict)  # by block index
     data: dict[str, DataSheet] = field(default_factory=dict)  # datasets the plan reads
+    models: ModelValues | None = None  # the evaluated model blocks, when the plan has any
 
     def text(self, s: str) -> str:
         return fill(s, self.metric_text)
@@ -62,13 +64,18 @@ def _literal(block: Table | Chart) -> Result:
 def bind(plan: Plan, catalog: Catalog) -> Bound:
     bound = Bound(plan)
     currency = plan.meta.currency
+    bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:
+        if m.model is not None:
+            continue
         value = run_metric(catalog, m)
         bound.metrics[m.name] = value
         fmt = Fmt.percent if m.period == "change" and m.format == Fmt.number else m.format
         bound.metric_text[m.name] = format_value(value, fmt, currency)
-    used: set[str] = {m.dataset for m in plan.metrics}
+    used: set[str] = {m.dataset for m in plan.metrics if m.dataset}
     for i, b in enumerate(plan.blocks):
+        if isinstance(b, Chart) and b.model is not None:
+            continue
         if isinstance(b, Table | Chart):
             if b.query is None:
                 bound.results[i] = _literal(b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.query import output_columns, output_name
 from docagent.errors import PlanError
+from docagent.models import model_problems
 from docagent.plan import (
     Agg,
     Bullets,
@@ -113,6 +114,11 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
 
 def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     where = f"metric {m.name!r}"
+    if m.model is not None:  # a model cell: checked with the models
+        return
+    if m.dataset is None or m.agg is None or isinstance(m.period, int):
+        out.append(f"{where}: needs dataset and agg (a model cell: model, row and period or find)")
+        return
     ds = _dataset(catalog, m.dataset, where, out)
     if ds is None:
         return
@@ -184,6 +190,8 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
             for k in b.items:
                 if k.metric not in known:
                     out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+        elif isinstance(b, Chart) and b.model is not None:
+            texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
         elif isinstance(b, Table | Chart):
             texts = [b.title, b.caption or ""]
             names = _literal(b, where, out)
@@ -207,6 +215,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         f"{where}: placeholder {{{p}}} does not name a metric; "
                         f"define it in metrics or use one of {sorted(known)}"
                     )
+    out += model_problems(plan)
     return out
 
 

@@ -23,6 +23,7 @@ from docagent.data.query import OutColumn
 from docagent.plan import Agg, Chart, ChartKind, Filter, Fmt, Kpis, Metric, Op, Period, Query, Table
 from renderers.charts import series_of
 from renderers.common import caption, numbering, table_data
+from renderers.modelsheet import ModelSheets
 from renderers.theme import Theme
 
 IFS = {Agg.sum: "SUMIFS", Agg.avg: "AVERAGEIFS", Agg.min: "MINIFS", Agg.max: "MAXIFS"}
@@ -89,6 +90,8 @@ class Builder:
         self.f = self._formats()
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
+        base = {"font_name": "Calibri", "font_size": 10}
+        self.models = ModelSheets(self.wb, bound, base, _currency_format(meta.currency), NUM_FORMATS)
 
     def _formats(self) -> dict[str, Any]:
         t, wb = self.theme, self.wb
@@ -150,6 +153,7 @@ class Builder:
     def plan_sheets(self) -> None:
         """Decide where each dataset goes before anything refers to it."""
         taken = {"summary", "chart data"}
+        taken |= self.models.layout(taken)  # model statements get the names they ask for
         for sheet in self.bound.data.values():
             name = sheet.name[:31]
             if name.lower() in taken:
@@ -157,6 +161,7 @@ class Builder:
             taken.add(name.lower())
             cols = {c.name: k for k, c in enumerate(sheet.columns)}
             self.refs[sheet.name] = SheetRef(name, 1, max(1, len(sheet.rows)), cols)
+        self.models.taken = taken
 
     def data_sheet(self, sheet: DataSheet) -> None:
         ws = self.wb.add_worksheet(self.refs[sheet.name].sheet)
@@ -272,6 +277,8 @@ class Builder:
         return f"={IFS[agg]}({ref.range(column)},{','.join(crit)})"
 
     def metric_formula(self, m: Metric) -> str | None:
+        if m.model is not None or m.dataset is None or m.agg is None:
+            return self.models.metric_formula(m)
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
         if ref is None or sheet is None or not sheet.complete or m.period != Period.all:
             return None
@@ -328,6 +335,8 @@ class Builder:
 
     def summary(self) -> None:
         ws = self.wb.add_worksheet("Summary")
+        self.models.write()  # the model sheets follow the summary
+        home = ws
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.set_row(0, 28)
@@ -340,6 +349,9 @@ class Builder:
         charts_ws = None
         metrics = {m.name: m for m in self.bound.plan.metrics}
         for i, block in enumerate(self.bound.plan.blocks):
+            self.models.book.cursor[ws.name] = row  # blocks that name a sheet go there
+            ws = self.models.target(block, home)
+            row = self.models.book.cursor.get(ws.name, 0)
             if isinstance(block, Kpis):
                 for k, item in enumerate(block.items):
                     m = metrics.get(item.metric)
@@ -351,8 +363,8 @@ class Builder:
                     cell_fmt = self.f[f"kpi:{fmt}"]
                     if formula:
                         ws.write_formula(row, k, formula, cell_fmt, value if value is not None else 0)
-                    elif value is None:
-                        ws.write_string(row, k, "–", self.f["kpi_value"])
+                    elif value is None or (m and m.find):
+                        ws.write_string(row, k, self.bound.metric_text.get(item.metric, "–"), self.f["kpi_value"])
                     else:
                         ws.write_number(row, k, value, cell_fmt)
                     ws.write_string(
@@ -380,6 +392,9 @@ class Builder:
                     if k < len(widths):
                         widths[k] = max(widths[k], min(45, longest + 2))
                 row = end + 2
+            elif isinstance(block, Chart) and block.model is not None:
+                ws.insert_chart(row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2})
+                row += 23
             elif isinstance(block, Chart):
                 if charts_ws is None:
                     charts_ws = self.wb.add_worksheet("Chart data")
@@ -387,6 +402,7 @@ class Builder:
                 chart = self.chart(i, block, charts_ws)
                 ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
                 row += 23
+        ws = home
         for k, w in enumerate(widths):
             ws.set_column(k, k, w)
 

@@ -33,11 +33,11 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from renderers.charts import ChartImage
-from renderers.common import caption, numbering, table_data
+from renderers.common import ASSUMPTIONS, caption, model_table, numbering, table_data
 from renderers.fonts import find_fonts
 from renderers.theme import Theme
 
@@ -317,6 +317,8 @@ class Builder:
             return self.chart(i, block)
         if isinstance(block, Table):
             return self.table(i, block)
+        if isinstance(block, Model):
+            return self.model(i)
         return []
 
     def callout(self, block: Callout) -> Flowable:
@@ -443,6 +445,49 @@ class Builder:
                 PageBreak(),
             ]
         return flow
+
+    def model(self, i: int) -> list[Flowable]:
+        """Assumptions, then the computed rows; subtotals and totals bold with a rule above."""
+        data, s, t = model_table(self.bound, i), self.s, self.theme
+        wide = len(data.header) > 9
+        size = 6.5 if wide else 8.5
+        cell = ParagraphStyle("mc", parent=s["cell"], fontSize=size, leading=size * 1.25)
+        head = ParagraphStyle("mh", parent=s["head"], fontSize=size, leading=size * 1.25)
+        bold = ParagraphStyle("mb", parent=cell, fontName="DocSans-Bold")
+        cap = Paragraph(f"<b>{self.m(data.title)}</b>", s["caption"])
+        cap.keepWithNext = 1
+        out: list[Flowable] = [cap]
+        grid = colors.HexColor(t.primary)
+        base = [
+            ("FONT", (0, 1), (-1, -1), "DocSans", size, size * 1.25),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(t.header_fill)),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, grid),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        if data.assumptions:
+            rows = [[Paragraph(self.m(ASSUMPTIONS), head), "", ""]]
+            rows += [[Paragraph(self.m(a), cell), v, Paragraph(self.m(n), cell)] for a, v, n in data.assumptions]
+            widths = [self.width * 0.4, self.width * 0.18, self.width * 0.42]
+            tbl = RLTable(rows, colWidths=widths, repeatRows=1)
+            tbl.setStyle(TableStyle([*base, ("ALIGN", (1, 1), (1, -1), "RIGHT")]))
+            out += [tbl, Spacer(1, 6)]
+        label_w = self.width * (0.3 if wide else 0.34)
+        rest = (self.width - label_w) / max(1, len(data.header) - 1)
+        rows = [[Paragraph(self.m(h), head) if k == 0 else h for k, h in enumerate(data.header)]]
+        style = [*base, ("FONT", (1, 0), (-1, 0), "DocSans-Bold", size, size * 1.25)]
+        style += [("TEXTCOLOR", (1, 0), (-1, 0), colors.HexColor(t.header_text)), ("ALIGN", (1, 0), (-1, -1), "RIGHT")]
+        for r, (label, values, kind) in enumerate(data.rows, 1):
+            rows.append([Paragraph(self.m(label), bold if kind in ("subtotal", "total") else cell), *values])
+            if kind in ("subtotal", "total"):
+                style += [
+                    ("FONT", (1, r), (-1, r), "DocSans-Bold", size, size * 1.25),
+                    ("LINEABOVE", (0, r), (-1, r), 0.6 if kind == "subtotal" else 1.2, grid),
+                ]
+        tbl = LongTable(rows, colWidths=[label_w] + [rest] * (len(data.header) - 1), repeatRows=1)
+        tbl.setStyle(TableStyle(style))
+        return [*out, tbl, Spacer(1, 10)]
 
 
 def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:

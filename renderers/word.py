@@ -21,9 +21,9 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Pt, RGBColor
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, PageBreak, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
 from renderers.charts import ChartImage
-from renderers.common import caption, numbering, table_data
+from renderers.common import ASSUMPTIONS, caption, model_table, numbering, table_data
 from renderers.theme import Theme, templates_dir
 
 WIDE_COLUMNS = 8
@@ -204,6 +204,8 @@ class Builder:
             self.chart(i, block)
         elif isinstance(block, Table):
             self.table(i, block)
+        elif isinstance(block, Model):
+            self.model(i)
 
     def _caption(self, label_index: int, block: Table | Chart) -> None:
         text = caption(block, self.bound, self.labels[label_index])
@@ -290,6 +292,40 @@ class Builder:
         self.doc.add_paragraph()
         if wide:
             self._orient(landscape=False)
+
+    def model(self, i: int) -> None:
+        """Assumptions, then the computed rows; subtotals and totals bold with a rule above."""
+        data, t = model_table(self.bound, i), self.theme
+        cap = self.doc.add_paragraph(style="Caption")
+        cap.add_run(data.title).bold = True
+        cap.paragraph_format.keep_with_next = True
+        grids = []
+        if data.assumptions:
+            grids.append(([ASSUMPTIONS, "", ""], [(a, [v, n], "input") for a, v, n in data.assumptions]))
+        grids.append((data.header, data.rows))
+        for header, rows in grids:
+            tbl = self.doc.add_table(rows=1 + len(rows), cols=len(header))
+            tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
+            _repeat_header(tbl.rows[0])
+            body = [(header[0], header[1:], "head"), *rows]
+            size = Pt(8 if len(header) <= 8 else 6.5)
+            for row, (label, values, style) in zip(tbl.rows, body, strict=True):
+                for k, (cell, text) in enumerate(zip(row.cells, [label, *values], strict=True)):
+                    p = cell.paragraphs[0]
+                    run = p.add_run(text)
+                    run.font.size = size
+                    if k and style != "input":
+                        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    if style == "head":
+                        run.bold = True
+                        run.font.color.rgb = _rgb(t.header_text)
+                        _shade(cell, t.header_fill)
+                    elif style in ("subtotal", "total"):
+                        run.bold = True
+                        _border(cell, "top", t.primary, 8 if style == "subtotal" else 12)
+                    elif style == "check":
+                        run.italic = True
+            self.doc.add_paragraph()
 
 
 def render_docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:

@@ -154,6 +154,7 @@ def _metric_value(catalog: Catalog, m: Metric, ds: Dataset, period: str) -> floa
         cond, p2 = _bucket_bound(m, ds, "min" if period == "first" else "max")
         where = (where + " AND " if where else " WHERE ") + cond
         params = params + p2
+    assert m.agg is not None  # validated: a dataset metric has one
     sql = f"SELECT {AGG_SQL[Agg(m.agg)].format(col)} FROM {quote(ds.table)}{where}"
     try:
         row = catalog.con.execute(sql, params).fetchone()
@@ -166,6 +167,8 @@ def _metric_value(catalog: Catalog, m: Metric, ds: Dataset, period: str) -> floa
 
 
 def run_metric(catalog: Catalog, m: Metric) -> float | None:
+    if m.dataset is None:
+        raise QueryError(f"metric {m.name!r} reads no dataset")
     ds = catalog.get(m.dataset)
     if ds is None:
         raise QueryError(f"no dataset named {m.dataset!r}")
