@@ -139,6 +139,7 @@ class Builder:
             "month": wb.add_format({**base, "num_format": "mmm yyyy", "align": "left"}),
             "datetime": wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
             "kpi_value": wb.add_format(kpi),
+            "kpi_text": wb.add_format({**kpi, "align": "right"}),  # a model period label, e.g. break-even
             "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
         for fmt, code in [*NUM_FORMATS.items(), (Fmt.currency, cur)]:
@@ -364,7 +365,8 @@ class Builder:
                     if formula:
                         ws.write_formula(row, k, formula, cell_fmt, value if value is not None else 0)
                     elif value is None or (m and m.find):
-                        ws.write_string(row, k, self.bound.metric_text.get(item.metric, "–"), self.f["kpi_value"])
+                        text = self.bound.metric_text.get(item.metric, "–")
+                        ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
                     else:
                         ws.write_number(row, k, value, cell_fmt)
                     ws.write_string(

@@ -117,7 +117,8 @@ class ModelSheets:
         self.label = wb.add_format(base)
         self.label_bold = wb.add_format({**base, "bold": True})
         self.label_total = wb.add_format({**base, "bold": True, "top": 1})
-        self.note = wb.add_format({**base, "italic": True, "font_color": "#6B7280"})
+        self.note = wb.add_format({**base, "italic": True, "font_color": "#6B7280", "indent": 1})
+        self.head_note = wb.add_format({**base, "bold": True, "bottom": 1, "bg_color": "#F2F2F2", "indent": 1})
         self.red = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
 
     @property
@@ -169,11 +170,11 @@ class ModelSheets:
         assert mv is not None
         ws = self.worksheet(self.book.sheet_name(ASSUMPTIONS, set()))
         ws.set_column(0, 0, 36)
-        ws.set_column(1, 1, 14)
+        ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 60)
         ws.write_string(0, 0, ASSUMPTIONS, self.title)
         for k, h in enumerate(["Input", "Value", "Note"]):
-            ws.write_string(1, k, h, self.head if k == 1 else self.head_left)
+            ws.write_string(1, k, h, [self.head_left, self.head, self.head_note][k])
         ws.freeze_panes(2, 1)
         row = 2
         several = sum(1 for b in mv.models.blocks.values() if b.inputs) > 1
@@ -286,5 +287,6 @@ class ModelSheets:
             chart.combine(line)
         chart.set_title({"name": self.bound.text(block.title), "name_font": {"size": 12, "bold": True}})
         chart.set_legend({"position": "bottom"})
-        chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}})
+        grid = {"visible": True, "line": {"color": "#E5E7EB"}}
+        chart.set_y_axis({"num_format": self.num_formats["compact"], "major_gridlines": grid})
         return chart

@@ -487,6 +487,8 @@ class Builder:
                 ]
         tbl = LongTable(rows, colWidths=[label_w] + [rest] * (len(data.header) - 1), repeatRows=1)
         tbl.setStyle(TableStyle(style))
+        if len(rows) <= 30:  # a statement reads best on one page
+            return [KeepTogether([*out, tbl]), Spacer(1, 10)]
         return [*out, tbl, Spacer(1, 10)]
 
 

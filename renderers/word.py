@@ -314,7 +314,8 @@ class Builder:
                     p = cell.paragraphs[0]
                     run = p.add_run(text)
                     run.font.size = size
-                    if k and style != "input":
+                    p.paragraph_format.keep_with_next = len(body) <= 30  # a statement stays on one page
+                    if k == 1 or (k and style != "input"):
                         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                     if style == "head":
                         run.bold = True
