@@ -455,19 +455,28 @@ def first_positive(values: list[Decimal]) -> int | None:
     return next((t for t, v in enumerate(values) if v > 0), None)
 
 
-def chart_problems(models: Models, title: str, model: str, x: str, ys: list[str]) -> list[str]:
-    where = f"chart {title!r}"
-    i = models.by_title(model)
+MODEL_CHARTS = ("bar", "grouped_bar", "stacked_bar", "hbar", "line", "area", "combo")
+
+
+def chart_problems(models: Models, chart: Chart) -> list[str]:
+    where = f"chart {chart.title!r}"
+    i = models.by_title(chart.model or "")
     if i is None:
         titles = [b.title for b in models.blocks.values()]
-        return [f"{where}: model {model!r} is not a model block's title; model titles: {titles}"]
+        return [f"{where}: model {chart.model!r} is not a model block's title; model titles: {titles}"]
     out = []
-    if x != "period":
-        out.append(f"{where}: a chart of a model has x 'period' (its columns), not {x!r}")
+    if chart.query is not None or chart.columns is not None or chart.rows is not None:
+        out.append(f"{where}: a chart of a model takes its data from the model; query, columns and rows stay null")
+    if chart.kind not in MODEL_CHARTS:
+        out.append(f"{where}: a chart of a model is one of {', '.join(MODEL_CHARTS)}, not {chart.kind}")
+    if chart.x != "period":
+        out.append(f"{where}: a chart of a model has x 'period' (its columns), not {chart.x!r}")
+    if (chart.kind == "combo") != bool(chart.y2):
+        out.append(f"{where}: y2 (rows drawn as a line on a second axis) goes with kind combo, and only with it")
     rows = models.rows(i)
-    for y in ys:
+    for y in [*chart.y, *(chart.y2 or [])]:
         if y not in rows:
-            out.append(f"{where}: {y!r} is not a row of model {model!r}; rows: {sorted(rows)}")
+            out.append(f"{where}: {y!r} is not a row of model {chart.model!r}; rows: {sorted(rows)}")
     return out
 
 
@@ -481,7 +490,7 @@ def model_problems(plan: Plan) -> list[str]:
             out += metric_problems(m, models)
     for b in plan.blocks:
         if isinstance(b, Chart) and b.model is not None:
-            out += chart_problems(models, b.title, b.model, b.x, [*b.y, *(b.y2 or [])])
+            out += chart_problems(models, b)
     if not out and models.blocks:
         try:
             models.evaluate()

@@ -246,11 +246,20 @@ def test_model_metrics_are_checked(metric, expected):
     assert f"metric 'm': {expected}" in messages(p)
 
 
-def test_a_chart_of_a_model_names_its_rows():
-    chart = {"type": "chart", "kind": "line", "title": "C", "x": "period", "y": ["revenue", "cost"], "model": "Plan"}
-    assert "chart 'C': 'cost' is not a row of model 'Plan'; rows: ['revenue', 'units']" in messages(
-        plan(model(), chart)
-    )
+@pytest.mark.parametrize(
+    ("chart", "expected"),
+    [
+        ({"y": ["revenue", "cost"]}, "'cost' is not a row of model 'Plan'; rows: ['revenue', 'units']"),
+        ({"model": "Budget"}, "model 'Budget' is not a model block's title; model titles: ['Plan']"),
+        ({"x": "year"}, "a chart of a model has x 'period' (its columns), not 'year'"),
+        ({"kind": "pie"}, "a chart of a model is one of bar, grouped_bar, stacked_bar, hbar, line, area, combo"),
+        ({"columns": ["a"], "rows": [[1]]}, "a chart of a model takes its data from the model"),
+        ({"kind": "combo"}, "y2 (rows drawn as a line on a second axis) goes with kind combo"),
+    ],
+)
+def test_a_chart_of_a_model_is_checked(chart, expected):
+    base = {"type": "chart", "kind": "line", "title": "C", "x": "period", "y": ["revenue"], "model": "Plan"}
+    assert f"chart 'C': {expected}" in messages(plan(model(), {**base, **chart}))
 
 
 def test_model_metrics_bind_to_cells_and_find_the_first_positive_period():
