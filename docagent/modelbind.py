@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from docagent.data.query import OutColumn, Result
 from docagent.errors import PlanError
 from docagent.formatting import format_value
-from docagent.models import ModelMathError, Models, RowRef, first_positive, metric_period
+from docagent.models import ModelMathError, Models, RowRef
+from docagent.modeluse import first_positive, metric_period
 from docagent.plan import Chart, Fmt, Model
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.query import output_columns, output_name
 from docagent.errors import PlanError
-from docagent.models import model_problems
+from docagent.modeluse import model_problems
 from docagent.plan import (
     Agg,
     Bullets,

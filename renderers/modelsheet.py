@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.bind import Bound
-from docagent.models import Models, RowRef, metric_period
+from docagent.models import Models, RowRef
+from docagent.modeluse import metric_period
 from docagent.plan import Chart, ChartKind, Metric, ModelRow
 from renderers.common import ASSUMPTIONS
 from renderers.modelformula import FIRST_COLUMN, Place, Writer, col_name, defined_name, quote_sheet
