@@ -143,3 +143,15 @@ def model_table(bound: Bound, index: int) -> ModelTable:
     ]
     inputs = [(x.label, format_value(x.value, x.format, cur), x.note or "") for x in block.inputs]
     return ModelTable(block.title, ["", *mv.labels(index)], rows, inputs)
+
+
+def split_periods(data: ModelTable, per: int) -> list[ModelTable]:
+    """The table cut into column groups of about `per` periods (balanced), each with the labels."""
+    n = len(data.header) - 1
+    groups = -(-n // max(1, per))
+    size = -(-n // groups)
+    out = []
+    for a in range(0, n, size):
+        rows = [(label, values[a : a + size], style) for label, values, style in data.rows]
+        out.append(ModelTable(data.title, ["", *data.header[1 + a : 1 + a + size]], rows, data.assumptions))
+    return out
