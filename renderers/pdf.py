@@ -474,7 +474,7 @@ class Builder:
             out += [tbl, Spacer(1, 6)]
         bold_w = lambda text: pdfmetrics.stringWidth(text, "DocSans-Bold", size)  # noqa: E731
         col_w = 8 + max(bold_w(v) for _, values, _ in data.rows for v in [*values, *data.header[1:]])
-        label_w = min(self.width * 0.34, 8 + max(pdfmetrics.stringWidth(r[0], "DocSans", size) for r in data.rows))
+        label_w = min(self.width * 0.4, 12 + max(bold_w(r[0]) for r in data.rows))  # bold rows must not wrap
         tables: list[Flowable] = []
         for part in split_periods(data, int((self.width - label_w) // col_w)):
             n = len(part.header) - 1
