@@ -313,3 +313,12 @@ def test_the_coffee_shop_example_is_valid_and_balances():
     got = values(p)
     assert got["Cash flow.cash_check"] == [0, 0, 0]
     assert got["Revenue build.stores"] == [3, 5, 7]
+
+
+def test_the_prompts_model_example_is_a_valid_model():
+    prompt = (ROOT / "templates" / "prompts" / "planner_system.md").read_text()
+    line = next(ln for ln in prompt.splitlines() if ln.startswith('{"type":"model"'))
+    m = Models.of(plan(json.loads(line)))
+    assert m.problems == []
+    profit = m.evaluate()[RowRef(0, "profit")]
+    assert profit[0] == Decimal("4.5") * 90000 * Decimal("0.7") - 250000
