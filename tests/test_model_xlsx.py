@@ -127,8 +127,13 @@ def test_totals_are_bold_with_a_rule_and_panes_are_frozen(book):
     assert not ws.cell(label["Rent"], 2).font.bold
     assert ws.freeze_panes == "B3"
     assert ws.cell(label["Net margin"], 2).number_format == "0.0%"
-    check = wb["Cash flow"].conditional_formatting
-    assert any("B" in str(rng.sqref) for rng in check)
+    cf = wb["Cash flow"]
+    check_row = next(r for r in range(1, cf.max_row + 1) if str(cf.cell(r, 1).value).startswith("Check"))
+    (rng,) = list(cf.conditional_formatting)
+    assert str(rng.sqref) == f"B{check_row}:D{check_row}"
+    (rule,) = rng.rules
+    assert (rule.type, rule.operator) == ("cellIs", "notBetween")
+    assert rule.dxf.font.color.rgb.endswith("9C0006")  # red text when the check is not zero
 
 
 @needs_soffice
