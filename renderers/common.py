@@ -8,7 +8,7 @@ from typing import Any
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
 from docagent.formatting import format_value
-from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpis, Model, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
@@ -29,7 +29,12 @@ class TableData:
 def additive(c: OutColumn) -> bool:
     if c.select is None:
         return c.measure  # literal numeric column
-    return c.select.agg in (Agg.sum, Agg.count)
+    return c.additive
+
+
+def formula_text(text: str) -> str:
+    """An Excel string literal: the only way text enters a formula."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def clip(text: str) -> str:
