@@ -42,18 +42,22 @@ def _short(text: str, n: int = 40) -> str:
 
 
 def block_names(blocks: list[Block]) -> list[str]:
-    """'block 4 (chart 'Revenue by quarter' under 'Growth')': a model finds a block by its title."""
-    out, heading = [], None
+    """'block 4 (chart 'Revenue by quarter' under 'Results › Growth')': a model finds a block by its
+    title and the headings above it."""
+    out: list[str] = []
+    path: list[tuple[int, str]] = []  # the open headings, outermost first
     for i, b in enumerate(blocks, 1):
+        if isinstance(b, Heading):
+            path = [(level, text) for level, text in path if level < b.level]
         title = getattr(b, "title", None) or (b.text if isinstance(b, Heading) else None)
         name = f"block {i} ({b.type}"
         if title:
             name += f" {_short(title)!r}"
-        if heading and not isinstance(b, Heading):
-            name += f" under {_short(heading)!r}"
+        if path:
+            name += " under " + repr(" › ".join(_short(text, 30) for _, text in path))
         out.append(name + ")")
         if isinstance(b, Heading):
-            heading = b.text
+            path.append((b.level, b.text))
     return out
 
 
