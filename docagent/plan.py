@@ -149,6 +149,7 @@ class Table(_Strict):
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
     totals: bool = False
+    slide: bool = Field(True, description="false keeps it out of a .pptx deck")
 
 
 class ChartKind(StrEnum):
@@ -178,6 +179,7 @@ class Chart(_Strict):
     x: str
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
+    slide: bool = True
 
 
 class Kpi(_Strict):
@@ -225,6 +227,9 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    slides: Literal["auto", "sections", "none"] = Field(
+        "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
+    )
 
 
 class Plan(_Strict):

@@ -36,6 +36,7 @@ CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -62,7 +63,7 @@ def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
             ArtifactPublic(
                 format=a.format, filename=a.filename, bytes=a.bytes, url=f"/v1/jobs/{job.id}/artifacts/{a.format}"
             )
-            for a in sorted(artifacts, key=lambda a: ("docx", "xlsx", "pdf").index(a.format))
+            for a in sorted(artifacts, key=lambda a: list(CONTENT_TYPES).index(a.format))
         ],
     )
 

@@ -1,0 +1,255 @@
+"""A .pptx deck from the same plan: native editable charts bound to the data, tables split, text never cut."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.util import Pt
+
+from docagent.bind import Bound, bind
+from docagent.data.catalog import Catalog
+from docagent.plan import ChartKind, Plan
+from docagent.validate import validate
+from renderers import render_all
+from renderers.slides import check_deck
+from tests.conftest import EXAMPLE, needs_soffice
+from tests.plans import CHARTS, every_block
+
+NATIVE = {
+    ChartKind.bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
+    ChartKind.grouped_bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
+    ChartKind.stacked_bar: XL_CHART_TYPE.COLUMN_STACKED,
+    ChartKind.hbar: XL_CHART_TYPE.BAR_CLUSTERED,
+    ChartKind.line: XL_CHART_TYPE.LINE_MARKERS,
+    ChartKind.area: XL_CHART_TYPE.AREA,
+    ChartKind.pie: XL_CHART_TYPE.PIE,
+    ChartKind.donut: XL_CHART_TYPE.DOUGHNUT,
+    ChartKind.scatter: XL_CHART_TYPE.XY_SCATTER,
+    ChartKind.combo: XL_CHART_TYPE.COLUMN_CLUSTERED,
+}
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+
+
+def render(plan: Plan | dict[str, Any], tmp: Path, theme: str = "corporate") -> tuple[Path, Bound]:
+    with Catalog() as catalog:
+        catalog.ingest(EXAMPLE)
+        plan = validate(plan if isinstance(plan, Plan) else Plan.model_validate(plan), catalog)
+        bound = bind(plan, catalog)
+    tmp.mkdir(parents=True, exist_ok=True)
+    files, _ = render_all(bound, theme, tmp, "deck", ["pptx"])
+    return files["pptx"], bound
+
+
+@pytest.fixture(scope="module")
+def every(tmp_path_factory) -> tuple[Path, Bound]:
+    return render(every_block(), tmp_path_factory.mktemp("deck"))
+
+
+def title_of(slide: Any) -> str:
+    return slide.shapes.title.text_frame.text if slide.shapes.title is not None else ""
+
+
+def by_title(path: Path) -> dict[str, Any]:
+    return {title_of(s): s for s in Presentation(str(path)).slides}
+
+
+def notes(slide: Any) -> str:
+    return slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+
+
+def body_text(slide: Any) -> str:
+    """The slide's content: its text boxes, KPI cards and subtitle, not the title or the footer."""
+    roles = ("Body", "KPI", "Subtitle")
+    return "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame and s.name.startswith(roles))
+
+
+def plan(blocks: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
+    return {"meta": {"title": "Deck", **meta}, "blocks": blocks}
+
+
+@pytest.mark.parametrize("kind", list(CHARTS))
+def test_every_chart_kind_is_a_native_chart_holding_the_bound_data(every, kind):
+    path, bound = every
+    index = next(i for i, b in enumerate(bound.plan.blocks) if getattr(b, "title", "") == f"{kind} chart")
+    block, result = bound.plan.blocks[index], bound.results[index]
+    slide = by_title(path)[f"{kind} chart"]
+    [frame] = [s for s in slide.shapes if s.has_chart]
+    chart = frame.chart
+    assert chart.chart_type == NATIVE[kind]
+    names = [c.name for c in result.columns]
+    column = lambda name: [float(r[names.index(name)]) for r in result.rows]  # noqa: E731
+    series = [s for plot in chart.plots for s in plot.series]
+    assert [s.name for s in series] == [*block.y, *(block.y2 or [])]
+    for s in series:
+        assert list(s.values) == pytest.approx(column(s.name))
+    if kind == ChartKind.scatter:
+        xs = [float(v.text) for v in frame.chart._chartSpace.iter(f"{C}xVal") for v in v.iter(f"{C}v")]
+        assert xs == pytest.approx(column(block.x))
+    else:
+        assert len(chart.plots[0].categories) == len(result.rows)
+    if kind == ChartKind.combo:  # bars on the primary axis, the y2 line on a secondary one at the right
+        assert [p.__class__.__name__ for p in chart.plots] == ["BarPlot", "LinePlot"]
+        positions = [a.find(f"{C}axPos").get("val") for a in chart._chartSpace.iter(f"{C}valAx")]
+        assert positions == ["l", "r"]
+
+
+def test_chart_data_is_embedded_so_edit_data_works(every):
+    path, bound = every
+    chart = next(s.chart for s in by_title(path)["bar chart"].shapes if s.has_chart)
+    wb = openpyxl.load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob))
+    cells = [c for row in wb.active.iter_rows(values_only=True) for c in row if c is not None]
+    index = next(i for i, b in enumerate(bound.plan.blocks) if getattr(b, "title", "") == "bar chart")
+    for region, revenue in bound.results[index].rows:
+        assert region in cells and pytest.approx(revenue) in cells
+
+
+def test_axis_ids_are_positive_and_consistent(every):
+    path, _ = every
+    for slide in Presentation(str(path)).slides:
+        for shape in (s for s in slide.shapes if s.has_chart):
+            space = shape.chart._chartSpace
+            ids = {int(a.find(f"{C}axId").get("val")) for tag in ("catAx", "valAx") for a in space.iter(f"{C}{tag}")}
+            crossed = {int(e.get("val")) for e in space.iter(f"{C}crossAx")}
+            assert all(i > 0 for i in ids) and crossed == ids
+
+
+def test_deck_is_16_by_9_with_title_slide_kpis_and_notes(every):
+    path, bound = every
+    prs = Presentation(str(path))
+    assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)
+    first = prs.slides[0]
+    assert title_of(first) == "Every block" and "Completeness" in body_text(first)
+    kpi = next(s for s in prs.slides if "Growth" in body_text(s) and "Total revenue" in body_text(s))
+    assert bound.metric_text["total_revenue"] in body_text(kpi)
+    overview = next(s for s in prs.slides if title_of(s) == "Overview")
+    assert "Revenue totals 13.4M" in notes(overview)  # speaker notes carry the paragraph text
+    assert prs.core_properties.title == "Every block"
+
+
+def test_each_heading_opens_a_slide_and_the_agenda_lists_level_one_headings(tmp_path):
+    blocks = [
+        {"type": "heading", "text": "Summary", "level": 1},
+        {"type": "bullets", "items": ["Sales grew", "Costs held"]},
+        {"type": "heading", "text": "Regions", "level": 1},
+        {"type": "heading", "text": "North", "level": 2},
+        {"type": "paragraph", "text": "North led."},
+        {"type": "heading", "text": "Outlook", "level": 1},
+    ]
+    path, _ = render(plan(blocks, subtitle="Q4"), tmp_path)
+    titles = [title_of(s) for s in Presentation(str(path)).slides]
+    assert titles == ["Deck", "Agenda", "Summary", "Regions", "North", "Outlook"]
+    agenda = by_title(path)["Agenda"]
+    assert body_text(agenda).split("\n") == ["Summary", "Regions", "Outlook"]
+
+
+def test_two_hundred_rows_become_several_slides_each_with_the_header(tmp_path):
+    rows = [[f"Item {n}", n, n * 1.5] for n in range(1, 201)]
+    table = {"type": "table", "title": "All items", "columns": ["Item", "Qty", "Price"], "rows": rows}
+    path, _ = render(plan([table]), tmp_path)
+    tables = [(title_of(s), s) for s in Presentation(str(path)).slides for _ in [0] if title_of(s).startswith("All")]
+    assert len(tables) >= 200 / 12
+    seen = []
+    for n, (title, slide) in enumerate(tables, 1):
+        assert title == f"All items ({n}/{len(tables)})"
+        [tbl] = [s.table for s in slide.shapes if s.has_table]
+        cells = [[c.text for c in r.cells] for r in tbl.rows]
+        assert cells[0] == ["Item", "Qty", "Price"] and 1 < len(cells) <= 13
+        seen += [r[0] for r in cells[1:]]
+    assert seen == [r[0] for r in rows]
+    assert check_deck(path) == []
+
+
+def test_text_that_does_not_fit_goes_whole_sentences_to_the_notes(tmp_path, caplog):
+    sentences = [f"Sentence number {n} explains one more detail of the quarter." for n in range(1, 61)]
+    path, _ = render(
+        plan([{"type": "heading", "text": "Long"}, {"type": "paragraph", "text": " ".join(sentences)}]), tmp_path
+    )
+    slide = by_title(path)["Long"]
+    shown = body_text(slide).replace("\n", " ").strip()
+    assert shown and shown.endswith(".") and len(shown) < len(" ".join(sentences))
+    assert " ".join(sentences).startswith(shown)  # a prefix of whole sentences, nothing cut inside one
+    assert sentences[-1] in notes(slide) and "Not on the slide" in notes(slide)
+    assert any("went to the speaker notes" in r.message for r in caplog.records)
+    assert check_deck(path) == []
+
+
+def test_slide_false_and_meta_slides_choose_what_reaches_the_deck(tmp_path):
+    blocks = [
+        {"type": "heading", "text": "Sales", "level": 1},
+        {"type": "paragraph", "text": "Prose for the speaker."},
+        {"type": "bullets", "items": ["A point"]},
+        {"type": "table", "title": "Detail", "columns": ["a"], "rows": [["x"]], "slide": False},
+        {
+            "type": "chart",
+            "kind": "bar",
+            "title": "Shares",
+            "columns": ["k", "v"],
+            "rows": [["a", 1]],
+            "x": "k",
+            "y": ["v"],
+        },
+    ]
+    auto, _ = render(plan(blocks), tmp_path / "auto")
+    slides = by_title(auto)
+    assert "Detail" not in slides and "Shares" in slides
+    assert "Prose for the speaker." in body_text(slides["Sales"])
+    sections, _ = render(plan(blocks, slides="sections"), tmp_path / "sections")
+    sales = by_title(sections)["Sales"]
+    assert "A point" in body_text(sales) and "Prose for the speaker." not in body_text(sales)
+    assert "Prose for the speaker." in notes(sales)
+    none, _ = render(plan(blocks, slides="none"), tmp_path / "none")
+    assert list(by_title(none)) == ["Deck", "Shares"]
+    assert "Prose for the speaker." in notes(by_title(none)["Deck"])
+
+
+def test_theme_colours_and_fonts_reach_the_slides(tmp_path):
+    path, _ = render(
+        plan([{"type": "heading", "text": "Colours"}, {"type": "bullets", "items": ["x"]}]), tmp_path, "classic"
+    )
+    xml = by_title(path)["Colours"].shapes._spTree.xml
+    assert 'val="7B2D26"' in xml and 'typeface="Georgia"' in xml  # classic's primary colour and font
+
+
+def test_qa_flags_an_overflowing_text_box_and_a_chart_without_data(tmp_path):
+    from pptx.chart.data import CategoryChartData
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    box = slide.shapes.add_textbox(0, 0, Pt(200), Pt(40))
+    box.text_frame.word_wrap = True
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text, run.font.size = "words " * 80, Pt(18)
+    data = CategoryChartData()
+    data.categories = ["a", "b"]
+    data.add_series("empty", [None, None])
+    slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, 0, Pt(100), Pt(300), Pt(200), data)
+    prs.save(str(tmp_path / "bad.pptx"))
+    found = check_deck(tmp_path / "bad.pptx")
+    assert any("text needs" in f for f in found) and any("chart without data" in f for f in found)
+
+
+def test_no_text_frame_overflows_in_the_example_deck(every):
+    assert check_deck(every[0]) == []
+
+
+@needs_soffice
+def test_libreoffice_converts_the_decks_to_pdf(every, tmp_path):
+    import pypdf
+
+    profile = f"-env:UserInstallation=file://{tmp_path}/lo"
+    r = subprocess.run(
+        ["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(every[0])],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "deck.pdf"
+    assert r.returncode == 0 and pdf.is_file(), r.stderr
+    assert len(pypdf.PdfReader(pdf).pages) == len(Presentation(str(every[0])).slides)
