@@ -277,6 +277,7 @@ class Builder:
         title = slide.shapes.title
         self._place(title, MARGIN + 20, 150, WIDTH - 20, 170)
         tf = self._frame(title, MSO_ANCHOR.BOTTOM)
+        tf.paragraphs[0].alignment = PP_ALIGN.LEFT  # the layout centres titles; ours line up with the rule below
         self._run(tf.paragraphs[0], text, size * 1.25 if size >= 26 else size, self.theme.primary, True, True)
         self._rect(slide, MARGIN + 20 + INSET_X, 332, 80, 4, self.theme.accent)
         self._notes(slide, spec.notes)

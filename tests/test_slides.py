@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,49 @@ def test_libreoffice_converts_the_decks_to_pdf(every, tmp_path):
     pdf = tmp_path / "deck.pdf"
     assert r.returncode == 0 and pdf.is_file(), r.stderr
     assert len(pypdf.PdfReader(pdf).pages) == len(Presentation(str(every[0])).slides)
+
+
+def test_command_line_writes_a_deck_that_passes_qa(tmp_path):
+    exe = Path(sys.executable).with_name("docagent")
+    args = [str(exe), "generate", str(EXAMPLE), "--prompt", "Quarterly sales review", "--format", "pptx"]
+    r = subprocess.run([*args, "--out", str(tmp_path)], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    deck = Path(r.stdout.strip())
+    assert deck.suffix == ".pptx" and deck.is_file()
+    prs = Presentation(str(deck))
+    assert title_of(prs.slides[0]) == "Quarterly sales review"
+    assert any(s.has_chart for slide in prs.slides for s in slide.shapes)
+    assert check_deck(deck) == []
+
+
+def test_the_api_accepts_pptx_as_a_format_and_names_the_valid_ones():
+    from pydantic import ValidationError
+
+    from api.schemas import JobCreate, ScheduledJob
+
+    assert JobCreate(prompt="x", formats=["pptx"]).formats == ["pptx"]
+    assert "pptx" not in JobCreate(prompt="x").formats  # the default set stays docx, xlsx, pdf
+    source = {"dataset": "sales"}
+    assert ScheduledJob(prompt="x", formats=["pdf", "pptx"], source=source).formats == ["pdf", "pptx"]
+    with pytest.raises(ValidationError, match="pptx"):
+        JobCreate(prompt="x", formats=["ppt"])
+
+
+def test_deck_previews_need_libreoffice_and_never_fail_without_it(every, tmp_path, monkeypatch):
+    from renderers import preview
+
+    monkeypatch.setattr(preview.shutil, "which", lambda name: None)
+    assert preview.deck_previews(every[0], tmp_path) == []
+
+
+@needs_soffice
+def test_deck_previews_are_the_first_slides_as_landscape_images(every, tmp_path):
+    from PIL import Image
+
+    from renderers.preview import deck_previews
+
+    pngs = deck_previews(every[0], tmp_path)
+    assert len(pngs) == 3
+    with Image.open(pngs[0]) as image:
+        width, height = image.size
+    assert abs(width / height - 16 / 9) < 0.02
