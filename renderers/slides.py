@@ -172,7 +172,9 @@ class Builder:
         shape.fill.solid()
         shape.fill.fore_color.rgb = _rgb(fill)
         shape.line.fill.background()
-        shape.shadow.inherit = False
+        style = shape._element.find(qn("p:style"))
+        if style is not None:  # the theme's style adds a shadow LibreOffice draws even under an empty effect list
+            shape._element.remove(style)
         if back:  # behind the placeholders the layout put on the slide
             tree = slide.shapes._spTree
             tree.remove(shape._element)

@@ -300,3 +300,11 @@ def test_deck_previews_are_the_first_slides_as_landscape_images(every, tmp_path)
     with Image.open(pngs[0]) as image:
         width, height = image.size
     assert abs(width / height - 16 / 9) < 0.02
+
+
+def test_an_ooxml_validator_finds_no_errors_in_the_deck(every):
+    audit = Path(sys.executable).with_name("openxml-audit")
+    if not audit.is_file():
+        pytest.skip("openxml-audit is not installed")
+    r = subprocess.run([str(audit), str(every[0])], capture_output=True, text=True, timeout=300)
+    assert "Errors: 0" in r.stdout, r.stdout[-2000:]
