@@ -7,6 +7,7 @@
     │   ├── UnreadableData       garbage, a CSV that does not parse, JSON that is not records
     │   └── UnsafeArchive        an XLSX that is a zip bomb or not a workbook
     ├── PlanError                a plan does not fit the data (carries every problem found)
+    ├── ExprError                an expression in a plan does not parse (says what and where)
     ├── QueryError               a binding cannot be compiled or executed
     ├── PlannerError             no planner could produce a plan
     │   ├── NothingToPlan        no data and no model: the rules planner cannot write prose
@@ -73,6 +74,18 @@ class PlanError(_Problems):
 
     def __str__(self) -> str:
         return "the plan does not fit the data:\n" + "\n".join(f"- {p}" for p in self.problems)
+
+
+class ExprError(DocagentError):
+    code = "invalid_expression"
+
+    def __init__(self, text: str, message: str) -> None:
+        super().__init__(text, message)
+        self.text = text
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"expression {self.text!r}: {self.message}"
 
 
 class QueryError(DocagentError):
