@@ -75,6 +75,8 @@ TYPES = {
 BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 CAPTION_H = 34.0
+MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
+WIDE_TABLE = 10  # more columns than this split across slides
 CELL_PAD_X, CELL_PAD_Y = 5.0, 3.0
 MONTHS = [
     "January",
@@ -358,8 +360,16 @@ class Builder:
         self._notes(slide, spec.notes)
 
     def table_slides(self, spec: Slide, i: int, block: Table) -> None:
+        """Pages of at most TABLE_ROWS rows with the header repeated; a wide table also splits its columns,
+        repeating the first (the row's key)."""
         data = table_data(block, self.bound, i)
-        body = [*data.rows, *([data.totals] if data.totals else [])]
+        rows = data.rows[:MAX_TABLE_ROWS]
+        body = [*rows, *([data.totals] if data.totals else [])]
+        notes = list(spec.notes)
+        if len(data.rows) > MAX_TABLE_ROWS:
+            shown = f"The slides show the first {MAX_TABLE_ROWS:,} of {len(data.rows):,} rows."
+            notes.append(shown)
+            self.moved.append(f"slide {spec.title!r}: {shown[:-1].lower()}; the .xlsx and .docx hold them all")
         cut_notes = []
         for row in body:
             for k, cell in enumerate(row):
@@ -368,19 +378,29 @@ class Builder:
                     cut_notes.append(cell)
         if cut_notes:
             self.moved.append(f"slide {spec.title!r}: {len(cut_notes)} long cells shortened; full text in the notes")
-        layout = table_layout(data.header, body)
-        pages = table_pages(len(body), layout.heights, BODY_H - CAPTION_H - 6 - layout.header_h)
-        for n, (start, end) in enumerate(pages, 1):
-            page = Slide("table", spec.title, spec.kicker, notes=list(spec.notes))
+            notes += cut_notes
+        n_cols = len(data.header)
+        groups = [list(range(n_cols))] if n_cols <= WIDE_TABLE else column_groups(n_cols)
+        pages = []
+        for cols in groups:
+            pick = lambda row, cols=cols: [row[c] for c in cols]  # noqa: E731
+            layout = table_layout(pick(data.header), [pick(r) for r in body])
+            for start, end in table_pages(len(body), layout.heights, BODY_H - CAPTION_H - 6 - layout.header_h):
+                pages.append((cols, layout, pick(data.header), [pick(r) for r in body[start:end]], end == len(body)))
+        for n, (cols, layout, header, page_rows, last) in enumerate(pages, 1):
+            page = Slide("table", spec.title, spec.kicker)
             if len(pages) > 1:
                 page.title = f"{spec.title} ({n}/{len(pages)})"
+            if len(groups) > 1:
+                notes_here = [f"Columns {cols[1] + 1}–{cols[-1] + 1} of {n_cols}, after the first.", *notes]
+            else:
+                notes_here = list(notes)
             slide = self._new()
             self._title(slide, page)
-            rows = [data.header, *body[start:end]]
-            total_row = data.totals is not None and end == len(body)
-            self._table(slide, rows, layout, data.numeric, total_row)
-            self._caption(slide, block, page.notes)
-            self._notes(slide, [*page.notes, *(cut_notes if n == 1 else [])])
+            numeric = [data.numeric[c] for c in cols]
+            self._table(slide, [header, *page_rows], layout, numeric, data.totals is not None and last)
+            self._caption(slide, block, notes_here)
+            self._notes(slide, notes_here)
 
     def _table(self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], totals: bool) -> None:
         t = self.theme
@@ -471,6 +491,11 @@ class TableLayout:
 
     def row_h(self, row: list[str]) -> float:
         return self._by_row.get(tuple(row), self.heights[0] if self.heights else self.header_h)
+
+
+def column_groups(n: int, per_slide: int = 7) -> list[list[int]]:
+    """The first column, then the others `per_slide` at a time."""
+    return [[0, *range(k, min(k + per_slide, n))] for k in range(1, n, per_slide)]
 
 
 def _cell_h(text: str, w: float, size: float, bold: bool = False) -> float:

@@ -308,3 +308,28 @@ def test_an_ooxml_validator_finds_no_errors_in_the_deck(every):
         pytest.skip("openxml-audit is not installed")
     r = subprocess.run([str(audit), str(every[0])], capture_output=True, text=True, timeout=300)
     assert "Errors: 0" in r.stdout, r.stdout[-2000:]
+
+
+def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_length(tmp_path):
+    long_text = "word " * 6000
+    blocks = [
+        {
+            "type": "table",
+            "title": "Wide",
+            "columns": [f"c{i}" for i in range(45)],
+            "rows": [[f"v{i}" for i in range(45)]] * 3,
+        },
+        {"type": "table", "title": "Huge", "columns": ["n", "note"], "rows": [[n, "x"] for n in range(5000)]},
+        {"type": "table", "title": "Long", "columns": ["a", "b"], "rows": [["x", long_text], ["y", "short"]]},
+    ]
+    path, _ = render(plan(blocks), tmp_path)
+    slides = list(Presentation(str(path)).slides)
+    wide = [s for s in slides if title_of(s).startswith("Wide")]
+    headers = [[c.text for c in next(sh.table for sh in s.shapes if sh.has_table).rows[0].cells] for s in wide]
+    assert all(h[0] == "c0" for h in headers) and [c for h in headers for c in h[1:]] == [f"c{i}" for i in range(1, 45)]
+    huge = [s for s in slides if title_of(s).startswith("Huge")]
+    assert len(huge) == 25 and "first 300 of 5,000 rows" in notes(huge[0])
+    long = next(s for s in slides if title_of(s) == "Long")
+    cell = next(sh.table for sh in long.shapes if sh.has_table).cell(1, 1).text
+    assert cell.endswith("…") and len(cell) <= 125 and long_text[:900] in notes(long)  # as every format has it
+    assert check_deck(path) == []
