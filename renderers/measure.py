@@ -41,6 +41,8 @@ def width(text: str, size: float, bold: bool = False) -> float:
 
 def wrap(text: str, avail: float, size: float, bold: bool = False) -> list[str]:
     """Greedy word wrap into lines no wider than `avail` points; explicit newlines are kept."""
+    if "\n" not in text and width(text, size, bold) <= avail:
+        return [text]  # the common case: one line
     out: list[str] = []
     for para in text.split("\n"):
         line, w = "", 0.0

@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData, XyChartData
@@ -73,11 +75,13 @@ TYPES = {
     ChartKind.combo: XL_CHART_TYPE.COLUMN_CLUSTERED,  # the y2 series move to a line on a secondary axis
 }
 BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
+QUOTE = {'"': "&quot;"}
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 CAPTION_H = 34.0
 MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
 WIDE_TABLE = 10  # more columns than this split across slides
 CELL_PAD_X, CELL_PAD_Y = 5.0, 3.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MONTHS = [
     "January",
     "February",
@@ -125,6 +129,11 @@ def _today(language: str) -> str:
     if language[:2] in ("zh", "ja"):
         return f"{d.year}年{d.month}月{d.day}日"
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}" if language.startswith("en") else d.isoformat()
+
+
+def _xml_text(text: str) -> str:
+    """Characters XML 1.0 cannot hold (control characters from data) become spaces."""
+    return _CONTROL.sub(" ", text)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -400,9 +409,12 @@ class Builder:
             numeric = [data.numeric[c] for c in cols]
             self._table(slide, [header, *page_rows], layout, numeric, data.totals is not None and last)
             self._caption(slide, block, notes_here)
-            self._notes(slide, notes_here)
+            if n == 1:  # the notes of a table are said once, on its first slide
+                self._notes(slide, notes_here)
 
     def _table(self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], totals: bool) -> None:
+        """The table's rows are written as DrawingML in one piece: python-pptx's cell proxies cost a
+        few milliseconds per cell, which a 300-row table multiplies into seconds."""
         t = self.theme
         height = layout.header_h + sum(layout.heights[: len(rows) - 1])
         frame = slide.shapes.add_table(len(rows), len(rows[0]), _emu(MARGIN), _emu(BODY_TOP), _emu(WIDTH), _emu(height))
@@ -410,22 +422,35 @@ class Builder:
         tbl.horz_banding = False
         for c, w in enumerate(layout.widths):
             tbl.columns[c].width = _emu(w)
+        pad_x, pad_y = int(CELL_PAD_X * 12700), int(CELL_PAD_Y * 12700)
+        size = int(layout.size * 100)
+        font = f'<a:latin typeface="{escape(t.docx_font, QUOTE)}"/>'
+        east_asia = f'<a:ea typeface="{escape(t.docx_east_asia_font, QUOTE)}"/>'
+        out = []
         for r, row in enumerate(rows):
-            tbl.rows[r].height = _emu(layout.header_h if r == 0 else layout.row_h(row))
             last = totals and r == len(rows) - 1
+            fill = t.header_fill if r == 0 else (t.band_fill if r % 2 == 0 and not last else "#FFFFFF")
+            color = (t.header_text if r == 0 else t.text).lstrip("#")
+            bold = ' b="1"' if r == 0 or last else ""
+            h = int((layout.header_h if r == 0 else layout.row_h(row)) * 12700)
+            cells = []
             for c, text in enumerate(row):
-                cell = tbl.cell(r, c)
-                cell.margin_left = cell.margin_right = _emu(CELL_PAD_X)
-                cell.margin_top = cell.margin_bottom = _emu(CELL_PAD_Y)
-                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-                cell.fill.solid()
-                cell.fill.fore_color.rgb = _rgb(
-                    t.header_fill if r == 0 else (t.band_fill if r % 2 == 0 and not last else "#FFFFFF")
+                align = "r" if numeric[c] and r > 0 else "l"
+                ea = east_asia if any(is_cjk(ch) for ch in text) else ""
+                cells.append(
+                    f'<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p><a:pPr algn="{align}"/>'
+                    f'<a:r><a:rPr lang="{self.meta.language}" sz="{size}"{bold} dirty="0">'
+                    f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>{font}{ea}</a:rPr>'
+                    f"<a:t>{escape(_xml_text(text))}</a:t></a:r></a:p></a:txBody>"
+                    f'<a:tcPr marL="{pad_x}" marR="{pad_x}" marT="{pad_y}" marB="{pad_y}" anchor="ctr">'
+                    f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")}"/></a:solidFill></a:tcPr></a:tc>'
                 )
-                p = cell.text_frame.paragraphs[0]
-                p.alignment = PP_ALIGN.RIGHT if numeric[c] and r > 0 else PP_ALIGN.LEFT
-                color = t.header_text if r == 0 else t.text
-                self._run(p, text, layout.size, color, bold=r == 0 or last)
+            out.append(f'<a:tr h="{h}">{"".join(cells)}</a:tr>')
+        tbl_el = tbl._tbl
+        for tr in tbl_el.findall(qn("a:tr")):
+            tbl_el.remove(tr)
+        for tr in parse_xml(f"<a:tbl {nsdecls('a')}>{''.join(out)}</a:tbl>").findall(qn("a:tr")):
+            tbl_el.append(tr)
 
     def other_slide(self, spec: Slide, block: Any) -> None:
         """A block type this renderer has no layout for: its content as text, never dropped."""
@@ -699,6 +724,27 @@ def _inset(v: Any, default: float) -> float:
     return v / 12700 if v is not None else default
 
 
+def _table_height(tbl: Any) -> float:
+    """Rows grow to hold their text: the table's height as a viewer lays it out (read from the XML,
+    as python-pptx's cell proxies are too slow for a few hundred rows)."""
+    widths = [int(g.get("w")) / 12700 for g in tbl.iter(qn("a:gridCol"))]
+    total = 0.0
+    for tr in tbl.iter(qn("a:tr")):
+        need = int(tr.get("h")) / 12700
+        for tc, w in zip(tr.iter(qn("a:tc")), widths, strict=False):
+            pr = tc.find(qn("a:tcPr"))
+            pad_x = sum(int(pr.get(k, "91440")) for k in ("marL", "marR")) / 12700 if pr is not None else 2 * INSET_X
+            pad_y = sum(int(pr.get(k, "45720")) for k in ("marT", "marB")) / 12700 if pr is not None else 2 * INSET_Y
+            for p in tc.iter(qn("a:p")):
+                runs = list(p.iter(qn("a:rPr")))
+                size = max((int(r.get("sz", "1800")) / 100 for r in runs), default=18.0)
+                bold = any(r.get("b") == "1" for r in runs)
+                text = "".join(t.text or "" for t in p.iter(qn("a:t")))
+                need = max(need, measure.lines_height(len(measure.wrap(text, w - pad_x, size, bold)), size) + pad_y)
+        total += need
+    return total
+
+
 def check_deck(path: Path) -> list[str]:
     """Every text box and table fits its slide by the font's metrics; every chart has data."""
     prs = Presentation(str(path))
@@ -719,15 +765,7 @@ def check_deck(path: Path) -> list[str]:
                 if need > room + 1:
                     out.append(f"{where}: text needs {need:.0f}pt but the box is {room:.0f}pt high")
             if shape.has_table:
-                tbl = shape.table
-                total = 0.0
-                for row in tbl.rows:
-                    need = row.height / 12700
-                    for c, cell in enumerate(row.cells):
-                        cw = tbl.columns[c].width / 12700 - 2 * CELL_PAD_X
-                        cell_need = sum(_para_height(p, cw) for p in cell.text_frame.paragraphs) + 2 * CELL_PAD_Y
-                        need = max(need, cell_need)
-                    total += need
+                total = _table_height(shape.table._tbl)
                 if y + total > sh:
                     out.append(f"{where}: the table needs {total:.0f}pt and runs off the slide")
             if shape.has_chart:
