@@ -320,7 +320,12 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
             "rows": [[f"v{i}" for i in range(45)]] * 3,
         },
         {"type": "table", "title": "Huge", "columns": ["n", "note"], "rows": [[n, "x"] for n in range(5000)]},
-        {"type": "table", "title": "Long", "columns": ["a", "b"], "rows": [["x", long_text], ["y", "short \x0b <b>&amp;"]]},
+        {
+            "type": "table",
+            "title": "Long",
+            "columns": ["a", "b"],
+            "rows": [["x", long_text], ["y", "short \x0b <b>&amp;"]],
+        },
     ]
     path, _ = render(plan(blocks), tmp_path)
     slides = list(Presentation(str(path)).slides)
