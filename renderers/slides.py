@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.util import Emu, Pt
@@ -468,7 +470,25 @@ class Builder:
         self._lines(tf, probe.lines, probe.size)
         self._notes(slide, probe.notes)
 
+    def _theme_part(self) -> None:
+        """The deck's own theme carries the brand: accents from the palette, dark 2 the primary colour,
+        and the heading and body fonts, so what a user adds in PowerPoint matches."""
+        part = self.prs.slide_master.part.part_related_by(RT.THEME)
+        root = etree.fromstring(part.blob)
+        scheme = root.find(f".//{qn('a:clrScheme')}")
+        t = self.theme
+        colours = {"dk2": t.primary, **{f"accent{k + 1}": c for k, c in enumerate(t.palette[:6])}}
+        for name, colour in colours.items():
+            slot = scheme.find(qn(f"a:{name}"))
+            for child in list(slot):
+                slot.remove(child)
+            etree.SubElement(slot, qn("a:srgbClr"), val=colour.lstrip("#").upper())
+        for which, font in (("a:majorFont", t.docx_heading_font), ("a:minorFont", t.docx_font)):
+            root.find(f".//{qn(which)}/{qn('a:latin')}").set("typeface", font)
+        part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
     def build(self) -> Any:
+        self._theme_part()
         blocks = self.bound.plan.blocks
         for spec in self.deck.slides:
             b = blocks[spec.block] if spec.block is not None else None

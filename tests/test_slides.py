@@ -210,12 +210,26 @@ def test_slide_false_and_meta_slides_choose_what_reaches_the_deck(tmp_path):
     assert "Prose for the speaker." in notes(by_title(none)["Deck"])
 
 
-def test_theme_colours_and_fonts_reach_the_slides(tmp_path):
-    path, _ = render(
-        plan([{"type": "heading", "text": "Colours"}, {"type": "bullets", "items": ["x"]}]), tmp_path, "classic"
-    )
-    xml = by_title(path)["Colours"].shapes._spTree.xml
-    assert 'val="7B2D26"' in xml and 'typeface="Georgia"' in xml  # classic's primary colour and font
+def test_theme_colours_and_fonts_reach_the_slides_the_charts_and_the_deck_theme(tmp_path):
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    from renderers.theme import load_theme
+
+    classic = load_theme("classic")
+    chart = {"type": "chart", "kind": "grouped_bar", "title": "Two", "columns": ["k", "a", "b"]}
+    chart |= {"rows": [["x", 1, 2], ["y", 3, 4]], "x": "k", "y": ["a", "b"]}
+    blocks = [{"type": "heading", "text": "Colours"}, {"type": "bullets", "items": ["x"]}, chart]
+    path, _ = render(plan(blocks), tmp_path, "classic")
+    slides = by_title(path)
+    xml = slides["Colours"].shapes._spTree.xml
+    assert f'val="{classic.primary[1:]}"' in xml and f'typeface="{classic.docx_heading_font}"' in xml
+    bars = next(s.chart for s in slides["Two"].shapes if s.has_chart).plots[0].series
+    assert [str(s.format.fill.fore_color.rgb) for s in bars] == [c[1:].upper() for c in classic.palette[:2]]
+    prs = Presentation(str(path))
+    theme_xml = prs.slide_master.part.part_related_by(RT.THEME).blob.decode()
+    for k, colour in enumerate(classic.palette[:6], 1):
+        assert f'<a:accent{k}><a:srgbClr val="{colour[1:].upper()}"/></a:accent{k}>' in theme_xml
+    assert f'<a:minorFont><a:latin typeface="{classic.docx_font}"/>' in theme_xml
 
 
 def test_qa_flags_an_overflowing_text_box_and_a_chart_without_data(tmp_path):
