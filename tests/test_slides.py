@@ -353,3 +353,21 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
     assert cell.endswith("…") and len(cell) <= 125 and long_text[:900] in notes(long)  # as every format has it
     assert next(sh.table for sh in long.shapes if sh.has_table).cell(2, 1).text == "short   <b>&amp;"
     assert check_deck(path) == []
+
+
+def test_a_block_type_the_deck_has_no_layout_for_still_gets_a_slide(tmp_path):
+    from pydantic import BaseModel
+
+    from renderers.slides import render_pptx
+    from renderers.theme import load_theme
+
+    class Gadget(BaseModel):  # stands for a block type added to the plan later
+        type: str = "gadget"
+        name: str = "flux capacitor"
+        parts: int = 3
+
+    base = Plan.model_validate(plan([{"type": "paragraph", "text": "Intro."}]))
+    odd = base.model_copy(update={"blocks": [*base.blocks, Gadget()]})
+    render_pptx(Bound(odd), load_theme("corporate"), tmp_path / "odd.pptx")
+    slide = by_title(tmp_path / "odd.pptx")["gadget"]
+    assert "name: flux capacitor" in body_text(slide) and "parts: 3" in body_text(slide)
