@@ -47,6 +47,7 @@ WORDS = {
 }
 ENGLISH = {"agenda": "Agenda", "key_figures": "Key figures", "source": "Source", "not_on_slide": "Not on the slide"}
 
+MARKERS = {f"[{w}]" for w in [*WORDS["not_on_slide"].values(), ENGLISH["not_on_slide"]]}
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
 Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "other"]
 
@@ -82,6 +83,11 @@ class Deck:
 
 def word(key: str, language: str) -> str:
     return WORDS[key].get(language[:2], ENGLISH[key])
+
+
+def mark(text: str, language: str) -> str:
+    """Notes text that belongs on the slide but did not fit; the QA pass counts these marks."""
+    return f"[{word('not_on_slide', language)}] {text}"
 
 
 def line_size(style: Style, base: float) -> float:
@@ -140,7 +146,7 @@ def fit_lines(slide: Slide, language: str = "en", height: float = BODY_H - 2 * I
             moved.append(ln.text)
         used = height
     slide.lines = kept
-    slide.notes.append(f"[{word('not_on_slide', language)}] " + " ".join(moved))
+    slide.notes.append(mark(" ".join(moved), language))
     words = sum(len(m.split()) for m in moved)
     return f"slide {slide.title!r}: {words} words did not fit and went to the speaker notes"
 
@@ -297,4 +303,4 @@ def plan_deck(bound: Bound) -> Deck:
     return Planner(bound).plan()
 
 
-__all__ = ["Deck", "Line", "Slide", "fit_lines", "fit_title", "plan_deck", "table_pages", "word"]
+__all__ = ["MARKERS", "Deck", "Line", "Slide", "fit_lines", "fit_title", "mark", "plan_deck", "table_pages", "word"]

@@ -46,6 +46,7 @@ from renderers.deck import (
     KICKER_H,
     KICKER_TOP,
     MARGIN,
+    MARKERS,
     SLIDE_H,
     SLIDE_W,
     TITLE_H,
@@ -56,6 +57,7 @@ from renderers.deck import (
     fit_title,
     line_indent,
     line_size,
+    mark,
     plan_deck,
     space_before,
     table_pages,
@@ -197,7 +199,7 @@ class Builder:
     def _title(self, slide: Any, spec: Slide) -> None:
         size, text = fit_title(spec.title)
         if text != spec.title:
-            spec.notes.insert(0, spec.title)
+            spec.notes.insert(0, mark(spec.title, self.meta.language))
             self.moved.append(f"slide {spec.title!r}: the title was shortened; the full title is in the notes")
         title = slide.shapes.title
         self._place(title, MARGIN, TITLE_TOP, WIDTH, TITLE_H)
@@ -356,6 +358,7 @@ class Builder:
                     break
                 shown = trial
             self.moved.append(f"slide {block.title!r}: part of the caption went to the speaker notes")
+            notes[-1] = mark(text, self.meta.language)
             text = shown
         if text:
             tf = self._box(
@@ -379,7 +382,7 @@ class Builder:
         notes = list(spec.notes)
         if len(data.rows) > MAX_TABLE_ROWS:
             shown = f"The slides show the first {MAX_TABLE_ROWS:,} of {len(data.rows):,} rows."
-            notes.append(shown)
+            notes.append(mark(shown, self.meta.language))
             self.moved.append(f"slide {spec.title!r}: {shown[:-1].lower()}; the .xlsx and .docx hold them all")
         cut_notes = []
         for row in body:
@@ -389,7 +392,7 @@ class Builder:
                     cut_notes.append(cell)
         if cut_notes:
             self.moved.append(f"slide {spec.title!r}: {len(cut_notes)} long cells shortened; full text in the notes")
-            notes += cut_notes
+            notes += [mark(c, self.meta.language) for c in cut_notes]
         n_cols = len(data.header)
         groups = [list(range(n_cols))] if n_cols <= WIDE_TABLE else column_groups(n_cols)
         pages = []
@@ -723,7 +726,7 @@ def render_pptx(bound: Bound, theme: Theme, path: Path) -> list[str]:
     """Write the deck; returns what the QA pass records (text moved to the notes, overflow, empty charts)."""
     builder = Builder(bound, theme)
     builder.build().save(str(path))
-    return [*builder.moved, *check_deck(path)]
+    return [*builder.moved, *check_deck(path, notes=False)]
 
 
 # --- QA: read a deck back ---
@@ -765,8 +768,9 @@ def _table_height(tbl: Any) -> float:
     return total
 
 
-def check_deck(path: Path) -> list[str]:
-    """Every text box and table fits its slide by the font's metrics; every chart has data."""
+def check_deck(path: Path, notes: bool = True) -> list[str]:
+    """Every text box and table fits its slide by the font's metrics; every chart has data; with
+    `notes`, also each slide whose notes hold text that did not fit on it (marked by the renderer)."""
     prs = Presentation(str(path))
     sw, sh = (prs.slide_width or 0) / 12700, (prs.slide_height or 0) / 12700
     out = []
@@ -792,6 +796,11 @@ def check_deck(path: Path) -> list[str]:
                 series = [s for plot in shape.chart.plots for s in plot.series]
                 if not series or any(not [v for v in s.values if v is not None] for s in series):
                     out.append(f"{where}: a chart without data")
+        said = slide.notes_slide.notes_text_frame.text if notes and slide.has_notes_slide else ""
+        moved = sum(said.count(m) for m in MARKERS)
+        if moved:
+            title = slide.shapes.title.text_frame.text if slide.shapes.title is not None else ""
+            out.append(f"slide {n} {title!r}: {moved} passage(s) did not fit and are in the speaker notes")
     return out
 
 

@@ -178,7 +178,8 @@ def test_text_that_does_not_fit_goes_whole_sentences_to_the_notes(tmp_path, capl
     assert " ".join(sentences).startswith(shown)  # a prefix of whole sentences, nothing cut inside one
     assert sentences[-1] in notes(slide) and "Not on the slide" in notes(slide)
     assert any("went to the speaker notes" in r.message for r in caplog.records)
-    assert check_deck(path) == []
+    assert check_deck(path, notes=False) == []  # nothing overflows: what did not fit is in the notes,
+    assert check_deck(path) == ["slide 2 'Long': 1 passage(s) did not fit and are in the speaker notes"]  # and said
 
 
 def test_slide_false_and_meta_slides_choose_what_reaches_the_deck(tmp_path):
@@ -352,7 +353,9 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
     cell = next(sh.table for sh in long.shapes if sh.has_table).cell(1, 1).text
     assert cell.endswith("…") and len(cell) <= 125 and long_text[:900] in notes(long)  # as every format has it
     assert next(sh.table for sh in long.shapes if sh.has_table).cell(2, 1).text == "short   <b>&amp;"
-    assert check_deck(path) == []
+    assert check_deck(path, notes=False) == []
+    found = check_deck(path)
+    assert any("'Huge (1/25)'" in f for f in found) and any("'Long'" in f for f in found)
 
 
 def test_a_block_type_the_deck_has_no_layout_for_still_gets_a_slide(tmp_path):
