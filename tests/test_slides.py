@@ -374,3 +374,28 @@ def test_a_block_type_the_deck_has_no_layout_for_still_gets_a_slide(tmp_path):
     render_pptx(Bound(odd), load_theme("corporate"), tmp_path / "odd.pptx")
     slide = by_title(tmp_path / "odd.pptx")["gadget"]
     assert "name: flux capacitor" in body_text(slide) and "parts: 3" in body_text(slide)
+
+
+@needs_soffice
+def test_a_deck_only_job_stores_the_deck_and_previews_of_its_first_slides(tmp_path):
+    import shutil
+
+    from docagent.lifecycle import create_job
+    from docagent.records import create_dataset, get_job
+    from docagent.settings import Settings
+    from docagent.store import ArtifactRow, migrate, session
+    from pipeline.jobs import plan_stage, render_stage
+
+    settings = Settings(var_dir=tmp_path / "var")
+    migrate(settings)
+    src = tmp_path / "sales.csv"
+    shutil.copy(EXAMPLE, src)
+    ds = create_dataset(src, "sales.csv", "sales", "o", settings)
+    job, _ = create_job("o", "Quarterly sales review", [ds.id], ["pptx"], settings=settings)
+    assert plan_stage(job.id, settings)
+    render_stage(job.id, settings)
+    done = get_job(job.id, settings)
+    assert done.status == "succeeded" and done.previews == 3
+    with session(settings) as s:
+        assert [a.format for a in s.query(ArtifactRow).filter_by(job_id=job.id)] == ["pptx"]
+    assert len(list((tmp_path / "var" / "storage").rglob("preview-*.png"))) == 3
