@@ -245,7 +245,8 @@ class Planner:
     def visual(self, kind: Kind, index: int, title: str) -> None:
         if self.mode != "sections":
             self.close(before_visual=True)
-        self.slides.append(Slide(kind, title, kicker=self.kicker(), block=index))
+        kicker = self.kicker()
+        self.slides.append(Slide(kind, title, kicker="" if kicker == title else kicker, block=index))
 
     def kpis(self, i: int) -> None:
         title = word("key_figures", self.meta.language)

@@ -31,6 +31,7 @@ from pptx.util import Emu, Pt
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
+from docagent.formatting import CURRENCY_SYMBOLS, compact
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Table
 from renderers import measure
 from renderers.charts import series_of
@@ -80,6 +81,7 @@ TYPES = {
 }
 BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
 QUOTE = {'"': "&quot;"}
+SHORTENED = {Fmt.currency, Fmt.number, Fmt.integer, Fmt.compact}
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 CAPTION_H = 34.0
 MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
@@ -315,13 +317,19 @@ class Builder:
         card_h = min(190.0, (BODY_H - gap * (rows - 1)) / rows)
         top = BODY_TOP + (BODY_H - rows * card_h - gap * (rows - 1)) / 2
         inner = card_w - 2 * INSET_X - 8
+        # one size for every figure on the slide, the largest at which the widest fits on one line;
+        # figures too long to be big are shown short ($2.1M), the exact ones stay in the notes
+        full = list(items)
+        fits = lambda size: all(measure.width(v, size, True) <= inner for v, _ in items)  # noqa: E731
+        if not fits(40):
+            items = [(self._short(k.metric, v), label) for k, (v, label) in zip(block.items, items, strict=True)]
+        vsize = next((s for s in (54, 46, 40, 34, 28, 24, 20) if fits(s)), 16)
         for k, (value, label) in enumerate(items):
             r, c = divmod(k, cols)
             x, y = MARGIN + c * (card_w + gap), top + r * (card_h + gap)
             card = self._rect(slide, x, y, card_w, card_h, t.band_fill)
             card.name = f"KPI {k + 1}"
             self._rect(slide, x, y, card_w, 5, t.accent)
-            vsize = next((s for s in (54, 46, 40, 34, 28, 24, 20) if measure.width(value, s, True) <= inner), 16)
             lsize = 16.0
             for lsize in (18.0, 16.0, 14.0, 12.0):
                 need = measure.lines_height(len(measure.wrap(label, inner, lsize)), lsize) + vsize * measure.LINE
@@ -334,7 +342,16 @@ class Builder:
             p = tf.add_paragraph()
             p.alignment = PP_ALIGN.CENTER
             self._run(p, label, lsize, t.muted)
-        self._notes(slide, [*spec.notes, *(f"{label}: {value}" for value, label in items)])
+        self._notes(slide, [*spec.notes, *(f"{label}: {value}" for value, label in full)])
+
+    def _short(self, metric: str, shown: str) -> str:
+        """A large figure in short form, with its currency symbol: 2,130,607.58 -> $2.1M."""
+        value = self.bound.metrics.get(metric)
+        fmt = next((m.format for m in self.bound.plan.metrics if m.name == metric), None)
+        if not isinstance(value, int | float) or abs(value) < 10_000 or fmt not in SHORTENED:
+            return shown
+        symbol = CURRENCY_SYMBOLS.get(self.meta.currency.upper(), "") if fmt == Fmt.currency else ""
+        return ("-" if value < 0 else "") + symbol + compact(abs(value))
 
     def _caption(self, slide: Any, block: Table | Chart, notes: list[str]) -> None:
         src = self.bound.source_of(block)

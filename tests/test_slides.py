@@ -399,3 +399,53 @@ def test_a_deck_only_job_stores_the_deck_and_previews_of_its_first_slides(tmp_pa
     with session(settings) as s:
         assert [a.format for a in s.query(ArtifactRow).filter_by(job_id=job.id)] == ["pptx"]
     assert len(list((tmp_path / "var" / "storage").rglob("preview-*.png"))) == 3
+
+
+@pytest.fixture(scope="module")
+def qbr(tmp_path_factory) -> Path:
+    """The QBR example plan (examples/plans/qbr.json) rendered as a deck through the command line."""
+    out = tmp_path_factory.mktemp("qbr")
+    exe = Path(sys.executable).with_name("docagent")
+    root = EXAMPLE.parent
+    args = [str(exe), "render", str(root / "plans" / "qbr.json"), str(EXAMPLE), str(root / "team.csv")]
+    r = subprocess.run([*args, "--format", "pptx", "--out", str(out)], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    return Path(r.stdout.strip())
+
+
+def test_the_qbr_deck_draws_the_series_chart_from_the_long_rows_and_passes_qa(qbr):
+    slides = by_title(qbr)
+    chart = next(s.chart for s in slides["Revenue by quarter and region"].shapes if s.has_chart)
+    assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
+    assert sorted(s.name for s in chart.plots[0].series) == ["Central", "East", "North", "South", "West"]
+    assert len(chart.plots[0].categories) == 8  # two years of quarters
+    margin = next(s.chart for s in slides["Gross margin by channel and year"].shapes if s.has_chart)
+    assert [s.name for s in margin.plots[0].series] == ["Retail", "Online", "Partner"]  # Sort.order kept
+    assert check_deck(qbr) == []
+
+
+@needs_soffice
+def test_libreoffice_converts_the_qbr_deck_to_pdf(qbr, tmp_path):
+    import pypdf
+
+    profile = f"-env:UserInstallation=file://{tmp_path}/lo"
+    r = subprocess.run(
+        ["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(qbr)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    pdf = tmp_path / f"{qbr.stem}.pdf"
+    assert r.returncode == 0 and pdf.is_file(), r.stderr
+    assert len(pypdf.PdfReader(pdf).pages) == len(Presentation(str(qbr)).slides)
+
+
+def test_big_figures_too_long_for_a_kpi_card_are_shown_short_with_the_exact_value_in_the_notes(qbr):
+    from docagent.formatting import compact
+
+    slide = next(s for s in Presentation(str(qbr)).slides if title_of(s) == "Summary")  # the KPI row
+    said = dict(line.split(": ", 1) for line in notes(slide).splitlines() if ": " in line)
+    exact = said["Revenue, latest quarter"]
+    assert exact.startswith("$") and "," in exact
+    shown = "$" + compact(float(exact[1:].replace(",", "")))
+    assert shown in body_text(slide).split("\n") and exact not in body_text(slide)
