@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, PageBreak, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
 from renderers import measure
 
 # Geometry in points on a 16:9 slide (13.333 x 7.5 in).
@@ -49,7 +49,7 @@ ENGLISH = {"agenda": "Agenda", "key_figures": "Key figures", "source": "Source",
 
 MARKERS = {f"[{w}]" for w in [*WORDS["not_on_slide"].values(), ENGLISH["not_on_slide"]]}
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
-Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "other"]
+Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "other"]
 
 
 @dataclass
@@ -279,6 +279,8 @@ class Planner:
             case Table():
                 if b.slide:
                     self.visual("table", i, t(b.title))
+            case Model():
+                self.visual("model", i, t(b.title))
             case PageBreak():
                 if self.mode == "auto" and self.open is not None and self.open.lines:
                     self.close()  # text after the break opens a new slide under the same heading

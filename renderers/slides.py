@@ -32,10 +32,10 @@ from pptx.util import Emu, Pt
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
 from docagent.formatting import CURRENCY_SYMBOLS, compact
-from docagent.plan import Chart, ChartKind, Fmt, Kpis, Table
+from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from renderers import measure
 from renderers.charts import series_of
-from renderers.common import table_data
+from renderers.common import ASSUMPTIONS, model_table, split_periods, table_data
 from renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -85,6 +85,7 @@ SHORTENED = {Fmt.currency, Fmt.number, Fmt.integer, Fmt.compact}
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 CAPTION_H = 34.0
 MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
+MODEL_PERIODS = 6  # periods of a model on one slide
 WIDE_TABLE = 10  # more columns than this split across slides
 CELL_PAD_X, CELL_PAD_Y = 5.0, 3.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -410,15 +411,31 @@ class Builder:
         if cut_notes:
             self.moved.append(f"slide {spec.title!r}: {len(cut_notes)} long cells shortened; full text in the notes")
             notes += [mark(c, self.meta.language) for c in cut_notes]
-        n_cols = len(data.header)
+        bold = {len(body) - 1} if data.totals else set()
+        self.grid_slides(spec, data.header, body, data.numeric, bold, notes, block)
+
+    def grid_slides(
+        self,
+        spec: Slide,
+        head: list[str],
+        body: list[list[str]],
+        numeric_cols: list[bool],
+        bold: set[int],
+        notes: list[str],
+        block: Table | None = None,
+    ) -> None:
+        """Rows on slides of at most TABLE_ROWS with the header repeated; more than WIDE_TABLE columns
+        also split across slides, repeating the first (the row's key). `bold`: indexes into body."""
+        n_cols = len(head)
         groups = [list(range(n_cols))] if n_cols <= WIDE_TABLE else column_groups(n_cols)
         pages = []
         for cols in groups:
             pick = lambda row, cols=cols: [row[c] for c in cols]  # noqa: E731
-            layout = table_layout(pick(data.header), [pick(r) for r in body])
+            layout = table_layout(pick(head), [pick(r) for r in body])
             for start, end in table_pages(len(body), layout.heights, BODY_H - CAPTION_H - 6 - layout.header_h):
-                pages.append((cols, layout, pick(data.header), [pick(r) for r in body[start:end]], end == len(body)))
-        for n, (cols, layout, header, page_rows, last) in enumerate(pages, 1):
+                marked = {r - start + 1 for r in bold if start <= r < end}
+                pages.append((cols, layout, pick(head), [pick(r) for r in body[start:end]], marked))
+        for n, (cols, layout, header, page_rows, marked) in enumerate(pages, 1):
             page = Slide("table", spec.title, spec.kicker)
             if len(pages) > 1:
                 page.title = f"{spec.title} ({n}/{len(pages)})"
@@ -428,13 +445,16 @@ class Builder:
                 notes_here = list(notes)
             slide = self._new()
             self._title(slide, page)
-            numeric = [data.numeric[c] for c in cols]
-            self._table(slide, [header, *page_rows], layout, numeric, data.totals is not None and last)
-            self._caption(slide, block, notes_here)
+            numeric = [numeric_cols[c] for c in cols]
+            self._table(slide, [header, *page_rows], layout, numeric, marked)
+            if block is not None:
+                self._caption(slide, block, notes_here)
             if n == 1:  # the notes of a table are said once, on its first slide
                 self._notes(slide, notes_here)
 
-    def _table(self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], totals: bool) -> None:
+    def _table(
+        self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], strong: set[int]
+    ) -> None:
         """The table's rows are written as DrawingML in one piece: python-pptx's cell proxies cost a
         few milliseconds per cell, which a 300-row table multiplies into seconds."""
         t = self.theme
@@ -450,7 +470,7 @@ class Builder:
         east_asia = f'<a:ea typeface="{escape(t.docx_east_asia_font, QUOTE)}"/>'
         out = []
         for r, row in enumerate(rows):
-            last = totals and r == len(rows) - 1
+            last = r in strong  # a totals row: bold, never banded
             fill = t.header_fill if r == 0 else (t.band_fill if r % 2 == 0 and not last else "#FFFFFF")
             color = (t.header_text if r == 0 else t.text).lstrip("#")
             bold = ' b="1"' if r == 0 or last else ""
@@ -473,6 +493,19 @@ class Builder:
             tbl_el.remove(tr)
         for tr in parse_xml(f"<a:tbl {nsdecls('a')}>{''.join(out)}</a:tbl>").findall(qn("a:tr")):
             tbl_el.append(tr)
+
+    def model_slides(self, spec: Slide, i: int) -> None:
+        """A financial model: its assumptions, then its rows over the periods (a few periods a slide)."""
+        data = model_table(self.bound, i)
+        if data.assumptions:
+            rows = [[a, v, n] for a, v, n in data.assumptions]
+            page = Slide("table", f"{spec.title}: {ASSUMPTIONS}", spec.kicker)
+            self.grid_slides(page, [ASSUMPTIONS, "", ""], rows, [False, True, False], set(), [])
+        for part in split_periods(data, MODEL_PERIODS):
+            rows = [[label, *values] for label, values, _ in part.rows]
+            bold = {k for k, (_, _, style) in enumerate(part.rows) if style in ("total", "subtotal")}
+            numeric = [False] + [True] * (len(part.header) - 1)
+            self.grid_slides(Slide("table", spec.title, spec.kicker), part.header, rows, numeric, bold, [])
 
     def other_slide(self, spec: Slide, block: Any) -> None:
         """A block type this renderer has no layout for: its content as text, never dropped."""
@@ -525,6 +558,8 @@ class Builder:
                     self.chart_slide(spec, spec.block or 0, b)
                 case "table" if isinstance(b, Table):
                     self.table_slides(spec, spec.block or 0, b)
+                case "model" if isinstance(b, Model):
+                    self.model_slides(spec, spec.block or 0)
                 case _:
                     self.other_slide(spec, b)
         self._footers()

@@ -449,3 +449,30 @@ def test_big_figures_too_long_for_a_kpi_card_are_shown_short_with_the_exact_valu
     assert exact.startswith("$") and "," in exact
     shown = "$" + compact(float(exact[1:].replace(",", "")))
     assert shown in body_text(slide).split("\n") and exact not in body_text(slide)
+
+
+def test_a_financial_model_becomes_assumption_and_statement_slides_with_its_computed_values(tmp_path):
+    import json
+
+    from renderers.common import model_table
+
+    root = EXAMPLE.parent
+    raw = json.loads((root / "plans" / "coffee_shop.json").read_text())
+    path, bound = render(raw, tmp_path)
+    slides = list(Presentation(str(path)).slides)
+    cells = {
+        (title_of(s).split(" (")[0], tuple(c.text for c in row.cells))
+        for s in slides
+        for sh in s.shapes
+        if sh.has_table
+        for row in sh.table.rows
+    }
+    models = [i for i, b in enumerate(bound.plan.blocks) if b.type == "model"]
+    assert models
+    for i in models:
+        data = model_table(bound, i)
+        for label, values, _ in data.rows:
+            assert any(t == data.title and row[0] == label and list(row[1:]) == values for t, row in cells), label
+        for label, value, note in data.assumptions:
+            assert (f"{data.title}: Assumptions", (label, value, note)) in cells
+    assert check_deck(path, notes=False) == []
