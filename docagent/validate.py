@@ -13,6 +13,7 @@ from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
 from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
 from docagent.errors import PlanError
+from docagent.modeluse import model_problems
 from docagent.plan import (
     Block,
     Bullets,
@@ -127,6 +128,11 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
 
 def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     where = f"metric {m.name!r}"
+    if m.model is not None:  # a model cell: checked with the models
+        return
+    if m.dataset is None or isinstance(m.period, int):
+        out.append(f"{where}: needs a dataset (a model cell: model, row, and period or find)")
+        return
     ds = _dataset(catalog, m.dataset, where, out)
     if ds is None:
         return
@@ -203,6 +209,8 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
             for k in b.items:
                 if k.metric not in known:
                     out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+        elif isinstance(b, Chart) and b.model is not None:
+            texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
         elif isinstance(b, Table | Chart):
             texts = [b.title, b.caption or ""]
             names = _literal(b, where, out)
@@ -240,6 +248,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         f"{where}: placeholder {{{p}}} does not name a metric; "
                         f"define it in metrics or use one of {sorted(known)}"
                     )
+    out += model_problems(plan)
     return out
 
 
