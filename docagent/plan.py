@@ -228,6 +228,7 @@ class Table(_Strict):
     rows: list[list[Cell]] | None = None
     totals: bool = False
     sheet: str | None = None
+    slide: bool = Field(True, description="false keeps it out of a .pptx deck")
 
 
 class ChartKind(StrEnum):
@@ -260,6 +261,7 @@ class Chart(_Strict):
     series: str | None = Field(None, description="group key: one series per value")
     model: str | None = None  # a model block's title: x is "period", y its row names
     sheet: str | None = None
+    slide: bool = True
 
 
 class Kpi(_Strict):
@@ -307,6 +309,9 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    slides: Literal["auto", "sections", "none"] = Field(
+        "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
+    )
 
 
 class Plan(_Strict):
