@@ -511,7 +511,8 @@ class Builder:
         compact = NUM_FORMATS[Fmt.compact]
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
         if cols[0].type in ("date", "datetime"):
-            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}})
+            # a bucketed key labels its points only (a date axis would tick every month of a quarterly series)
+            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)})
         if kind not in (ChartKind.pie, ChartKind.donut):
             (chart.set_x_axis if kind == ChartKind.hbar else chart.set_y_axis)(
                 {

@@ -322,3 +322,25 @@ def test_the_prompts_model_example_is_a_valid_model():
     assert m.problems == []
     profit = m.evaluate()[RowRef(0, "profit")]
     assert profit[0] == Decimal("4.5") * 90000 * Decimal("0.7") - 250000
+
+
+def test_the_model_planner_repairs_a_model_from_the_message(catalog):
+    """A cycle goes back to the model in words it can act on; the repaired plan is used."""
+    from docagent.data.profile import profile
+    from docagent.llm.fake import FakeModel, reply
+    from docagent.planners import PlanRequest
+    from tests.conftest import EXAMPLE
+    from tests.test_llm_planner import planner, with_block
+
+    (ds,) = catalog.ingest(EXAMPLE)
+    request = PlanRequest("A 3-year plan", [profile(catalog, ds)], catalog, "en")
+    bad = model(rows=[row("units", "revenue / price"), row("revenue", "units * price")])
+    good = model(rows=[row("units", "100"), row("revenue", "units * price")])
+    fake = FakeModel(reply(with_block(bad)), reply(with_block(good)))
+    planned = planner(fake).plan(request)
+    assert planned.planner == "llm" and planned.usage.repairs == 1
+    assert (
+        "model rows depend on each other in a cycle: 'Plan'.revenue, 'Plan'.units"
+        in (fake.requests[1]["messages"][-1]["content"])
+    )
+    assert planned.plan.blocks[-1].type == "model"
