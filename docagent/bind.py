@@ -9,6 +9,7 @@ from docagent.data.catalog import Catalog, Column
 from docagent.data.query import OutColumn, Result, run_metric, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
+from docagent.images import ImageFile
 from docagent.plan import Chart, Fmt, Plan, Table
 
 DATA_SHEET_ROWS = 100_000  # rows copied into the workbook's data sheets
@@ -34,6 +35,7 @@ class Bound:
     metric_text: dict[str, str] = field(default_factory=dict)
     results: dict[int, Result] = field(default_factory=dict)  # by block index
     data: dict[str, DataSheet] = field(default_factory=dict)  # datasets the plan reads
+    images: dict[str, ImageFile] = field(default_factory=dict)  # image files given with the job
 
     def text(self, s: str) -> str:
         return fill(s, self.metric_text)
@@ -60,7 +62,7 @@ def _literal(block: Table | Chart) -> Result:
 
 
 def bind(plan: Plan, catalog: Catalog) -> Bound:
-    bound = Bound(plan)
+    bound = Bound(plan, images=dict(catalog.images))
     currency = plan.meta.currency
     for m in plan.metrics:
         value = run_metric(catalog, m)

@@ -137,6 +137,17 @@ class Bullets(_Strict):
     type: Literal["bullets"] = "bullets"
     items: list[str] = Field(min_length=1)
     ordered: bool = False
+    start: int = Field(1, ge=1)  # every ordered list restarts, unless told to continue
+    lines: int = Field(0, description="writing lines per item")  # 0-12, checked by the validator
+
+
+class Highlight(_Strict):
+    """top/bottom: N largest/smallest"""
+
+    column: str
+    op: Literal["gt", "lt", "ge", "le", "eq", "top", "bottom"]
+    value: float
+    style: Literal["bad", "good", "warn"] = "bad"
 
 
 class Table(_Strict):
@@ -149,6 +160,9 @@ class Table(_Strict):
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
     totals: bool = False
+    formats: list[Fmt | None] = Field([], description="per column, null=auto")
+    emphasis: list[int] = Field([], description="bold rows")  # indices from 0
+    highlight: list[Highlight] = []
 
 
 class ChartKind(StrEnum):
@@ -201,8 +215,18 @@ class PageBreak(_Strict):
     type: Literal["page_break"] = "page_break"
 
 
+class Image(_Strict):
+    # source: an image file given with the job; null draws a placeholder box labelled with alt
+    type: Literal["image"] = "image"
+    source: str | None
+    alt: str
+    caption: str | None = None
+    width: float = Field(1.0, ge=0.1, le=1.0, description="of text width")
+    aspect: str = "16:9"  # of a placeholder; checked by the validator
+
+
 Block = Annotated[
-    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak,
+    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak | Image,
     Field(discriminator="type"),
 ]
 
@@ -217,6 +241,15 @@ class DocKind(StrEnum):
     other = "other"
 
 
+class Brand(_Strict):
+    # overrides the theme's colours, chart palette, heading font and header logo (an image file name)
+    primary: str  # #RRGGBB, like accent and palette; checked by the validator
+    accent: str
+    palette: list[str] = []
+    font: str = ""
+    logo: str | None = None
+
+
 class Meta(_Strict):
     title: str = Field(min_length=1)
     subtitle: str | None = None
@@ -225,6 +258,7 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    brand: Brand | None = None
 
 
 class Plan(_Strict):
