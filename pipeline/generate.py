@@ -21,6 +21,7 @@ from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.settings import Settings, get_settings
 from docagent.validate import validate
 from renderers import render_all
+from renderers.qa import check as qa_check
 
 FORMATS = ("docx", "xlsx", "pdf")
 Progress = Callable[[str, float], None]
@@ -31,6 +32,7 @@ class Outcome:
     planned: Planned
     files: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the QA pass found and could not fix
 
 
 def guess_language(prompt: str) -> str:
@@ -125,5 +127,9 @@ def generate(
         timings["bind"] = time.perf_counter() - t
     files, render_times = render_job(bound, out_dir, formats, theme, settings)
     timings.update(render_times)
+    note("checking", 0.95)
+    t = time.perf_counter()
+    warnings = qa_check(files, bound)
+    timings["qa"] = time.perf_counter() - t
     note("done", 1.0)
-    return Outcome(planned, files, timings)
+    return Outcome(planned, files, timings, warnings)
