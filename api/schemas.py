@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from docagent.lifecycle import JobStatus
+
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite drops time zones; every time we store is UTC."""
@@ -57,7 +59,7 @@ class JobCreate(BaseModel):
 
 class JobAccepted(BaseModel):
     id: str
-    status: str
+    status: JobStatus
 
 
 class PlannerInfo(BaseModel):
@@ -89,7 +91,7 @@ class ArtifactPublic(BaseModel):
 
 class JobPublic(BaseModel):
     id: str
-    status: Literal["queued", "planning", "rendering", "succeeded", "failed", "canceled"]
+    status: JobStatus
     progress: float
     created_at: Stamp
     started_at: MaybeStamp
@@ -158,7 +160,7 @@ class RunPublic(BaseModel):
     id: str
     fire_time: Stamp
     job_id: str | None
-    job_status: str | None = None
+    job_status: JobStatus | None = None
     outcome: str
     late: bool
     manual: bool
