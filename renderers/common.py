@@ -88,9 +88,10 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
                 total_values.append(None)
         label = TOTAL_LABELS.get(bound.plan.meta.language[:2], "Total")
         totals = [bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, columns, strict=True)]
-        if not additive(columns[0]):
-            totals[0] = label
-            total_values[0] = label
+        first_text = next((k for k, c in enumerate(columns) if not additive(c)), None)
+        if first_text is not None:  # the label goes in the first column that has no sum
+            totals[first_text] = label
+            total_values[first_text] = label
     return TableData(
         [bound.text(c.name) for c in columns],
         columns,
@@ -130,19 +131,22 @@ def caption(block: Table | Chart, bound: Bound, label: str) -> str:
     return punctuate(text, zh)
 
 
-def kpi_text(bound: Bound, metric: str, fits: Callable[[str], bool]) -> str:
-    """The KPI's value as formatted, or in short form when that would not fit its card on one
-    line (the exact value stays in the tables and the workbook)."""
-    text = bound.metric_text.get(metric, "–")
-    value = bound.metrics.get(metric)
-    if fits(text) or not isinstance(value, int | float):
-        return text
-    m = next((m for m in bound.plan.metrics if m.name == metric), None)
-    fmt = (
-        Fmt.percent if m is not None and m.period == "change" and m.format == Fmt.number else (m.format if m else None)
-    )
-    meta = bound.plan.meta
-    return short(value, fmt, meta.currency, meta.language)
+def kpi_texts(bound: Bound, metrics: list[str], fits: Callable[[str], bool]) -> list[str]:
+    """A KPI row's values as formatted, or all in short form when any would not fit its card on
+    one line (one row reads alike; the exact values stay in the tables and the workbook)."""
+    full = [bound.metric_text.get(m, "–") for m in metrics]
+    if all(fits(t) for t in full):
+        return full
+    meta, defs = bound.plan.meta, {m.name: m for m in bound.plan.metrics}
+    out = []
+    for name, text in zip(metrics, full, strict=True):
+        value, m = bound.metrics.get(name), defs.get(name)
+        if not isinstance(value, int | float) or m is None:
+            out.append(text)
+            continue
+        fmt = Fmt.percent if m.period == "change" and m.format == Fmt.number else m.format
+        out.append(short(value, fmt, meta.currency, meta.language))
+    return out
 
 
 def punctuate(text: str, zh: bool = False) -> str:

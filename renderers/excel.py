@@ -615,8 +615,13 @@ class Builder:
         chart.set_style(10)
         compact = NUM_FORMATS[Fmt.compact]
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
+        categories: dict[str, Any] = {}
         if cols[0].type in ("date", "datetime"):
-            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}})
+            categories |= {"num_format": x_fmt, "num_font": {"rotation": -35}}
+        if kind in (ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar):
+            categories["label_position"] = "low"  # clear of bars that go below zero
+        if categories:
+            (chart.set_y_axis if kind == ChartKind.hbar else chart.set_x_axis)(categories)
         if kind not in (ChartKind.pie, ChartKind.donut):
             (chart.set_x_axis if kind == ChartKind.hbar else chart.set_y_axis)(
                 {

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderPDF
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -40,7 +40,7 @@ from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from renderers.charts import LOGO, ChartImage
-from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_text, numbering, table_data
+from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_texts, numbering, table_data
 from renderers.fonts import find_fonts
 from renderers.theme import Theme
 
@@ -382,7 +382,8 @@ class Builder:
             flow = RLImage(io.BytesIO(img.png), width=width, height=height)
         parts = [flow]
         if block.caption:
-            parts.append(Paragraph(self.m(image_caption(block, self.bound)), self.s["caption"]))
+            centred = ParagraphStyle("ic", parent=self.s["caption"], alignment=TA_CENTER)  # under the picture
+            parts.append(Paragraph(self.m(image_caption(block, self.bound)), centred))
         else:
             parts.append(Spacer(1, 8))
         return [KeepTogether(parts)]
@@ -413,13 +414,17 @@ class Builder:
 
     def kpis(self, block: Kpis) -> Flowable:
         metrics = {m.name: m for m in self.bound.plan.metrics}
-        cells = []
         w = self.width / len(block.items)
         vs = self.s["kpi_value"]
         room = w - 16 - 2  # the card's padding, and a hair for rounding
-        for k in block.items:
+        values = kpi_texts(
+            self.bound,
+            [k.metric for k in block.items],
+            lambda x: self.text_width(x, "DocSans-Bold", vs.fontSize) <= room,
+        )
+        cells = []
+        for k, value in zip(block.items, values, strict=True):
             label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
-            value = kpi_text(self.bound, k.metric, lambda x: self.text_width(x, "DocSans-Bold", vs.fontSize) <= room)
             cells.append([Paragraph(self.m(value), vs), Paragraph(self.m(label), self.s["kpi_label"])])
         tbl = RLTable([cells], colWidths=[w] * len(cells))
         tbl.setStyle(

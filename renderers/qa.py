@@ -77,7 +77,8 @@ def docx_layout(path: Path) -> list[str]:
             out.append(f"{path.name}: caption {text[:60]!r} does not end with a full stop")
         if _style(p) == "Caption" and text and re.search(r"[^.!?:;…。！？：] (Source|来源):", text):
             out.append(f"{path.name}: caption {text[:60]!r} runs into its source without a full stop")
-        if nxt is not None and nxt.tag == f"{W}tbl" and _style(p) == "Caption" and not _keeps(p):
+        table_caption = any("SEQ Table" in (t.text or "") for t in p.iter(f"{W}instrText"))
+        if nxt is not None and nxt.tag == f"{W}tbl" and table_caption and not _keeps(p):
             out.append(f"{path.name}: caption {text[:60]!r} may be left at a page foot, apart from its table")
     return out
 

@@ -8,6 +8,7 @@ fields still show sensible text.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
@@ -23,7 +25,7 @@ from docx.shared import Emu, Mm, Pt, RGBColor
 from docagent.bind import Bound
 from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, PageBreak, Paragraph, Table
 from renderers.charts import LOGO, ChartImage
-from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_text, numbering, table_data
+from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_texts, numbering, table_data
 from renderers.theme import Theme, templates_dir
 
 WIDE_COLUMNS = 8
@@ -148,6 +150,11 @@ def _bottom_rule(paragraph: Any, hex_color: str) -> None:
     for k, v in (("w:val", "single"), ("w:sz", "4"), ("w:space", "1"), ("w:color", hex_color.lstrip("#"))):
         bottom.set(qn(k), v)
     border.append(bottom)
+    # ruled paragraphs in a row form one bordered group: only a "between" border rules each one
+    between = OxmlElement("w:between")
+    for k, v in bottom.attrib.items():
+        between.set(k, v)
+    border.append(between)
     _insert_before(paragraph._p.get_or_add_pPr(), border, P_PR_AFTER_BORDER)
 
 
@@ -191,7 +198,24 @@ class Builder:
         st["Title"].font.color.rgb = _rgb(t.primary)
         st["Title"].font.size = Pt(t.title_size)
         st["Caption"].font.color.rgb = _rgb(t.muted)
+        st["Subtitle"].font.color.rgb = _rgb(t.muted)
+        self._theme_colours()
         _lang(self.doc, self.bound.plan.meta.language)
+
+    def _theme_colours(self) -> None:
+        """The theme's (or brand's) colours as the document theme's dark 2, accent 1 and accent 2,
+        so what Word draws in theme colours (the title rule, table styles) matches too."""
+        part = self.doc.part.part_related_by(RT.THEME)
+        xml = part.blob.decode("utf-8")
+        for slot, colour in (
+            ("dk2", self.theme.primary),
+            ("accent1", self.theme.primary),
+            ("accent2", self.theme.accent),
+        ):
+            xml = re.sub(
+                rf"(<a:{slot}>\s*<a:srgbClr val=\")[0-9A-Fa-f]{{6}}", rf"\g<1>{colour.lstrip('#').upper()}", xml
+            )
+        part._blob = xml.encode("utf-8")
 
     def build(self) -> DocxDocument:
         meta, doc = self.bound.plan.meta, self.doc
@@ -303,7 +327,8 @@ class Builder:
             io.BytesIO(img.png), width=Emu(width), height=Emu(int(width * img.height_in / img.width_in))
         )
         if block.caption:
-            self.doc.add_paragraph(image_caption(block, self.bound), style="Caption")
+            cap = self.doc.add_paragraph(image_caption(block, self.bound), style="Caption")
+            cap.alignment = WD_ALIGN_PARAGRAPH.CENTER  # under the centred picture
 
     def callout(self, block: Callout) -> None:
         tbl = self.doc.add_table(rows=1, cols=1)
@@ -322,11 +347,12 @@ class Builder:
         tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
         # 16 pt bold digits are about 0.62 em wide; the card loses 0.2 in to cell margins
         room = (self.text_width() / len(block.items) / 12700 - 14) / (16 * 0.62)
-        for cell, k in zip(tbl.rows[0].cells, block.items, strict=True):
+        values = kpi_texts(self.bound, [k.metric for k in block.items], lambda x: len(x) <= room)
+        for cell, k, text in zip(tbl.rows[0].cells, block.items, values, strict=True):
             _shade(cell, self.theme.band_fill)
             _border(cell, "top", self.theme.accent, 16)
             label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
-            value = cell.paragraphs[0].add_run(kpi_text(self.bound, k.metric, lambda x: len(x) <= room))
+            value = cell.paragraphs[0].add_run(text)
             value.bold, value.font.size = True, Pt(16)
             value.font.color.rgb = _rgb(self.theme.primary)
             lab = cell.add_paragraph().add_run(label)

@@ -219,6 +219,18 @@ def test_a_model_that_picks_an_unknown_theme_repairs_it_and_the_job_succeeds(cat
     assert "meta.theme is one of: classic, corporate" in fake.requests[0]["messages"][0]["content"]
 
 
+def test_the_model_is_told_which_images_it_may_place(catalog, tmp_path):
+    (tmp_path / "logo.svg").write_text(SVG)
+    catalog.ingest(tmp_path / "logo.svg")
+    request = PlanRequest("A one-pager with our logo", [], catalog, "en")
+    good = {"meta": {"title": "One pager"}, "blocks": [{"type": "image", "source": "logo.svg", "alt": "Logo"}]}
+    fake = FakeModel(reply(json.dumps(good)))
+    s = Settings(llm_base_url="http://model.test/v1", llm_agentic="off")
+    planned = LLMPlanner(s, ModelClient(s, http_client=fake.http_client(), sleep=lambda _: None)).plan(request)
+    assert planned.planner == "llm" and planned.plan.blocks[0].source == "logo.svg"
+    assert "Image files given with the job: logo.svg." in fake.requests[0]["messages"][-1]["content"]
+
+
 def test_rendering_an_unknown_theme_never_happens_after_validation(catalog):
     plan = Plan.model_validate({"meta": {"title": "t", "theme": "nope"}, "blocks": [{"type": "page_break"}]})
     with pytest.raises(PlanError, match="unknown theme 'nope'"):

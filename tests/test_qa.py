@@ -61,7 +61,7 @@ def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypa
     _, bound = kpi_files
     import renderers.pdf as pdf
 
-    monkeypatch.setattr(pdf, "kpi_text", lambda b, metric, fits: b.metric_text[metric])  # no short form
+    monkeypatch.setattr(pdf, "kpi_texts", lambda b, names, fits: [b.metric_text[m] for m in names])  # no short form
     files, _ = render_all(bound, "corporate", tmp_path, "kpis", ["pdf"])
     found = qa.pdf_layout(pypdf.PdfReader(files["pdf"]), "kpis.pdf", bound)
     assert found and all("is broken across two lines" in f for f in found)
@@ -100,7 +100,10 @@ def test_an_unembedded_font_and_an_empty_page_are_found(tmp_path):
 def test_unpunctuated_and_loose_captions_and_schema_errors_are_found_in_docx(tmp_path):
     path = tmp_path / "loose.docx"
     d = docx.Document()
-    d.add_paragraph("Table 1. Sales Source: sales.csv", style="Caption")
+    caption = d.add_paragraph("Table 1. Sales Source: sales.csv", style="Caption")
+    seq = OxmlElement("w:instrText")
+    seq.text = " SEQ Table \\* ARABIC "  # a table caption, as the writer marks it
+    caption.add_run()._r.append(seq)
     table = d.add_table(rows=1, cols=1)
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")  # what the writer used to do: not a valid on/off value
