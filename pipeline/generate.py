@@ -15,11 +15,12 @@ from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, profile
 from docagent.data.references import is_reference, load_references
-from docagent.errors import PlannerError
+from docagent.errors import PlannerError, RenderError
 from docagent.formatting import slug
 from docagent.lifecycle import JobStatus
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.settings import Settings, get_settings
+from docagent.themes import theme_names
 from docagent.validate import validate
 from renderers import render_all
 from renderers.qa import check as qa_check
@@ -82,6 +83,8 @@ def plan_job(
     settings: Settings | None = None,
 ) -> Planned:
     settings = settings or get_settings()
+    if theme and theme not in theme_names():  # the caller's choice: say so before any planning
+        raise RenderError(f"unknown theme {theme!r}; available: {', '.join(theme_names())}")
     lang = language or guess_language(prompt)
     request = PlanRequest(prompt, profiles, catalog, lang, theme, references or [])
     planned = make_planner(planner, settings).plan(request)
