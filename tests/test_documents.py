@@ -357,3 +357,21 @@ def test_kpi_figures_too_wide_for_four_cards_switch_to_short_form(tmp_path):
     assert text.count("$13.4M") == 4 and "13,379,834" not in text
     ws = openpyxl.load_workbook(out["xlsx"], data_only=True)["Summary"]
     assert ws["A4"].value == pytest.approx(13379834.92)  # the exact value stays in the workbook
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "currency", "language", "text"),
+    [
+        (2130607.58, "currency", "USD", "en", "$2.13M"),
+        (13379834.92, "currency", "EUR", "en", "€13.4M"),
+        (-45230.0, "number", "USD", "en", "-45.2K"),
+        (950.0, "integer", "USD", "en", "950"),
+        (21306.0, "number", "CNY", "zh", "2.13万"),
+        (213060000.0, "currency", "CNY", "zh", "¥2.13亿"),
+        (0.153, "percent", "USD", "en", "15%"),
+    ],
+)
+def test_short_figures_keep_three_significant_digits_and_their_currency(value, fmt, currency, language, text):
+    from docagent.formatting import short
+
+    assert short(value, fmt, currency, language) == text
