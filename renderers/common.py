@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from docagent.bind import Bound
+from docagent.bind import Bound, metric_format
 from docagent.data.query import OutColumn
 from docagent.formatting import short
-from docagent.plan import Agg, Bullets, Callout, Chart, Fmt, Heading, Image, Kpis, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Fmt, Heading, Image, Kpis, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
@@ -62,7 +62,12 @@ def highlight_cells(block: Table, columns: list[OutColumn], rows: list[tuple[Any
 def additive(c: OutColumn) -> bool:
     if c.select is None:
         return c.measure  # literal numeric column
-    return c.select.agg in (Agg.sum, Agg.count)
+    return c.additive
+
+
+def formula_text(text: str) -> str:
+    """An Excel string literal: the only way text enters a formula."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def clip(text: str) -> str:
@@ -144,8 +149,7 @@ def kpi_texts(bound: Bound, metrics: list[str], fits: Callable[[str], bool]) -> 
         if not isinstance(value, int | float) or m is None:
             out.append(text)
             continue
-        fmt = Fmt.percent if m.period == "change" and m.format == Fmt.number else m.format
-        out.append(short(value, fmt, meta.currency, meta.language))
+        out.append(short(value, metric_format(m), meta.currency, meta.language))
     return out
 
 
