@@ -228,6 +228,11 @@ def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
 def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
     out: list[str] = []
+    brand = bound.plan.meta.brand
+    if brand is not None and brand.font and "pdf" in files:  # a fallback, recorded rather than failed
+        out.append(
+            f"brand font {brand.font!r}: named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
+        )
     for fmt, path in files.items():
         if fmt in ("docx", "xlsx", "pptx"):
             out += ooxml(path)

@@ -138,3 +138,13 @@ def test_check_gathers_findings_of_every_file(tmp_path):
     canvas.save()
     found = qa.check({"pdf": Path(path)}, bound_with({"type": "page_break"}))
     assert found == ["plain.pdf: font Helvetica is referenced but not embedded (print shops and PDF/A reject it)"]
+
+
+def test_a_brand_font_the_pdf_cannot_embed_is_recorded_as_a_fallback(tmp_path):
+    path = tmp_path / "empty.pdf"
+    Canvas(str(path), initialFontName="Times-Roman").save()
+    bound = Bound(Plan.model_validate({"meta": {"title": "t", "brand": {"primary": "#1B2A4A", "accent": "#F28C28",
+                                                                     "font": "Futura"}}, "blocks": [{"type": "page_break"}]}))  # fmt: skip
+    assert qa.check({"pdf": path}, bound)[0] == (
+        "brand font 'Futura': named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
+    )
