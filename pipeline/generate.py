@@ -26,7 +26,7 @@ from docagent.validate import schema_problems, validate
 from renderers import render_all
 from renderers.qa import check as qa_check
 
-FORMATS = ("docx", "xlsx", "pdf")
+FORMATS = ("docx", "xlsx", "pdf")  # the default set; "pptx" adds a deck
 Progress = Callable[[str, float], None]
 
 

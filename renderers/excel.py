@@ -54,6 +54,7 @@ from renderers.formulas import (
     period_bounds,
     text_value,
 )
+from renderers.modelsheet import ModelSheets
 from renderers.theme import Theme
 
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
@@ -132,6 +133,8 @@ class Builder:
         self.f = self._formats()
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
+        base = {"font_name": "Calibri", "font_size": 10}
+        self.models = ModelSheets(self.wb, bound, base, _currency_format(meta.currency), NUM_FORMATS)
 
     def _formats(self) -> dict[str, Any]:
         t, wb = self.theme, self.wb
@@ -191,6 +194,7 @@ class Builder:
                 )
                 for k, v in t.callout.items()
             },
+            "kpi_text": wb.add_format({**kpi, "align": "right"}),  # a model period label, e.g. break-even
             "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
         for fmt, code in [*NUM_FORMATS.items(), (Fmt.currency, cur)]:
@@ -209,6 +213,7 @@ class Builder:
     def plan_sheets(self) -> None:
         """Decide where each dataset goes before anything refers to it."""
         taken = {"summary", "chart data"}
+        taken |= self.models.layout(taken)  # model statements get the names they ask for
         for sheet in self.bound.data.values():
             name = sheet.name[:31]
             if name.lower() in taken:
@@ -216,6 +221,7 @@ class Builder:
             taken.add(name.lower())
             cols = {c.name: k for k, c in enumerate(sheet.columns)}
             self.refs[sheet.name] = SheetRef(name, 1, max(1, len(sheet.rows)), cols)
+        self.models.taken = taken
 
     def data_sheet(self, sheet: DataSheet) -> None:
         ws = self.wb.add_worksheet(self.refs[sheet.name].sheet)
@@ -319,6 +325,8 @@ class Builder:
         return out
 
     def metric_formula(self, m: Metric) -> str | None:
+        if m.model is not None or m.dataset is None:
+            return self.models.metric_formula(m)
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
         if ref is None or sheet is None or not sheet.complete:
             return None
@@ -419,6 +427,8 @@ class Builder:
         """The whole document on the first sheet, in reading order: prose as wrapped text cells,
         KPIs, tables, charts and images; the data behind them on the sheets after it."""
         ws = self.wb.add_worksheet("Summary")
+        self.models.write()  # the model sheets follow the summary
+        home = ws
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.set_row(0, 28)
@@ -436,6 +446,9 @@ class Builder:
         self.charts_ws: Worksheet | None = None
         metrics = {m.name: m for m in self.bound.plan.metrics}
         for i, block in enumerate(self.bound.plan.blocks):
+            self.models.book.cursor[ws.name] = row  # blocks that name a sheet go there
+            ws = self.models.target(block, home)
+            row = self.models.book.cursor.get(ws.name, 0)
             if isinstance(block, Heading):
                 row += 1 if row > 3 else 0
                 ws.write_string(row, 0, t(block.text), self.f["h1" if block.level == 1 else "h2"])
@@ -452,6 +465,9 @@ class Builder:
                 row = self.kpis(ws, row, block, metrics)
             elif isinstance(block, Table):
                 row = self.table(ws, row, i, block)
+            elif isinstance(block, Chart) and block.model is not None:
+                ws.insert_chart(row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2})
+                row += 23
             elif isinstance(block, Chart):
                 if self.charts_ws is None:
                     self.charts_ws = self.wb.add_worksheet("Chart data")
@@ -464,6 +480,9 @@ class Builder:
                 row = self.image(ws, row, i, block)
             elif isinstance(block, PageBreak):
                 ws.set_h_pagebreaks([row])
+        self.models.book.cursor[ws.name] = row
+        ws = home
+        row = self.models.book.cursor.get(home.name, row)
         sources = sorted({d.source for d in self.bound.data.values()})
         if sources:
             row += 1
@@ -496,8 +515,9 @@ class Builder:
             cell_fmt = self.f[f"kpi:{fmt}"]
             if formula:
                 ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
-            elif value is None:
-                ws.write_string(row, k, "–", self.f["kpi_value"])
+            elif value is None or (m and m.find):
+                text = self.bound.metric_text.get(item.metric, "–")
+                ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
             else:
                 ws.write_number(row, k, value, cell_fmt)
             label = item.label or (m.label if m else item.metric)
@@ -644,7 +664,8 @@ class Builder:
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
         categories: dict[str, Any] = {}
         if cols[0].type in ("date", "datetime"):
-            categories |= {"num_format": x_fmt, "num_font": {"rotation": -35}}
+            # a bucketed key labels its points only (a date axis would tick every month of a quarterly series)
+            categories |= {"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)}
         if kind in (ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar):
             categories["label_position"] = "low"  # clear of bars that go below zero
         if categories:
