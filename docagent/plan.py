@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 # {name} a metric's text; {name:abs} without its sign; {name|rose|fell|was flat} the word that
 # follows the sign of the metric as shown (positive | negative | zero); a missing value shows as –.
+HIDDEN = "x-hand-written"  # kept out of the model's schema (docagent.schema)
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:(:abs)|((?:\|[^{}|\n]*){3}))?\}")
 # Anything that looks like a placeholder with options; those PLACEHOLDER rejects are errors.
 PLACEHOLDER_LIKE = re.compile(r"\{[a-z][a-z0-9_]*[|:][^{}]*\}")
@@ -149,17 +150,55 @@ class Metric(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     label: str
-    dataset: str
+    dataset: str | None = None
     agg: Agg | None = None
     column: str | None = None
     expr: str | None = None
     filters: list[Filter] = []
-    period: Period = Period.all
+    period: Period | int = Period.all
     time_column: str | None = None
     bucket: Bucket | None = None
     compare: Literal["previous", "year_ago"] | None = None
     result: Literal["value", "diff", "pct_change"] = "value"
     format: Fmt = Fmt.number
+    # A model cell instead of a dataset aggregate (issue 14).
+    model: str | None = None  # a model block's title: then row, and period or find
+    row: str | None = None
+    find: Literal["first_positive"] | None = None
+
+
+class ModelPeriods(_Strict):
+    start: str  # 2026, 2026-Q1 or 2026-01
+    count: int = Field(ge=1, le=120)
+    unit: Literal["year", "quarter", "month"] = "year"
+
+
+class ModelInput(_Strict):
+    name: str  # checked by docagent.models (a defined name in .xlsx)
+    label: str
+    value: float
+    format: Fmt = Fmt.number
+    note: str | None = None
+
+
+class ModelRow(_Strict):
+    name: str
+    label: str
+    formula: str
+    first: str | None = None  # the first period's value, where formula uses prev()
+    format: Fmt = Fmt.number
+    style: Literal["normal", "subtotal", "total", "check"] = "normal"
+    sheet: str | None = None
+
+
+class Model(_Strict):
+    # A financial model: inputs drive one value per period for each row (live formulas in .xlsx).
+    type: Literal["model"] = "model"
+    title: str
+    sheet: str | None = None
+    periods: ModelPeriods
+    inputs: list[ModelInput] = []
+    rows: list[ModelRow] = Field(min_length=1)
 
 
 class Heading(_Strict):
@@ -177,6 +216,17 @@ class Bullets(_Strict):
     type: Literal["bullets"] = "bullets"
     items: list[str] = Field(min_length=1)
     ordered: bool = False
+    start: int = Field(1, json_schema_extra={HIDDEN: True})  # lists restart at 1; hand-written plans may continue
+    lines: int = 0  # writing lines per item, 0-12 (checked by the validator)
+
+
+class Highlight(_Strict):
+    # top/bottom: the `value` largest/smallest
+
+    column: str
+    op: Literal["gt", "lt", "ge", "le", "eq", "top", "bottom"]
+    value: float
+    style: Literal["bad", "good", "warn"] = "bad"
 
 
 class Table(_Strict):
@@ -189,6 +239,11 @@ class Table(_Strict):
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
     totals: bool = False
+    formats: list[Fmt | None] = []  # one per column; null: automatic
+    emphasis: list[int] = []  # bold rows, from 0
+    highlight: list[Highlight] = []
+    sheet: str | None = None
+    slide: bool = Field(True, description="false keeps it out of a .pptx deck")
 
 
 class ChartKind(StrEnum):
@@ -219,6 +274,9 @@ class Chart(_Strict):
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
     series: str | None = Field(None, description="group key: one series per value")
+    model: str | None = None  # a model block's title: x is "period", y its row names
+    sheet: str | None = None
+    slide: bool = True
 
 
 class Kpi(_Strict):
@@ -242,8 +300,18 @@ class PageBreak(_Strict):
     type: Literal["page_break"] = "page_break"
 
 
+class Image(_Strict):
+    # source: an image file given with the job; null draws a placeholder box labelled with alt
+    type: Literal["image"] = "image"
+    source: str | None
+    alt: str
+    caption: str | None = None
+    width: float = 1.0  # fraction of the text width, 0.1-1 (checked by the validator)
+    aspect: str = Field("16:9", json_schema_extra={HIDDEN: True})  # of a placeholder; checked by the validator
+
+
 Block = Annotated[
-    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak,
+    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak | Model | Image,
     Field(discriminator="type"),
 ]
 
@@ -258,6 +326,15 @@ class DocKind(StrEnum):
     other = "other"
 
 
+class Brand(_Strict):
+    # overrides the theme's colours, chart palette, heading font and header logo (an image file name)
+    primary: str  # #RRGGBB, like accent and palette; checked by the validator
+    accent: str
+    palette: list[str] = Field([], json_schema_extra={HIDDEN: True})  # else primary, accent, then the theme's
+    font: str = ""
+    logo: str | None = None
+
+
 class Meta(_Strict):
     title: str = Field(min_length=1)
     subtitle: str | None = None
@@ -266,6 +343,10 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    brand: Brand | None = None
+    slides: Literal["auto", "sections", "none"] = Field(
+        "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
+    )
 
 
 class Plan(_Strict):

@@ -6,6 +6,8 @@ a model can fix it: where it is, what is wrong, what would be valid.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
@@ -13,14 +15,17 @@ from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
 from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
 from docagent.errors import PlanError
+from docagent.modeluse import model_problems
 from docagent.plan import (
     Block,
+    Brand,
     Bullets,
     Callout,
     Chart,
     ChartKind,
     Filter,
     Heading,
+    Image,
     Kpis,
     Metric,
     Op,
@@ -31,6 +36,7 @@ from docagent.plan import (
     malformed_placeholders,
     placeholders,
 )
+from docagent.themes import theme_names
 
 ORDERED_OPS = {Op.gt, Op.ge, Op.lt, Op.le}
 NO_SERIES = (ChartKind.pie, ChartKind.donut, ChartKind.scatter, ChartKind.combo)
@@ -41,18 +47,22 @@ def _short(text: str, n: int = 40) -> str:
 
 
 def block_names(blocks: list[Block]) -> list[str]:
-    """'block 4 (chart 'Revenue by quarter' under 'Growth')': a model finds a block by its title."""
-    out, heading = [], None
+    """'block 4 (chart 'Revenue by quarter' under 'Results › Growth')': a model finds a block by its
+    title and the headings above it."""
+    out: list[str] = []
+    path: list[tuple[int, str]] = []  # the open headings, outermost first
     for i, b in enumerate(blocks, 1):
+        if isinstance(b, Heading):
+            path = [(level, text) for level, text in path if level < b.level]
         title = getattr(b, "title", None) or (b.text if isinstance(b, Heading) else None)
         name = f"block {i} ({b.type}"
         if title:
             name += f" {_short(title)!r}"
-        if heading and not isinstance(b, Heading):
-            name += f" under {_short(heading)!r}"
+        if path:
+            name += " under " + repr(" › ".join(_short(text, 30) for _, text in path))
         out.append(name + ")")
         if isinstance(b, Heading):
-            heading = b.text
+            path.append((b.level, b.text))
     return out
 
 
@@ -123,6 +133,11 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
 
 def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     where = f"metric {m.name!r}"
+    if m.model is not None:  # a model cell: checked with the models
+        return
+    if m.dataset is None or isinstance(m.period, int):
+        out.append(f"{where}: needs a dataset (a model cell: model, row, and period or find)")
+        return
     ds = _dataset(catalog, m.dataset, where, out)
     if ds is None:
         return
@@ -164,6 +179,11 @@ def _check_chart(b: Chart, names: list[str], types: dict[str, str], where: str, 
         out.append(f"{where}: a scatter chart needs a numeric x, {b.x!r} is {types[b.x]}")
 
 
+def _numeric_literal(b: Table, k: int) -> bool:
+    values = [r[k] for r in b.rows or [] if k < len(r) and r[k] is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
 def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
     if b.query is not None and (b.rows is not None or b.columns is not None):
         out.append(f"{where}: give either query or literal columns/rows, not both")
@@ -179,8 +199,57 @@ def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
     return None
 
 
+def _image_name(name: str, catalog: Catalog, where: str, out: list[str]) -> None:
+    if name not in catalog.images:
+        given = ", ".join(repr(n) for n in catalog.images) or "none"
+        out.append(
+            f"{where}: no image file {name!r} was given with the job; images given: {given} "
+            "(use source null for a placeholder)"
+        )
+
+
+def _check_meta(plan: Plan, catalog: Catalog, out: list[str]) -> None:
+    themes = theme_names()
+    if plan.meta.theme is not None and plan.meta.theme not in themes:
+        out.append(
+            f"meta.theme: unknown theme {plan.meta.theme!r}; themes: {', '.join(themes)} "
+            "(for other colours keep a theme and set meta.brand)"
+        )
+    brand: Brand | None = plan.meta.brand
+    if brand is None:
+        return
+    for name, value in [("primary", brand.primary), ("accent", brand.accent), *(("palette", c) for c in brand.palette)]:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            out.append(f"meta.brand.{name}: {value!r} is not a colour; write #RRGGBB, like #1B2A4A")
+    if len(brand.palette) > 10:
+        out.append("meta.brand.palette: at most 10 colours")
+    if brand.logo is not None:
+        _image_name(brand.logo, catalog, "meta.brand.logo", out)
+
+
+def _check_table(b: Table, names: list[str], types: dict[str, str], where: str, out: list[str]) -> None:
+    """formats, emphasis and highlight refer to the table's own columns and rows."""
+    if b.formats and len(b.formats) != len(names):
+        out.append(f"{where}: formats has {len(b.formats)} entries for {len(names)} columns {names}")
+    if b.emphasis:
+        if b.query is not None:
+            out.append(f"{where}: emphasis is for literal rows; a query's rows are not known in advance")
+        else:
+            bad = [r for r in b.emphasis if not 0 <= r < len(b.rows or [])]
+            if bad:
+                out.append(f"{where}: emphasis rows {bad} do not exist (rows are numbered 0-{len(b.rows or []) - 1})")
+    for h in b.highlight or []:
+        if h.column not in names:
+            out.append(f"{where}: highlight names {h.column!r}, which is not a column {names}")
+        elif types.get(h.column, "number") not in NUMERIC:
+            out.append(f"{where}: highlight column {h.column!r} must be numeric, it is {types[h.column]}")
+        if h.op in ("top", "bottom") and (h.value < 1 or not float(h.value).is_integer()):
+            out.append(f"{where}: highlight {h.op} needs value = how many rows (a whole number >= 1)")
+
+
 def problems(plan: Plan, catalog: Catalog) -> list[str]:
     out: list[str] = []
+    _check_meta(plan, catalog, out)
     metric_names = [m.name for m in plan.metrics]
     for n in sorted({n for n in metric_names if metric_names.count(n) > 1}):
         out.append(f"metric name {n!r} is used twice")
@@ -191,14 +260,30 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
         texts: list[str] = []
         if isinstance(b, Heading | Paragraph):
             texts = [b.text]
+        elif isinstance(b, Image):
+            texts = [b.alt, b.caption or ""]
+            if b.source is not None:
+                _image_name(b.source, catalog, where, out)
+            if not 0.1 <= b.width <= 1:
+                out.append(f"{where}: width is a fraction of the text width, 0.1 to 1, not {b.width}")
+            if not re.fullmatch(r"[1-9]\d?:[1-9]\d?", b.aspect):
+                out.append(f"{where}: aspect {b.aspect!r} must be width:height, like 16:9, 4:3 or 1:1")
         elif isinstance(b, Bullets):
             texts = b.items
+            if b.start < 1:
+                out.append(f"{where}: start must be 1 or more")
+            elif b.start != 1 and not b.ordered:
+                out.append(f"{where}: start applies to ordered lists only")
+            if not 0 <= b.lines <= 12:
+                out.append(f"{where}: lines (writing lines per item) must be 0 to 12, not {b.lines}")
         elif isinstance(b, Callout):
             texts = [b.text, b.title or ""]
         elif isinstance(b, Kpis):
             for k in b.items:
                 if k.metric not in known:
                     out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+        elif isinstance(b, Chart) and b.model is not None:
+            texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
         elif isinstance(b, Table | Chart):
             texts = [b.title, b.caption or ""]
             names = _literal(b, where, out)
@@ -214,6 +299,10 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         keys = [c.name for c in cols if not c.measure]
             elif isinstance(b, Chart) and b.series:
                 out.append(f"{where}: series needs a query (literal rows list one column per series)")
+            if isinstance(b, Table) and names is not None:
+                if b.query is None:
+                    types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
+                _check_table(b, names, types, where, out)
             if isinstance(b, Chart) and names is not None:
                 if b.query is None:
                     types = {n: "number" for n in names}
@@ -236,6 +325,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         f"{where}: placeholder {{{p}}} does not name a metric; "
                         f"define it in metrics or use one of {sorted(known)}"
                     )
+    out += model_problems(plan)
     return out
 
 

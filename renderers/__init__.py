@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from docagent.bind import Bound
 from docagent.errors import RenderError
+from docagent.plan import Image
 from renderers.common import all_text
 from renderers.fonts import require_cjk
-from renderers.theme import load_theme
+from renderers.theme import branded, load_theme
 
-__all__ = ["render_all"]
+__all__ = ["FORMATS", "render_all"]
+
+FORMATS = ("docx", "xlsx", "pdf", "pptx")
+log = logging.getLogger("docagent.qa")
 
 
 def render_all(
     bound: Bound, theme_name: str, out_dir: Path, stem: str, formats: Sequence[str]
 ) -> tuple[dict[str, Path], dict[str, float]]:
     """Write each requested format; charts are drawn once and shared. Returns files and timings."""
-    unknown = set(formats) - {"docx", "xlsx", "pdf"}
+    unknown = set(formats) - set(FORMATS)
     if unknown:
-        raise RenderError(f"unknown format(s) {sorted(unknown)}; choose from docx, xlsx, pdf")
-    theme = load_theme(theme_name)
+        raise RenderError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
+    theme = branded(load_theme(theme_name), bound.plan.meta.brand)
     require_cjk(all_text(bound))
     timings: dict[str, float] = {}
     files: dict[str, Path] = {}
@@ -33,7 +38,11 @@ def render_all(
         t = time.perf_counter()
         charts = draw_all(bound, theme)
         timings["charts"] = time.perf_counter() - t
-    for fmt in ("docx", "xlsx", "pdf"):
+    elif any(isinstance(b, Image) for b in bound.plan.blocks):
+        from renderers.charts import draw_images
+
+        charts = draw_images(bound, theme)
+    for fmt in FORMATS:
         if fmt not in formats:
             continue
         path = out_dir / f"{stem}.{fmt}"
@@ -46,11 +55,16 @@ def render_all(
         elif fmt == "xlsx":
             from renderers.excel import render_xlsx
 
-            render_xlsx(bound, theme, tmp)
-        else:
+            render_xlsx(bound, theme, tmp, charts)
+        elif fmt == "pdf":
             from renderers.pdf import render_pdf
 
             render_pdf(bound, theme, charts, tmp)
+        else:
+            from renderers.slides import render_pptx
+
+            for finding in render_pptx(bound, theme, tmp):
+                log.warning("pptx: %s", finding)
         tmp.replace(path)
         timings[fmt] = time.perf_counter() - t
         files[fmt] = path

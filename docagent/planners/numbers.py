@@ -63,6 +63,11 @@ def _prose(plan: Plan) -> list[tuple[str, str]]:
     return out
 
 
+def _words_only(m: re.Match[str]) -> str:
+    """A placeholder leaves only its sign-following words, which are checked like any prose."""
+    return " " + (m.group(3) or "").replace("|", " ; ") + " "
+
+
 def is_prose_number(text: str, m: re.Match[str]) -> bool:
     """Whether a number in `text` reads as ordinary prose rather than a figure from the data."""
     token, percent = m.group(1), m.group(2)
@@ -70,7 +75,7 @@ def is_prose_number(text: str, m: re.Match[str]) -> bool:
     if percent or not token[0].isdigit() or not value.isdigit():
         return value == "100" and bool(percent) and token[0].isdigit()  # "100% of the team"
     n, before, after = int(value), text[: m.start()], text[m.end() :]
-    if "," in token:  # a thousands separator is a measured quantity's mark
+    if re.search(r",\d", token):  # a thousands separator marks a measured quantity; "in 2028," does not
         return False
     if n <= SMALL or 1990 <= n <= 2100:  # counts and ordinals; calendar years
         return True
@@ -82,7 +87,7 @@ def is_prose_number(text: str, m: re.Match[str]) -> bool:
 def invented_numbers(plan: Plan, allowed: set[str]) -> list[str]:
     problems = []
     for where, text in _prose(plan):
-        bare = PLACEHOLDER.sub(" ", text)
+        bare = PLACEHOLDER.sub(_words_only, text)
         for m in NUMBER.finditer(bare):
             token, percent = m.group(1), m.group(2)
             if _norm(token) in allowed or is_prose_number(bare, m):
