@@ -115,6 +115,9 @@ def create_job(
     idempotency_key: str | None = None,
     schedule_id: str | None = None,
     settings: Settings | None = None,
+    given_plan: dict[str, Any] | None = None,
+    instruction: str | None = None,
+    parent_id: str | None = None,
 ) -> tuple[JobRow, bool]:
     """A queued job; with an idempotency key already used by this owner, that job (and False)."""
     settings = settings or get_settings()
@@ -135,6 +138,9 @@ def create_job(
             language=language,
             idempotency_key=idempotency_key,
             schedule_id=schedule_id,
+            given_plan=given_plan,
+            instruction=instruction,
+            parent_id=parent_id,
             status="queued",
             progress=0.0,
             usage={},

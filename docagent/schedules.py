@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from docagent.cron import InvalidSchedule, check, fire_times, next_fire
-from docagent.errors import DocagentError
+from docagent.errors import DocagentError, PlanError
+from docagent.plans import parse
 from docagent.records import create_dataset, latest_dataset
 from docagent.settings import Settings, get_settings
 from docagent.store import FINAL, JobRow, RunRow, ScheduleRow, now, session
@@ -45,9 +46,34 @@ def validate_source(source: dict[str, Any], settings: Settings) -> None:
     raise InvalidSchedule('source must be {"dataset": NAME} or {"sql": "SELECT ...", "connection": NAME}')
 
 
+def freeze(owner: str, spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A schedule's job with its plan frozen: `from_job` copies that job's plan (and its prompt, for re-planning)."""
+    spec = {k: v for k, v in spec.items() if v is not None}
+    if spec.get("from_job"):
+        with session(settings) as s:
+            job = s.get(JobRow, str(spec["from_job"]))
+        if job is None or job.owner != owner:
+            raise InvalidSchedule(f"from_job: no job {spec['from_job']!r}")
+        if job.plan is None:
+            raise InvalidSchedule(f"from_job: job {job.id} has no plan yet ({job.status}); schedule it once it has")
+        spec.setdefault("plan", job.plan)
+        if not str(spec.get("prompt") or "").strip():
+            spec["prompt"] = job.prompt
+    if "plan" in spec:
+        try:
+            spec["plan"] = parse(spec["plan"]).model_dump(mode="json")
+        except PlanError as e:
+            raise InvalidSchedule("the plan is not valid: " + "; ".join(e.problems)) from None
+    elif not str(spec.get("prompt") or "").strip():
+        raise InvalidSchedule("a schedule's job needs a prompt, a plan or from_job")
+    spec.setdefault("prompt", "")
+    return spec
+
+
 def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
     check(fields["cron"], fields["timezone"])
+    fields = {**fields, "job": freeze(owner, fields["job"], settings)}
     validate_source(fields["job"].get("source") or {}, settings)
     row = ScheduleRow(owner=owner, **fields)
     if row.webhook_url and not row.webhook_secret:
@@ -60,6 +86,8 @@ def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | Non
 
 def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
+    if changes.get("job") is not None:
+        changes = {**changes, "job": freeze(owner, changes["job"], settings)}
     with session(settings) as s:
         row = s.get(ScheduleRow, row_id, with_for_update=True)
         if row is None or row.owner != owner:
@@ -103,6 +131,7 @@ def _start_run(s: Any, sched: ScheduleRow, fire_time: dt.datetime, late: bool, m
         dataset_ids=[], planner_requested=spec.get("planner") or "auto", theme=spec.get("theme"),
         language=spec.get("language"), schedule_id=sched.id, source=spec.get("source"),
         status="queued", progress=0.0, usage={}, timings={},
+        given_plan=spec.get("plan"), replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
     )  # fmt: skip
     s.add(job)
     s.flush()

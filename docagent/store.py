@@ -14,7 +14,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    false,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -84,6 +95,11 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     previews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # PNGs of the PDF's first pages
+    # Plans as templates: a given plan renders with no model call; with an instruction it is revised.
+    given_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    instruction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    replan_on_mismatch: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ArtifactRow(Base):
@@ -96,6 +112,7 @@ class ArtifactRow(Base):
     bytes: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # plan hash, data versions
 
 
 class ScheduleRow(Base):

@@ -18,15 +18,18 @@ from sqlalchemy import delete
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import profile
-from docagent.errors import DocagentError
+from docagent.errors import DocagentError, PlanError
 from docagent.plan import Plan
+from docagent.planners import Planned
+from docagent.plans import parse
+from docagent.provenance import file_sha256, provenance
 from docagent.records import JobNotFound, fail_job, get_job, update_job
 from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import FINAL, ArtifactRow, DatasetRow, JobRow, now, session
 from docagent.validate import validate
-from pipeline.generate import plan_job, render_job
+from pipeline.generate import given_plan, plan_job, render_job, revise_plan
 from renderers.preview import previews
 
 
@@ -47,6 +50,39 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
         catalog.close()
         raise
     return catalog, profiles
+
+
+def _plan(job: JobRow, catalog: Catalog, profiles: list[Any], settings: Settings) -> Planned:
+    """From the prompt; or the given plan as is (no model call); or the given plan revised by the model."""
+    if job.given_plan is None:
+        return plan_job(catalog, profiles, job.prompt, [], job.planner_requested, job.theme, job.language, settings)
+    if job.instruction:
+        previous = parse(job.given_plan)
+        return revise_plan(catalog, profiles, previous, job.instruction, [], job.theme, job.language, settings)
+    try:
+        return given_plan(catalog, job.given_plan, job.theme)
+    except PlanError as e:
+        # A frozen plan that no longer fits fresh data: re-plan only when the schedule allows it and can.
+        if not (job.replan_on_mismatch and settings.llm_base_url and job.prompt.strip()):
+            raise
+        planned = plan_job(catalog, profiles, job.prompt, [], "llm", job.theme, job.language, settings)
+        why = "the frozen plan no longer fits the data, so it was planned again: " + "; ".join(e.problems)
+        planned.fallback_reason = why + (f" ({planned.fallback_reason})" if planned.fallback_reason else "")
+        return planned
+
+
+def _provenance(job: JobRow, plan: Plan, settings: Settings) -> dict[str, Any]:
+    storage = get_storage(settings)
+    datasets = []
+    with session(settings) as s:
+        rows = [s.get(DatasetRow, i) for i in job.dataset_ids]
+    for row in rows:
+        if row is None:
+            continue
+        with storage.local_path(row.storage_key) as path:
+            digest = file_sha256(path)
+        datasets.append({"id": row.id, "name": row.name, "version": row.version, "sha256": digest})
+    return provenance(plan, datasets)
 
 
 def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
@@ -72,9 +108,7 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
             job = update_job(job_id, settings, dataset_ids=resolve_source(job, settings))
         catalog, profiles = _catalog_for(job, settings)
         with catalog:
-            planned = plan_job(
-                catalog, profiles, job.prompt, [], job.planner_requested, job.theme, job.language, settings
-            )
+            planned = _plan(job, catalog, profiles, settings)
     except DocagentError as e:
         fail_job(job_id, settings, e.code, str(e))
         return False
@@ -112,11 +146,16 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             bound = bind(plan, catalog)
         files, _times = render_job(bound, work, job.formats, job.theme, settings)
         storage = get_storage(settings)
+        origin = _provenance(job, plan, settings)
         records = []
         for fmt, path in files.items():
             key = f"jobs/{job_id}/{fmt}"
             size = storage.put(key, path)
-            records.append(ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key))
+            records.append(
+                ArtifactRow(
+                    job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=origin
+                )
+            )
         pages = previews(files["pdf"], work) if "pdf" in files else []
         for n, png in enumerate(pages, 1):
             storage.put(f"jobs/{job_id}/preview-{n}.png", png)

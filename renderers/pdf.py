@@ -36,6 +36,7 @@ from docagent.bind import Bound
 from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
+from docagent.plans import plan_hash
 from renderers.charts import ChartImage
 from renderers.common import caption, numbering, table_data
 from renderers.fonts import find_fonts
@@ -457,6 +458,7 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         author=meta.author or "docagent",
         subject=meta.subtitle or "",
         creator="docagent",
+        keywords=f"docagent-plan-sha256:{plan_hash(bound.plan)}",  # provenance: which plan made this file
         lang=meta.language,
         leftMargin=MARGIN,
         rightMargin=MARGIN,

@@ -1,4 +1,4 @@
-"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry."""
+"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry, revise."""
 
 from __future__ import annotations
 
@@ -22,11 +22,16 @@ from api.schemas import (
     JobAccepted,
     JobCreate,
     JobPublic,
+    JobRevise,
     JobsPublic,
+    PlanDiffPublic,
     PlannerInfo,
     UsagePublic,
 )
+from docagent.errors import PlanError
+from docagent.plans import diff
 from docagent.records import create_job, download_name
+from docagent.revisions import RevisionRefused, check_given, revision_of
 from docagent.settings import Settings
 from docagent.store import FINAL, ArtifactRow, JobRow, now, session
 from workers.app import enqueue
@@ -40,7 +45,7 @@ CONTENT_TYPES = {
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
+def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict | None = None) -> JobPublic:
     usage = {k: v for k, v in (job.usage or {}).items() if k in UsagePublic.model_fields}
     return JobPublic(
         id=job.id,
@@ -54,13 +59,20 @@ def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
         dataset_ids=job.dataset_ids,
         schedule_id=job.schedule_id,
         stage=job.stage,
+        parent_id=job.parent_id,
+        instruction=job.instruction,
+        diff=PlanDiffPublic(**diff(parent_plan, job.plan).as_dict()) if parent_plan and job.plan else None,
         previews=[f"/v1/jobs/{job.id}/preview/{n}" for n in range(1, (job.previews or 0) + 1)],
         planner=PlannerInfo(name=job.planner_name, model=job.model, fallback_reason=job.fallback_reason),
         usage=UsagePublic(**usage),
         error=ErrorPublic(code=job.error_code, message=job.error_message or "") if job.error_code else None,
         artifacts=[
             ArtifactPublic(
-                format=a.format, filename=a.filename, bytes=a.bytes, url=f"/v1/jobs/{job.id}/artifacts/{a.format}"
+                format=a.format,
+                filename=a.filename,
+                bytes=a.bytes,
+                url=f"/v1/jobs/{job.id}/artifacts/{a.format}",
+                provenance=a.provenance,
             )
             for a in sorted(artifacts, key=lambda a: ("docx", "xlsx", "pdf").index(a.format))
         ],
@@ -73,7 +85,8 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
         if job is None or job.owner != owner:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "job not found")
         artifacts = list(s.scalars(select(ArtifactRow).where(ArtifactRow.job_id == job_id)))
-        return public(job, artifacts)
+        parent = s.get(JobRow, job.parent_id) if job.parent_id else None
+        return public(job, artifacts, parent.plan if parent is not None else None)
 
 
 def check_quota(owner: str, settings: Settings) -> None:
@@ -111,6 +124,13 @@ def submit(body: JobCreate, owner: str, settings: Settings, key: str | None) -> 
     check_quota(owner, settings)
     for dataset_id in body.dataset_ids:
         owned(dataset_id, owner, settings)  # 404 for a dataset that is not yours
+    if body.plan is not None:
+        try:
+            body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
+        except PlanError as e:  # nothing is queued for a plan that cannot render
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, {"message": str(e), "problems": e.problems}
+            ) from None
     job, created = create_job(
         owner,
         body.prompt,
@@ -121,6 +141,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, key: str | None) -> 
         body.language,
         key,
         settings=settings,
+        given_plan=body.plan,
     )
     if created:
         enqueue(job.id)
@@ -139,8 +160,9 @@ async def create_with_upload(
     request: Request,
     owner: OwnerDep,
     settings: SettingsDep,
-    prompt: Annotated[str, Form(max_length=20_000)],
     files: Annotated[list[UploadFile], File()],
+    prompt: Annotated[str | None, Form(max_length=20_000)] = None,
+    plan: Annotated[str | None, Form(max_length=2_000_000, description="a plan as JSON: no model call")] = None,
     formats: Annotated[str, Form()] = "docx,xlsx,pdf",
     planner: Annotated[str, Form()] = "auto",
     theme: Annotated[str | None, Form()] = None,
@@ -151,9 +173,15 @@ async def create_with_upload(
     check_length(request, settings)
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     try:
+        given = json.loads(plan) if plan else None
+    except json.JSONDecodeError as e:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"plan: not JSON ({e})") from None
+    try:
+        fields = {"prompt": prompt} if prompt is not None else {}
         body = JobCreate.model_validate(
             {
-                "prompt": prompt,
+                **fields,
+                "plan": given,
                 "formats": fmts,
                 "planner": planner,
                 "theme": theme or None,
@@ -165,6 +193,42 @@ async def create_with_upload(
     rows = [await ingest_upload(f, None, owner, settings) for f in files if f.filename]
     body.dataset_ids = [r.id for r in rows]
     return submit(body, owner, settings, idempotency_key)
+
+
+@router.post("/{job_id}/revise", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def revise(
+    job_id: str, body: JobRevise, owner: OwnerDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+) -> JobPublic:
+    """A new job: the model changes this job's plan as the instruction says; the diff shows once it is planned."""
+    load(job_id, owner, settings)
+    with session(settings) as s:
+        parent = s.get(JobRow, job_id)
+    assert parent is not None
+    try:
+        fields = revision_of(parent, settings)
+    except RevisionRefused as e:
+        raise HTTPException(status.HTTP_409_CONFLICT, {"code": e.code, "message": str(e)}) from None
+    check_quota(owner, settings)
+    dataset_ids = parent.dataset_ids if body.dataset_ids is None else body.dataset_ids
+    for dataset_id in dataset_ids:
+        owned(dataset_id, owner, settings)
+    job, created = create_job(
+        owner,
+        fields["prompt"],
+        list(dataset_ids),
+        list(body.formats or fields["formats"]),
+        "llm",
+        fields["theme"],
+        fields["language"],
+        idempotency_key,
+        settings=settings,
+        given_plan=fields["given_plan"],
+        instruction=body.instruction,
+        parent_id=parent.id,
+    )
+    if created:
+        enqueue(job.id)
+    return load(job.id, owner, settings)
 
 
 @router.get("", response_model=JobsPublic)
