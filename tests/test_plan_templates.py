@@ -235,7 +235,7 @@ def test_a_frozen_plan_that_no_longer_fits_fails_with_its_problems_or_replans_wh
     failed = wait_status(client, job_id, {"succeeded", "failed"})
     assert failed["status"] == "failed" and failed["error"]["code"] == "invalid_plan"
     assert "column 'units' does not exist in 'shop'" in failed["error"]["message"]
-    assert "'qty' (number)" in failed["error"]["message"]  # what is there instead
+    assert "'qty' (integer)" in failed["error"]["message"]  # what is there instead
     history = client.get(f"/v1/schedules/{frozen}/runs").json()["data"]
     assert history[0]["job_status"] == "failed"
 

@@ -168,6 +168,8 @@ def test_revision_request_carries_the_previous_plan_and_the_instruction(sales):
     user = fake.requests[0]["messages"][-1]["content"]
     assert "<request>\nmake the chart a line\n</request>" in user
     assert "<plan>" in user and '"title":"Revenue by region"' in user
+    sent = user.split("<plan>\n", 1)[1].split("\n</plan>", 1)[0]
+    assert Plan.model_validate_json(sent) == previous  # the model sees the whole plan, block types included
     assert planned.planner == "llm" and planned.plan.blocks[2].kind == "line"  # type: ignore[union-attr]
 
 

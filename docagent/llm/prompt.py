@@ -68,7 +68,7 @@ def user_prompt(
 ) -> str:
     parts = [_fence("request", prompt.strip() or "(no instruction: write the most useful report)")]
     if previous is not None:  # a revision: the model edits its earlier plan instead of starting over
-        body = previous.model_dump_json(exclude_defaults=True)
+        body = previous.model_dump_json(exclude_none=True)  # keep block types: they are defaults
         parts += [REVISE, _fence("plan", body)]
     if profiles:
         body = json.dumps([compact_profile(p, level) for p in profiles], ensure_ascii=False, default=str)
