@@ -39,8 +39,9 @@ def label(block: Any, index: int) -> str:
 def _where(loc: tuple[Any, ...], data: Any) -> str:
     if len(loc) >= 2 and loc[0] == "blocks" and isinstance(loc[1], int) and isinstance(data, dict):
         blocks = data.get("blocks") or []
-        block = blocks[loc[1]] if loc[1] < len(blocks) else None
-        rest = ".".join(str(x) for x in loc[2:] if not (isinstance(x, str) and x == (block or {}).get("type")))
+        block = blocks[loc[1]] if isinstance(blocks, list) and loc[1] < len(blocks) else None
+        kind = block.get("type") if isinstance(block, dict) else None
+        rest = ".".join(str(x) for x in loc[2:] if x != kind)  # pydantic repeats the union tag in the path
         return label(block, loc[1] + 1) + (f", field {rest}" if rest else "")
     return ".".join(str(x) for x in loc) or "top level"
 
