@@ -18,8 +18,8 @@ from api.deps import SESSION_COOKIE, SettingsDep, StorageDep, current_owner, ses
 from api.routes import datasets as datasets_api
 from api.routes import jobs as jobs_api
 from api.routes import schedules as schedules_api
-from api.schemas import JobCreate, JobPublic
-from docagent.store import FINAL, STATUSES, JobRow, session
+from api.schemas import JobCreate, JobPublic, JobRevise
+from docagent.store import FINAL, STATUSES, DatasetRow, JobRow, session
 
 TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -159,7 +159,7 @@ def stages(job: JobPublic, timings: dict[str, Any]) -> list[tuple[str, bool, Any
     ]
 
 
-def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, Any]:
+def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any) -> dict[str, Any]:
     job = jobs_api.load(job_id, owner, settings)
     with session(settings) as s:
         row = s.get(JobRow, job_id)
@@ -171,6 +171,7 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, 
         "outline": outline(plan),
         "plan_json": json.dumps(plan, indent=2, ensure_ascii=False) if plan else "",
         "title": (plan or {}).get("meta", {}).get("title"),
+        **extra,
     }
 
 
@@ -312,3 +313,94 @@ def schedule_action(schedule_id: str, action: str, owner: PageOwner, settings: S
         schedules_api.patch(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
         return see_other("/schedules")
     raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown action")
+
+
+def job_form_error(
+    request: Request, job_id: str, owner: str, settings: SettingsDep, code: int, **extra: Any
+) -> HTMLResponse:
+    return page(request, "job.html", owner, code, nav="jobs", **detail_context(job_id, owner, settings, **extra))
+
+
+def _message(e: HTTPException) -> str:
+    detail = e.detail
+    return str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
+
+
+@router.post("/jobs/{job_id}/revise", response_class=HTMLResponse, response_model=None)
+def job_revise(
+    job_id: str, request: Request, owner: PageOwner, settings: SettingsDep, instruction: Annotated[str, Form()] = ""
+) -> Response:
+    """A revision of this job; the page moves to the new job."""
+    if not instruction.strip():
+        error = "Say what should change, for example “make the chart a line”."
+        return job_form_error(request, job_id, owner, settings, 422, revise_error=error)
+    try:
+        child = jobs_api.revise(job_id, JobRevise(instruction=instruction), owner, settings)
+    except HTTPException as e:
+        if e.status_code == status.HTTP_404_NOT_FOUND:
+            raise
+        return job_form_error(
+            request, job_id, owner, settings, e.status_code, revise_error=_message(e), instruction=instruction
+        )
+    return see_other(f"/jobs/{child.id}")
+
+
+@router.post("/jobs/{job_id}/render", response_class=HTMLResponse, response_model=None)
+def job_render(
+    job_id: str, request: Request, owner: PageOwner, settings: SettingsDep, plan: Annotated[str, Form()] = ""
+) -> Response:
+    """The edited plan as a new job on the same data, with no model call."""
+    job = jobs_api.load(job_id, owner, settings)
+    try:
+        given = json.loads(plan)
+        body = JobCreate(
+            prompt=job.prompt,
+            plan=given,
+            dataset_ids=job.dataset_ids,
+            formats=job.formats,
+        )
+        accepted = jobs_api.submit(body, owner, settings, None)
+    except json.JSONDecodeError as e:
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=[f"not JSON: {e}"], plan_text=plan)
+    except ValidationError as e:
+        problems = [err["msg"] for err in e.errors()]
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=problems, plan_text=plan)
+    except HTTPException as e:
+        if e.status_code != status.HTTP_422_UNPROCESSABLE_CONTENT:
+            raise
+        problems = e.detail.get("problems") if isinstance(e.detail, dict) else [str(e.detail)]
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=problems, plan_text=plan)
+    return see_other(f"/jobs/{accepted.id}")
+
+
+@router.post("/jobs/{job_id}/schedule", response_class=HTMLResponse, response_model=None)
+def job_schedule(
+    job_id: str,
+    request: Request,
+    owner: PageOwner,
+    settings: SettingsDep,
+    cron: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+) -> Response:
+    """A frozen schedule from this job: its plan on the newest upload of its dataset."""
+    from api.schemas import ScheduleCreate
+
+    job = jobs_api.load(job_id, owner, settings)
+    with session(settings) as s:
+        first = s.get(DatasetRow, job.dataset_ids[0]) if job.dataset_ids else None
+    if first is None:
+        error = "This job has no dataset to read fresh data from."
+        return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
+    title = detail_context(job_id, owner, settings)["title"] or "Report"
+    spec = {"from_job": job_id, "formats": job.formats, "source": {"dataset": first.name}}
+    try:
+        body = ScheduleCreate.model_validate(
+            {"name": title[:200], "cron": cron.strip(), "timezone": timezone.strip() or "UTC", "job": spec}
+        )
+        schedules_api.create(body, owner, settings)
+    except ValidationError as e:
+        error = "; ".join(err["msg"] for err in e.errors())
+        return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
+    except HTTPException as e:
+        return job_form_error(request, job_id, owner, settings, e.status_code, schedule_error=_message(e))
+    return see_other("/schedules")
