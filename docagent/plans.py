@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,8 +62,16 @@ def check(data: Any, catalog: Catalog) -> Plan:
     plan = parse(data)
     found = semantic_problems(plan, catalog)
     if found:
-        raise PlanError(found)
+        raise PlanError([_titled(p, data["blocks"]) for p in found])
     return plan
+
+
+def _titled(problem: str, blocks: list[Any]) -> str:
+    """'block 3 (chart): ...' as 'block 3 (chart 'Revenue by region'): ...', so a person finds it."""
+    m = re.match(r"block (\d+) \(([a-z_]+)\)", problem)
+    if m is None or not 1 <= int(m.group(1)) <= len(blocks):
+        return problem
+    return label(blocks[int(m.group(1)) - 1], int(m.group(1))) + problem[m.end() :]
 
 
 def plan_hash(plan: Plan | dict[str, Any]) -> str:

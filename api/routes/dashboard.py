@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from importlib import resources
@@ -19,6 +20,7 @@ from api.routes import datasets as datasets_api
 from api.routes import jobs as jobs_api
 from api.routes import schedules as schedules_api
 from api.schemas import JobCreate, JobPublic, JobRevise
+from docagent.plan import Plan
 from docagent.store import FINAL, STATUSES, DatasetRow, JobRow, session
 
 TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
@@ -159,6 +161,15 @@ def stages(job: JobPublic, timings: dict[str, Any]) -> list[tuple[str, bool, Any
     ]
 
 
+def editable(plan: dict[str, Any] | None) -> str:
+    """The plan as a person edits it: without the empty optional fields."""
+    if not plan:
+        return ""
+    with contextlib.suppress(ValidationError):  # otherwise shown as stored
+        plan = Plan.model_validate(plan).model_dump(mode="json", exclude_none=True)
+    return json.dumps(plan, indent=2, ensure_ascii=False)
+
+
 def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any) -> dict[str, Any]:
     job = jobs_api.load(job_id, owner, settings)
     with session(settings) as s:
@@ -170,6 +181,7 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any)
         "stages": stages(job, timings),
         "outline": outline(plan),
         "plan_json": json.dumps(plan, indent=2, ensure_ascii=False) if plan else "",
+        "plan_edit": editable(plan),
         "title": (plan or {}).get("meta", {}).get("title"),
         **extra,
     }
