@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api import problems
 from api.routes import dashboard, datasets, health, jobs, plans, schedules
 from docagent.settings import get_settings
 from docagent.store import migrate
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
         summary="Plan and render .docx, .xlsx and .pdf documents from data.",
         lifespan=lifespan,
     )
+    problems.install(app)
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)

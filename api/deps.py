@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from docagent.errors import NotSignedIn
 from docagent.keys import owner_of, secret_key
 from docagent.settings import Settings, get_settings
 from docagent.storage import Storage, get_storage
-from docagent.store import session
 
-T = TypeVar("T")
 SESSION_COOKIE = "docagent_session"
 
 
@@ -39,27 +38,14 @@ def current_owner(request: Request, settings: Annotated[Settings, Depends(get_se
     if header[:7].lower() == "bearer ":
         owner = owner_of(header[7:].strip(), settings)
         if owner is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"}
-            )
+            raise NotSignedIn("invalid or revoked API key")
         return owner
     owner = session_owner(request, settings)
     if owner is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing API key: send 'Authorization: Bearer KEY' (create one with 'docagent keys create --name NAME')",
-            {"WWW-Authenticate": "Bearer"},
+        raise NotSignedIn(
+            "missing API key: send 'Authorization: Bearer KEY' (create one with 'docagent keys create --name NAME')"
         )
     return owner
-
-
-def owned_or_404(model: type[T], row_id: str, owner: str, settings: Settings, what: str) -> T:
-    """The row if it exists and belongs to `owner`; another owner's object is "not found", never "forbidden"."""
-    with session(settings) as s:
-        row = s.get(model, row_id)
-    if row is None or getattr(row, "owner", None) != owner:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
-    return row
 
 
 def storage(settings: Annotated[Settings, Depends(get_settings)]) -> Storage:

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
+from docagent.lifecycle import JobStatus
+
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite drops time zones; every time we store is UTC."""
@@ -71,7 +73,7 @@ class JobRevise(BaseModel):
 
 class JobAccepted(BaseModel):
     id: str
-    status: str
+    status: JobStatus
 
 
 class PlannerInfo(BaseModel):
@@ -102,6 +104,17 @@ class ArtifactPublic(BaseModel):
     provenance: dict[str, Any] | None = None  # plan_sha256, datasets (id, version, sha256), docagent_version
 
 
+class PlanCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plan: Any
+    dataset_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class PlanProblems(BaseModel):
+    ok: bool
+    problems: list[str]
+
+
 class PlanDiffPublic(BaseModel):
     added: list[str]
     removed: list[str]
@@ -112,7 +125,7 @@ class PlanDiffPublic(BaseModel):
 
 class JobPublic(BaseModel):
     id: str
-    status: Literal["queued", "planning", "rendering", "succeeded", "failed", "canceled"]
+    status: JobStatus
     progress: float
     created_at: Stamp
     started_at: MaybeStamp
@@ -187,7 +200,7 @@ class RunPublic(BaseModel):
     id: str
     fire_time: Stamp
     job_id: str | None
-    job_status: str | None = None
+    job_status: JobStatus | None = None
     outcome: str
     late: bool
     manual: bool

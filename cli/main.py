@@ -237,7 +237,8 @@ app.add_typer(keys, name="keys")
 @keys.command(name="create")
 def keys_create(name: Annotated[str, typer.Option(help="the key's name; it owns what the key creates")]) -> None:
     """Create a key and print it once, as the last word of the output."""
-    from docagent.keys import InvalidApiKey, create_key
+    from docagent.errors import InvalidApiKey
+    from docagent.keys import create_key
     from docagent.store import migrate
 
     settings = get_settings()
@@ -267,7 +268,8 @@ def keys_list() -> None:
 @keys.command(name="revoke")
 def keys_revoke(name: str) -> None:
     """Revoke a key: its requests and dashboard sessions stop working at once."""
-    from docagent.keys import InvalidApiKey, revoke_key
+    from docagent.errors import InvalidApiKey
+    from docagent.keys import revoke_key
 
     try:
         revoke_key(name, get_settings())
@@ -322,7 +324,8 @@ def schedules_add(
     owner: OwnerOpt = None,
 ) -> None:
     """Create a schedule; prints its id and next fire times."""
-    from docagent.cron import InvalidSchedule, upcoming
+    from docagent.cron import upcoming
+    from docagent.errors import InvalidSchedule
     from docagent.schedules import create_schedule
     from docagent.store import migrate, now
 
@@ -348,31 +351,26 @@ def schedules_add(
 @schedules.command(name="run")
 def schedules_run(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Run a schedule now; prints the job id."""
-    from docagent.cron import InvalidSchedule
-    from docagent.schedules import run_now
-    from workers.app import enqueue
+    from api.services.schedules import run
 
     settings = get_settings()
     try:
-        run = run_now(schedule_id, owner or settings.owner, settings)
-    except InvalidSchedule as e:
+        started = run(schedule_id, owner or settings.owner, settings)
+    except DocagentError as e:
         _fail(e)
         return
-    if run.job_id and run.outcome == "started":
-        enqueue(run.job_id)
-    print(run.job_id or run.outcome)
+    print(started.job_id or started.outcome)
 
 
 @schedules.command(name="disable")
 def schedules_disable(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Stop a schedule from firing (its history stays)."""
-    from docagent.cron import InvalidSchedule
     from docagent.schedules import update_schedule
 
     settings = get_settings()
     try:
         update_schedule(schedule_id, owner or settings.owner, {"enabled": False}, settings)
-    except InvalidSchedule as e:
+    except DocagentError as e:
         _fail(e)
         return
     print(f"{schedule_id} disabled")

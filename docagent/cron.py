@@ -13,11 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from docagent.errors import DocagentError
-
-
-class InvalidSchedule(DocagentError):
-    code = "invalid_schedule"
+from docagent.errors import InvalidSchedule
 
 
 def zone(name: str) -> ZoneInfo:

@@ -1,4 +1,4 @@
-"""docagent's exceptions.
+"""docagent's exceptions: every error raised on purpose, each with a stable `code`.
 
     DocagentError
     ├── IngestError              a data file could not be read (names the file and the problem)
@@ -7,6 +7,7 @@
     │   ├── UnreadableData       garbage, a CSV that does not parse, JSON that is not records
     │   └── UnsafeArchive        an XLSX that is a zip bomb or not a workbook
     ├── PlanError                a plan does not fit the data (carries every problem found)
+    ├── ExprError                an expression in a plan does not parse (says what and where)
     ├── QueryError               a binding cannot be compiled or executed
     ├── PlannerError             no planner could produce a plan
     │   ├── NothingToPlan        no data and no model: the rules planner cannot write prose
@@ -16,11 +17,30 @@
     │       ├── ModelAuthFailed      401/403: the key is wrong (never retried)
     │       ├── ModelRejected        another 4xx: the request itself is wrong
     │       ├── ContextTooLong       the prompt does not fit the model's context
-    │       └── TokenBudgetExceeded  the plan spent its token budget (DOCAGENT_LLM_JOB_TOKEN_BUDGET)
-    └── RenderError              a document could not be written
-        └── FontMissing          text needs glyphs no installed font has
+    │       ├── TokenBudgetExceeded  the plan spent its token budget (DOCAGENT_LLM_JOB_TOKEN_BUDGET)
+    │       └── NotJSON              the model's reply holds no JSON object
+    ├── RenderError              a document could not be written
+    │   └── FontMissing          text needs glyphs no installed font has
+    ├── StorageError             the artifact store failed (disk full, bucket unreachable)
+    ├── SourceError              a scheduled run's source (dataset name, SQL query) failed at run time
+    ├── DeliveryFailed           a webhook did not accept a run's result (retried)
+    ├── InvalidSchedule          a cron expression, time zone or source that cannot work
+    ├── InvalidApiKey            a key name that is empty, too long, taken or unknown
+    ├── NotSignedIn              no API key or session, or a revoked one
+    ├── NotFound                 no such object for this owner (another owner's is "not found" too)
+    │   ├── JobNotFound
+    │   ├── DatasetNotFound
+    │   ├── ScheduleNotFound
+    │   └── ArtifactNotFound     a job's file, plan or preview page that does not exist (yet)
+    ├── IllegalTransition        a job status change the lifecycle forbids (cancel a finished job)
+    ├── TooManyJobs              the owner's rate or concurrency limit; carries `retry_after` seconds
+    ├── RevisionRefused          a job that cannot be revised now
+    │   ├── RevisionNeedsModel   no model endpoint: revising a plan is the model's work
+    │   └── NothingToRevise      the job has no plan (yet)
+    └── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
 
 Every exception pickles (it crosses Celery) because it only carries plain arguments.
+The API turns each `code` into an HTTP status in one place (api/problems.py).
 """
 
 from __future__ import annotations
@@ -75,6 +95,18 @@ class PlanError(_Problems):
         return "the plan does not fit the data:\n" + "\n".join(f"- {p}" for p in self.problems)
 
 
+class ExprError(DocagentError):
+    code = "invalid_expression"
+
+    def __init__(self, text: str, message: str) -> None:
+        super().__init__(text, message)
+        self.text = text
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"expression {self.text!r}: {self.message}"
+
+
 class QueryError(DocagentError):
     code = "bad_query"
 
@@ -126,3 +158,82 @@ class RenderError(DocagentError):
 
 class FontMissing(RenderError):
     code = "font_missing"
+
+
+class NotJSON(ModelError):
+    code = "model_not_json"
+
+
+class StorageError(DocagentError):
+    code = "storage_error"
+
+
+class SourceError(DocagentError):
+    code = "source_failed"
+
+
+class DeliveryFailed(DocagentError):
+    code = "delivery_failed"
+
+
+class InvalidSchedule(DocagentError):
+    code = "invalid_schedule"
+
+
+class InvalidApiKey(DocagentError):
+    code = "invalid_key"
+
+
+class NotSignedIn(DocagentError):
+    code = "unauthorized"
+
+
+class NotFound(DocagentError):
+    code = "not_found"
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class DatasetNotFound(NotFound):
+    code = "dataset_not_found"
+
+
+class ScheduleNotFound(NotFound):
+    code = "schedule_not_found"
+
+
+class ArtifactNotFound(NotFound):
+    code = "artifact_not_found"
+
+
+class IllegalTransition(DocagentError):
+    code = "illegal_transition"
+
+
+class TooManyJobs(DocagentError):
+    code = "too_many_jobs"
+
+    def __init__(self, message: str, retry_after: int = 10) -> None:
+        super().__init__(message, retry_after)
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UploadTooLarge(DocagentError):
+    code = "upload_too_large"
+
+
+class RevisionRefused(DocagentError):
+    code = "revision_refused"
+
+
+class RevisionNeedsModel(RevisionRefused):
+    code = "model_required"
+
+
+class NothingToRevise(RevisionRefused):
+    code = "no_plan"

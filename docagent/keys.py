@@ -10,15 +10,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from docagent.errors import DocagentError
+from docagent.errors import InvalidApiKey
 from docagent.settings import Settings, get_settings
 from docagent.store import ApiKeyRow, now, session
 
 PREFIX = "dak_"
-
-
-class InvalidApiKey(DocagentError):
-    code = "invalid_key"
 
 
 def digest(key: str) -> str:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
+from docagent import lifecycle
 from docagent.settings import Settings, get_settings
-from docagent.store import FINAL, JobRow, now, session
+from docagent.store import now, session
 
 MAX_ATTEMPTS = 3
 
@@ -23,23 +22,19 @@ def reap(at: dt.datetime | None = None, settings: Settings | None = None) -> lis
     cutoff = at - dt.timedelta(seconds=settings.stale_job_s)
     again: list[tuple[str, str]] = []
     with session(settings) as s:
-        stale = s.scalars(
-            select(JobRow)
-            .where(JobRow.status.not_in(FINAL), JobRow.updated_at < cutoff)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for job in stale:
+        for job in lifecycle.stale(s, cutoff):
             if job.attempts >= MAX_ATTEMPTS:
-                job.status, job.finished_at, job.stage = "failed", at, None
-                job.error_code = "stale"
-                job.error_message = (
+                lifecycle.fail(
+                    job,
+                    "stale",
                     f"no worker finished this job after {job.attempts} attempts; "
-                    "check that workers are running, then retry it"
+                    "check that workers are running, then retry it",
+                    at,
                 )
                 continue
-            stage = "render" if job.plan is not None and job.status == "rendering" else "plan"
+            stage = "render" if lifecycle.is_rendering(job) else "plan"
             if stage == "plan":
-                job.status, job.progress = "queued", 0.0
+                lifecycle.requeue(job, at)
             job.updated_at = at
             job.attempts += 1  # each resend counts, so a job nobody can finish ends failed
             again.append((job.id, stage))

@@ -1,4 +1,4 @@
-"""Records in the job store that the API and the workers share: datasets, jobs, artifacts."""
+"""Records in the job store that the API and the workers share: datasets, jobs (status aside), artifacts."""
 
 from __future__ import annotations
 
@@ -11,15 +11,11 @@ from sqlalchemy import func, select
 
 from docagent.data.catalog import Catalog
 from docagent.data.profile import profile
-from docagent.errors import DocagentError
+from docagent.errors import JobNotFound
 from docagent.formatting import slug
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
-from docagent.store import DatasetRow, JobRow, now, session
-
-
-class JobNotFound(DocagentError):
-    code = "not_found"
+from docagent.store import DatasetRow, JobRow, session
 
 
 def safe_filename(name: str) -> str:
@@ -83,6 +79,8 @@ def latest_dataset(owner: str, name: str, settings: Settings | None = None) -> D
 
 
 def update_job(job_id: str, settings: Settings, **fields: Any) -> JobRow:
+    """Record what a stage produced; the status itself changes only through docagent.lifecycle."""
+    assert "status" not in fields, "change a job's status through docagent.lifecycle"
     with session(settings) as s:
         job = s.get(JobRow, job_id, with_for_update=True)
         if job is None:
@@ -98,56 +96,6 @@ def get_job(job_id: str, settings: Settings) -> JobRow:
         if job is None:
             raise JobNotFound(f"no job {job_id}")
         return job
-
-
-def fail_job(job_id: str, settings: Settings, code: str, message: str) -> None:
-    update_job(job_id, settings, status="failed", error_code=code, error_message=message, finished_at=now(), stage=None)
-
-
-def create_job(
-    owner: str,
-    prompt: str,
-    dataset_ids: list[str],
-    formats: list[str],
-    planner: str = "auto",
-    theme: str | None = None,
-    language: str | None = None,
-    idempotency_key: str | None = None,
-    schedule_id: str | None = None,
-    settings: Settings | None = None,
-    given_plan: dict[str, Any] | None = None,
-    instruction: str | None = None,
-    parent_id: str | None = None,
-) -> tuple[JobRow, bool]:
-    """A queued job; with an idempotency key already used by this owner, that job (and False)."""
-    settings = settings or get_settings()
-    with session(settings) as s:
-        if idempotency_key:
-            existing = s.scalars(
-                select(JobRow).where(JobRow.owner == owner, JobRow.idempotency_key == idempotency_key)
-            ).first()
-            if existing is not None:
-                return existing, False
-        job = JobRow(
-            owner=owner,
-            prompt=prompt,
-            dataset_ids=dataset_ids,
-            formats=formats,
-            planner_requested=planner,
-            theme=theme,
-            language=language,
-            idempotency_key=idempotency_key,
-            schedule_id=schedule_id,
-            given_plan=given_plan,
-            instruction=instruction,
-            parent_id=parent_id,
-            status="queued",
-            progress=0.0,
-            usage={},
-            timings={},
-        )
-        s.add(job)
-    return job, True
 
 
 def download_name(job: JobRow, fmt: str) -> str:

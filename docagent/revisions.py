@@ -2,11 +2,6 @@
 
 The API calls these before queueing anything, so a plan that does not fit its
 data is refused with every problem and no job exists.
-
-    DocagentError
-    └── RevisionRefused        a job cannot be revised now (409)
-        ├── RevisionNeedsModel no model endpoint: revising is the model's work
-        └── NothingToRevise    the parent job has no plan (yet)
 """
 
 from __future__ import annotations
@@ -14,24 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from docagent.data.catalog import Catalog
-from docagent.errors import DocagentError
+from docagent.errors import NothingToRevise, RevisionNeedsModel
 from docagent.plan import Plan
 from docagent.plans import check
 from docagent.settings import Settings
 from docagent.storage import get_storage
 from docagent.store import DatasetRow, JobRow, session
-
-
-class RevisionRefused(DocagentError):
-    code = "revision_refused"
-
-
-class RevisionNeedsModel(RevisionRefused):
-    code = "model_required"
-
-
-class NothingToRevise(RevisionRefused):
-    code = "no_plan"
 
 
 def catalog_of(dataset_ids: list[str], settings: Settings) -> Catalog:
@@ -76,4 +59,4 @@ def revision_of(parent: JobRow, settings: Settings) -> dict[str, Any]:
     }
 
 
-__all__ = ["NothingToRevise", "RevisionNeedsModel", "RevisionRefused", "catalog_of", "check_given", "revision_of"]
+__all__ = ["catalog_of", "check_given", "revision_of"]

@@ -18,16 +18,13 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from docagent.cron import InvalidSchedule, check, fire_times, next_fire
-from docagent.errors import DocagentError, PlanError
+from docagent.cron import check, fire_times, next_fire
+from docagent.errors import InvalidSchedule, PlanError, ScheduleNotFound, SourceError
+from docagent.lifecycle import DeliveryStatus, schedule_has_unfinished, start_schedule_run
 from docagent.plans import parse
 from docagent.records import create_dataset, latest_dataset
 from docagent.settings import Settings, get_settings
-from docagent.store import FINAL, JobRow, RunRow, ScheduleRow, now, session
-
-
-class SourceError(DocagentError):
-    code = "source_failed"
+from docagent.store import JobRow, RunRow, ScheduleRow, now, session
 
 
 def validate_source(source: dict[str, Any], settings: Settings) -> None:
@@ -91,7 +88,7 @@ def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: 
     with session(settings) as s:
         row = s.get(ScheduleRow, row_id, with_for_update=True)
         if row is None or row.owner != owner:
-            raise InvalidSchedule("schedule not found")
+            raise ScheduleNotFound("schedule not found")
         for k, v in changes.items():
             setattr(row, k, v)
         check(row.cron, row.timezone)
@@ -118,26 +115,12 @@ def _start_run(s: Any, sched: ScheduleRow, fire_time: dt.datetime, late: bool, m
             s.flush()
     except IntegrityError:
         return None
-    if not sched.allow_overlap:
-        running = s.scalars(
-            select(JobRow.id).where(JobRow.schedule_id == sched.id, JobRow.status.not_in(FINAL)).limit(1)
-        ).first()
-        if running is not None:
-            run.outcome = "skipped_overlap"
-            return run
-    spec = sched.job
-    job = JobRow(
-        owner=sched.owner, prompt=spec["prompt"], formats=spec.get("formats") or ["docx", "xlsx", "pdf"],
-        dataset_ids=[], planner_requested=spec.get("planner") or "auto", theme=spec.get("theme"),
-        language=spec.get("language"), schedule_id=sched.id, source=spec.get("source"),
-        status="queued", progress=0.0, usage={}, timings={},
-        given_plan=spec.get("plan"), replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
-    )  # fmt: skip
-    s.add(job)
-    s.flush()
-    run.job_id = job.id
+    if not sched.allow_overlap and schedule_has_unfinished(s, sched.id):
+        run.outcome = "skipped_overlap"
+        return run
+    run.job_id = start_schedule_run(s, sched.owner, sched.id, sched.job).id
     if sched.webhook_url:
-        run.delivery_status = "pending"
+        run.delivery_status = DeliveryStatus.PENDING
     return run
 
 
@@ -174,7 +157,7 @@ def run_now(schedule_id: str, owner: str, settings: Settings | None = None) -> R
     with session(settings) as s:
         sched = s.get(ScheduleRow, schedule_id)
         if sched is None or sched.owner != owner:
-            raise InvalidSchedule("schedule not found")
+            raise ScheduleNotFound("schedule not found")
         run = _start_run(s, sched, now(), late=False, manual=True)
         assert run is not None
         return run

@@ -18,12 +18,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlparse
 
-from docagent.errors import DocagentError
+from docagent.errors import StorageError
 from docagent.settings import Settings, get_settings
-
-
-class StorageError(DocagentError):
-    code = "storage_error"
 
 
 class Storage(Protocol):

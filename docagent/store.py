@@ -31,9 +31,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from docagent.settings import Settings, get_settings
 
-STATUSES = ("queued", "planning", "rendering", "succeeded", "failed", "canceled")
-FINAL = ("succeeded", "failed", "canceled")
-
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -68,7 +65,7 @@ class JobRow(Base):
     __table_args__ = (UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # a JobStatus, set by docagent.lifecycle only
     progress: Mapped[float] = mapped_column(default=0.0)
     stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
     prompt: Mapped[str] = mapped_column(Text)
@@ -144,7 +141,7 @@ class RunRow(Base):
     outcome: Mapped[str] = mapped_column(String(24))  # started | skipped_overlap
     late: Mapped[bool] = mapped_column(default=False)
     manual: Mapped[bool] = mapped_column(default=False)
-    delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # pending | delivered | failed
+    delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a lifecycle.DeliveryStatus
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivery_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -16,13 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from docagent.errors import DocagentError
+from docagent.errors import DeliveryFailed
+from docagent.lifecycle import DeliveryStatus
 from docagent.settings import Settings, get_settings
 from docagent.store import ArtifactRow, JobRow, RunRow, ScheduleRow, session
-
-
-class DeliveryFailed(DocagentError):
-    code = "delivery_failed"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -57,7 +54,7 @@ def deliver(run_id: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     with session(settings) as s:
         run = s.get(RunRow, run_id)
-        if run is None or run.job_id is None or run.delivery_status == "delivered":
+        if run is None or run.job_id is None or run.delivery_status == DeliveryStatus.DELIVERED:
             return
         sched = s.get(ScheduleRow, run.schedule_id)
         job = s.get(JobRow, run.job_id)
@@ -89,9 +86,9 @@ def deliver(run_id: str, settings: Settings | None = None) -> None:
         run.delivery_attempts += 1
         run.delivery_error = error
         if error is None:
-            run.delivery_status = "delivered"
+            run.delivery_status = DeliveryStatus.DELIVERED
         elif run.delivery_attempts >= settings.webhook_max_attempts:
-            run.delivery_status = "failed"
+            run.delivery_status = DeliveryStatus.FAILED
     if error is not None:
         raise DeliveryFailed(error)
 
@@ -99,5 +96,7 @@ def deliver(run_id: str, settings: Settings | None = None) -> None:
 def run_for_job(job_id: str, settings: Settings | None = None) -> str | None:
     """The run to deliver for a finished scheduled job, if its schedule has a webhook."""
     with session(settings or get_settings()) as s:
-        run = s.scalars(select(RunRow).where(RunRow.job_id == job_id, RunRow.delivery_status == "pending")).first()
+        run = s.scalars(
+            select(RunRow).where(RunRow.job_id == job_id, RunRow.delivery_status == DeliveryStatus.PENDING)
+        ).first()
         return run.id if run else None

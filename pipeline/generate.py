@@ -17,6 +17,7 @@ from docagent.data.profile import Profile, profile
 from docagent.data.references import is_reference, load_references
 from docagent.errors import PlannerError
 from docagent.formatting import slug
+from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.plans import check
@@ -147,11 +148,11 @@ def generate(
         note("ingesting", 0.05)
         profiles, refs = load(catalog, paths, settings)
         timings["ingest"] = time.perf_counter() - t
-        note("planning", 0.2)
+        note(JobStatus.PLANNING, 0.2)
         t = time.perf_counter()
         planned = plan_job(catalog, profiles, prompt, refs, planner, theme, language, settings)
         timings["plan"] = time.perf_counter() - t
-        note("rendering", 0.6)
+        note(JobStatus.RENDERING, 0.6)
         t = time.perf_counter()
         bound = bind(planned.plan, catalog)
         timings["bind"] = time.perf_counter() - t

@@ -15,19 +15,21 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from docagent import lifecycle
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import profile
-from docagent.errors import DocagentError, PlanError
+from docagent.errors import DatasetNotFound, DocagentError, PlanError
+from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance
-from docagent.records import JobNotFound, fail_job, get_job, update_job
+from docagent.records import update_job
 from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
-from docagent.store import FINAL, ArtifactRow, DatasetRow, JobRow, now, session
+from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.validate import validate
 from pipeline.generate import given_plan, plan_job, render_job, revise_plan
 from renderers.preview import previews
@@ -42,7 +44,7 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
             rows = [s.get(DatasetRow, i) for i in job.dataset_ids]
         for row in rows:
             if row is None:
-                raise JobNotFound("a dataset of this job was deleted")
+                raise DatasetNotFound("a dataset of this job was deleted")
             with storage.local_path(row.storage_key) as path:
                 for ds in catalog.ingest(path, name=row.name):
                     profiles.append(profile(catalog, ds))
@@ -88,20 +90,12 @@ def _provenance(job: JobRow, plan: Plan, settings: Settings) -> dict[str, Any]:
 def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
     """Plan the job; True when rendering should follow."""
     settings = settings or get_settings()
-    job = get_job(job_id, settings)
-    if job.status in FINAL:
-        return False
-    if job.plan is not None and job.status == "rendering":
-        return True  # redelivered after planning finished
-    job = update_job(
-        job_id,
-        settings,
-        status="planning",
-        stage="planning",
-        progress=0.1,
-        started_at=job.started_at or now(),
-        attempts=job.attempts + 1,
-    )
+    with lifecycle.locked(job_id, settings) as job:
+        if lifecycle.is_final(job.status):
+            return False
+        if lifecycle.is_rendering(job):
+            return True  # redelivered after planning finished
+        lifecycle.start_planning(job)
     t = time.perf_counter()
     try:
         if job.source:  # a scheduled run reads its source fresh, now
@@ -110,33 +104,25 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
         with catalog:
             planned = _plan(job, catalog, profiles, settings)
     except DocagentError as e:
-        fail_job(job_id, settings, e.code, str(e))
+        end_failed(job_id, e.code, str(e), settings)
         return False
-    current = get_job(job_id, settings)
-    if current.status == "canceled":
-        return False
-    update_job(
-        job_id,
-        settings,
-        plan=planned.plan.model_dump(mode="json"),
-        planner_name=planned.planner,
-        model=planned.model,
-        fallback_reason=planned.fallback_reason,
-        usage=asdict(planned.usage),
-        status="rendering",
-        stage="rendering",
-        progress=0.5,
-        timings={**(current.timings or {}), "plan": round(time.perf_counter() - t, 3)},
-    )
+    with lifecycle.locked(job_id, settings) as current:
+        if lifecycle.is_final(current.status):  # canceled (or given up on) while planning
+            return False
+        current.plan = planned.plan.model_dump(mode="json")
+        current.planner_name, current.model = planned.planner, planned.model
+        current.fallback_reason, current.usage = planned.fallback_reason, asdict(planned.usage)
+        current.timings = {**(current.timings or {}), "plan": round(time.perf_counter() - t, 3)}
+        lifecycle.start_rendering(current)
     return True
 
 
 def render_stage(job_id: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    job = get_job(job_id, settings)
-    if job.status in FINAL or job.plan is None:
-        return
-    update_job(job_id, settings, status="rendering", stage="rendering", progress=0.6)
+    with lifecycle.locked(job_id, settings) as job:
+        if lifecycle.is_final(job.status) or job.plan is None:
+            return
+        lifecycle.start_rendering(job, progress=0.6)
     work = Path(tempfile.mkdtemp(prefix="docagent-render-"))
     t = time.perf_counter()
     try:
@@ -161,23 +147,29 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             storage.put(f"jobs/{job_id}/preview-{n}.png", png)
         with session(settings) as s:
             current = s.get(JobRow, job_id, with_for_update=True)
-            if current is None or current.status == "canceled":
+            if current is None or current.status == JobStatus.CANCELED:
                 return
             s.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job_id))  # a redelivery replaces, never adds
             s.add_all(records)
-            current.status, current.stage, current.progress, current.finished_at = "succeeded", None, 1.0, now()
+            lifecycle.succeed(current)
             current.previews = len(pages)
             current.timings = {**(current.timings or {}), "render": round(time.perf_counter() - t, 3)}
     except DocagentError as e:
-        fail_job(job_id, settings, e.code, str(e))
+        end_failed(job_id, e.code, str(e), settings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def fail_unexpected(job_id: str, error: BaseException, settings: Settings | None = None) -> None:
     """The last word on a job whose task crashed with an error we did not foresee."""
-    settings = settings or get_settings()
-    fail_job(job_id, settings, "internal_error", f"{type(error).__name__}: {error}")
+    end_failed(job_id, "internal_error", f"{type(error).__name__}: {error}", settings or get_settings())
+
+
+def end_failed(job_id: str, code: str, message: str, settings: Settings) -> None:
+    """Fail the job unless it already ended (a cancel that won the race stays canceled)."""
+    with lifecycle.locked(job_id, settings) as job:
+        if not lifecycle.is_final(job.status):
+            lifecycle.fail(job, code, message)
 
 
 __all__ = ["plan_stage", "render_stage"]

@@ -112,10 +112,9 @@ def test_auth_off_is_refused_on_a_public_address(tmp_path):
 
 
 def test_concurrent_job_cap(tmp_path):
-    from fastapi import HTTPException
-
-    from api.routes.jobs import check_quota
-    from docagent.records import create_job
+    from api.services.jobs import check_quota
+    from docagent.errors import TooManyJobs
+    from docagent.lifecycle import create_job
     from docagent.settings import Settings
     from docagent.store import migrate
 
@@ -124,7 +123,7 @@ def test_concurrent_job_cap(tmp_path):
     create_job("erin", "a", [], ["pdf"], settings=settings)
     check_quota("erin", settings)
     create_job("erin", "b", [], ["pdf"], settings=settings)
-    with pytest.raises(HTTPException) as e:
+    with pytest.raises(TooManyJobs, match="at most 2 per key") as e:
         check_quota("erin", settings)
-    assert e.value.status_code == 429 and "at most 2 per key" in e.value.detail
+    assert e.value.retry_after > 0
     check_quota("frank", settings)  # other owners are not affected

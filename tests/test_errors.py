@@ -24,6 +24,8 @@ def all_errors(cls: type = errors.DocagentError) -> list[type]:
 def example(cls: type) -> errors.DocagentError:
     if issubclass(cls, errors.IngestError):
         return cls("data.csv", "a problem")
+    if issubclass(cls, errors.ExprError):
+        return cls("a +", "a problem")
     if issubclass(cls, errors.PlanError | errors.RepairBudgetExhausted) or cls.__name__ == "_Problems":
         return cls(["first problem", "second problem"])
     return cls("a problem")
@@ -38,5 +40,5 @@ def test_errors_pickle(cls):
 
 def test_the_tree_covers_every_module():
     names = {c.__name__ for c in all_errors()}
-    assert {"InvalidSchedule", "InvalidApiKey", "StorageError", "JobNotFound", "SourceError"} <= names
+    assert {"InvalidSchedule", "InvalidApiKey", "StorageError", "JobNotFound", "SourceError", "NotJSON"} <= names
     assert docagent.cron and docagent.keys and docagent.records and docagent.schedules and docagent.storage

@@ -84,7 +84,8 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     import errno
     import shutil as sh
 
-    from docagent.records import create_dataset, create_job, get_job
+    from docagent.lifecycle import create_job
+    from docagent.records import create_dataset, get_job
     from docagent.settings import Settings
     from docagent.store import ArtifactRow, migrate, session
     from pipeline.jobs import plan_stage, render_stage

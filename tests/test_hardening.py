@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from docagent.data.catalog import Catalog
 from docagent.data.query import run_query
 from docagent.errors import DocagentError, IngestError
+from docagent.lifecycle import create_job
 from docagent.plan import Query
 from docagent.reaper import reap
-from docagent.records import create_job, safe_filename
+from docagent.records import safe_filename
 from docagent.settings import Settings
 from docagent.store import JobRow, migrate, session
 from docagent.validate import check_query

@@ -44,3 +44,13 @@ def test_each_format_library_is_imported_in_exactly_one_module(lib, owner):
         assert users and all(u.startswith("docagent/data/") for u in users), users
     else:
         assert users == (owner if isinstance(owner, list) else [owner]), users
+
+
+def test_no_route_module_imports_another_and_pages_call_services():
+    """JSON routes and dashboard pages share api/services; a handler is never called as a library function."""
+    routes = sorted((ROOT / "api" / "routes").glob("*.py"))
+    for p in routes:
+        assert not re.search(
+            r"^\s*(from api\.routes\b|from api import routes|import api\.routes)", p.read_text(), re.M
+        ), p
+    assert "from api.services import" in (ROOT / "api" / "routes" / "dashboard.py").read_text()

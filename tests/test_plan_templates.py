@@ -255,14 +255,14 @@ def test_an_invalid_plan_is_422_with_every_problem_and_queues_nothing(client):
     bad["blocks"][2]["query"]["select"][0]["column"] = "territory"
     bad["metrics"][0]["agg"] = "avg_of_everything"
     r = client.post("/v1/jobs", json={"plan": bad, "dataset_ids": [ds["id"]]})
-    assert r.status_code == 422
-    problems = r.json()["detail"]["problems"]
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    problems = r.json()["problems"]
     assert len(problems) == 1 and "metrics.0.agg" in problems[0]  # the schema is checked first
     bad["metrics"][0]["agg"] = "sum"
     bad["metrics"][1]["column"] = "turnover"
     r = client.post("/v1/jobs", json={"plan": bad, "dataset_ids": [ds["id"]]})
-    problems = r.json()["detail"]["problems"]
-    assert r.status_code == 422 and len(problems) == 2
+    problems = r.json()["problems"]
+    assert r.status_code == 422 and r.json()["code"] == "invalid_plan" and len(problems) == 2
     assert any("'territory' does not exist in 'tiny'" in p for p in problems)
     assert any("metric 'latest_quarter'" in p and "'turnover'" in p for p in problems)
     assert client.get("/v1/jobs").json()["count"] == before
@@ -287,12 +287,12 @@ def test_revise_refuses_a_job_without_a_plan_and_a_service_without_a_model(clien
     job_id = client.post("/v1/jobs", json={"prompt": "x", "dataset_ids": [ds["id"]], "planner": "rules"}).json()["id"]
     client.post(f"/v1/jobs/{job_id}/cancel")
     r = client.post(f"/v1/jobs/{job_id}/revise", json={"instruction": "shorter"})
-    assert r.status_code == 409 and r.json()["detail"]["code"] == "no_plan"
+    assert r.status_code == 409 and r.json()["code"] == "no_plan"
     with embedded(tmp_path) as bare, bare.client() as c:
         ds = upload(c, "sales", sales_csv(quarters=1)[0])
         job_id = c.post("/v1/jobs", json={"prompt": "x", "dataset_ids": [ds["id"]]}).json()["id"]
         finished(c, job_id)
         r = c.post(f"/v1/jobs/{job_id}/revise", json={"instruction": "shorter"})
-        assert r.status_code == 409 and r.json()["detail"]["code"] == "model_required"
-        assert "revising a plan needs the model" in r.json()["detail"]["message"]
+        assert r.status_code == 409 and r.json()["code"] == "model_required"
+        assert "revising a plan needs the model" in r.json()["detail"]
         assert c.get("/v1/jobs").json()["count"] == 1

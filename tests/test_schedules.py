@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from docagent.records import create_dataset, create_job
+from docagent.lifecycle import create_job
+from docagent.records import create_dataset
 from docagent.schedules import create_schedule, fire_due
 from docagent.settings import Settings
 from docagent.store import RunRow, ScheduleRow, migrate, session

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from docagent.errors import DeliveryFailed, StorageError
+from docagent.lifecycle import is_final
 from docagent.records import get_job
 from docagent.settings import get_settings
-from docagent.storage import StorageError
-from docagent.store import FINAL
-from pipeline.delivery import DeliveryFailed, deliver, run_for_job
+from pipeline.delivery import deliver, run_for_job
 from pipeline.jobs import fail_unexpected, plan_stage, render_stage
 from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app
 
@@ -32,7 +32,7 @@ def _run(task: Any, job_id: str, stage: Any) -> Any:
 
 def _finished(job_id: str) -> None:
     """A scheduled job that ended (any way) is delivered to its webhook."""
-    if get_job(job_id, get_settings()).status in FINAL:
+    if is_final(get_job(job_id, get_settings()).status):
         run_id = run_for_job(job_id)
         if run_id:
             app.send_task(DELIVER_TASK, args=[run_id], queue="plan")

@@ -1,4 +1,4 @@
-"""The job dashboard: server-rendered pages over the same functions the JSON API uses."""
+"""The job dashboard: server-rendered pages over the same services the JSON routes call (api/services)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api.deps import SESSION_COOKIE, SettingsDep, StorageDep, current_owner, sessions
-from api.routes import datasets as datasets_api
-from api.routes import jobs as jobs_api
-from api.routes import schedules as schedules_api
-from api.schemas import JobCreate, JobPublic, JobRevise
+from api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
+from api.services import datasets, jobs, schedules
+from docagent.errors import DocagentError, NotFound, NotSignedIn, PlanError
+from docagent.keys import owner_of
+from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
-from docagent.store import FINAL, STATUSES, DatasetRow, JobRow, session
 
 TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -33,10 +33,8 @@ def page_owner(request: Request, settings: SettingsDep) -> str:
     """Like the API's owner, but a browser without a session is sent to the login page."""
     try:
         return current_owner(request, settings)
-    except HTTPException as e:
-        if e.status_code == status.HTTP_401_UNAUTHORIZED:
-            raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
-        raise
+    except NotSignedIn:
+        raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
 
 
 PageOwner = Annotated[str, Depends(page_owner)]
@@ -57,8 +55,6 @@ def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
 def login(request: Request, settings: SettingsDep, key: Annotated[str, Form()] = "") -> Response:
-    from docagent.keys import owner_of
-
     if owner_of(key.strip(), settings) is None:
         return page(request, "login.html", "", 401, error="That key is unknown or revoked.")
     response = see_other("/")
@@ -85,9 +81,9 @@ def favicon() -> FileResponse:
     return FileResponse(TEMPLATES / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
-def _jobs(owner: str, settings: SettingsDep, status_: str | None, skip: int) -> tuple[str | None, Any]:
-    status_ = status_ if status_ in STATUSES else None  # an unknown filter shows everything
-    return status_, jobs_api.list_jobs(owner, settings, status_, skip, PAGE)
+def _jobs(owner: str, settings: SettingsDep, status_: str | None, skip: int) -> tuple[JobStatus | None, Any]:
+    wanted = JobStatus(status_) if status_ in set(JobStatus) else None  # an unknown filter shows everything
+    return wanted, jobs.list_jobs(owner, settings, wanted, skip, PAGE)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -98,17 +94,17 @@ def jobs_page(
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
-    status_, jobs = _jobs(owner, settings, status_, skip)
-    base = {"status": status_} if status_ else {}
+    wanted, found = _jobs(owner, settings, status_, skip)
+    base = {"status": wanted.value} if wanted else {}
     return page(
         request,
         "jobs.html",
         owner,
         nav="jobs",
-        jobs=jobs.data,
-        count=jobs.count,
-        statuses=STATUSES,
-        status=status_,
+        jobs=found.data,
+        count=found.count,
+        statuses=list(JobStatus),
+        status=wanted,
         skip=skip,
         limit=PAGE,
         query=urlencode({**base, "skip": skip}),
@@ -125,8 +121,8 @@ def jobs_rows(
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
-    _, jobs = _jobs(owner, settings, status_, skip)
-    return page(request, "_job_rows.html", owner, jobs=jobs.data)
+    _, found = _jobs(owner, settings, status_, skip)
+    return page(request, "_job_rows.html", owner, jobs=found.data)
 
 
 def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -146,17 +142,17 @@ def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 
 def stages(job: JobPublic, timings: dict[str, Any]) -> list[tuple[str, bool, Any]]:
-    order = ["queued", "planning", "rendering", "succeeded"]
+    order = [JobStatus.QUEUED, JobStatus.PLANNING, JobStatus.RENDERING, JobStatus.SUCCEEDED]
     reached = order.index(job.status) if job.status in order else -1
-    final = job.status if job.status in ("failed", "canceled") else "succeeded"
+    final = job.status if job.status in FINAL else JobStatus.SUCCEEDED
     # rendering began when planning ended: the planning stage records how long it took
     rendered_from = (
         job.started_at + dt.timedelta(seconds=timings["plan"]) if job.started_at and "plan" in timings else None
     )
     return [
-        ("queued", True, job.created_at),
-        ("planning", reached >= 1 or job.started_at is not None, job.started_at),
-        ("rendering", reached >= 2 or rendered_from is not None, rendered_from),
+        (JobStatus.QUEUED, True, job.created_at),
+        (JobStatus.PLANNING, reached >= 1 or job.started_at is not None, job.started_at),
+        (JobStatus.RENDERING, reached >= 2 or rendered_from is not None, rendered_from),
         (final, job.status in FINAL, job.finished_at),
     ]
 
@@ -171,11 +167,9 @@ def editable(plan: dict[str, Any] | None) -> str:
 
 
 def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any) -> dict[str, Any]:
-    job = jobs_api.load(job_id, owner, settings)
-    with session(settings) as s:
-        row = s.get(JobRow, job_id)
-        plan = row.plan if row else None
-        timings = dict(row.timings or {}) if row else {}
+    job = jobs.load(job_id, owner, settings)
+    row = jobs.get_row(job_id, owner, settings)
+    plan, timings = row.plan, dict(row.timings or {})
     return {
         "job": job,
         "stages": stages(job, timings),
@@ -203,8 +197,6 @@ def new_job_form(
     formats: list[str] | None = None,
     theme: str | None = None,
 ) -> HTMLResponse:
-    from docagent.settings import get_settings
-
     themes = sorted(p.stem for p in (TEMPLATES.parent / "themes").glob("*.json"))
     return page(
         request,
@@ -212,13 +204,13 @@ def new_job_form(
         owner,
         code,
         nav="new",
-        datasets=datasets_api.list_datasets(owner, settings, 0, 50).data,
+        datasets=datasets.list_datasets(owner, settings, 0, 50).data,
         errors=errors or {},
         prompt=prompt,
         chosen=chosen or [],
         formats=formats or ["docx", "xlsx", "pdf"],
         themes=themes,
-        theme=theme or get_settings().default_theme,
+        theme=theme or settings.default_theme,
     )
 
 
@@ -242,9 +234,9 @@ async def new_job_submit(
         if not f.filename:
             continue
         try:
-            chosen.append((await datasets_api.ingest_upload(f, None, owner, settings)).id)
-        except HTTPException as e:
-            errors["files"] = str(e.detail)
+            chosen.append((await datasets.ingest_upload(f, None, owner, settings)).id)
+        except DocagentError as e:
+            errors["files"] = str(e)
     if not prompt.strip():
         errors["prompt"] = "Describe the document you want, for example “A quarterly sales report by region”."
     if not formats:
@@ -259,12 +251,12 @@ async def new_job_submit(
                 theme=theme or None,
                 language=language or None,
             )
-            accepted = jobs_api.submit(body, owner, settings, None)
+            accepted = jobs.submit(body, owner, settings)
             return see_other(f"/jobs/{accepted.id}")
         except ValidationError as e:
             errors["form"] = "; ".join(err["msg"] for err in e.errors())
-        except HTTPException as e:
-            errors["form"] = str(e.detail)
+        except DocagentError as e:
+            errors["form"] = str(e)
     return new_job_form(request, owner, settings, 422, errors, prompt, chosen, formats, theme)
 
 
@@ -280,62 +272,55 @@ def job_partial(job_id: str, request: Request, owner: PageOwner, settings: Setti
 
 @router.post("/jobs/{job_id}/retry")
 def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
-    jobs_api.retry(job_id, owner, settings)
+    jobs.retry(job_id, owner, settings)
     return see_other(f"/jobs/{job_id}")
 
 
 @router.post("/jobs/{job_id}/cancel")
 def job_cancel(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
-    jobs_api.cancel(job_id, owner, settings)
+    jobs.cancel(job_id, owner, settings)
     return see_other(f"/jobs/{job_id}")
 
 
 @router.get("/datasets", response_class=HTMLResponse)
 def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    data = datasets_api.list_datasets(owner, settings, 0, 200).data
+    data = datasets.list_datasets(owner, settings, 0, 200).data
     return page(request, "datasets.html", owner, nav="datasets", datasets=data)
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    d = datasets_api.get_dataset(dataset_id, owner, settings)
+    d = datasets.get_dataset(dataset_id, owner, settings)
     return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
 
 
 @router.post("/datasets/{dataset_id}/delete")
 def dataset_delete(dataset_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
-    datasets_api.delete_dataset(dataset_id, owner, settings, storage)
+    datasets.delete_dataset(dataset_id, owner, settings, storage)
     return see_other("/datasets")
 
 
 @router.get("/schedules", response_class=HTMLResponse)
 def schedules_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    data = schedules_api.list_schedules(owner, settings).data
+    data = schedules.list_schedules(owner, settings).data
     return page(request, "schedules.html", owner, nav="schedules", schedules=data)
 
 
 @router.post("/schedules/{schedule_id}/{action}")
 def schedule_action(schedule_id: str, action: str, owner: PageOwner, settings: SettingsDep) -> Response:
     if action == "run":
-        run = schedules_api.run(schedule_id, owner, settings)
+        run = schedules.run(schedule_id, owner, settings)
         return see_other(f"/jobs/{run.job_id}" if run.job_id else "/schedules")
     if action in ("enable", "disable"):
-        from api.schemas import ScheduleUpdate
-
-        schedules_api.patch(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
+        schedules.update(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
         return see_other("/schedules")
-    raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown action")
+    raise NotFound(f"unknown action {action!r}; use run, enable or disable")
 
 
 def job_form_error(
     request: Request, job_id: str, owner: str, settings: SettingsDep, code: int, **extra: Any
 ) -> HTMLResponse:
     return page(request, "job.html", owner, code, nav="jobs", **detail_context(job_id, owner, settings, **extra))
-
-
-def _message(e: HTTPException) -> str:
-    detail = e.detail
-    return str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
 
 
 @router.post("/jobs/{job_id}/revise", response_class=HTMLResponse, response_model=None)
@@ -347,13 +332,11 @@ def job_revise(
         error = "Say what should change, for example “make the chart a line”."
         return job_form_error(request, job_id, owner, settings, 422, revise_error=error)
     try:
-        child = jobs_api.revise(job_id, JobRevise(instruction=instruction), owner, settings)
-    except HTTPException as e:
-        if e.status_code == status.HTTP_404_NOT_FOUND:
-            raise
-        return job_form_error(
-            request, job_id, owner, settings, e.status_code, revise_error=_message(e), instruction=instruction
-        )
+        child = jobs.revise(job_id, JobRevise(instruction=instruction), owner, settings)
+    except (NotFound, NotSignedIn):
+        raise
+    except DocagentError as e:
+        return job_form_error(request, job_id, owner, settings, 409, revise_error=str(e), instruction=instruction)
     return see_other(f"/jobs/{child.id}")
 
 
@@ -362,26 +345,18 @@ def job_render(
     job_id: str, request: Request, owner: PageOwner, settings: SettingsDep, plan: Annotated[str, Form()] = ""
 ) -> Response:
     """The edited plan as a new job on the same data, with no model call."""
-    job = jobs_api.load(job_id, owner, settings)
+    job = jobs.load(job_id, owner, settings)
     try:
         given = json.loads(plan)
-        body = JobCreate(
-            prompt=job.prompt,
-            plan=given,
-            dataset_ids=job.dataset_ids,
-            formats=job.formats,
-        )
-        accepted = jobs_api.submit(body, owner, settings, None)
+        body = JobCreate(prompt=job.prompt, plan=given, dataset_ids=job.dataset_ids, formats=job.formats)
+        accepted = jobs.submit(body, owner, settings)
     except json.JSONDecodeError as e:
         return job_form_error(request, job_id, owner, settings, 422, plan_problems=[f"not JSON: {e}"], plan_text=plan)
     except ValidationError as e:
         problems = [err["msg"] for err in e.errors()]
         return job_form_error(request, job_id, owner, settings, 422, plan_problems=problems, plan_text=plan)
-    except HTTPException as e:
-        if e.status_code != status.HTTP_422_UNPROCESSABLE_CONTENT:
-            raise
-        problems = e.detail.get("problems") if isinstance(e.detail, dict) else [str(e.detail)]
-        return job_form_error(request, job_id, owner, settings, 422, plan_problems=problems, plan_text=plan)
+    except PlanError as e:
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=e.problems, plan_text=plan)
     return see_other(f"/jobs/{accepted.id}")
 
 
@@ -395,24 +370,23 @@ def job_schedule(
     timezone: Annotated[str, Form()] = "UTC",
 ) -> Response:
     """A frozen schedule from this job: its plan on the newest upload of its dataset."""
-    from api.schemas import ScheduleCreate
-
-    job = jobs_api.load(job_id, owner, settings)
-    with session(settings) as s:
-        first = s.get(DatasetRow, job.dataset_ids[0]) if job.dataset_ids else None
-    if first is None:
+    job = jobs.load(job_id, owner, settings)
+    if not job.dataset_ids:
         error = "This job has no dataset to read fresh data from."
         return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
-    title = detail_context(job_id, owner, settings)["title"] or "Report"
-    spec = {"from_job": job_id, "formats": job.formats, "source": {"dataset": first.name}}
+    source = datasets.get_row(job.dataset_ids[0], owner, settings).name
+    title = (jobs.get_row(job_id, owner, settings).plan or {}).get("meta", {}).get("title") or "Report"
+    spec = {"from_job": job_id, "formats": job.formats, "source": {"dataset": source}}
     try:
         body = ScheduleCreate.model_validate(
             {"name": title[:200], "cron": cron.strip(), "timezone": timezone.strip() or "UTC", "job": spec}
         )
-        schedules_api.create(body, owner, settings)
+        schedules.create(body, owner, settings)
     except ValidationError as e:
         error = "; ".join(err["msg"] for err in e.errors())
         return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
-    except HTTPException as e:
-        return job_form_error(request, job_id, owner, settings, e.status_code, schedule_error=_message(e))
+    except (NotFound, NotSignedIn):
+        raise
+    except DocagentError as e:
+        return job_form_error(request, job_id, owner, settings, 422, schedule_error=str(e))
     return see_other("/schedules")

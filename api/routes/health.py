@@ -11,8 +11,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from sqlalchemy import func, select, text
 
 from api.deps import SettingsDep, StorageDep
+from docagent.lifecycle import JobStatus
 from docagent.settings import Settings
-from docagent.store import STATUSES, JobRow, session
+from docagent.store import JobRow, session
 from workers.app import app as celery_app
 
 router = APIRouter(tags=["health"])
@@ -60,11 +61,11 @@ class JobCollector:
                 select(JobRow.started_at, JobRow.finished_at, JobRow.usage).where(JobRow.finished_at.is_not(None))
             ).all()
         jobs = GaugeMetricFamily("docagent_jobs", "Jobs by status", labels=["status"])
-        for st in STATUSES:
+        for st in JobStatus:
             jobs.add_metric([st], counts.get(st, 0))
         yield jobs
         queue = GaugeMetricFamily("docagent_queue_depth", "Jobs waiting for a worker")
-        queue.add_metric([], counts.get("queued", 0))
+        queue.add_metric([], counts.get(JobStatus.QUEUED, 0))
         yield queue
         durations = [(f - s_).total_seconds() for s_, f, _ in done if s_ and f]
         summary = SummaryMetricFamily("docagent_job_duration_seconds", "Start to finish of finished jobs")

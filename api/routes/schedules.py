@@ -2,117 +2,45 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, select
+from fastapi import APIRouter, Query, status
 
-from api.deps import OwnerDep, SettingsDep, owned_or_404
+from api.deps import OwnerDep, SettingsDep
 from api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
-from docagent.cron import InvalidSchedule, upcoming
-from docagent.schedules import create_schedule, run_now, update_schedule
-from docagent.settings import Settings
-from docagent.store import JobRow, RunRow, ScheduleRow, now, session
-from workers.app import enqueue
+from api.services import schedules
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 
 
-def run_public(run: RunRow, job_status: str | None) -> RunPublic:
-    return RunPublic(
-        id=run.id,
-        fire_time=run.fire_time,
-        job_id=run.job_id,
-        job_status=job_status,
-        outcome=run.outcome,
-        late=bool(run.late),
-        manual=bool(run.manual),
-        delivery_status=run.delivery_status,
-        delivery_attempts=run.delivery_attempts or 0,
-        delivery_error=run.delivery_error,
-    )
-
-
-def public(row: ScheduleRow, settings: Settings) -> SchedulePublic:
-    with session(settings) as s:
-        last = s.scalars(
-            select(RunRow).where(RunRow.schedule_id == row.id).order_by(RunRow.fire_time.desc()).limit(1)
-        ).first()
-        last_status = s.get(JobRow, last.job_id).status if last and last.job_id else None  # type: ignore[union-attr]
-    return SchedulePublic(
-        id=row.id, name=row.name, cron=row.cron, timezone=row.timezone, enabled=row.enabled,
-        allow_overlap=row.allow_overlap, job=row.job, webhook_url=row.webhook_url, webhook_secret=row.webhook_secret,
-        next_fire_at=row.next_fire_at, next_fire_times=upcoming(row.cron, row.timezone, now()),
-        last_run=run_public(last, last_status) if last else None, created_at=row.created_at,
-    )  # fmt: skip
-
-
-def owned(schedule_id: str, owner: str, settings: Settings) -> ScheduleRow:
-    return owned_or_404(ScheduleRow, schedule_id, owner, settings, "schedule")
-
-
-def unprocessable(e: InvalidSchedule) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e))
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SchedulePublic)
 def create(body: ScheduleCreate, owner: OwnerDep, settings: SettingsDep) -> SchedulePublic:
-    try:
-        row = create_schedule(owner, body.model_dump(mode="json"), settings)
-    except InvalidSchedule as e:
-        raise unprocessable(e) from None
-    return public(row, settings)
+    return schedules.create(body, owner, settings)
 
 
 @router.get("", response_model=SchedulesPublic)
 def list_schedules(owner: OwnerDep, settings: SettingsDep) -> SchedulesPublic:
-    with session(settings) as s:
-        rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == owner).order_by(ScheduleRow.created_at)))
-    return SchedulesPublic(data=[public(r, settings) for r in rows], count=len(rows))
+    return schedules.list_schedules(owner, settings)
 
 
 @router.get("/{schedule_id}", response_model=SchedulePublic)
 def get(schedule_id: str, owner: OwnerDep, settings: SettingsDep) -> SchedulePublic:
-    return public(owned(schedule_id, owner, settings), settings)
+    return schedules.get(schedule_id, owner, settings)
 
 
 @router.patch("/{schedule_id}", response_model=SchedulePublic)
 def patch(schedule_id: str, body: ScheduleUpdate, owner: OwnerDep, settings: SettingsDep) -> SchedulePublic:
-    owned(schedule_id, owner, settings)
-    try:
-        changes = body.model_dump(mode="json", exclude_unset=True)
-        # null means "leave as is", except for the webhook, where it removes it
-        changes = {k: v for k, v in changes.items() if v is not None or k == "webhook_url"}
-        row = update_schedule(schedule_id, owner, changes, settings)
-    except InvalidSchedule as e:
-        raise unprocessable(e) from None
-    return public(row, settings)
+    return schedules.update(schedule_id, body, owner, settings)
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete(schedule_id: str, owner: OwnerDep, settings: SettingsDep) -> None:
-    owned(schedule_id, owner, settings)
-    with session(settings) as s:
-        s.execute(sa_delete(RunRow).where(RunRow.schedule_id == schedule_id))
-        s.execute(sa_delete(ScheduleRow).where(ScheduleRow.id == schedule_id))
+    schedules.delete(schedule_id, owner, settings)
 
 
 @router.post("/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED, response_model=RunPublic)
 def run(schedule_id: str, owner: OwnerDep, settings: SettingsDep) -> RunPublic:
-    owned(schedule_id, owner, settings)
-    r = run_now(schedule_id, owner, settings)
-    if r.job_id and r.outcome == "started":
-        enqueue(r.job_id)
-    return run_public(r, "queued" if r.job_id else None)
+    return schedules.run(schedule_id, owner, settings)
 
 
 @router.get("/{schedule_id}/runs", response_model=RunsPublic)
 def runs(schedule_id: str, owner: OwnerDep, settings: SettingsDep, limit: int = Query(50, ge=1, le=500)) -> RunsPublic:
-    owned(schedule_id, owner, settings)
-    with session(settings) as s:
-        q = select(RunRow).where(RunRow.schedule_id == schedule_id)
-        count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-        rows = list(s.scalars(q.order_by(RunRow.fire_time.desc()).limit(limit)))
-        statuses = dict(
-            s.execute(select(JobRow.id, JobRow.status).where(JobRow.id.in_([r.job_id for r in rows]))).all()
-        )
-    return RunsPublic(data=[run_public(r, statuses.get(r.job_id or "")) for r in rows], count=count)
+    return schedules.runs(schedule_id, owner, settings, limit)

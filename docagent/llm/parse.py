@@ -6,12 +6,10 @@ import json
 import re
 from typing import Any
 
+from docagent.errors import NotJSON
+
 THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
-
-
-class NotJSON(ValueError):
-    pass
 
 
 def strip_thinking(text: str) -> str:

@@ -1,0 +1,92 @@
+"""Domain errors become HTTP here and nowhere else: `application/problem+json` (RFC 9457) plus `code`.
+
+Routes and services raise `DocagentError` subclasses; the one handler below picks the HTTP
+status from the error's stable `code` and writes the body
+`{"type", "title", "status", "detail", "instance", "code", "problems"}`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from docagent.errors import DocagentError, NotSignedIn, TooManyJobs
+
+MEDIA_TYPE = "application/problem+json"
+
+# Every code of the tree in docagent/errors.py (a test keeps this complete). Errors that only
+# ever end a job (planner, model, render) still get a status, should one reach a route.
+STATUS_BY_CODE: dict[str, int] = {
+    "error": 500,
+    "bad_input": 422,
+    "invalid_plan": 422,
+    "invalid_expression": 422,
+    "bad_query": 422,
+    "planner_failed": 502,
+    "nothing_to_plan": 422,
+    "invalid_model_output": 502,
+    "model_error": 502,
+    "model_unavailable": 503,
+    "model_auth_failed": 502,
+    "model_rejected": 502,
+    "context_too_long": 502,
+    "token_budget_exceeded": 502,
+    "model_not_json": 502,
+    "render_failed": 500,
+    "font_missing": 500,
+    "storage_error": 503,
+    "source_failed": 422,
+    "delivery_failed": 502,
+    "invalid_schedule": 422,
+    "invalid_key": 422,
+    "unauthorized": 401,
+    "not_found": 404,
+    "job_not_found": 404,
+    "dataset_not_found": 404,
+    "schedule_not_found": 404,
+    "artifact_not_found": 404,
+    "illegal_transition": 409,
+    "too_many_jobs": 429,
+    "upload_too_large": 413,
+    "revision_refused": 409,
+    "model_required": 409,
+    "no_plan": 409,
+}
+
+
+def status_for(error: DocagentError) -> int:
+    return STATUS_BY_CODE.get(error.code, 500)
+
+
+def headers_for(error: DocagentError) -> dict[str, str]:
+    if isinstance(error, NotSignedIn):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, TooManyJobs):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
+
+
+def problem(error: DocagentError, instance: str) -> dict[str, object]:
+    status = status_for(error)
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": str(error),
+        "instance": instance,
+        "code": error.code,
+        "problems": list(getattr(error, "problems", [])),
+    }
+
+
+async def handle(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DocagentError)
+    return JSONResponse(
+        problem(error, request.url.path), status_for(error), headers=headers_for(error), media_type=MEDIA_TYPE
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DocagentError, handle)

@@ -1,0 +1,88 @@
+"""Datasets: uploads streamed to disk, checked, profiled and stored; listed, read and deleted by owner."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import delete, func, select
+
+from api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
+from api.services.common import owned
+from docagent.errors import DatasetNotFound, UploadTooLarge
+from docagent.records import create_dataset
+from docagent.settings import Settings
+from docagent.storage import Storage
+from docagent.store import DatasetRow, session
+
+CHUNK = 1 << 20
+SLACK = 64 * 1024  # a multipart body's boundaries and headers around the file
+
+
+class Upload(Protocol):
+    """What an uploaded file offers (FastAPI's UploadFile)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+def public(row: DatasetRow) -> DatasetPublic:
+    return DatasetPublic.model_validate(row, from_attributes=True)
+
+
+def too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"upload exceeds the limit of {limit / 2**20:.0f} MiB (DOCAGENT_MAX_UPLOAD_BYTES)")
+
+
+def check_length(content_length: str | None, settings: Settings) -> None:
+    """Refuse a request whose declared size is already over the limit, before reading it."""
+    if content_length and content_length.isdigit() and int(content_length) > settings.max_upload_bytes + SLACK:
+        raise too_large(settings.max_upload_bytes)
+
+
+async def receive(upload: Upload, limit: int, workdir: Path) -> Path:
+    """Copy the upload to disk in chunks, stopping as soon as it passes the limit."""
+    target = workdir / "upload"
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            out.write(chunk)
+    return target
+
+
+async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: Settings) -> DatasetRow:
+    workdir = Path(tempfile.mkdtemp(prefix="docagent-upload-"))
+    try:
+        path = await receive(upload, settings.max_upload_bytes, workdir)
+        return create_dataset(path, upload.filename or "upload", name, owner, settings)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def list_datasets(owner: str, settings: Settings, skip: int = 0, limit: int = 50) -> DatasetsPublic:
+    with session(settings) as s:
+        q = select(DatasetRow).where(DatasetRow.owner == owner)
+        count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = s.scalars(q.order_by(DatasetRow.created_at.desc()).offset(skip).limit(limit)).all()
+        return DatasetsPublic(data=[public(r) for r in rows], count=count)
+
+
+def get_row(dataset_id: str, owner: str, settings: Settings) -> DatasetRow:
+    return owned(DatasetRow, dataset_id, owner, settings, DatasetNotFound, "dataset")
+
+
+def get_dataset(dataset_id: str, owner: str, settings: Settings) -> DatasetDetail:
+    return DatasetDetail.model_validate(get_row(dataset_id, owner, settings), from_attributes=True)
+
+
+def delete_dataset(dataset_id: str, owner: str, settings: Settings, storage: Storage) -> None:
+    row = get_row(dataset_id, owner, settings)
+    with session(settings) as s:
+        s.execute(delete(DatasetRow).where(DatasetRow.id == row.id))
+    storage.delete(row.storage_key)

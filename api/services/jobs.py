@@ -1,0 +1,209 @@
+"""Jobs: submit (idempotent, within the owner's limits), read, list, files, cancel, retry, revise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from api.schemas import (
+    ArtifactPublic,
+    ErrorPublic,
+    JobAccepted,
+    JobCreate,
+    JobPublic,
+    JobRevise,
+    JobsPublic,
+    PlanDiffPublic,
+    PlannerInfo,
+    UsagePublic,
+)
+from api.services.common import owned
+from api.services.datasets import get_row as dataset_row
+from docagent import lifecycle
+from docagent.errors import ArtifactNotFound, JobNotFound, TooManyJobs
+from docagent.lifecycle import JobStatus
+from docagent.plans import diff
+from docagent.revisions import check_given, revision_of
+from docagent.settings import Settings
+from docagent.store import ArtifactRow, JobRow, now, session
+from workers.app import enqueue
+
+FORMAT_ORDER = ("docx", "xlsx", "pdf")
+
+
+def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict[str, Any] | None = None) -> JobPublic:
+    usage = {k: v for k, v in (job.usage or {}).items() if k in UsagePublic.model_fields}
+    return JobPublic(
+        id=job.id,
+        status=JobStatus(job.status),
+        progress=job.progress,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        prompt=job.prompt,
+        formats=job.formats,
+        dataset_ids=job.dataset_ids,
+        schedule_id=job.schedule_id,
+        stage=job.stage,
+        parent_id=job.parent_id,
+        instruction=job.instruction,
+        diff=PlanDiffPublic(**diff(parent_plan, job.plan).as_dict()) if parent_plan and job.plan else None,
+        previews=[f"/v1/jobs/{job.id}/preview/{n}" for n in range(1, (job.previews or 0) + 1)],
+        planner=PlannerInfo(name=job.planner_name, model=job.model, fallback_reason=job.fallback_reason),
+        usage=UsagePublic(**usage),
+        error=ErrorPublic(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+        artifacts=[
+            ArtifactPublic(
+                format=a.format,
+                filename=a.filename,
+                bytes=a.bytes,
+                url=f"/v1/jobs/{job.id}/artifacts/{a.format}",
+                provenance=a.provenance,
+            )
+            for a in sorted(artifacts, key=lambda a: FORMAT_ORDER.index(a.format))
+        ],
+    )
+
+
+def get_row(job_id: str, owner: str, settings: Settings) -> JobRow:
+    return owned(JobRow, job_id, owner, settings, JobNotFound, "job")
+
+
+def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
+    job = get_row(job_id, owner, settings)
+    with session(settings) as s:
+        artifacts = list(s.scalars(select(ArtifactRow).where(ArtifactRow.job_id == job_id)))
+        parent = s.get(JobRow, job.parent_id) if job.parent_id else None
+    return public(job, artifacts, parent.plan if parent is not None else None)
+
+
+def check_quota(owner: str, settings: Settings) -> None:
+    """Per-key rate of job creation and cap on unfinished jobs, counted in the job store (shared by replicas)."""
+    since = now() - dt.timedelta(seconds=60)
+    with session(settings) as s:
+        recent = s.scalars(
+            select(JobRow.created_at)
+            .where(JobRow.owner == owner, JobRow.created_at >= since)
+            .order_by(JobRow.created_at)
+        ).all()
+        running = lifecycle.count_unfinished(s, owner)
+    if len(recent) >= settings.jobs_per_minute:
+        oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=dt.UTC)
+        wait = max(1, int(60 - (now() - oldest).total_seconds()) + 1)
+        raise TooManyJobs(f"rate limit: {settings.jobs_per_minute} jobs per minute per key", wait)
+    if running >= settings.max_concurrent_jobs:
+        raise TooManyJobs(f"{running} unfinished jobs: at most {settings.max_concurrent_jobs} per key run at once", 10)
+
+
+def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str | None = None) -> JobAccepted:
+    """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
+    if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
+        return JobAccepted(id=existing.id, status=JobStatus(existing.status))
+    check_quota(owner, settings)
+    for dataset_id in body.dataset_ids:
+        dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
+    if body.plan is not None:  # a plan that cannot render is refused with every problem; nothing is queued
+        body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
+    job, created = lifecycle.create_job(
+        owner,
+        body.prompt,
+        body.dataset_ids,
+        list(body.formats),
+        body.planner,
+        body.theme,
+        body.language,
+        idempotency_key,
+        settings=settings,
+        given_plan=body.plan,
+    )
+    if created:
+        enqueue(job.id)
+    return JobAccepted(id=job.id, status=JobStatus(job.status))
+
+
+def revise(
+    job_id: str, body: JobRevise, owner: str, settings: Settings, idempotency_key: str | None = None
+) -> JobPublic:
+    """A new job whose model request carries this job's plan and the instruction; linked by parent_id."""
+    parent = get_row(job_id, owner, settings)
+    if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
+        return load(existing.id, owner, settings)
+    fields = revision_of(parent, settings)
+    check_quota(owner, settings)
+    dataset_ids = list(parent.dataset_ids if body.dataset_ids is None else body.dataset_ids)
+    for dataset_id in dataset_ids:
+        dataset_row(dataset_id, owner, settings)
+    job, created = lifecycle.create_job(
+        owner,
+        fields["prompt"],
+        dataset_ids,
+        list(body.formats or fields["formats"]),
+        "llm",
+        fields["theme"],
+        fields["language"],
+        idempotency_key,
+        settings=settings,
+        given_plan=fields["given_plan"],
+        instruction=body.instruction,
+        parent_id=parent.id,
+    )
+    if created:
+        enqueue(job.id)
+    return load(job.id, owner, settings)
+
+
+def list_jobs(
+    owner: str, settings: Settings, status: JobStatus | None = None, skip: int = 0, limit: int = 20
+) -> JobsPublic:
+    with session(settings) as s:
+        q = select(JobRow).where(JobRow.owner == owner)
+        if status:
+            q = q.where(JobRow.status == status)
+        count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        jobs = list(s.scalars(q.order_by(JobRow.created_at.desc(), JobRow.id).offset(skip).limit(limit)))
+        ids = [j.id for j in jobs]
+        arts: dict[str, list[ArtifactRow]] = {i: [] for i in ids}
+        for a in s.scalars(select(ArtifactRow).where(ArtifactRow.job_id.in_(ids))):
+            arts[a.job_id].append(a)
+        return JobsPublic(data=[public(j, arts[j.id]) for j in jobs], count=count)
+
+
+def plan_of(job_id: str, owner: str, settings: Settings) -> dict[str, Any]:
+    job = get_row(job_id, owner, settings)
+    if job.plan is None:
+        raise ArtifactNotFound("the job has no plan yet")
+    return job.plan
+
+
+def artifact(job_id: str, fmt: str, owner: str, settings: Settings) -> tuple[JobRow, ArtifactRow]:
+    job = get_row(job_id, owner, settings)
+    with session(settings) as s:
+        art = s.scalars(select(ArtifactRow).where(ArtifactRow.job_id == job_id, ArtifactRow.format == fmt)).first()
+    if art is None:
+        raise ArtifactNotFound(f"the job has no {fmt} file")
+    return job, art
+
+
+def preview_key(job_id: str, page: int, owner: str, settings: Settings) -> str:
+    job = get_row(job_id, owner, settings)
+    if not 1 <= page <= (job.previews or 0):
+        raise ArtifactNotFound("no preview of that page")
+    return f"jobs/{job_id}/preview-{page}.png"
+
+
+def cancel(job_id: str, owner: str, settings: Settings) -> JobAccepted:
+    get_row(job_id, owner, settings)
+    with lifecycle.locked(job_id, settings) as job:
+        lifecycle.cancel(job)
+        return JobAccepted(id=job.id, status=JobStatus(job.status))
+
+
+def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
+    get_row(job_id, owner, settings)
+    with lifecycle.locked(job_id, settings) as job:
+        lifecycle.retry(job)
+        accepted = JobAccepted(id=job.id, status=JobStatus(job.status))
+    enqueue(job_id)
+    return accepted

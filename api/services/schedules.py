@@ -1,0 +1,98 @@
+"""Schedules: create, read, change, delete, run now, run history."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, select
+
+from api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
+from api.services.common import owned
+from docagent.cron import upcoming
+from docagent.errors import ScheduleNotFound
+from docagent.lifecycle import JobStatus
+from docagent.schedules import create_schedule, run_now, update_schedule
+from docagent.settings import Settings
+from docagent.store import JobRow, RunRow, ScheduleRow, now, session
+from workers.app import enqueue
+
+
+def run_public(run: RunRow, job_status: str | None) -> RunPublic:
+    return RunPublic(
+        id=run.id,
+        fire_time=run.fire_time,
+        job_id=run.job_id,
+        job_status=job_status,
+        outcome=run.outcome,
+        late=bool(run.late),
+        manual=bool(run.manual),
+        delivery_status=run.delivery_status,
+        delivery_attempts=run.delivery_attempts or 0,
+        delivery_error=run.delivery_error,
+    )
+
+
+def public(row: ScheduleRow, settings: Settings) -> SchedulePublic:
+    with session(settings) as s:
+        last = s.scalars(
+            select(RunRow).where(RunRow.schedule_id == row.id).order_by(RunRow.fire_time.desc()).limit(1)
+        ).first()
+        last_status = s.get(JobRow, last.job_id).status if last and last.job_id else None  # type: ignore[union-attr]
+    return SchedulePublic(
+        id=row.id, name=row.name, cron=row.cron, timezone=row.timezone, enabled=row.enabled,
+        allow_overlap=row.allow_overlap, job=row.job, webhook_url=row.webhook_url, webhook_secret=row.webhook_secret,
+        next_fire_at=row.next_fire_at, next_fire_times=upcoming(row.cron, row.timezone, now()),
+        last_run=run_public(last, last_status) if last else None, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def get_row(schedule_id: str, owner: str, settings: Settings) -> ScheduleRow:
+    return owned(ScheduleRow, schedule_id, owner, settings, ScheduleNotFound, "schedule")
+
+
+def create(body: ScheduleCreate, owner: str, settings: Settings) -> SchedulePublic:
+    return public(create_schedule(owner, body.model_dump(mode="json"), settings), settings)
+
+
+def list_schedules(owner: str, settings: Settings) -> SchedulesPublic:
+    with session(settings) as s:
+        rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == owner).order_by(ScheduleRow.created_at)))
+    return SchedulesPublic(data=[public(r, settings) for r in rows], count=len(rows))
+
+
+def get(schedule_id: str, owner: str, settings: Settings) -> SchedulePublic:
+    return public(get_row(schedule_id, owner, settings), settings)
+
+
+def update(schedule_id: str, body: ScheduleUpdate, owner: str, settings: Settings) -> SchedulePublic:
+    get_row(schedule_id, owner, settings)
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    # null means "leave as is", except for the webhook, where it removes it
+    changes = {k: v for k, v in changes.items() if v is not None or k == "webhook_url"}
+    return public(update_schedule(schedule_id, owner, changes, settings), settings)
+
+
+def delete(schedule_id: str, owner: str, settings: Settings) -> None:
+    get_row(schedule_id, owner, settings)
+    with session(settings) as s:
+        s.execute(sa_delete(RunRow).where(RunRow.schedule_id == schedule_id))
+        s.execute(sa_delete(ScheduleRow).where(ScheduleRow.id == schedule_id))
+
+
+def run(schedule_id: str, owner: str, settings: Settings) -> RunPublic:
+    """Fire the schedule now and queue its job (unless an unfinished run blocks it)."""
+    r = run_now(schedule_id, owner, settings)
+    if r.job_id and r.outcome == "started":
+        enqueue(r.job_id)
+    return run_public(r, JobStatus.QUEUED if r.job_id else None)
+
+
+def runs(schedule_id: str, owner: str, settings: Settings, limit: int = 50) -> RunsPublic:
+    get_row(schedule_id, owner, settings)
+    with session(settings) as s:
+        q = select(RunRow).where(RunRow.schedule_id == schedule_id)
+        count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = list(s.scalars(q.order_by(RunRow.fire_time.desc()).limit(limit)))
+        statuses = dict(
+            s.execute(select(JobRow.id, JobRow.status).where(JobRow.id.in_([r.job_id for r in rows]))).all()
+        )
+    return RunsPublic(data=[run_public(r, statuses.get(r.job_id or "")) for r in rows], count=count)

@@ -1,0 +1,273 @@
+"""A job's lifecycle: `JobStatus` and every transition. Nothing else assigns a job's status.
+
+        create / start_schedule_run
+                  │
+                  ▼
+    ┌──────── queued ◄──────────────┐  requeue (the reaper re-sends a stale job)
+    │             │ start_planning   │  retry (only a failed job)
+    │             ▼                  │
+    ├─────── planning ───────────────┤
+    │             │ start_rendering  │
+    │             ▼                  │
+    ├─────── rendering ──────────────┘
+    │             │ succeed
+    │             ▼
+    │        succeeded                    fail: any unfinished job -> failed
+    └──► canceled (cancel)                a final job never changes, except failed -> queued by retry
+
+A redelivered task may repeat its stage (planning -> planning, rendering -> rendering), and the
+reaper may re-send a job that is still queued.
+Transitions change a row the caller holds in an open session (`locked` fetches one by id
+with a row lock); an illegal one raises `IllegalTransition` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from docagent.errors import IllegalTransition, JobNotFound
+from docagent.settings import Settings, get_settings
+from docagent.store import JobRow, now, session
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PLANNING = "planning"
+    RENDERING = "rendering"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class DeliveryStatus(StrEnum):
+    """A scheduled run's webhook delivery (a run's own small lifecycle)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+FINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
+UNFINISHED = tuple(s for s in JobStatus if s not in FINAL)
+
+_NEXT: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.QUEUED, JobStatus.PLANNING, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.PLANNING: frozenset(
+        {JobStatus.PLANNING, JobStatus.RENDERING, JobStatus.QUEUED, JobStatus.FAILED, JobStatus.CANCELED}
+    ),
+    JobStatus.RENDERING: frozenset(
+        {
+            JobStatus.PLANNING,
+            JobStatus.RENDERING,
+            JobStatus.QUEUED,
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.CANCELED,
+        }
+    ),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
+    JobStatus.CANCELED: frozenset(),
+}
+
+
+def is_final(status: str) -> bool:
+    return status in FINAL
+
+
+def _move(job: JobRow, to: JobStatus, message: str | None = None) -> None:
+    current = JobStatus(job.status)
+    if to not in _NEXT[current]:
+        raise IllegalTransition(message or f"a {current} job cannot become {to}")
+    job.status = to
+
+
+# --- creation ---
+
+
+def _new(**fields: Any) -> JobRow:
+    return JobRow(status=JobStatus.QUEUED, progress=0.0, usage={}, timings={}, **fields)
+
+
+def find_by_key(owner: str, idempotency_key: str, settings: Settings) -> JobRow | None:
+    """The job this owner already created with this idempotency key, if any."""
+    with session(settings) as s:
+        return s.scalars(select(JobRow).where(JobRow.owner == owner, JobRow.idempotency_key == idempotency_key)).first()
+
+
+def create_job(
+    owner: str,
+    prompt: str,
+    dataset_ids: list[str],
+    formats: list[str],
+    planner: str = "auto",
+    theme: str | None = None,
+    language: str | None = None,
+    idempotency_key: str | None = None,
+    settings: Settings | None = None,
+    given_plan: dict[str, Any] | None = None,
+    instruction: str | None = None,
+    parent_id: str | None = None,
+) -> tuple[JobRow, bool]:
+    """A queued job (and True); if this owner's idempotency key is taken meanwhile, that job (and False).
+
+    Callers look the key up first (`find_by_key`); the unique key settles a race between two requests.
+    """
+    settings = settings or get_settings()
+    job = _new(
+        owner=owner,
+        prompt=prompt,
+        dataset_ids=dataset_ids,
+        formats=formats,
+        planner_requested=planner,
+        theme=theme,
+        language=language,
+        idempotency_key=idempotency_key,
+        given_plan=given_plan,  # rendered as is; with an instruction, revised by the model
+        instruction=instruction,
+        parent_id=parent_id,
+    )
+    try:
+        with session(settings) as s:
+            s.add(job)
+    except IntegrityError:
+        existing = find_by_key(owner, idempotency_key, settings) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return job, True
+
+
+def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str, Any]) -> JobRow:
+    """A queued job for one fire of a schedule; its source is resolved when it is planned."""
+    job = _new(
+        owner=owner,
+        prompt=spec["prompt"],
+        formats=spec.get("formats") or ["docx", "xlsx", "pdf"],
+        dataset_ids=[],
+        planner_requested=spec.get("planner") or "auto",
+        theme=spec.get("theme"),
+        language=spec.get("language"),
+        schedule_id=schedule_id,
+        source=spec.get("source"),
+        given_plan=spec.get("plan"),  # a frozen schedule: no model call unless the data no longer fits
+        replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
+    )
+    s.add(job)
+    s.flush()
+    return job
+
+
+# --- queries over statuses ---
+
+
+def count_unfinished(s: Session, owner: str) -> int:
+    return s.scalar(select(func.count()).where(JobRow.owner == owner, JobRow.status.in_(UNFINISHED))) or 0
+
+
+def schedule_has_unfinished(s: Session, schedule_id: str) -> bool:
+    found = s.scalars(
+        select(JobRow.id).where(JobRow.schedule_id == schedule_id, JobRow.status.in_(UNFINISHED)).limit(1)
+    ).first()
+    return found is not None
+
+
+def stale(s: Session, cutoff: dt.datetime) -> list[JobRow]:
+    """Unfinished jobs untouched since `cutoff`, locked (another reaper skips them)."""
+    return list(
+        s.scalars(
+            select(JobRow)
+            .where(JobRow.status.in_(UNFINISHED), JobRow.updated_at < cutoff)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+# --- transitions ---
+
+
+@contextmanager
+def locked(job_id: str, settings: Settings) -> Iterator[JobRow]:
+    """The job, locked for update; the transaction commits when the block ends."""
+    with session(settings) as s:
+        job = s.get(JobRow, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        yield job
+
+
+def start_planning(job: JobRow, at: dt.datetime | None = None) -> None:
+    _move(job, JobStatus.PLANNING)
+    job.stage, job.progress = JobStatus.PLANNING.value, 0.1
+    job.started_at = job.started_at or at or now()
+    job.attempts += 1
+
+
+def start_rendering(job: JobRow, progress: float = 0.5) -> None:
+    """Planning is done (or a redelivered render task starts again)."""
+    _move(job, JobStatus.RENDERING)
+    job.stage, job.progress = JobStatus.RENDERING.value, progress
+
+
+def is_rendering(job: JobRow) -> bool:
+    """Planned and waiting for (or in) the render stage."""
+    return job.plan is not None and job.status == JobStatus.RENDERING
+
+
+def succeed(job: JobRow, at: dt.datetime | None = None) -> None:
+    _move(job, JobStatus.SUCCEEDED)
+    job.stage, job.progress, job.finished_at = None, 1.0, at or now()
+
+
+def fail(job: JobRow, code: str, message: str, at: dt.datetime | None = None) -> None:
+    _move(job, JobStatus.FAILED)
+    job.error_code, job.error_message = code, message
+    job.stage, job.finished_at = None, at or now()
+
+
+def cancel(job: JobRow, at: dt.datetime | None = None) -> None:
+    _move(job, JobStatus.CANCELED, f"the job has already {job.status}")
+    job.stage, job.finished_at = None, at or now()
+
+
+def retry(job: JobRow) -> None:
+    """A failed job starts again from planning."""
+    if job.status != JobStatus.FAILED:
+        raise IllegalTransition(f"only a failed job can be retried; this one is {job.status}")
+    _move(job, JobStatus.QUEUED)
+    job.progress, job.error_code, job.error_message = 0.0, None, None
+    job.plan, job.finished_at, job.stage = None, None, None
+
+
+def requeue(job: JobRow, at: dt.datetime) -> None:
+    """The reaper sends a stale job again; planning restarts from the queue."""
+    _move(job, JobStatus.QUEUED)
+    job.progress, job.updated_at = 0.0, at
+
+
+__all__ = [
+    "FINAL",
+    "UNFINISHED",
+    "DeliveryStatus",
+    "JobStatus",
+    "cancel",
+    "create_job",
+    "fail",
+    "find_by_key",
+    "is_final",
+    "locked",
+    "requeue",
+    "retry",
+    "start_planning",
+    "start_rendering",
+    "start_schedule_run",
+    "succeed",
+]

@@ -1,0 +1,112 @@
+"""A job's status changes only through docagent.lifecycle, and only along the drawn transitions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from docagent import lifecycle
+from docagent.errors import IllegalTransition
+from docagent.lifecycle import FINAL, JobStatus
+from docagent.settings import Settings
+from docagent.store import JobRow, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+Q, P, R, S, F, C = (JobStatus.QUEUED, JobStatus.PLANNING, JobStatus.RENDERING, JobStatus.SUCCEEDED,
+                    JobStatus.FAILED, JobStatus.CANCELED)  # fmt: skip
+
+
+def job(status: JobStatus, **fields) -> JobRow:
+    return JobRow(id="j1", owner="o", status=status, attempts=0, progress=0.0, **fields)
+
+
+def test_a_job_runs_queued_planning_rendering_succeeded():
+    j = job(Q)
+    lifecycle.start_planning(j)
+    assert (j.status, j.stage, j.attempts) == (P, "planning", 1) and j.started_at is not None
+    lifecycle.start_rendering(j)
+    assert (j.status, j.stage, j.progress) == (R, "rendering", 0.5)
+    lifecycle.succeed(j)
+    assert (j.status, j.stage, j.progress) == (S, None, 1.0) and j.finished_at is not None
+
+
+@pytest.mark.parametrize("status", [Q, P, R])
+def test_an_unfinished_job_can_fail_or_be_canceled(status):
+    failed, canceled = job(status), job(status)
+    lifecycle.fail(failed, "boom", "it broke")
+    lifecycle.cancel(canceled)
+    assert (failed.status, failed.error_code, failed.error_message) == (F, "boom", "it broke")
+    assert canceled.status == C and canceled.finished_at is not None
+
+
+@pytest.mark.parametrize("status", sorted(FINAL))
+def test_a_finished_job_cannot_be_canceled_failed_or_started_again(status):
+    for move in (lifecycle.cancel, lifecycle.start_planning, lifecycle.start_rendering, lifecycle.succeed):
+        j = job(status)
+        with pytest.raises(IllegalTransition):
+            move(j)
+        assert j.status == status  # an illegal transition changes nothing
+    with pytest.raises(IllegalTransition):
+        lifecycle.fail(job(status), "x", "y")
+
+
+def test_cancel_names_how_the_job_ended():
+    with pytest.raises(IllegalTransition, match="the job has already succeeded"):
+        lifecycle.cancel(job(S))
+
+
+def test_only_a_failed_job_is_retried_and_it_starts_clean():
+    j = job(F, error_code="boom", error_message="it broke", plan={"blocks": []}, stage=None)
+    lifecycle.retry(j)
+    assert (j.status, j.error_code, j.error_message, j.plan, j.progress) == (Q, None, None, None, 0.0)
+    for status in (Q, P, R, S, C):
+        with pytest.raises(IllegalTransition, match=f"only a failed job can be retried; this one is {status}"):
+            lifecycle.retry(job(status))
+
+
+def test_a_queued_job_cannot_skip_planning():
+    with pytest.raises(IllegalTransition, match="a queued job cannot become rendering"):
+        lifecycle.start_rendering(job(Q))
+    with pytest.raises(IllegalTransition):
+        lifecycle.succeed(job(Q))
+
+
+def test_an_idempotency_key_taken_in_a_race_returns_the_first_job(tmp_path):
+    settings = Settings(var_dir=tmp_path / "var")
+    migrate(settings)
+    first, created = lifecycle.create_job("o", "p", [], ["pdf"], idempotency_key="k", settings=settings)
+    again, created_again = lifecycle.create_job("o", "p", [], ["pdf"], idempotency_key="k", settings=settings)
+    assert created and not created_again and again.id == first.id and first.status == Q
+    other, created_other = lifecycle.create_job(
+        "someone-else", "p", [], ["pdf"], idempotency_key="k", settings=settings
+    )
+    assert created_other and other.id != first.id
+
+
+def test_the_api_schema_lists_exactly_the_lifecycle_statuses():
+    from api.schemas import JobPublic
+
+    schema = JobPublic.model_json_schema()
+    assert schema["$defs"]["JobStatus"]["enum"] == [s.value for s in JobStatus]
+
+
+STATUS_WORDS = "|".join([*JobStatus, *lifecycle.DeliveryStatus])
+LITERAL = re.compile(rf"""["']({STATUS_WORDS})["']""")
+
+
+def test_no_status_string_literal_outside_the_lifecycle_module():
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for folder in ("docagent", "api", "workers", "pipeline", "renderers", "cli")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        if p != ROOT / "docagent" / "lifecycle.py"
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if LITERAL.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_literal_check_would_see_one():
+    assert LITERAL.search('job.status = "failed"') and not LITERAL.search('"the query failed"')

@@ -1,0 +1,116 @@
+"""Domain errors reach HTTP clients as application/problem+json, mapped in one place."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+import docagent
+from api.problems import STATUS_BY_CODE
+from docagent import errors
+from docagent.settings import get_settings
+
+
+def all_errors(cls: type = errors.DocagentError) -> list[type]:
+    out = [cls]
+    for sub in cls.__subclasses__():
+        out += all_errors(sub)
+    return sorted(set(out), key=lambda c: c.__name__)
+
+
+def test_every_domain_error_lives_in_the_errors_module():
+    for info in pkgutil.walk_packages(docagent.__path__, "docagent."):
+        if ".migrations" not in info.name:
+            importlib.import_module(info.name)
+    importlib.import_module("pipeline.delivery")
+    assert {c.__module__ for c in all_errors()} == {"docagent.errors"}
+
+
+def test_every_code_has_an_http_status_and_is_drawn_in_the_tree():
+    tree = errors.__doc__ or ""
+    for cls in all_errors():
+        assert cls.code in STATUS_BY_CODE, cls
+        assert cls.__name__.startswith("_") or f" {cls.__name__}" in tree, cls
+
+
+def test_codes_are_unique_unless_inherited():
+    """A leaf may share its parent's code (every IngestError is bad_input); no two branches share one."""
+    codes = [c.__dict__["code"] for c in all_errors() if "code" in c.__dict__]
+    assert len(codes) == len(set(codes))
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCAGENT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DOCAGENT_AUTH", "off")
+    get_settings.cache_clear()
+    from api.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def problem(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status and body["code"] == code and body["type"] == "about:blank"
+    assert set(body) == {"type", "title", "status", "detail", "instance", "code", "problems"}
+    return body
+
+
+def test_an_unknown_job_is_a_not_found_problem(client):
+    body = problem(client.get("/v1/jobs/nope"), 404, "job_not_found")
+    assert body["detail"] == "job not found" and body["instance"] == "/v1/jobs/nope" and body["title"] == "Not Found"
+
+
+def test_an_unknown_schedule_is_not_found_not_invalid(client):
+    problem(client.post("/v1/schedules/nope/run"), 404, "schedule_not_found")
+    problem(client.patch("/v1/schedules/nope", json={"enabled": False}), 404, "schedule_not_found")
+
+
+def test_a_bad_upload_is_a_bad_input_problem(client):
+    r = client.post("/v1/datasets", files={"file": ("list.json", b"[1, 2]")})
+    assert problem(r, 422, "bad_input")["detail"].startswith("list.json: JSON is not records")
+
+
+def test_an_invalid_schedule_is_unprocessable(client):
+    body = {"name": "x", "cron": "not cron", "job": {"prompt": "p", "source": {"dataset": "sales"}}}
+    assert (
+        "invalid cron expression" in problem(client.post("/v1/schedules", json=body), 422, "invalid_schedule")["detail"]
+    )
+
+
+def test_a_missing_key_is_unauthorized_with_a_bearer_challenge(tmp_path, monkeypatch, client):
+    monkeypatch.setenv("DOCAGENT_AUTH", "on")
+    get_settings.cache_clear()
+    r = client.get("/v1/jobs")
+    assert "docagent keys create --name NAME" in problem(r, 401, "unauthorized")["detail"]
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_plan_error_carries_every_problem():
+    from api.problems import problem as body
+
+    b = body(errors.PlanError(["first", "second"]), "/x")
+    assert b["status"] == 422 and b["problems"] == ["first", "second"] and b["code"] == "invalid_plan"
+
+
+def test_too_many_jobs_says_when_to_come_back():
+    from api.problems import headers_for, status_for
+
+    e = errors.TooManyJobs("slow down", 7)
+    assert status_for(e) == 429 and headers_for(e) == {"Retry-After": "7"} and str(e) == "slow down"
+
+
+def test_routes_raise_domain_errors_and_never_build_error_responses():
+    from pathlib import Path
+
+    routes = Path(__file__).resolve().parent.parent / "api" / "routes"
+    for p in routes.glob("*.py"):
+        text = p.read_text()
+        assert "HTTP_4" not in text.replace("HTTP_303", ""), p  # the dashboard's login redirect is no error
+        assert "JSONResponse(" not in text or p.name == "health.py", p
