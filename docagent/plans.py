@@ -10,16 +10,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-from pydantic import ValidationError
 
 from docagent.data.catalog import Catalog
 from docagent.errors import PlanError
 from docagent.plan import Plan
 from docagent.validate import problems as semantic_problems
+from docagent.validate import schema_problems
 
 
 def label(block: Any, index: int) -> str:
@@ -37,24 +35,14 @@ def label(block: Any, index: int) -> str:
     return f"block {index} ({kind})"
 
 
-def _where(loc: tuple[Any, ...], data: Any) -> str:
-    if len(loc) >= 2 and loc[0] == "blocks" and isinstance(loc[1], int) and isinstance(data, dict):
-        blocks = data.get("blocks") or []
-        block = blocks[loc[1]] if isinstance(blocks, list) and loc[1] < len(blocks) else None
-        kind = block.get("type") if isinstance(block, dict) else None
-        rest = ".".join(str(x) for x in loc[2:] if x != kind)  # pydantic repeats the union tag in the path
-        return label(block, loc[1] + 1) + (f", field {rest}" if rest else "")
-    return ".".join(str(x) for x in loc) or "top level"
-
-
 def parse(data: Any) -> Plan:
     """A plan object from JSON; PlanError listing every schema problem, located by block title."""
     if not isinstance(data, dict):
         raise PlanError([f"a plan is a JSON object with meta and blocks, not {type(data).__name__}"])
-    try:
-        return Plan.model_validate(data)
-    except ValidationError as e:
-        raise PlanError([f"{_where(tuple(err['loc']), data)}: {err['msg']}" for err in e.errors()[:50]]) from None
+    found = schema_problems(data)
+    if found:
+        raise PlanError(found)
+    return Plan.model_validate(data)
 
 
 def check(data: Any, catalog: Catalog) -> Plan:
@@ -62,16 +50,8 @@ def check(data: Any, catalog: Catalog) -> Plan:
     plan = parse(data)
     found = semantic_problems(plan, catalog)
     if found:
-        raise PlanError([_titled(p, data["blocks"]) for p in found])
+        raise PlanError(found)
     return plan
-
-
-def _titled(problem: str, blocks: list[Any]) -> str:
-    """'block 3 (chart): ...' as 'block 3 (chart 'Revenue by region'): ...', so a person finds it."""
-    m = re.match(r"block (\d+) \(([a-z_]+)\)", problem)
-    if m is None or not 1 <= int(m.group(1)) <= len(blocks):
-        return problem
-    return label(blocks[int(m.group(1)) - 1], int(m.group(1))) + problem[m.end() :]
 
 
 def plan_hash(plan: Plan | dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from docagent import lifecycle
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.data.profile import add_joins, profile
 from docagent.errors import DatasetNotFound, DocagentError, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
@@ -48,6 +48,7 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
             with storage.local_path(row.storage_key) as path:
                 for ds in catalog.ingest(path, name=row.name):
                     profiles.append(profile(catalog, ds))
+        add_joins(catalog, profiles)
     except BaseException:
         catalog.close()
         raise

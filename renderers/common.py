@@ -7,7 +7,7 @@ from typing import Any
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
-from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
@@ -27,7 +27,12 @@ class TableData:
 def additive(c: OutColumn) -> bool:
     if c.select is None:
         return c.measure  # literal numeric column
-    return c.select.agg in (Agg.sum, Agg.count)
+    return c.additive
+
+
+def formula_text(text: str) -> str:
+    """An Excel string literal: the only way text enters a formula."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def clip(text: str) -> str:

@@ -73,8 +73,8 @@ def test_parse_names_each_bad_block_by_its_title():
     with pytest.raises(PlanError) as e:
         parse(bad)
     text = "\n".join(e.value.problems)
-    assert "block 3 (chart 'Revenue by region'), field kind" in text
-    assert "block 4 (table 'Top products'), field oops" in text and "Extra inputs are not permitted" in text
+    assert "block 3 (chart 'Revenue by region').kind: Input should be 'bar'" in text
+    assert "block 4 (table 'Top products').oops: Extra inputs are not permitted" in text
 
 
 def test_a_plan_that_is_not_an_object_is_one_clear_problem():
@@ -97,7 +97,7 @@ def test_given_plan_that_does_not_fit_the_data_lists_every_problem(sales):
         given_plan(catalog, bad)
     assert len(e.value.problems) == 2
     assert any(
-        p.startswith("block 3 (chart 'Revenue by region'), select 'territory': column 'territory' does not exist")
+        p.startswith("block 3 (chart 'Revenue by region' under 'Overview'), select 'territory': column 'territory'")
         for p in e.value.problems
     )
     assert any("metric 'total'" in p and "'turnover'" in p for p in e.value.problems)
