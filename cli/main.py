@@ -32,11 +32,14 @@ def _fail(e: DocagentError) -> None:
     raise typer.Exit(2)
 
 
+FORMAT_HELP = "comma-separated: docx,xlsx,pdf,pptx"
+
+
 @app.command(name="generate")
 def generate_cmd(
     data: DataArg = None,
     prompt: PromptOpt = "",
-    format: Annotated[str, typer.Option("--format", "-f", help="comma-separated: docx,xlsx,pdf")] = ",".join(FORMATS),
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = ",".join(FORMATS),
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     planner: PlannerOpt = "auto",
     theme: ThemeOpt = None,
@@ -70,7 +73,7 @@ def generate_cmd(
 def render_cmd(
     plan: Annotated[Path, typer.Argument(help="a plan as JSON (see `docagent schema`)")],
     data: DataArg = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="comma-separated: docx,xlsx,pdf")] = ",".join(FORMATS),
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = ",".join(FORMATS),
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     theme: ThemeOpt = None,
 ) -> None:

@@ -10,6 +10,7 @@ from docagent.data.metrics import Window, metric_windows, run_metric
 from docagent.data.query import OutColumn, Result, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
+from docagent.modelbind import ModelValues, bind_models
 from docagent.plan import Chart, Fmt, Metric, Plan, Table
 
 DATA_SHEET_ROWS = 100_000  # rows copied into the workbook's data sheets
@@ -36,6 +37,7 @@ class Bound:
     windows: dict[str, tuple[Window | None, Window | None]] = field(default_factory=dict)  # periods, for formulas
     results: dict[int, Result] = field(default_factory=dict)  # by block index
     data: dict[str, DataSheet] = field(default_factory=dict)  # datasets the plan reads
+    models: ModelValues | None = None  # the evaluated model blocks, when the plan has any
 
     def text(self, s: str) -> str:
         return fill(s, self.metric_text)
@@ -90,13 +92,18 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
     widened = {}
     bound = Bound(plan)
     currency = plan.meta.currency
+    bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:
+        if m.model is not None:
+            continue
         value = run_metric(catalog, m)
         bound.metrics[m.name] = value
         bound.windows[m.name] = metric_windows(catalog, m)
         bound.metric_text[m.name] = format_value(value, metric_format(m), currency)
-    used: set[str] = {m.dataset for m in plan.metrics}
+    used: set[str] = {m.dataset for m in plan.metrics if m.dataset}
     for i, b in enumerate(plan.blocks):
+        if isinstance(b, Chart) and b.model is not None:
+            continue
         if isinstance(b, Table | Chart):
             if b.query is None:
                 bound.results[i] = _literal(b)

@@ -149,17 +149,55 @@ class Metric(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     label: str
-    dataset: str
+    dataset: str | None = None
     agg: Agg | None = None
     column: str | None = None
     expr: str | None = None
     filters: list[Filter] = []
-    period: Period = Period.all
+    period: Period | int = Period.all
     time_column: str | None = None
     bucket: Bucket | None = None
     compare: Literal["previous", "year_ago"] | None = None
     result: Literal["value", "diff", "pct_change"] = "value"
     format: Fmt = Fmt.number
+    # A model cell instead of a dataset aggregate (issue 14).
+    model: str | None = None  # a model block's title: then row, and period or find
+    row: str | None = None
+    find: Literal["first_positive"] | None = None
+
+
+class ModelPeriods(_Strict):
+    start: str  # 2026, 2026-Q1 or 2026-01
+    count: int = Field(ge=1, le=120)
+    unit: Literal["year", "quarter", "month"] = "year"
+
+
+class ModelInput(_Strict):
+    name: str  # checked by docagent.models (a defined name in .xlsx)
+    label: str
+    value: float
+    format: Fmt = Fmt.number
+    note: str | None = None
+
+
+class ModelRow(_Strict):
+    name: str
+    label: str
+    formula: str
+    first: str | None = None  # the first period's value, where formula uses prev()
+    format: Fmt = Fmt.number
+    style: Literal["normal", "subtotal", "total", "check"] = "normal"
+    sheet: str | None = None
+
+
+class Model(_Strict):
+    # A financial model: inputs drive one value per period for each row (live formulas in .xlsx).
+    type: Literal["model"] = "model"
+    title: str
+    sheet: str | None = None
+    periods: ModelPeriods
+    inputs: list[ModelInput] = []
+    rows: list[ModelRow] = Field(min_length=1)
 
 
 class Heading(_Strict):
@@ -189,6 +227,8 @@ class Table(_Strict):
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
     totals: bool = False
+    sheet: str | None = None
+    slide: bool = Field(True, description="false keeps it out of a .pptx deck")
 
 
 class ChartKind(StrEnum):
@@ -219,6 +259,9 @@ class Chart(_Strict):
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
     series: str | None = Field(None, description="group key: one series per value")
+    model: str | None = None  # a model block's title: x is "period", y its row names
+    sheet: str | None = None
+    slide: bool = True
 
 
 class Kpi(_Strict):
@@ -243,7 +286,7 @@ class PageBreak(_Strict):
 
 
 Block = Annotated[
-    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak,
+    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak | Model,
     Field(discriminator="type"),
 ]
 
@@ -266,6 +309,9 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    slides: Literal["auto", "sections", "none"] = Field(
+        "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
+    )
 
 
 class Plan(_Strict):

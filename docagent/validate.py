@@ -13,6 +13,7 @@ from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
 from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
 from docagent.errors import PlanError
+from docagent.modeluse import model_problems
 from docagent.plan import (
     Block,
     Bullets,
@@ -41,18 +42,22 @@ def _short(text: str, n: int = 40) -> str:
 
 
 def block_names(blocks: list[Block]) -> list[str]:
-    """'block 4 (chart 'Revenue by quarter' under 'Growth')': a model finds a block by its title."""
-    out, heading = [], None
+    """'block 4 (chart 'Revenue by quarter' under 'Results › Growth')': a model finds a block by its
+    title and the headings above it."""
+    out: list[str] = []
+    path: list[tuple[int, str]] = []  # the open headings, outermost first
     for i, b in enumerate(blocks, 1):
+        if isinstance(b, Heading):
+            path = [(level, text) for level, text in path if level < b.level]
         title = getattr(b, "title", None) or (b.text if isinstance(b, Heading) else None)
         name = f"block {i} ({b.type}"
         if title:
             name += f" {_short(title)!r}"
-        if heading and not isinstance(b, Heading):
-            name += f" under {_short(heading)!r}"
+        if path:
+            name += " under " + repr(" › ".join(_short(text, 30) for _, text in path))
         out.append(name + ")")
         if isinstance(b, Heading):
-            heading = b.text
+            path.append((b.level, b.text))
     return out
 
 
@@ -123,6 +128,11 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
 
 def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     where = f"metric {m.name!r}"
+    if m.model is not None:  # a model cell: checked with the models
+        return
+    if m.dataset is None or isinstance(m.period, int):
+        out.append(f"{where}: needs a dataset (a model cell: model, row, and period or find)")
+        return
     ds = _dataset(catalog, m.dataset, where, out)
     if ds is None:
         return
@@ -199,6 +209,8 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
             for k in b.items:
                 if k.metric not in known:
                     out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+        elif isinstance(b, Chart) and b.model is not None:
+            texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
         elif isinstance(b, Table | Chart):
             texts = [b.title, b.caption or ""]
             names = _literal(b, where, out)
@@ -236,6 +248,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         f"{where}: placeholder {{{p}}} does not name a metric; "
                         f"define it in metrics or use one of {sorted(known)}"
                     )
+    out += model_problems(plan)
     return out
 
 

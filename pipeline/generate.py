@@ -25,7 +25,7 @@ from docagent.settings import Settings, get_settings
 from docagent.validate import schema_problems, validate
 from renderers import render_all
 
-FORMATS = ("docx", "xlsx", "pdf")
+FORMATS = ("docx", "xlsx", "pdf")  # the default set; "pptx" adds a deck
 Progress = Callable[[str, float], None]
 
 

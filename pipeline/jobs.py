@@ -32,7 +32,7 @@ from docagent.storage import get_storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.validate import validate
 from pipeline.generate import given_plan, plan_job, render_job, revise_plan
-from renderers.preview import previews
+from renderers.preview import deck_previews, previews
 
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
@@ -144,6 +144,8 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
                 )
             )
         pages = previews(files["pdf"], work) if "pdf" in files else []
+        if not pages and "pptx" in files:  # a deck without a PDF: its first slides, where LibreOffice is present
+            pages = deck_previews(files["pptx"], work)
         for n, png in enumerate(pages, 1):
             storage.put(f"jobs/{job_id}/preview-{n}.png", png)
         with session(settings) as s:

@@ -82,7 +82,8 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
             rows = rows[:limit]
     xs = [r[names.index(block.x)] for r in rows]
     labels = [x if x == "Other" and folded else bound.fmt(x, xcol) for x in xs]
-    pick = lambda cols: [(n, [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
+    legend = bound.models.legend(block) if bound.models and block.model else {}  # a model row's label
+    pick = lambda cols: [(legend.get(n, n), [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
     percent = all(c.format == "percent" for c in res.columns if c.name in block.y)
     return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent)
 

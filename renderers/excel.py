@@ -33,6 +33,7 @@ from renderers.formulas import (
     period_bounds,
     text_value,
 )
+from renderers.modelsheet import ModelSheets
 from renderers.theme import Theme
 
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
@@ -96,6 +97,8 @@ class Builder:
         self.f = self._formats()
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
+        base = {"font_name": "Calibri", "font_size": 10}
+        self.models = ModelSheets(self.wb, bound, base, _currency_format(meta.currency), NUM_FORMATS)
 
     def _formats(self) -> dict[str, Any]:
         t, wb = self.theme, self.wb
@@ -143,6 +146,7 @@ class Builder:
             "month": wb.add_format({**base, "num_format": "mmm yyyy", "align": "left"}),
             "datetime": wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
             "kpi_value": wb.add_format(kpi),
+            "kpi_text": wb.add_format({**kpi, "align": "right"}),  # a model period label, e.g. break-even
             "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
         for fmt, code in [*NUM_FORMATS.items(), (Fmt.currency, cur)]:
@@ -157,6 +161,7 @@ class Builder:
     def plan_sheets(self) -> None:
         """Decide where each dataset goes before anything refers to it."""
         taken = {"summary", "chart data"}
+        taken |= self.models.layout(taken)  # model statements get the names they ask for
         for sheet in self.bound.data.values():
             name = sheet.name[:31]
             if name.lower() in taken:
@@ -164,6 +169,7 @@ class Builder:
             taken.add(name.lower())
             cols = {c.name: k for k, c in enumerate(sheet.columns)}
             self.refs[sheet.name] = SheetRef(name, 1, max(1, len(sheet.rows)), cols)
+        self.models.taken = taken
 
     def data_sheet(self, sheet: DataSheet) -> None:
         ws = self.wb.add_worksheet(self.refs[sheet.name].sheet)
@@ -267,6 +273,8 @@ class Builder:
         return out
 
     def metric_formula(self, m: Metric) -> str | None:
+        if m.model is not None or m.dataset is None:
+            return self.models.metric_formula(m)
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
         if ref is None or sheet is None or not sheet.complete:
             return None
@@ -357,6 +365,8 @@ class Builder:
 
     def summary(self) -> None:
         ws = self.wb.add_worksheet("Summary")
+        self.models.write()  # the model sheets follow the summary
+        home = ws
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.set_row(0, 28)
@@ -369,6 +379,9 @@ class Builder:
         charts_ws = None
         metrics = {m.name: m for m in self.bound.plan.metrics}
         for i, block in enumerate(self.bound.plan.blocks):
+            self.models.book.cursor[ws.name] = row  # blocks that name a sheet go there
+            ws = self.models.target(block, home)
+            row = self.models.book.cursor.get(ws.name, 0)
             if isinstance(block, Kpis):
                 for k, item in enumerate(block.items):
                     m = metrics.get(item.metric)
@@ -378,8 +391,9 @@ class Builder:
                     cell_fmt = self.f[f"kpi:{fmt}"]
                     if formula:
                         ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
-                    elif value is None:
-                        ws.write_string(row, k, "–", self.f["kpi_value"])
+                    elif value is None or (m and m.find):
+                        text = self.bound.metric_text.get(item.metric, "–")
+                        ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
                     else:
                         ws.write_number(row, k, value, cell_fmt)
                     ws.write_string(
@@ -409,6 +423,9 @@ class Builder:
                     if k < len(widths):
                         widths[k] = max(widths[k], min(45, longest + 2))
                 row = end + 2
+            elif isinstance(block, Chart) and block.model is not None:
+                ws.insert_chart(row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2})
+                row += 23
             elif isinstance(block, Chart):
                 if charts_ws is None:
                     charts_ws = self.wb.add_worksheet("Chart data")
@@ -416,6 +433,7 @@ class Builder:
                 chart = self.chart(i, block, charts_ws)
                 ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
                 row += 23
+        ws = home
         for k, w in enumerate(widths):
             ws.set_column(k, k, w)
 
@@ -493,7 +511,8 @@ class Builder:
         compact = NUM_FORMATS[Fmt.compact]
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
         if cols[0].type in ("date", "datetime"):
-            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}})
+            # a bucketed key labels its points only (a date axis would tick every month of a quarterly series)
+            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)})
         if kind not in (ChartKind.pie, ChartKind.donut):
             (chart.set_x_axis if kind == ChartKind.hbar else chart.set_y_axis)(
                 {

@@ -350,3 +350,42 @@ def test_the_prompt_example_teaches_the_analysis_language_and_fits_the_example_d
     for construct in ('"expr":"(sum(revenue)', '"transform":"pct_change"', '"compare":"previous"', '"series":"region"'):
         assert construct in line
     assert len(text) < 20_000  # ~4,400 tokens with a real tokenizer (bench/prompt.py); budget 6,000
+
+
+@pytest.mark.parametrize(
+    ("csv", "expected"),
+    [
+        ("季度,收入\n三季度,3\n一季度,1\n四季度,4\n二季度,2\n", ["一季度", "二季度", "三季度", "四季度"]),
+        ("month,sales\nMarch,3\nJanuary,1\nDecember,12\nFebruary,2\n", ["January", "February", "March", "December"]),
+    ],
+)
+def test_ingested_ordinal_keys_sort_naturally_in_tables_and_charts(catalog, write, csv, expected):
+    (ds,) = catalog.ingest(write("t.csv", csv))
+    key, value = (c.name for c in ds.columns)
+    query = {"dataset": ds.name, "select": [{"column": key}, {"agg": "sum", "column": value, "label": "v"}]}
+    p = plan(
+        {"type": "table", "title": "T", "query": query},
+        {"type": "chart", "kind": "line", "title": "C", "x": key, "y": ["v"], "query": query},
+    )
+    bound = bind(p, catalog)
+    assert [r[0] for r in bound.results[0].rows] == expected
+    assert [r[0] for r in bound.results[1].rows] == expected
+
+
+def test_problems_name_a_block_by_its_title_and_heading_path():
+    from docagent.validate import block_names
+
+    p = plan(
+        {"type": "heading", "text": "Results", "level": 1},
+        {"type": "heading", "text": "Growth", "level": 2},
+        {"type": "chart", "kind": "bar", "title": "By region", "x": "a", "y": ["b"], "columns": ["a", "b"], "rows": []},
+        {"type": "heading", "text": "Outlook", "level": 1},
+        {"type": "paragraph", "text": "x"},
+    )
+    assert block_names(p.blocks) == [
+        "block 1 (heading 'Results')",
+        "block 2 (heading 'Growth' under 'Results')",
+        "block 3 (chart 'By region' under 'Results › Growth')",
+        "block 4 (heading 'Outlook')",
+        "block 5 (paragraph under 'Outlook')",
+    ]

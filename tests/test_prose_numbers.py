@@ -29,6 +29,7 @@ FIGURES = [
     ("Orders grew 14% on the previous quarter.", "14%"),
     ("Average order value is 412.37.", "412.37"),
     ("We served 437 customers.", "437"),
+    ("Revenue {qoq|rose 14%|fell|was flat} in the quarter.", "14%"),  # hidden in sign-following words
 ]
 
 

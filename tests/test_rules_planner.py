@@ -208,3 +208,29 @@ def test_prose_uses_readable_labels_and_shares_are_shown(tmp_path):
         for s in b.query.select if s.transform == "share"
     )  # fmt: skip
     assert sum(bound.results[share[0]].column(share[1].label or "")) == pytest.approx(1.0)
+
+
+def test_year_columns_of_a_headcount_sheet_are_one_series_not_three_measures(tmp_path):
+    path = write(
+        tmp_path / "headcount.csv", ["team", "2023", "2024", "2025"], [["Ops", 10, 12, 15], ["Sales", 20, 18, 25]]
+    )
+    with Catalog() as c:
+        (ds,) = c.ingest(path)
+        plan = plan_report([profile(c, ds)], "Headcount")
+        validate(plan, c)
+        bound = bind(plan, c)
+    assert not any(m.column in ("2023", "2024", "2025") for m in plan.metrics)
+    i = next(i for i, b in enumerate(plan.blocks) if isinstance(b, Chart) and b.query and b.query.unpivot)
+    assert bound.results[i].rows == [("2023", 30), ("2024", 30), ("2025", 40)]
+    prose = " ".join(bound.text(b.text) for b in plan.blocks if b.type == "paragraph")  # type: ignore[union-attr]
+    assert "In 2025 it rose by 33.3% on 2024." in prose
+
+
+def test_a_score_is_averaged_plainly_not_weighted_by_revenue(tmp_path):
+    path = write(tmp_path / "s.csv", ["store", "revenue", "satisfaction_score"], [["a", 100, 4.0], ["b", 900, 2.0]])
+    with Catalog() as c:
+        (ds,) = c.ingest(path)
+        plan = plan_report([profile(c, ds)], "Stores")
+        bound = bind(validate(plan, c), c)
+    (score,) = [m for m in plan.metrics if "satisfaction_score" in (m.expr or m.column or "")]
+    assert score.agg == "avg" and bound.metrics[score.name] == pytest.approx(3.0)

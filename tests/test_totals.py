@@ -71,3 +71,17 @@ def test_a_category_called_total_is_kept_when_it_is_most_of_the_rows(tmp_path):
     with Catalog() as c:
         (ds,) = c.ingest(path)
     assert ds.rows == 3 and ds.notes == []
+
+
+def test_subtotal_rows_labelled_after_a_year_are_excluded(tmp_path):
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "year,region,sales\n2024,North,10\n2024,South,20\n2024,Subtotal,30\n2025,North,15\n2025,South,25\n"
+        "2025,Subtotal,40\n,Grand total,70\n",
+        encoding="utf-8",
+    )
+    with Catalog() as c:
+        (ds,) = c.ingest(path)
+        (total,) = c.con.execute(f'SELECT sum(sales) FROM "{ds.table}"').fetchone()  # type: ignore[misc]
+    assert ds.rows == 4 and total == 70
+    assert "'Subtotal', 'Grand total'" in ds.notes[0]

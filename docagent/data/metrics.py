@@ -66,7 +66,7 @@ def metric_problems(m: Metric, ds: Dataset) -> list[str]:
         out += [s.split(": ", 1)[-1] for s in p.problems]
         if not p.problems and not p.columns[0].measure:
             out.append("a metric aggregates: use agg, or an expr such as sum(x) / count()")
-    period = Period(m.period)
+    period = Period(str(m.period))  # an index is for model metrics only
     if period != Period.all:
         col = ds.column(m.time_column) if m.time_column else None
         if col is None or (m.bucket is None and period != Period.to_date):
@@ -94,7 +94,7 @@ def _anchors(catalog: Catalog, m: Metric, ds: Dataset) -> tuple[Day | None, Day 
 
 def windows(catalog: Catalog, m: Metric, ds: Dataset) -> tuple[Window | None, Window | None]:
     """The metric's period and, with `compare`, the period it is compared with."""
-    period = Period(m.period)
+    period = Period(str(m.period))  # an index is for model metrics only
     if period in (Period.all, Period.change):
         return None, None
     first, latest, last_time = _anchors(catalog, m, ds)
@@ -125,7 +125,7 @@ def windows(catalog: Catalog, m: Metric, ds: Dataset) -> tuple[Window | None, Wi
 
 def metric_windows(catalog: Catalog, m: Metric) -> tuple[Window | None, Window | None]:
     """The period and the one it is compared with; a `change` compares the last bucket with the first."""
-    ds = catalog.get(m.dataset)
+    ds = catalog.get(m.dataset) if m.dataset else None
     if ds is None:
         return None, None
     if m.period == Period.change:
@@ -166,7 +166,7 @@ def change(value: float | None, base: float | None, result: str) -> float | None
 
 
 def run_metric(catalog: Catalog, m: Metric) -> float | None:
-    ds = catalog.get(m.dataset)
+    ds = catalog.get(m.dataset) if m.dataset else None
     if ds is None:
         raise QueryError(f"no dataset named {m.dataset!r}")
     win, against = metric_windows(catalog, m)

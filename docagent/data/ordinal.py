@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 MONTHS = [
     # en, fr, de, es, it, pt: full names; three- and four-letter stems are matched below
@@ -37,6 +37,17 @@ WEEKDAYS = [
 ]
 CN_DIGITS = "一二三四五六七八九十"
 CN_WEEK = "一二三四五六日"
+JA_WEEK = "月火水木金土日"
+KO_WEEK = "월화수목금토일"
+# Japanese and Korean spellings rewritten to the Chinese/Latin ones the patterns below know.
+CANON: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
+    (r"第?([1-4])四半期", r"q\1"),  # 第1四半期
+    (r"([1-4])분기", r"q\1"),  # 1분기
+    (r"^([1-4])q$", r"q\1"),  # 1Q
+    (r"(1[0-2]|0?[1-9])월$", r"\1月"),  # 3월
+    (rf"^([{JA_WEEK}])曜日?$", lambda m: "星期" + CN_WEEK[JA_WEEK.index(m.group(1))]),  # 月曜日
+    (rf"^([{KO_WEEK}])요일$", lambda m: "星期" + CN_WEEK[KO_WEEK.index(m.group(1))]),  # 월요일
+]
 YEAR = r"(?:fy\s?)?((?:19|20)\d\d)"
 PERIOD = r"([qth])\s?([1-4])|([一二三四1-4])季度|第([一二三四1-4])季度|([上下])半年"
 
@@ -44,7 +55,11 @@ PERIOD = r"([qth])\s?([1-4])|([一二三四1-4])季度|第([一二三四1-4])季
 def _fold(text: str) -> str:
     """Lower case, accents dropped, spaces squeezed: 'Février ' -> 'fevrier'."""
     t = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return " ".join(t.lower().replace(".", " ").split())
+    t = unicodedata.normalize("NFKC", t)  # Hangul syllables come back together
+    t = " ".join(t.lower().replace(".", " ").split())
+    for pattern, repl in CANON:
+        t = re.sub(pattern, repl, t)
+    return t
 
 
 def _named(word: str, table: list[tuple[str, ...]]) -> int | None:

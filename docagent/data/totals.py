@@ -14,7 +14,7 @@ import duckdb
 from docagent.data.ordinal import natural_order
 from docagent.data.sql import quote
 
-# The label cell: the first non-empty cell of the row.
+# The label cell: the first text cell of the row.
 TOTAL_LABEL = re.compile(
     r"^(?:(?:grand|sub)[\s-]?)?totals?\b|\btotals?:?$|^(?:合计|總計|总计|小计|小計|合計|总和)"
     r"|^(?:gesamt|summe|zwischensumme|insgesamt|totale|somme|suma)\b",
@@ -23,7 +23,7 @@ TOTAL_LABEL = re.compile(
 # A prefilter DuckDB can run (RE2): only the few matching rows are checked in Python.
 PREFILTER = r"(?i)total|合计|總計|总计|小计|小計|合計|总和|gesamt|summe|insgesamt|somme|suma"
 NUMBER = re.compile(r"^[-+(]?[$€£¥]?\s?\d[\d,.\s]*%?\)?$")
-MAX_SHARE = 1 / 3  # more "Total" rows than this: it is a category, not a totals row
+MAX_SHARE = 1 / 2  # more "Total" rows than this: it is a category, not a totals row
 MAX_ORDERED = 60  # distinct values looked at for a natural order
 
 
@@ -36,20 +36,22 @@ def drop_total_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[st
     if not columns:
         return []
     cells = [f"NULLIF(trim({quote(c)}), '')" for c in columns]
-    label = f"coalesce({', '.join(cells)})"
     t = quote(table)
     candidates = con.execute(
-        f"SELECT rowid, {label}, {', '.join(cells)} FROM {t} WHERE regexp_matches({label}, ?)",
+        f"SELECT rowid, {', '.join(cells)} FROM {t} WHERE regexp_matches(concat_ws('|', {', '.join(cells)}), ?)",
         [PREFILTER],
     ).fetchall()
     total_row = con.execute(f"SELECT count(*) FROM {t}").fetchone()
     total = int(total_row[0]) if total_row else 0
     drop = []
-    for rowid, text, *values in candidates:
-        first = values.index(text)
+    for rowid, *values in candidates:
+        # the label: the first text cell ("2024 | Total | 120" is the 2024 subtotal)
+        first = next((i for i, v in enumerate(values) if v is not None and not NUMBER.match(v)), None)
+        if first is None:
+            continue
         has_number = any(v is not None and NUMBER.match(v) for v in values[first + 1 :])
-        if is_total_label(text) and has_number:
-            drop.append((rowid, text))
+        if is_total_label(values[first]) and has_number:
+            drop.append((rowid, values[first]))
     if not drop or len(drop) > MAX_SHARE * total or len(drop) >= total:
         return []
     con.execute(f"DELETE FROM {t} WHERE rowid IN ({', '.join('?' for _ in drop)})", [r for r, _ in drop])

@@ -63,6 +63,11 @@ def _prose(plan: Plan) -> list[tuple[str, str]]:
     return out
 
 
+def _words_only(m: re.Match[str]) -> str:
+    """A placeholder leaves only its sign-following words, which are checked like any prose."""
+    return " " + (m.group(3) or "").replace("|", " ; ") + " "
+
+
 def is_prose_number(text: str, m: re.Match[str]) -> bool:
     """Whether a number in `text` reads as ordinary prose rather than a figure from the data."""
     token, percent = m.group(1), m.group(2)
@@ -82,7 +87,7 @@ def is_prose_number(text: str, m: re.Match[str]) -> bool:
 def invented_numbers(plan: Plan, allowed: set[str]) -> list[str]:
     problems = []
     for where, text in _prose(plan):
-        bare = PLACEHOLDER.sub(" ", text)
+        bare = PLACEHOLDER.sub(_words_only, text)
         for m in NUMBER.finditer(bare):
             token, percent = m.group(1), m.group(2)
             if _norm(token) in allowed or is_prose_number(bare, m):

@@ -49,6 +49,7 @@ RATE = re.compile(
     r"|mean|moyenne|率|比例|占比|比率|均",
     re.I,
 )
+SALES_RATE = re.compile(r"margin|marge|margen|markup|discount|remise|rabatt|sconto|descuento|毛利|利润率|折扣", re.I)
 BUCKET_WORDS = [
     (Bucket.quarter, r"quarter|季度|季报|trimest|quartal"),
     (Bucket.month, r"month|月度|月报|mensuel|monat"),
@@ -119,7 +120,9 @@ def revenue_and_cost(ms: list[ColumnProfile]) -> tuple[ColumnProfile, ColumnProf
 
 
 def base_of(rate: ColumnProfile, ms: list[ColumnProfile]) -> ColumnProfile | None:
-    """The measure a rate is a share of, where evident (a margin of revenue)."""
+    """The measure a rate is a share of, where evident: a margin or a discount is a share of revenue."""
+    if not SALES_RATE.search(rate.name):
+        return None
     return next((c for c in ms if REVENUE.search(c.name)), None)
 
 
