@@ -49,7 +49,7 @@ ENGLISH = {"agenda": "Agenda", "key_figures": "Key figures", "source": "Source",
 
 MARKERS = {f"[{w}]" for w in [*WORDS["not_on_slide"].values(), ENGLISH["not_on_slide"]]}
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
-Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "other"]
+Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "image", "other"]
 
 
 @dataclass
@@ -284,6 +284,9 @@ class Planner:
             case PageBreak():
                 if self.mode == "auto" and self.open is not None and self.open.lines:
                     self.close()  # text after the break opens a new slide under the same heading
+            case _ if getattr(b, "type", "") == "image":  # an image, or its placeholder, on a slide of its own
+                caption = getattr(b, "caption", None)
+                self.visual("image", i, t(caption) if caption else str(getattr(b, "alt", "")))
             case _:  # a block type this renderer does not know yet still gets a slide
                 self.visual("other", i, str(getattr(b, "type", "block")))
 
