@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.middleware import BodyLimit, SecurityHeaders
-from api.routes import dashboard, datasets, health, jobs, schedules
+from api.routes import dashboard, datasets, health, jobs, plans, schedules
 from docagent.settings import get_settings
 from docagent.store import migrate
 
@@ -34,6 +34,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)
+    app.include_router(plans.router)
     app.include_router(schedules.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=str(dashboard.TEMPLATES / "static")), name="static")

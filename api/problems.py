@@ -52,6 +52,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "illegal_transition": 409,
     "too_many_jobs": 429,
     "upload_too_large": 413,
+    "revision_refused": 409,
+    "model_required": 409,
+    "no_plan": 409,
 }
 
 

@@ -36,6 +36,9 @@
     │   └── ArtifactNotFound     a job's file, plan or preview page that does not exist (yet)
     ├── IllegalTransition        a job status change the lifecycle forbids (cancel a finished job)
     ├── TooManyJobs              the owner's rate or concurrency limit; carries `retry_after` seconds
+    ├── RevisionRefused          a job that cannot be revised now
+    │   ├── RevisionNeedsModel   no model endpoint: revising a plan is the model's work
+    │   └── NothingToRevise      the job has no plan (yet)
     └── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
 
 Every exception pickles (it crosses Celery) because it only carries plain arguments.
@@ -232,3 +235,15 @@ class TooManyJobs(DocagentError):
 
 class UploadTooLarge(DocagentError):
     code = "upload_too_large"
+
+
+class RevisionRefused(DocagentError):
+    code = "revision_refused"
+
+
+class RevisionNeedsModel(RevisionRefused):
+    code = "model_required"
+
+
+class NothingToRevise(RevisionRefused):
+    code = "no_plan"

@@ -114,6 +114,9 @@ def create_job(
     idempotency_key: str | None = None,
     settings: Settings | None = None,
     limits: bool = False,
+    given_plan: dict[str, Any] | None = None,
+    instruction: str | None = None,
+    parent_id: str | None = None,
 ) -> tuple[JobRow, bool]:
     """A queued job (and True); if this owner's idempotency key is taken, that job (and False).
 
@@ -130,6 +133,9 @@ def create_job(
         theme=theme,
         language=language,
         idempotency_key=idempotency_key,
+        given_plan=given_plan,  # rendered as is; with an instruction, revised by the model
+        instruction=instruction,
+        parent_id=parent_id,
     )
     try:
         with session(settings) as s:
@@ -164,6 +170,8 @@ def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str,
         language=spec.get("language"),
         schedule_id=schedule_id,
         source=spec.get("source"),
+        given_plan=spec.get("plan"),  # a frozen schedule: no model call unless the data no longer fits
+        replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
     )
     s.add(job)
     s.flush()

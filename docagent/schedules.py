@@ -19,9 +19,10 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from docagent.cron import check, fire_times, next_fire
-from docagent.errors import ForbiddenDestination, InvalidSchedule, ScheduleNotFound, SourceError
+from docagent.errors import ForbiddenDestination, InvalidSchedule, PlanError, ScheduleNotFound, SourceError
 from docagent.lifecycle import DeliveryStatus, admit, lock_owner, schedule_has_unfinished, start_schedule_run
 from docagent.netguard import resolve
+from docagent.plans import parse
 from docagent.records import create_dataset, latest_dataset, plain_text
 from docagent.settings import Settings, get_settings
 from docagent.store import JobRow, RunRow, ScheduleRow, now, session
@@ -66,9 +67,34 @@ def check_grant(source: dict[str, Any], owner: str, settings: Settings) -> None:
         )
 
 
+def freeze(owner: str, spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A schedule's job with its plan frozen: `from_job` copies that job's plan (and its prompt, for re-planning)."""
+    spec = {k: v for k, v in spec.items() if v is not None}
+    if spec.get("from_job"):
+        with session(settings) as s:
+            job = s.get(JobRow, str(spec["from_job"]))
+        if job is None or job.owner != owner:
+            raise InvalidSchedule(f"from_job: no job {spec['from_job']!r}")
+        if job.plan is None:
+            raise InvalidSchedule(f"from_job: job {job.id} has no plan yet ({job.status}); schedule it once it has")
+        spec.setdefault("plan", job.plan)
+        if not str(spec.get("prompt") or "").strip():
+            spec["prompt"] = job.prompt
+    if "plan" in spec:
+        try:
+            spec["plan"] = parse(spec["plan"]).model_dump(mode="json")
+        except PlanError as e:
+            raise InvalidSchedule("the plan is not valid: " + "; ".join(e.problems)) from None
+    elif not str(spec.get("prompt") or "").strip():
+        raise InvalidSchedule("a schedule's job needs a prompt, a plan or from_job")
+    spec.setdefault("prompt", "")
+    return spec
+
+
 def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
     check(fields["cron"], fields["timezone"])
+    fields = {**fields, "job": freeze(owner, fields["job"], settings)}
     validate_source(fields["job"].get("source") or {}, settings)
     check_grant(fields["job"].get("source") or {}, owner, settings)
     check_webhook(fields.get("webhook_url"), settings)
@@ -83,6 +109,8 @@ def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | Non
 
 def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
+    if changes.get("job") is not None:
+        changes = {**changes, "job": freeze(owner, changes["job"], settings)}
     with session(settings) as s:
         row = s.get(ScheduleRow, row_id, with_for_update=True)
         if row is None or row.owner != owner:

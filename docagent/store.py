@@ -14,7 +14,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    false,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -85,6 +96,11 @@ class JobRow(Base):
     # the recovery loop sends it), and until when the worker running a stage holds the job.
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Plans as templates: a given plan renders with no model call; with an instruction it is revised.
+    given_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    instruction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    replan_on_mismatch: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ArtifactRow(Base):
@@ -97,6 +113,7 @@ class ArtifactRow(Base):
     bytes: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # plan hash, data versions
 
 
 class ScheduleRow(Base):
