@@ -78,6 +78,13 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
     return public(job, artifacts, parent.plan if parent is not None else None)
 
 
+def check_quota(owner: str, settings: Settings) -> None:
+    """Whether the owner may start a job now (job creation itself counts atomically, in lifecycle.admit)."""
+    with session(settings) as s:
+        lifecycle.lock_owner(s, owner)
+        lifecycle.admit(s, owner, settings)
+
+
 def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str | None = None) -> JobAccepted:
     """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
