@@ -6,11 +6,14 @@ a model can fix it: where it is, what is wrong, what would be valid.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.query import output_columns, output_name
 from docagent.errors import PlanError
 from docagent.plan import (
     Agg,
+    Block,
     Bullets,
     Callout,
     Chart,
@@ -20,6 +23,7 @@ from docagent.plan import (
     Kpis,
     Metric,
     Op,
+    PageBreak,
     Paragraph,
     Period,
     Plan,
@@ -163,6 +167,46 @@ def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
     return None
 
 
+def _check_data_block(b: Table | Chart, where: str, catalog: Catalog, out: list[str]) -> None:
+    names = _literal(b, where, out)
+    types: dict[str, str] = {}
+    if b.query is not None:
+        names = check_query(b.query, catalog, where, out)
+        ds = catalog.get(b.query.dataset)
+        if names is not None and ds is not None:
+            types = {c.name: c.type for c in output_columns(b.query, ds)}
+    if isinstance(b, Chart) and names is not None:
+        if b.query is None:
+            types = {n: "number" for n in names}
+            types[b.x] = "text"
+            if b.kind == ChartKind.scatter:
+                types[b.x] = "number"
+        _check_chart(b, names, types, where, out)
+
+
+def _check_block(b: Block, where: str, catalog: Catalog, known: set[str], out: list[str]) -> list[str]:
+    """Append the block's problems to `out`; returns its texts, whose placeholders must name metrics."""
+    match b:
+        case Heading() | Paragraph():
+            return [b.text]
+        case Bullets():
+            return b.items
+        case Callout():
+            return [b.text, b.title or ""]
+        case Kpis():
+            for k in b.items:
+                if k.metric not in known:
+                    out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+            return []
+        case Table() | Chart():
+            _check_data_block(b, where, catalog, out)
+            return [b.title, b.caption or ""]
+        case PageBreak():
+            return []
+        case _:
+            assert_never(b)
+
+
 def problems(plan: Plan, catalog: Catalog) -> list[str]:
     out: list[str] = []
     metric_names = [m.name for m in plan.metrics]
@@ -173,34 +217,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
     known = set(metric_names)
     for i, b in enumerate(plan.blocks, 1):
         where = f"block {i} ({b.type})"
-        texts: list[str] = []
-        if isinstance(b, Heading | Paragraph):
-            texts = [b.text]
-        elif isinstance(b, Bullets):
-            texts = b.items
-        elif isinstance(b, Callout):
-            texts = [b.text, b.title or ""]
-        elif isinstance(b, Kpis):
-            for k in b.items:
-                if k.metric not in known:
-                    out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
-        elif isinstance(b, Table | Chart):
-            texts = [b.title, b.caption or ""]
-            names = _literal(b, where, out)
-            types: dict[str, str] = {}
-            if b.query is not None:
-                names = check_query(b.query, catalog, where, out)
-                ds = catalog.get(b.query.dataset)
-                if names is not None and ds is not None:
-                    types = {c.name: c.type for c in output_columns(b.query, ds)}
-            if isinstance(b, Chart) and names is not None:
-                if b.query is None:
-                    types = {n: "number" for n in names}
-                    types[b.x] = "text"
-                    if b.kind == ChartKind.scatter:
-                        types[b.x] = "number"
-                _check_chart(b, names, types, where, out)
-        for t in texts:
+        for t in _check_block(b, where, catalog, known, out):
             for p in placeholders(t):
                 if p not in known:
                     out.append(

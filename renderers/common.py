@@ -1,15 +1,18 @@
-"""What all three formats share: table cells as text, totals, numbering, captions."""
+"""What all formats share: layout constants, table cells as text, totals, numbering, captions, KPI labels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from docagent.bind import Bound
+from docagent.data.catalog import NUMERIC
 from docagent.data.query import OutColumn
-from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpis, Paragraph, Table
+from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpi, Kpis, Metric, PageBreak, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
+WIDE_COLUMNS = 8  # a table with more columns gets a landscape page
+CONTENTS = {"zh": "目录", "ja": "目次"}  # the contents page's title; English otherwise
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
 
 
@@ -36,7 +39,7 @@ def clip(text: str) -> str:
 
 def table_data(block: Table, bound: Bound, index: int) -> TableData:
     res = bound.results[index]
-    numeric = [c.type in ("integer", "number") for c in res.columns]
+    numeric = [c.type in NUMERIC for c in res.columns]
     rows = [[clip(bound.fmt(v, c)) for v, c in zip(r, res.columns, strict=True)] for r in res.rows]
     totals = total_values = None
     if block.totals and res.rows and any(additive(c) for c in res.columns):
@@ -90,24 +93,39 @@ def caption(block: Table | Chart, bound: Bound, label: str) -> str:
     return text
 
 
+def contents_title(language: str) -> str:
+    return CONTENTS.get(language[:2], "Contents")
+
+
+def kpi_label(item: Kpi, metrics: dict[str, Metric]) -> str:
+    """The line under a KPI's value: its own label, else its metric's label, else the metric's name."""
+    metric = metrics.get(item.metric)
+    return item.label or (metric.label if metric else item.metric)
+
+
 def all_text(bound: Bound) -> list[str]:
     """Every string that will appear in the documents, for font coverage checks."""
     p = bound.plan
     out = [p.meta.title, p.meta.subtitle or "", p.meta.author or ""]
     for i, b in enumerate(p.blocks):
-        if isinstance(b, Heading | Paragraph):
-            out.append(bound.text(b.text))
-        elif isinstance(b, Bullets):
-            out += [bound.text(x) for x in b.items]
-        elif isinstance(b, Callout):
-            out += [bound.text(b.text), b.title or ""]
-        elif isinstance(b, Kpis):
-            out += [k.label or "" for k in b.items]
-            out += [m.label for m in p.metrics]
-        elif isinstance(b, Table | Chart):
-            out += [b.title, b.caption or ""]
-            res = bound.results.get(i)
-            if res:
-                out += [c.name for c in res.columns]
-                out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
+        match b:
+            case Heading() | Paragraph():
+                out.append(bound.text(b.text))
+            case Bullets():
+                out += [bound.text(x) for x in b.items]
+            case Callout():
+                out += [bound.text(b.text), b.title or ""]
+            case Kpis():
+                out += [k.label or "" for k in b.items]
+                out += [m.label for m in p.metrics]
+            case Table() | Chart():
+                out += [b.title, b.caption or ""]
+                res = bound.results.get(i)
+                if res:
+                    out += [c.name for c in res.columns]
+                    out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
+            case PageBreak():
+                pass
+            case _:
+                assert_never(b)
     return out

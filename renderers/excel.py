@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
@@ -20,9 +20,26 @@ from xlsxwriter.worksheet import Worksheet
 
 from docagent.bind import Bound, DataSheet
 from docagent.data.query import OutColumn
-from docagent.plan import Agg, Chart, ChartKind, Filter, Fmt, Kpis, Metric, Op, Period, Query, Table
+from docagent.plan import (
+    Agg,
+    Bullets,
+    Callout,
+    Chart,
+    ChartKind,
+    Filter,
+    Fmt,
+    Heading,
+    Kpis,
+    Metric,
+    Op,
+    PageBreak,
+    Paragraph,
+    Period,
+    Query,
+    Table,
+)
 from renderers.charts import series_of
-from renderers.common import caption, numbering, table_data
+from renderers.common import caption, kpi_label, numbering, table_data
 from renderers.theme import Theme
 
 IFS = {Agg.sum: "SUMIFS", Agg.avg: "AVERAGEIFS", Agg.min: "MINIFS", Agg.max: "MAXIFS"}
@@ -340,55 +357,61 @@ class Builder:
         charts_ws = None
         metrics = {m.name: m for m in self.bound.plan.metrics}
         for i, block in enumerate(self.bound.plan.blocks):
-            if isinstance(block, Kpis):
-                for k, item in enumerate(block.items):
-                    m = metrics.get(item.metric)
-                    value = self.bound.metrics.get(item.metric)
-                    fmt = m.format if m else Fmt.number
-                    if m and m.period == Period.change:
-                        fmt = Fmt.percent
-                    formula = self.metric_formula(m) if m else None
-                    cell_fmt = self.f[f"kpi:{fmt}"]
-                    if formula:
-                        ws.write_formula(row, k, formula, cell_fmt, value if value is not None else 0)
-                    elif value is None:
-                        ws.write_string(row, k, "–", self.f["kpi_value"])
-                    else:
-                        ws.write_number(row, k, value, cell_fmt)
-                    ws.write_string(
-                        row + 1,
-                        k,
-                        item.label or (m.label if m else item.metric),
-                        self.f["kpi_label"],
-                    )
-                row += 3
-            elif isinstance(block, Table):
-                data = table_data(block, self.bound, i)
-                res = self.bound.results[i]
-                ws.write_string(row, 0, caption(block, self.bound, self.labels[i]), self.f["caption"])
-                end, used = self.write_result(ws, row + 1, 0, block.query, res.columns, res.rows, data.header)
-                if data.total_values:
-                    for k, (v, c) in enumerate(zip(data.total_values, res.columns, strict=True)):
-                        if isinstance(v, int | float) and res.rows:
-                            col = xl_col_to_name(k)
-                            ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
-                        else:
-                            ws.write_string(end, k, str(v or ""), self.f["total:text"])
-                    end += 1
-                for k, h in enumerate(data.header):
-                    longest = max([len(h)] + [len(r[k]) for r in data.rows[:200]])
-                    if k < len(widths):
-                        widths[k] = max(widths[k], min(45, longest + 2))
-                row = end + 2
-            elif isinstance(block, Chart):
-                if charts_ws is None:
-                    charts_ws = self.wb.add_worksheet("Chart data")
-                    self._chart_row = 0
-                chart = self.chart(i, block, charts_ws)
-                ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
-                row += 23
+            match block:
+                case Kpis():
+                    row = self.summary_kpis(ws, row, block, metrics)
+                case Table():
+                    row = self.summary_table(ws, row, i, block, widths)
+                case Chart():
+                    if charts_ws is None:
+                        charts_ws = self.wb.add_worksheet("Chart data")
+                        self._chart_row = 0
+                    chart = self.chart(i, block, charts_ws)
+                    ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
+                    row += 23
+                case Heading() | Paragraph() | Bullets() | Callout() | PageBreak():
+                    pass  # prose lives in the documents; the summary sheet holds figures
+                case _:
+                    assert_never(block)
         for k, w in enumerate(widths):
             ws.set_column(k, k, w)
+
+    def summary_kpis(self, ws: Worksheet, row: int, block: Kpis, metrics: dict[str, Metric]) -> int:
+        for k, item in enumerate(block.items):
+            m = metrics.get(item.metric)
+            value = self.bound.metrics.get(item.metric)
+            fmt = m.format if m else Fmt.number
+            if m and m.period == Period.change:
+                fmt = Fmt.percent
+            formula = self.metric_formula(m) if m else None
+            cell_fmt = self.f[f"kpi:{fmt}"]
+            if formula:
+                ws.write_formula(row, k, formula, cell_fmt, value if value is not None else 0)
+            elif value is None:
+                ws.write_string(row, k, "–", self.f["kpi_value"])
+            else:
+                ws.write_number(row, k, value, cell_fmt)
+            ws.write_string(row + 1, k, kpi_label(item, metrics), self.f["kpi_label"])
+        return row + 3
+
+    def summary_table(self, ws: Worksheet, row: int, i: int, block: Table, widths: list[int]) -> int:
+        data = table_data(block, self.bound, i)
+        res = self.bound.results[i]
+        ws.write_string(row, 0, caption(block, self.bound, self.labels[i]), self.f["caption"])
+        end, used = self.write_result(ws, row + 1, 0, block.query, res.columns, res.rows, data.header)
+        if data.total_values:
+            for k, (v, c) in enumerate(zip(data.total_values, res.columns, strict=True)):
+                if isinstance(v, int | float) and res.rows:
+                    col = xl_col_to_name(k)
+                    ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
+                else:
+                    ws.write_string(end, k, str(v or ""), self.f["total:text"])
+            end += 1
+        for k, h in enumerate(data.header):
+            longest = max([len(h)] + [len(r[k]) for r in data.rows[:200]])
+            if k < len(widths):
+                widths[k] = max(widths[k], min(45, longest + 2))
+        return end + 2
 
     def chart(self, i: int, block: Chart, ws: Worksheet) -> Any:
         s = series_of(block, self.bound, i)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -33,18 +33,16 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from renderers.charts import ChartImage
-from renderers.common import caption, numbering, table_data
+from renderers.common import WIDE_COLUMNS, caption, contents_title, kpi_label, numbering, table_data
 from renderers.fonts import find_fonts
 from renderers.theme import Theme
 
 MARGIN = 18 * mm
-WIDE_COLUMNS = 8  # tables wider than this get a landscape page
 PLAIN_CELL_CHARS = 18
-CONTENTS = {"zh": "目录", "ja": "目次"}
 
 
 def _register_fonts() -> tuple[TTFont, TTFont | None]:
@@ -271,7 +269,7 @@ class Builder:
             ParagraphStyle("toc3", parent=self.s["body"], leftIndent=28),
         ]
         if any(isinstance(blk, Heading) for blk in b.plan.blocks):  # no headings, no contents page
-            contents = CONTENTS.get(meta.language[:2], "Contents")
+            contents = contents_title(meta.language)
             out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
         else:
             out.append(Spacer(1, 10 * mm))
@@ -294,30 +292,32 @@ class Builder:
             pending = []
         return out + pending
 
-    def block(self, i: int, block: Any) -> list[Flowable]:
+    def block(self, i: int, block: Block) -> list[Flowable]:
         t = self.bound.text
-        if isinstance(block, Heading):
-            return [self.heading(t(block.text), block.level)]
-        if isinstance(block, PlanParagraph):
-            return [Paragraph(self.m(t(block.text)), self.s["body"])]
-        if isinstance(block, Bullets):
-            li = ParagraphStyle("li", parent=self.s["body"], leftIndent=12, spaceAfter=2)
-            items = [
-                Paragraph((f"{n + 1}. " if block.ordered else "• ") + self.m(t(x)), li)
-                for n, x in enumerate(block.items)
-            ]
-            return [*items, Spacer(1, 4)]
-        if isinstance(block, Callout):
-            return [self.callout(block)]
-        if isinstance(block, Kpis):
-            return [self.kpis(block)]
-        if isinstance(block, PlanPageBreak):
-            return [PageBreak()]
-        if isinstance(block, Chart):
-            return self.chart(i, block)
-        if isinstance(block, Table):
-            return self.table(i, block)
-        return []
+        match block:
+            case Heading():
+                return [self.heading(t(block.text), block.level)]
+            case PlanParagraph():
+                return [Paragraph(self.m(t(block.text)), self.s["body"])]
+            case Bullets():
+                li = ParagraphStyle("li", parent=self.s["body"], leftIndent=12, spaceAfter=2)
+                items = [
+                    Paragraph((f"{n + 1}. " if block.ordered else "• ") + self.m(t(x)), li)
+                    for n, x in enumerate(block.items)
+                ]
+                return [*items, Spacer(1, 4)]
+            case Callout():
+                return [self.callout(block)]
+            case Kpis():
+                return [self.kpis(block)]
+            case PlanPageBreak():
+                return [PageBreak()]
+            case Chart():
+                return self.chart(i, block)
+            case Table():
+                return self.table(i, block)
+            case _:
+                assert_never(block)
 
     def callout(self, block: Callout) -> Flowable:
         t = self.theme
@@ -342,7 +342,7 @@ class Builder:
         metrics = {m.name: m for m in self.bound.plan.metrics}
         cells = []
         for k in block.items:
-            label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
+            label = kpi_label(k, metrics)
             value = self.bound.metric_text.get(k.metric, "–")
             cells.append([Paragraph(self.m(value), self.s["kpi_value"]), Paragraph(self.m(label), self.s["kpi_label"])])
         w = self.width / len(cells)

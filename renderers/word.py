@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -21,14 +21,10 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Pt, RGBColor
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, PageBreak, Paragraph, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, PageBreak, Paragraph, Table
 from renderers.charts import ChartImage
-from renderers.common import caption, numbering, table_data
+from renderers.common import WIDE_COLUMNS, caption, contents_title, kpi_label, numbering, table_data
 from renderers.theme import Theme, templates_dir
-
-WIDE_COLUMNS = 8
-CONTENTS = {"zh": "目录", "ja": "目次"}
-
 
 # --- small XML helpers: the only place this module touches WordprocessingML ---
 
@@ -177,33 +173,36 @@ class Builder:
         meta = self.bound.plan.meta
         if not any(isinstance(b, Heading) for b in self.bound.plan.blocks):
             return  # nothing to list
-        self.doc.add_paragraph(CONTENTS.get(meta.language[:2], "Contents"), style="TOC Heading")
+        self.doc.add_paragraph(contents_title(meta.language), style="TOC Heading")
         p = self.doc.add_paragraph()
         headings = [b.text for b in self.bound.plan.blocks if isinstance(b, Heading) and b.level <= 2]
         # The cached result lists the headings; Word refreshes it with page numbers on open.
         _field(p, 'TOC \\o "1-3" \\h \\z \\u', "\n".join(self.bound.text(h) for h in headings))
         p.add_run().add_break(WD_BREAK.PAGE)
 
-    def block(self, i: int, block: Any) -> None:
+    def block(self, i: int, block: Block) -> None:
         doc, t = self.doc, self.bound.text
-        if isinstance(block, Heading):
-            doc.add_heading(t(block.text), level=block.level)
-        elif isinstance(block, Paragraph):
-            doc.add_paragraph(t(block.text))
-        elif isinstance(block, Bullets):
-            style = "List Number" if block.ordered else "List Bullet"
-            for item in block.items:
-                doc.add_paragraph(t(item), style=style)
-        elif isinstance(block, Callout):
-            self.callout(block)
-        elif isinstance(block, Kpis):
-            self.kpis(block)
-        elif isinstance(block, PageBreak):
-            doc.add_page_break()
-        elif isinstance(block, Chart):
-            self.chart(i, block)
-        elif isinstance(block, Table):
-            self.table(i, block)
+        match block:
+            case Heading():
+                doc.add_heading(t(block.text), level=block.level)
+            case Paragraph():
+                doc.add_paragraph(t(block.text))
+            case Bullets():
+                style = "List Number" if block.ordered else "List Bullet"
+                for item in block.items:
+                    doc.add_paragraph(t(item), style=style)
+            case Callout():
+                self.callout(block)
+            case Kpis():
+                self.kpis(block)
+            case PageBreak():
+                doc.add_page_break()
+            case Chart():
+                self.chart(i, block)
+            case Table():
+                self.table(i, block)
+            case _:
+                assert_never(block)
 
     def _caption(self, label_index: int, block: Table | Chart) -> None:
         text = caption(block, self.bound, self.labels[label_index])
@@ -232,7 +231,7 @@ class Builder:
         for cell, k in zip(tbl.rows[0].cells, block.items, strict=True):
             _shade(cell, self.theme.band_fill)
             _border(cell, "top", self.theme.accent, 16)
-            label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
+            label = kpi_label(k, metrics)
             value = cell.paragraphs[0].add_run(self.bound.metric_text.get(k.metric, "–"))
             value.bold, value.font.size = True, Pt(16)
             value.font.color.rgb = _rgb(self.theme.primary)

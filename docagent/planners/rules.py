@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from docagent.data.catalog import NUMERIC
 from docagent.data.profile import ColumnProfile, Profile
 from docagent.errors import NothingToPlan
 from docagent.plan import (
@@ -56,7 +57,6 @@ MEASURE_HINTS = [
     "数量",
 ]
 ID_HINTS = re.compile(r"(^|_|\b)(id|code|zip|postcode|phone|year|no|number)($|_|\b)", re.I)
-NUMERIC = ("integer", "number")
 TEMPORAL = ("date", "datetime")
 
 
