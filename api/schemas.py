@@ -17,8 +17,8 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 Stamp = Annotated[dt.datetime, AfterValidator(_utc)]
 MaybeStamp = Annotated[dt.datetime | None, AfterValidator(_utc)]
-Format = Literal["docx", "xlsx", "pdf"]
-ALL_FORMATS: list[Format] = ["docx", "xlsx", "pdf"]
+Format = Literal["docx", "xlsx", "pdf", "pptx"]
+ALL_FORMATS: list[Format] = ["docx", "xlsx", "pdf"]  # the default set; a .pptx deck on request
 
 
 class ColumnPublic(BaseModel):

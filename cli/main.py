@@ -15,7 +15,7 @@ from docagent.data.references import is_reference
 from docagent.errors import DocagentError
 from docagent.schema import plan_schema_json
 from docagent.settings import get_settings
-from pipeline.generate import FORMATS, generate, load, plan_job
+from pipeline.generate import FORMATS, generate, load, plan_job, render_plan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan and render documents from data.")
 err = Console(stderr=True)
@@ -32,11 +32,14 @@ def _fail(e: DocagentError) -> None:
     raise typer.Exit(2)
 
 
+FORMAT_HELP = "comma-separated: docx,xlsx,pdf,pptx"
+
+
 @app.command(name="generate")
 def generate_cmd(
     data: DataArg = None,
     prompt: PromptOpt = "",
-    format: Annotated[str, typer.Option("--format", "-f", help="comma-separated: docx,xlsx,pdf")] = ",".join(FORMATS),
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = ",".join(FORMATS),
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     planner: PlannerOpt = "auto",
     theme: ThemeOpt = None,
@@ -63,6 +66,30 @@ def generate_cmd(
     if p.fallback_reason:
         err.print(f"planner fell back to rules: {p.fallback_reason}", highlight=False)
     for path in outcome.files.values():
+        print(path)
+
+
+@app.command(name="render")
+def render_cmd(
+    plan: Annotated[Path, typer.Argument(help="a plan as JSON (see `docagent schema`)")],
+    data: DataArg = None,
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = ",".join(FORMATS),
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
+    theme: ThemeOpt = None,
+) -> None:
+    """Validate a plan file against the data and render it, no planner involved."""
+    formats = [f.strip().lower().lstrip(".") for f in format.split(",") if f.strip()]
+    try:
+        plan_data = json.loads(plan.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        err.print(f"[bold red]error:[/] cannot read plan {str(plan)!r}: {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    try:
+        files = render_plan(plan_data, data or [], formats, out, theme)
+    except DocagentError as e:
+        _fail(e)
+        return
+    for path in files.values():
         print(path)
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.data.catalog import Catalog, Column
-from docagent.data.query import OutColumn, Result, run_metric, run_query
+from docagent.data.metrics import Window, metric_windows, run_metric
+from docagent.data.query import OutColumn, Result, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
-from docagent.plan import Chart, Fmt, Plan, Table
+from docagent.modelbind import ModelValues, bind_models
+from docagent.plan import Chart, Fmt, Metric, Plan, Table
 
 DATA_SHEET_ROWS = 100_000  # rows copied into the workbook's data sheets
 
@@ -32,8 +34,10 @@ class Bound:
     plan: Plan
     metrics: dict[str, float | None] = field(default_factory=dict)
     metric_text: dict[str, str] = field(default_factory=dict)
+    windows: dict[str, tuple[Window | None, Window | None]] = field(default_factory=dict)  # periods, for formulas
     results: dict[int, Result] = field(default_factory=dict)  # by block index
     data: dict[str, DataSheet] = field(default_factory=dict)  # datasets the plan reads
+    models: ModelValues | None = None  # the evaluated model blocks, when the plan has any
 
     def text(self, s: str) -> str:
         return fill(s, self.metric_text)
@@ -44,8 +48,8 @@ class Bound:
     def source_of(self, block: Table | Chart) -> str | None:
         if block.query is None:
             return None
-        sheet = self.data.get(block.query.dataset)
-        return sheet.source if sheet else block.query.dataset
+        names = [block.query.dataset, *(j.dataset for j in block.query.join)]
+        return ", ".join(self.data[n].source if n in self.data else n for n in names)
 
 
 def _literal(block: Table | Chart) -> Result:
@@ -59,22 +63,59 @@ def _literal(block: Table | Chart) -> Result:
     return Result(out, rows)
 
 
+def metric_format(m: Metric) -> Fmt:
+    """A change is a ratio: shown as a percentage unless the plan says otherwise."""
+    ratio = m.period == "change" or (m.compare is not None and m.result == "pct_change")
+    return Fmt.percent if ratio and m.format == Fmt.number else Fmt(m.format)
+
+
+def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
+    """Long rows (x, series, y) to one column per series value, in order of first appearance."""
+    names = [c.name for c in res.columns]
+    xi, si, yi = names.index(block.x), names.index(block.series or ""), names.index(block.y[0])
+    xs: dict[Any, dict[str, Any]] = {}
+    series: dict[str, None] = {}
+    ycol = res.columns[yi]
+    for r in res.rows:
+        label = "–" if r[si] is None else str(r[si])
+        series.setdefault(label)
+        xs.setdefault(r[xi], {})[label] = r[yi]
+    cols = [res.columns[xi]] + [
+        OutColumn(s, ycol.type, ycol.format, None, True, ycol.select, ycol.additive) for s in series
+    ]
+    rows = [(x, *(v.get(s) for s in series)) for x, v in xs.items()]
+    wide = block.model_copy(update={"y": list(series) or block.y, "series": None})
+    return wide, Result(cols, rows, res.sql, wide=True)
+
+
 def bind(plan: Plan, catalog: Catalog) -> Bound:
+    widened = {}
     bound = Bound(plan)
     currency = plan.meta.currency
+    bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:
+        if m.model is not None:
+            continue
         value = run_metric(catalog, m)
         bound.metrics[m.name] = value
-        fmt = Fmt.percent if m.period == "change" and m.format == Fmt.number else m.format
-        bound.metric_text[m.name] = format_value(value, fmt, currency)
-    used: set[str] = {m.dataset for m in plan.metrics}
+        bound.windows[m.name] = metric_windows(catalog, m)
+        bound.metric_text[m.name] = format_value(value, metric_format(m), currency)
+    used: set[str] = {m.dataset for m in plan.metrics if m.dataset}
     for i, b in enumerate(plan.blocks):
+        if isinstance(b, Chart) and b.model is not None:
+            continue
         if isinstance(b, Table | Chart):
             if b.query is None:
                 bound.results[i] = _literal(b)
             else:
                 bound.results[i] = run_query(catalog, b.query)
                 used.add(b.query.dataset)
+                used.update(j.dataset for j in b.query.join)
+            if isinstance(b, Chart) and b.series and b.query is not None:
+                widened[i], bound.results[i] = widen(b, bound.results[i])
+    if widened:  # renderers draw the wide form: one y per series value
+        blocks = [widened.get(i, b) for i, b in enumerate(plan.blocks)]
+        bound.plan = plan.model_copy(update={"blocks": blocks})
     for name in sorted(used):
         ds = catalog.get(name)
         if ds is None:

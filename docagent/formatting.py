@@ -58,9 +58,33 @@ def format_value(v: Any, fmt: Fmt | str | None = None, currency: str = "USD", bu
     return f"{v:,.2f}"
 
 
+def sign_of(shown: str) -> int | None:
+    """The sign of a value as formatted: -1, 0 (every digit zero), 1; None when there is no value."""
+    if not any(ch.isdigit() for ch in shown):
+        return None
+    if not any(ch in "123456789" for ch in shown):
+        return 0
+    return -1 if shown.lstrip().startswith(("-", "−")) else 1
+
+
+def _placeholder(m: re.Match[str], values: dict[str, str]) -> str:
+    shown = values.get(m.group(1))
+    if shown is None:
+        return m.group(0)
+    if m.group(2):  # :abs
+        return shown.lstrip().removeprefix("-").removeprefix("−")
+    if m.group(3):  # |positive|negative|zero
+        words = m.group(3).split("|")[1:]
+        sign = sign_of(shown)
+        if sign is None:
+            return shown
+        return words[0] if sign > 0 else words[1] if sign < 0 else words[2]
+    return shown
+
+
 def fill(text: str, values: dict[str, str]) -> str:
-    """Replace {name} placeholders by formatted values; unknown names stay visible."""
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    """Replace placeholders ({name}, {name:abs}, {name|up|down|flat}); unknown names stay visible."""
+    return PLACEHOLDER.sub(lambda m: _placeholder(m, values), text)
 
 
 def slug(title: str) -> str:

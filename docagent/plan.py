@@ -14,7 +14,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# {name} a metric's text; {name:abs} without its sign; {name|rose|fell|was flat} the word that
+# follows the sign of the metric as shown (positive | negative | zero); a missing value shows as –.
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:(:abs)|((?:\|[^{}|\n]*){3}))?\}")
+# Anything that looks like a placeholder with options; those PLACEHOLDER rejects are errors.
+PLACEHOLDER_LIKE = re.compile(r"\{[a-z][a-z0-9_]*[|:][^{}]*\}")
 
 Cell = str | float | int | bool | None
 
@@ -74,12 +78,23 @@ class Filter(_Strict):
     values: list[str | float | int] | None = None
 
 
+class Transform(StrEnum):  # computed over the whole grouped result, before limit
+    share = "share"
+    pct_change = "pct_change"
+    diff = "diff"
+    yoy_pct_change = "yoy_pct_change"
+    running_total = "running_total"
+    rank = "rank"
+
+
 class Select(_Strict):
     """One output column: a raw or bucketed column (a group key) or an aggregation."""
 
     column: str | None = Field(None, description="dataset column; null only with agg=count")
     agg: Agg | None = None
+    expr: str | None = Field(None, description="aggregate expression, instead of agg+column")
     bucket: Bucket | None = Field(None, description="time bucket, date columns only")
+    transform: Transform | None = None
     label: str | None = Field(None, description="output name; referenced by sort and charts")
     format: Fmt | None = None
 
@@ -87,16 +102,34 @@ class Select(_Strict):
 class Sort(_Strict):
     by: str = Field(description="an output name")
     desc: bool = False
+    order: list[str] | None = Field(None, description="text key values in order")
+
+
+class Join(_Strict):
+    dataset: str
+    on: list[list[str]] = Field(min_length=1, description="[[column, joined column]]")
+    how: Literal["left", "inner"] = "left"
+
+
+class Unpivot(_Strict):
+    """Period columns to rows: name gets the column names, value their values."""
+
+    columns: list[str] = Field(min_length=2)
+    name: str
+    value: str
 
 
 class Query(_Strict):
     """A binding. If any select item aggregates, the others are group keys."""
 
     dataset: str
+    unpivot: Unpivot | None = None
     select: list[Select] = Field(min_length=1)
     filters: list[Filter] = []
     sort: list[Sort] = []
     limit: int | None = Field(None, ge=1, le=100000)
+    other: bool = Field(False, description="rows past limit as one Other row")
+    join: list[Join] = Field([], description="joined columns: dataset.column")
 
 
 class Period(StrEnum):
@@ -104,22 +137,67 @@ class Period(StrEnum):
     first = "first"
     last = "last"
     change = "change"
+    latest = "latest"
+    previous = "previous"
+    year_ago = "year_ago"
+    to_date = "to_date"
 
 
 class Metric(_Strict):
-    """A named scalar for prose and KPIs. first/last/change need time_column and bucket;
-    change is (last - first) / first."""
+    """A named scalar for prose and KPIs. Periods need time_column and bucket;
+    change is (last - first) / first; latest, previous, year_ago, to_date: relative to the latest date."""
 
     name: str = Field(pattern=NAME_PATTERN)
     label: str
-    dataset: str
-    agg: Agg
+    dataset: str | None = None
+    agg: Agg | None = None
     column: str | None = None
+    expr: str | None = None
     filters: list[Filter] = []
-    period: Period = Period.all
+    period: Period | int = Period.all
     time_column: str | None = None
     bucket: Bucket | None = None
+    compare: Literal["previous", "year_ago"] | None = None
+    result: Literal["value", "diff", "pct_change"] = "value"
     format: Fmt = Fmt.number
+    # A model cell instead of a dataset aggregate (issue 14).
+    model: str | None = None  # a model block's title: then row, and period or find
+    row: str | None = None
+    find: Literal["first_positive"] | None = None
+
+
+class ModelPeriods(_Strict):
+    start: str  # 2026, 2026-Q1 or 2026-01
+    count: int = Field(ge=1, le=120)
+    unit: Literal["year", "quarter", "month"] = "year"
+
+
+class ModelInput(_Strict):
+    name: str  # checked by docagent.models (a defined name in .xlsx)
+    label: str
+    value: float
+    format: Fmt = Fmt.number
+    note: str | None = None
+
+
+class ModelRow(_Strict):
+    name: str
+    label: str
+    formula: str
+    first: str | None = None  # the first period's value, where formula uses prev()
+    format: Fmt = Fmt.number
+    style: Literal["normal", "subtotal", "total", "check"] = "normal"
+    sheet: str | None = None
+
+
+class Model(_Strict):
+    # A financial model: inputs drive one value per period for each row (live formulas in .xlsx).
+    type: Literal["model"] = "model"
+    title: str
+    sheet: str | None = None
+    periods: ModelPeriods
+    inputs: list[ModelInput] = []
+    rows: list[ModelRow] = Field(min_length=1)
 
 
 class Heading(_Strict):
@@ -149,6 +227,8 @@ class Table(_Strict):
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
     totals: bool = False
+    sheet: str | None = None
+    slide: bool = Field(True, description="false keeps it out of a .pptx deck")
 
 
 class ChartKind(StrEnum):
@@ -178,6 +258,10 @@ class Chart(_Strict):
     x: str
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
+    series: str | None = Field(None, description="group key: one series per value")
+    model: str | None = None  # a model block's title: x is "period", y its row names
+    sheet: str | None = None
+    slide: bool = True
 
 
 class Kpi(_Strict):
@@ -202,7 +286,7 @@ class PageBreak(_Strict):
 
 
 Block = Annotated[
-    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak,
+    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak | Model,
     Field(discriminator="type"),
 ]
 
@@ -225,6 +309,9 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    slides: Literal["auto", "sections", "none"] = Field(
+        "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
+    )
 
 
 class Plan(_Strict):
@@ -234,4 +321,8 @@ class Plan(_Strict):
 
 
 def placeholders(text: str) -> list[str]:
-    return PLACEHOLDER.findall(text)
+    return [m.group(1) for m in PLACEHOLDER.finditer(text)]
+
+
+def malformed_placeholders(text: str) -> list[str]:
+    return [m.group(0) for m in PLACEHOLDER_LIKE.finditer(text) if not PLACEHOLDER.fullmatch(m.group(0))]

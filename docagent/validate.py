@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from pydantic import ValidationError
+
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
-from docagent.data.query import output_columns, output_name
+from docagent.data.expressions import Scope
+from docagent.data.metrics import metric_problems
+from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
 from docagent.errors import PlanError
+from docagent.modeluse import model_problems
 from docagent.plan import (
-    Agg,
     Block,
     Bullets,
     Callout,
@@ -22,22 +26,43 @@ from docagent.plan import (
     Heading,
     Kpis,
     Metric,
+    Model,
     Op,
     PageBreak,
     Paragraph,
-    Period,
     Plan,
     Query,
     Table,
+    malformed_placeholders,
     placeholders,
 )
 
-NUMERIC_AGGS = {Agg.sum, Agg.avg, Agg.median}
 ORDERED_OPS = {Op.gt, Op.ge, Op.lt, Op.le}
+NO_SERIES = (ChartKind.pie, ChartKind.donut, ChartKind.scatter, ChartKind.combo)
 
 
-def _names(ds: Dataset) -> str:
-    return ", ".join(f"{c.name!r} ({c.type})" for c in ds.columns)
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def block_names(blocks: list[Block]) -> list[str]:
+    """'block 4 (chart 'Revenue by quarter' under 'Results › Growth')': a model finds a block by its
+    title and the headings above it."""
+    out: list[str] = []
+    path: list[tuple[int, str]] = []  # the open headings, outermost first
+    for i, b in enumerate(blocks, 1):
+        if isinstance(b, Heading):
+            path = [(level, text) for level, text in path if level < b.level]
+        title = getattr(b, "title", None) or (b.text if isinstance(b, Heading) else None)
+        name = f"block {i} ({b.type}"
+        if title:
+            name += f" {_short(title)!r}"
+        if path:
+            name += " under " + repr(" › ".join(_short(text, 30) for _, text in path))
+        out.append(name + ")")
+        if isinstance(b, Heading):
+            path.append((b.level, b.text))
+    return out
 
 
 def _dataset(catalog: Catalog, name: str, where: str, out: list[str]) -> Dataset | None:
@@ -48,38 +73,40 @@ def _dataset(catalog: Catalog, name: str, where: str, out: list[str]) -> Dataset
     return ds
 
 
-def _agg_fits(agg: Agg, column: str | None, ds: Dataset, where: str, out: list[str]) -> bool:
-    if column is None:
-        if agg != Agg.count:
-            out.append(f"{where}: {agg} needs a column (only count may omit it)")
-            return False
-        return True
-    col = ds.column(column)
-    if col is None:
-        out.append(f"{where}: column {column!r} does not exist in {ds.name!r}; columns: {_names(ds)}")
-        return False
-    if agg in NUMERIC_AGGS and col.type not in NUMERIC:
-        out.append(
-            f"{where}: cannot {agg} column {column!r} of type {col.type}; "
-            f"{agg} needs a number column (use count or count_distinct)"
-        )
-        return False
-    if agg in (Agg.min, Agg.max) and col.type not in NUMERIC + TEMPORAL:
-        out.append(f"{where}: {agg} of {column!r} ({col.type}) needs a number or date column")
-        return False
-    return True
-
-
-def _filters(filters: list[Filter], ds: Dataset, where: str, out: list[str]) -> None:
+def _filters(filters: list[Filter], scope: Scope, where: str, out: list[str]) -> None:
     for f in filters:
-        col = ds.column(f.column)
-        if col is None:
-            out.append(f"{where}: filter on unknown column {f.column!r}; columns: {_names(ds)}")
+        found = scope.find(f.column)
+        if found is None:
+            out.append(f"{where}: filter on unknown column {f.column!r}; columns: {scope.known()}")
             continue
+        col = found[1]
         if f.op in ORDERED_OPS and col.type not in NUMERIC + TEMPORAL:
             out.append(f"{where}: filter {f.op} on {f.column!r} ({col.type}) needs a number or date")
         if f.op in (Op.in_, Op.not_in) and not f.values:
             out.append(f"{where}: filter {f.op} on {f.column!r} needs a non-empty 'values' list")
+
+
+def _unpivot(q: Query, ds: Dataset, where: str, out: list[str]) -> Dataset | None:
+    """The dataset as the query sees it after `unpivot`, or None (problems in `out`)."""
+    u = q.unpivot
+    if u is None:
+        return ds
+    before = len(out)
+    w = f"{where}, unpivot"
+    missing = [c for c in u.columns if ds.column(c) is None]
+    if missing:
+        columns = ", ".join(f"{c.name!r} ({c.type})" for c in ds.columns)
+        out.append(f"{w}: no column {missing} in {ds.name!r}; columns: {columns}")
+    text = [c.name for c in ds.columns if c.name in u.columns and c.type not in NUMERIC]
+    if text:
+        out.append(f"{w}: columns {text} are not numbers; unpivot turns number columns (periods) into rows")
+    if len(set(u.columns)) != len(u.columns):
+        out.append(f"{w}: a column is listed twice in columns")
+    taken = {c.name for c in ds.columns if c.name not in u.columns}
+    clash = [n for n in (u.name, u.value) if n in taken]
+    if clash or u.name == u.value:
+        out.append(f"{w}: name and value must be new, distinct column names; {clash or [u.name]} already used")
+    return view(q, ds) if len(out) == before else None
 
 
 def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[str] | None:
@@ -88,23 +115,11 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
     if ds is None:
         return None
     before = len(out)
-    for s in q.select:
-        w = f"{where}, select {output_name(s)!r}"
-        if s.agg is not None:
-            _agg_fits(Agg(s.agg), s.column, ds, w, out)
-            if s.bucket:
-                out.append(f"{w}: bucket applies to group keys, not to aggregated values")
-            continue
-        col = ds.column(s.column) if s.column else None
-        if s.column is None:
-            out.append(f"{w}: a select item without agg needs a column")
-        elif col is None:
-            out.append(f"{w}: column {s.column!r} does not exist in {ds.name!r}; columns: {_names(ds)}")
-        elif s.bucket and col.type not in TEMPORAL:
-            out.append(
-                f"{w}: cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date column"
-            )
-    _filters(q.filters, ds, where, out)
+    ds = _unpivot(q, ds, where, out)
+    if ds is None:
+        return None
+    out += [f"{where}, {p}" if p.startswith("select ") else f"{where}: {p}" for p in query_problems(q, catalog)]
+    _filters(q.filters, scope_of(q, ds, catalog), where, out)
     names = [output_name(s) for s in q.select]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
@@ -117,24 +132,35 @@ def check_query(q: Query, catalog: Catalog, where: str, out: list[str]) -> list[
 
 def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     where = f"metric {m.name!r}"
+    if m.model is not None:  # a model cell: checked with the models
+        return
+    if m.dataset is None or isinstance(m.period, int):
+        out.append(f"{where}: needs a dataset (a model cell: model, row, and period or find)")
+        return
     ds = _dataset(catalog, m.dataset, where, out)
     if ds is None:
         return
-    _agg_fits(Agg(m.agg), m.column, ds, where, out)
-    _filters(m.filters, ds, where, out)
-    if m.period != Period.all:
-        col = ds.column(m.time_column) if m.time_column else None
-        if col is None or m.bucket is None:
-            out.append(f"{where}: period {m.period} needs time_column (a date column) and bucket")
-        elif col.type not in TEMPORAL:
-            out.append(
-                f"{where}: cannot bucket by {m.bucket} on {m.time_column!r} ({col.type}); "
-                "time buckets need a date column"
-            )
+    out += [f"{where}: {p}" for p in metric_problems(m, ds)]
+    _filters(m.filters, Scope(ds), where, out)
+
+
+def _check_series(b: Chart, keys: list[str], where: str, out: list[str]) -> None:
+    """Long data (x by category) draws one series per category, never a zigzag through every row."""
+    if b.series is not None:
+        if ChartKind(b.kind) in NO_SERIES:
+            out.append(f"{where}: series is for line, area and bar charts, not {b.kind}")
+        elif b.series not in keys or b.series == b.x:
+            out.append(f"{where}: series {b.series!r} must be a group key of the query other than x; keys: {keys}")
+        elif len(b.y) != 1 or b.y2:
+            out.append(f"{where}: with series, y names exactly one value (each series is one {b.series!r})")
+    extra = [k for k in keys if k not in (b.x, b.series)]
+    if extra and ChartKind(b.kind) != ChartKind.scatter:
+        hint = "" if b.series else f"; set series: {extra[0]!r} for one series per value,"
+        out.append(f"{where}: the query groups by {extra}, which is neither x nor series{hint} or drop it from select")
 
 
 def _check_chart(b: Chart, names: list[str], types: dict[str, str], where: str, out: list[str]) -> None:
-    for enc in [b.x, *b.y, *(b.y2 or [])]:
+    for enc in [b.x, *b.y, *(b.y2 or []), *([b.series] if b.series else [])]:
         if enc not in names:
             out.append(f"{where}: chart encodes {enc!r}, which is not a column of its data {names}")
             return
@@ -170,11 +196,17 @@ def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
 def _check_data_block(b: Table | Chart, where: str, catalog: Catalog, out: list[str]) -> None:
     names = _literal(b, where, out)
     types: dict[str, str] = {}
+    keys: list[str] = []
     if b.query is not None:
         names = check_query(b.query, catalog, where, out)
         ds = catalog.get(b.query.dataset)
         if names is not None and ds is not None:
-            types = {c.name: c.type for c in output_columns(b.query, ds)}
+            cols = output_columns(b.query, ds, catalog)
+            types = {c.name: c.type for c in cols}
+            if any(c.measure for c in cols):
+                keys = [c.name for c in cols if not c.measure]
+    elif isinstance(b, Chart) and b.series:
+        out.append(f"{where}: series needs a query (literal rows list one column per series)")
     if isinstance(b, Chart) and names is not None:
         if b.query is None:
             types = {n: "number" for n in names}
@@ -182,6 +214,9 @@ def _check_data_block(b: Table | Chart, where: str, catalog: Catalog, out: list[
             if b.kind == ChartKind.scatter:
                 types[b.x] = "number"
         _check_chart(b, names, types, where, out)
+        encoded = [b.x, *b.y, *(b.y2 or []), *([b.series] if b.series else [])]
+        if b.query is not None and all(e in names for e in encoded):
+            _check_series(b, keys, where, out)
 
 
 def _check_block(b: Block, where: str, catalog: Catalog, known: set[str], out: list[str]) -> list[str]:
@@ -198,9 +233,13 @@ def _check_block(b: Block, where: str, catalog: Catalog, known: set[str], out: l
                 if k.metric not in known:
                     out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
             return []
+        case Chart() if b.model is not None:
+            return [b.title, b.caption or ""]  # drawn from a model block: checked with the models
         case Table() | Chart():
             _check_data_block(b, where, catalog, out)
             return [b.title, b.caption or ""]
+        case Model():
+            return []  # checked with the other models (model_problems)
         case PageBreak():
             return []
         case _:
@@ -215,16 +254,42 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
     for m in plan.metrics:
         _check_metric(m, catalog, out)
     known = set(metric_names)
-    for i, b in enumerate(plan.blocks, 1):
-        where = f"block {i} ({b.type})"
-        for t in _check_block(b, where, catalog, known, out):
+    for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
+        texts = _check_block(b, where, catalog, known, out)
+        for t in texts:
+            for bad in malformed_placeholders(t):
+                out.append(
+                    f"{where}: {bad} is not a placeholder; write {{name}}, {{name:abs}} (no sign) or "
+                    "{name|word if positive|word if negative|word if zero}, e.g. {qoq|rose|fell|was flat}"
+                )
             for p in placeholders(t):
                 if p not in known:
                     out.append(
                         f"{where}: placeholder {{{p}}} does not name a metric; "
                         f"define it in metrics or use one of {sorted(known)}"
                     )
+    out += model_problems(plan)
     return out
+
+
+def schema_problems(data: object) -> list[str]:
+    """Schema problems of a plan's JSON, each naming the block by its title where it has one."""
+    try:
+        Plan.model_validate(data)
+    except ValidationError as e:
+        blocks = data.get("blocks") if isinstance(data, dict) else None
+        out = []
+        for err in e.errors()[:40]:
+            loc = [str(x) for x in err["loc"]]
+            if len(loc) > 1 and loc[0] == "blocks" and loc[1].isdigit() and isinstance(blocks, list):
+                i = int(loc[1])
+                b = blocks[i] if i < len(blocks) and isinstance(blocks[i], dict) else {}
+                title = b.get("title") or (b.get("text") if b.get("type") == "heading" else "") or ""
+                name = f"block {i + 1} ({b.get('type', '?')}{' ' + repr(str(title)[:40]) if title else ''})"
+                loc = [name, *loc[3 if len(loc) > 2 and loc[2] == b.get("type") else 2 :]]
+            out.append(f"{'.'.join(loc) or 'top level'}: {err['msg']}")
+        return out
+    return []
 
 
 def validate(plan: Plan, catalog: Catalog) -> Plan:

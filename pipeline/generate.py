@@ -13,17 +13,18 @@ from pathlib import Path
 
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
-from docagent.data.profile import Profile, profile
+from docagent.data.profile import Profile, add_joins, profile
 from docagent.data.references import is_reference, load_references
-from docagent.errors import PlannerError
+from docagent.errors import PlanError, PlannerError
 from docagent.formatting import slug
 from docagent.lifecycle import JobStatus
+from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.settings import Settings, get_settings
-from docagent.validate import validate
+from docagent.validate import schema_problems, validate
 from renderers import render_all
 
-FORMATS = ("docx", "xlsx", "pdf")
+FORMATS = ("docx", "xlsx", "pdf")  # the default set; "pptx" adds a deck
 Progress = Callable[[str, float], None]
 
 
@@ -66,6 +67,7 @@ def load(
             continue
         for ds in catalog.ingest(p):
             profiles.append(profile(catalog, ds))
+    add_joins(catalog, profiles)
     return profiles, load_references(refs, settings.reference_token_budget)
 
 
@@ -128,3 +130,25 @@ def generate(
     timings.update(render_times)
     note("done", 1.0)
     return Outcome(planned, files, timings)
+
+
+def render_plan(
+    plan_data: object,
+    paths: Sequence[Path | str],
+    formats: Sequence[str] = FORMATS,
+    out_dir: Path = Path("out"),
+    theme: str | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Path]:
+    """Validate a finished plan against the data and render it: no planner involved."""
+    settings = settings or get_settings()
+    found = schema_problems(plan_data)
+    if found:
+        raise PlanError(found)
+    plan = Plan.model_validate(plan_data)
+    with Catalog(settings=settings) as catalog:
+        load(catalog, paths, settings)
+        validate(plan, catalog)
+        bound = bind(plan, catalog)
+    files, _ = render_job(bound, out_dir, formats, theme, settings)
+    return files

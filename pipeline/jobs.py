@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from docagent import lifecycle
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.data.profile import add_joins, profile
 from docagent.errors import DatasetNotFound, DocagentError
 from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
@@ -29,7 +29,7 @@ from docagent.storage import get_storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.validate import validate
 from pipeline.generate import plan_job, render_job
-from renderers.preview import previews
+from renderers.preview import deck_previews, previews
 
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
@@ -45,6 +45,7 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
             with storage.local_path(row.storage_key) as path:
                 for ds in catalog.ingest(path, name=row.name):
                     profiles.append(profile(catalog, ds))
+        add_joins(catalog, profiles)
     except BaseException:
         catalog.close()
         raise
@@ -104,6 +105,8 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             size = storage.put(key, path)
             records.append(ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key))
         pages = previews(files["pdf"], work) if "pdf" in files else []
+        if not pages and "pptx" in files:  # a deck without a PDF: its first slides, where LibreOffice is present
+            pages = deck_previews(files["pptx"], work)
         for n, png in enumerate(pages, 1):
             storage.put(f"jobs/{job_id}/preview-{n}.png", png)
         with session(settings) as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,16 +13,19 @@ from renderers.common import all_text
 from renderers.fonts import require_cjk
 from renderers.theme import load_theme
 
-__all__ = ["render_all"]
+__all__ = ["FORMATS", "render_all"]
+
+FORMATS = ("docx", "xlsx", "pdf", "pptx")
+log = logging.getLogger("docagent.qa")
 
 
 def render_all(
     bound: Bound, theme_name: str, out_dir: Path, stem: str, formats: Sequence[str]
 ) -> tuple[dict[str, Path], dict[str, float]]:
     """Write each requested format; charts are drawn once and shared. Returns files and timings."""
-    unknown = set(formats) - {"docx", "xlsx", "pdf"}
+    unknown = set(formats) - set(FORMATS)
     if unknown:
-        raise RenderError(f"unknown format(s) {sorted(unknown)}; choose from docx, xlsx, pdf")
+        raise RenderError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
     theme = load_theme(theme_name)
     require_cjk(all_text(bound))
     timings: dict[str, float] = {}
@@ -33,7 +37,7 @@ def render_all(
         t = time.perf_counter()
         charts = draw_all(bound, theme)
         timings["charts"] = time.perf_counter() - t
-    for fmt in ("docx", "xlsx", "pdf"):
+    for fmt in FORMATS:
         if fmt not in formats:
             continue
         path = out_dir / f"{stem}.{fmt}"
@@ -47,10 +51,15 @@ def render_all(
             from renderers.excel import render_xlsx
 
             render_xlsx(bound, theme, tmp)
-        else:
+        elif fmt == "pdf":
             from renderers.pdf import render_pdf
 
             render_pdf(bound, theme, charts, tmp)
+        else:
+            from renderers.slides import render_pptx
+
+            for finding in render_pptx(bound, theme, tmp):
+                log.warning("pptx: %s", finding)
         tmp.replace(path)
         timings[fmt] = time.perf_counter() - t
         files[fmt] = path

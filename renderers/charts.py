@@ -21,11 +21,11 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # CJK font
 import matplotlib.pyplot as plt  # noqa: E402
 from cycler import cycler  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
 from docagent.formatting import compact  # noqa: E402
-from docagent.plan import Agg, Chart, ChartKind  # noqa: E402
+from docagent.plan import Chart, ChartKind  # noqa: E402
 from renderers.fonts import find_fonts  # noqa: E402
 from renderers.theme import Theme  # noqa: E402
 
@@ -41,6 +41,7 @@ class Series:
     y: list[tuple[str, list[float]]]
     y2: list[tuple[str, list[float]]]
     folded: bool  # the tail was folded into "Other"
+    percent: bool = False  # every value is a ratio shown as a percentage
 
 
 @dataclass
@@ -68,9 +69,7 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
     if categorical and len(rows) > limit:
         yi = names.index(block.y[0])
         rows.sort(key=lambda r: _num(r[yi]), reverse=True)
-        additive = all(
-            (c.select is None or c.select.agg in (Agg.sum, Agg.count)) for c in res.columns if c.name in block.y
-        )
+        additive = all((c.select is None or c.additive) for c in res.columns if c.name in block.y)
         head, tail = rows[: limit - 1], rows[limit - 1 :]
         if additive:
             other: list[Any] = ["Other" if n == block.x else None for n in names]
@@ -83,8 +82,10 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
             rows = rows[:limit]
     xs = [r[names.index(block.x)] for r in rows]
     labels = [x if x == "Other" and folded else bound.fmt(x, xcol) for x in xs]
-    pick = lambda cols: [(n, [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
-    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded)
+    legend = bound.models.legend(block) if bound.models and block.model else {}  # a model row's label
+    pick = lambda cols: [(legend.get(n, n), [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
+    percent = all(c.format == "percent" for c in res.columns if c.name in block.y)
+    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent)
 
 
 def _setup_fonts() -> list[str]:
@@ -131,8 +132,9 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
 
 
-def _yaxis(ax: Any) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+def _yaxis(ax: Any, percent: bool = False) -> None:
+    # PercentFormatter picks the decimals from the axis range: 35.5%, 36.0%, not 36%, 36%
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0) if percent else FuncFormatter(lambda v, _: compact(v)))
     ax.grid(axis="y", color="#E5E7EB", linewidth=0.8)
     ax.set_axisbelow(True)
 
@@ -181,20 +183,20 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             if kind == ChartKind.area:
                 ax.fill_between(pos, ys, alpha=0.25)
         _xticks(ax, pos, labels)
-        _yaxis(ax)
+        _yaxis(ax, s.percent)
     elif kind == ChartKind.stacked_bar:
         bottom = [0.0] * n
         for name, ys in s.y:
             ax.bar(pos, ys, bottom=bottom, width=0.7, label=name)
             bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
         _xticks(ax, pos, labels)
-        _yaxis(ax)
+        _yaxis(ax, s.percent)
     else:  # bar, grouped_bar, combo
         width = 0.8 / len(s.y)
         for k, (name, ys) in enumerate(s.y):
             ax.bar([p - 0.4 + width * (k + 0.5) for p in pos], ys, width=width * 0.95, label=name)
         _xticks(ax, pos, labels)
-        _yaxis(ax)
+        _yaxis(ax, s.percent)
         if kind == ChartKind.combo and s.y2:
             ax2 = ax.twinx()
             for k, (name, ys) in enumerate(s.y2):
@@ -206,8 +208,8 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             h2, l2 = ax2.get_legend_handles_labels()
             ax.legend(h1 + h2, l1 + l2, frameon=False, loc="upper left", fontsize=8)
             return
-    if multi:
-        ax.legend(frameon=False, fontsize=8)
+    if multi:  # beside the plot: inside, it covers lines and bars
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""What all formats share: layout constants, table cells as text, totals, numbering, captions, KPI labels."""
+"""What all three formats share: table cells as text, totals, numbering, captions."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any, assert_never
 from docagent.bind import Bound
 from docagent.data.catalog import NUMERIC
 from docagent.data.query import OutColumn
-from docagent.plan import Agg, Bullets, Callout, Chart, Heading, Kpi, Kpis, Metric, PageBreak, Paragraph, Table
+from docagent.formatting import format_value
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpi, Kpis, Metric, Model, PageBreak, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 WIDE_COLUMNS = 8  # a table with more columns gets a landscape page
 CONTENTS = {"zh": "目录", "ja": "目次"}  # the contents page's title; English otherwise
+ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
 
 
@@ -30,7 +32,12 @@ class TableData:
 def additive(c: OutColumn) -> bool:
     if c.select is None:
         return c.measure  # literal numeric column
-    return c.select.agg in (Agg.sum, Agg.count)
+    return c.additive
+
+
+def formula_text(text: str) -> str:
+    """An Excel string literal: the only way text enters a formula."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def clip(text: str) -> str:
@@ -124,8 +131,50 @@ def all_text(bound: Bound) -> list[str]:
                 if res:
                     out += [c.name for c in res.columns]
                     out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
+            case Model():
+                out += [
+                    b.title,
+                    *(r.label for r in b.rows),
+                    *(x.label for x in b.inputs),
+                    *(x.note or "" for x in b.inputs),
+                ]
             case PageBreak():
                 pass
             case _:
                 assert_never(b)
+    return out
+
+
+@dataclass
+class ModelTable:
+    """A model block as text: period header, one line per row, and the assumptions it uses."""
+
+    title: str
+    header: list[str]
+    rows: list[tuple[str, list[str], str]]  # label, values as text, style
+    assumptions: list[tuple[str, str, str]]  # label, value as text, note
+
+
+def model_table(bound: Bound, index: int) -> ModelTable:
+    mv = bound.models
+    assert mv is not None
+    block = mv.block(index)
+    cur = bound.plan.meta.currency
+    rows = [
+        (r.label, [format_value(float(v), r.format, cur) for v in mv.row(index, r.name)], str(r.style))
+        for r in block.rows
+    ]
+    inputs = [(x.label, format_value(x.value, x.format, cur), x.note or "") for x in block.inputs]
+    return ModelTable(block.title, ["", *mv.labels(index)], rows, inputs)
+
+
+def split_periods(data: ModelTable, per: int) -> list[ModelTable]:
+    """The table cut into column groups of about `per` periods (balanced), each with the labels."""
+    n = len(data.header) - 1
+    groups = -(-n // max(1, per))
+    size = -(-n // groups)
+    out = []
+    for a in range(0, n, size):
+        rows = [(label, values[a : a + size], style) for label, values, style in data.rows]
+        out.append(ModelTable(data.title, ["", *data.header[1 + a : 1 + a + size]], rows, data.assumptions))
     return out

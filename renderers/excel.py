@@ -18,10 +18,9 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from docagent.bind import Bound, DataSheet
+from docagent.bind import Bound, DataSheet, metric_format
 from docagent.data.query import OutColumn
 from docagent.plan import (
-    Agg,
     Bullets,
     Callout,
     Chart,
@@ -31,19 +30,30 @@ from docagent.plan import (
     Heading,
     Kpis,
     Metric,
+    Model,
     Op,
     PageBreak,
     Paragraph,
     Period,
     Query,
+    Select,
     Table,
 )
 from renderers.charts import series_of
 from renderers.common import caption, kpi_label, numbering, table_data
+from renderers.formulas import (
+    Bounds,
+    Crit,
+    Ranges,
+    RowFormulas,
+    measure_formula,
+    measure_node,
+    period_bounds,
+    text_value,
+)
+from renderers.modelsheet import ModelSheets
 from renderers.theme import Theme
 
-IFS = {Agg.sum: "SUMIFS", Agg.avg: "AVERAGEIFS", Agg.min: "MINIFS", Agg.max: "MAXIFS"}
-PLAIN = {Agg.sum: "SUM", Agg.avg: "AVERAGE", Agg.min: "MIN", Agg.max: "MAX"}
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
 NEXT_BUCKET = {
     "day": "{c}+1",
@@ -59,7 +69,6 @@ NUM_FORMATS = {
     Fmt.compact: '[>=1000000]#,##0.0,,"M";[>=1000]#,##0.0,"K";#,##0',
     Fmt.text: "@",
 }
-UNSAFE_CRITERIA = tuple("=<>")
 
 
 def _currency_format(code: str) -> str:
@@ -106,6 +115,8 @@ class Builder:
         self.f = self._formats()
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
+        base = {"font_name": "Calibri", "font_size": 10}
+        self.models = ModelSheets(self.wb, bound, base, _currency_format(meta.currency), NUM_FORMATS)
 
     def _formats(self) -> dict[str, Any]:
         t, wb = self.theme, self.wb
@@ -153,6 +164,7 @@ class Builder:
             "month": wb.add_format({**base, "num_format": "mmm yyyy", "align": "left"}),
             "datetime": wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
             "kpi_value": wb.add_format(kpi),
+            "kpi_text": wb.add_format({**kpi, "align": "right"}),  # a model period label, e.g. break-even
             "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
         for fmt, code in [*NUM_FORMATS.items(), (Fmt.currency, cur)]:
@@ -167,6 +179,7 @@ class Builder:
     def plan_sheets(self) -> None:
         """Decide where each dataset goes before anything refers to it."""
         taken = {"summary", "chart data"}
+        taken |= self.models.layout(taken)  # model statements get the names they ask for
         for sheet in self.bound.data.values():
             name = sheet.name[:31]
             if name.lower() in taken:
@@ -174,6 +187,7 @@ class Builder:
             taken.add(name.lower())
             cols = {c.name: k for k, c in enumerate(sheet.columns)}
             self.refs[sheet.name] = SheetRef(name, 1, max(1, len(sheet.rows)), cols)
+        self.models.taken = taken
 
     def data_sheet(self, sheet: DataSheet) -> None:
         ws = self.wb.add_worksheet(self.refs[sheet.name].sheet)
@@ -218,82 +232,103 @@ class Builder:
 
     # --- formulas ---
 
-    def _criteria(self, filters: list[Filter], ref: SheetRef) -> list[str] | None:
+    def _ranges(self, ref: SheetRef, dataset: str) -> Ranges:
+        def rng(parts: tuple[str, ...]) -> str | None:
+            if not parts:
+                return ref.range(next(iter(ref.columns)))
+            if len(parts) == 2 and parts[0] == dataset:
+                parts = parts[1:]
+            return ref.range(parts[0]) if len(parts) == 1 and parts[0] in ref.columns else None
+
+        return rng
+
+    def _criteria(self, filters: list[Filter], ref: SheetRef) -> list[Crit] | None:
         out = []
         for f in filters:
-            if f.op not in CRIT_OPS or isinstance(f.value, bool) or f.value is None:
+            value = text_value(f.value)
+            if f.op not in CRIT_OPS or value is None or f.column not in ref.columns:
                 return None
-            if isinstance(f.value, str) and (f.value.startswith(UNSAFE_CRITERIA) or any(ch in f.value for ch in "*?~")):
-                return None
-            value = f.value if isinstance(f.value, int | float) else f'"{f.value}"'
-            crit = f'"{CRIT_OPS[f.op]}"&{value}' if CRIT_OPS[f.op] else str(value)
-            out.append(f"{ref.range(f.column)},{crit}")
+            out.append(Crit(ref.range(f.column), CRIT_OPS[f.op] or "=", value))
         return out
 
     def formulas(
-        self, q: Query, cols: list[OutColumn], rows: list[tuple[Any, ...]], top: int, left: int
+        self, q: Query, cols: list[OutColumn], rows: list[tuple[Any, ...]], top: int, left: int, folded: bool = False
     ) -> list[list[str | None]] | None:
-        """A formula per measure cell (keys referenced by cell; None where an aggregation has
-        no formula), or None when the rows themselves cannot be expressed as criteria."""
+        """A formula per measure cell (keys referenced by cell; None where a value has no
+        faithful formula), or None when the rows themselves cannot be expressed as criteria."""
         sheet = self.bound.data.get(q.dataset)
         ref = self.refs.get(q.dataset)
-        if sheet is None or ref is None or not sheet.complete:
+        if sheet is None or ref is None or not sheet.complete or q.join or q.unpivot:  # rows not on the data sheet
             return None
         base = self._criteria(q.filters, ref)
         if base is None:
             return None
+        body = rows[:-1] if folded else rows
         keys = [(k, c) for k, c in enumerate(cols) if not c.measure]
         for k, c in keys:
-            if c.type not in ("text", "integer", "number", "date", "datetime"):
+            if c.select is None or c.select.column not in ref.columns:
                 return None
-            for r in rows:
-                v = r[k]
-                if v is None or (
-                    isinstance(v, str) and (v.startswith(UNSAFE_CRITERIA) or any(ch in v for ch in "*?~"))
-                ):
-                    return None
-        out: list[list[str | None]] = []
-        for i in range(len(rows)):
+            if any(text_value(r[k]) is None for r in body):
+                return None
+        ranges = self._ranges(ref, q.dataset)
+        crits: list[list[Crit]] = []
+        for i in range(len(body)):
             crit = list(base)
             for k, c in keys:
                 assert c.select is not None and c.select.column is not None
                 cell = xl_rowcol_to_cell(top + i, left + k, col_abs=True)
                 rng = ref.range(c.select.column)
                 if c.bucket:
-                    nxt = NEXT_BUCKET[c.bucket].format(c=cell)
-                    crit += [f'{rng},">="&{cell}', f'{rng},"<"&{nxt}']
+                    crit += [Crit(rng, ">=", cell), Crit(rng, "<", NEXT_BUCKET[c.bucket].format(c=cell))]
                 else:
-                    crit.append(f"{rng},{cell}")
-            row: list[str | None] = []
-            for c in cols:
-                if not c.measure:
-                    row.append(None)
-                    continue
-                assert c.select is not None and c.select.agg is not None
-                row.append(self._agg_formula(Agg(c.select.agg), c.select.column, crit, ref))
-            out.append(row)
+                    crit.append(Crit(rng, "=", cell))
+            crits.append(crit)
+        whole = not folded and (q.limit is None or len(rows) < q.limit)  # every group is on the sheet
+        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole)
+        out = [writer.row(i) for i in range(len(body))]
+        if folded:
+            out.append(writer.other_row(len(body)))
         return out
 
-    def _agg_formula(self, agg: Agg, column: str | None, crit: list[str], ref: SheetRef) -> str | None:
-        if agg == Agg.count:
-            if column is not None:
-                crit = [*crit, f'{ref.range(column)},"<>"']
-            if not crit:
-                first = next(iter(ref.columns))
-                return f"=ROWS({ref.range(first)})"
-            return f"=COUNTIFS({','.join(crit)})"
-        if agg not in IFS or column is None:
-            return None
-        if not crit:
-            return f"={PLAIN[agg]}({ref.range(column)})"
-        return f"={IFS[agg]}({ref.range(column)},{','.join(crit)})"
-
     def metric_formula(self, m: Metric) -> str | None:
+        if m.model is not None or m.dataset is None:
+            return self.models.metric_formula(m)
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
-        if ref is None or sheet is None or not sheet.complete or m.period != Period.all:
+        if ref is None or sheet is None or not sheet.complete:
             return None
+        node = measure_node(Select(agg=m.agg, column=m.column, expr=m.expr))
         crit = self._criteria(m.filters, ref)
-        return None if crit is None else self._agg_formula(Agg(m.agg), m.column, crit, ref)
+        if node is None or crit is None:
+            return None
+        ranges = self._ranges(ref, m.dataset)
+        if m.period == Period.all:
+            f = measure_formula(node, ranges, crit)
+            return None if f is None else f"={f}"
+        if m.time_column not in ref.columns or self.bound.windows.get(m.name, (None, None))[0] is None:
+            return None
+        t = ref.range(m.time_column)
+        bucket = str(m.bucket or "day")
+        if m.period == Period.change:  # the last bucket against the first
+            win = period_bounds("last", None, bucket, t, crit)[0]
+            against: Bounds | None = period_bounds("first", None, bucket, t, crit)[0]
+        else:
+            win, against = period_bounds(str(m.period), m.compare, bucket, t, crit)
+
+        def within(b: Bounds) -> list[Crit]:
+            start, end, inclusive = b
+            return [*crit, Crit(t, ">=", start), Crit(t, "<=" if inclusive else "<", end)]
+
+        value = measure_formula(node, ranges, within(win))
+        if value is None:
+            return None
+        if m.period != Period.change and (m.compare is None or m.result == "value"):
+            return f"={value}"
+        if against is None:
+            return None
+        base = measure_formula(node, ranges, within(against))
+        if m.period == Period.change or m.result == "pct_change":
+            return f'=IFERROR(({value}-{base})/ABS({base}),"")'
+        return f"=({value})-({base})"
 
     # --- summary sheet ---
 
@@ -316,24 +351,27 @@ class Builder:
         cols: list[OutColumn],
         rows: list[tuple[Any, ...]],
         headers: list[str],
+        folded: bool = False,
     ) -> tuple[int, bool]:
         """Header plus rows at (top, left); returns the next free row and whether formulas were used."""
         for k, (h, c) in enumerate(zip(headers, cols, strict=True)):
             numeric = c.type in ("integer", "number")
             ws.write_string(top, left + k, h, self.f["head_num" if numeric else "head"])
         first = top + 1
-        formulas = self.formulas(q, cols, rows, first, left) if q is not None else None
+        formulas = self.formulas(q, cols, rows, first, left, folded) if q is not None else None
         for i, r in enumerate(rows):
             for k, (v, c) in enumerate(zip(r, cols, strict=True)):
                 fmt = self.num_format(c)
-                if formulas and formulas[i][k]:
-                    cached = v if isinstance(v, int | float) else 0
-                    ws.write_formula(first + i, left + k, formulas[i][k], fmt, cached)
+                formula = formulas[i][k] if formulas else None
+                if formula:
+                    cached = v if isinstance(v, int | float) else ""
+                    ws.write_formula(first + i, left + k, formula, fmt, cached)
                 else:
                     self.cell(ws, first + i, left + k, v, c.type, fmt)
         if q is not None and rows:
             for k, c in enumerate(cols):
-                if c.measure and not (formulas and formulas[0][k]):
+                live = formulas and any(row[k] for row in formulas)
+                if c.measure and not live:
                     ws.write_comment(
                         top,
                         left + k,
@@ -345,6 +383,8 @@ class Builder:
 
     def summary(self) -> None:
         ws = self.wb.add_worksheet("Summary")
+        self.models.write()  # the model sheets follow the summary
+        home = ws
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.set_row(0, 28)
@@ -357,11 +397,19 @@ class Builder:
         charts_ws = None
         metrics = {m.name: m for m in self.bound.plan.metrics}
         for i, block in enumerate(self.bound.plan.blocks):
+            self.models.book.cursor[ws.name] = row  # blocks that name a sheet go there
+            ws = self.models.target(block, home)
+            row = self.models.book.cursor.get(ws.name, 0)
             match block:
                 case Kpis():
                     row = self.summary_kpis(ws, row, block, metrics)
                 case Table():
                     row = self.summary_table(ws, row, i, block, widths)
+                case Chart() if block.model is not None:
+                    ws.insert_chart(
+                        row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2}
+                    )
+                    row += 23
                 case Chart():
                     if charts_ws is None:
                         charts_ws = self.wb.add_worksheet("Chart data")
@@ -369,10 +417,13 @@ class Builder:
                     chart = self.chart(i, block, charts_ws)
                     ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
                     row += 23
+                case Model():
+                    pass  # written on its own sheets by ModelSheets
                 case Heading() | Paragraph() | Bullets() | Callout() | PageBreak():
                     pass  # prose lives in the documents; the summary sheet holds figures
                 case _:
                     assert_never(block)
+        ws = home
         for k, w in enumerate(widths):
             ws.set_column(k, k, w)
 
@@ -380,15 +431,14 @@ class Builder:
         for k, item in enumerate(block.items):
             m = metrics.get(item.metric)
             value = self.bound.metrics.get(item.metric)
-            fmt = m.format if m else Fmt.number
-            if m and m.period == Period.change:
-                fmt = Fmt.percent
+            fmt = metric_format(m) if m else Fmt.number
             formula = self.metric_formula(m) if m else None
             cell_fmt = self.f[f"kpi:{fmt}"]
             if formula:
-                ws.write_formula(row, k, formula, cell_fmt, value if value is not None else 0)
-            elif value is None:
-                ws.write_string(row, k, "–", self.f["kpi_value"])
+                ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
+            elif value is None or (m and m.find):
+                text = self.bound.metric_text.get(item.metric, "–")
+                ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
             else:
                 ws.write_number(row, k, value, cell_fmt)
             ws.write_string(row + 1, k, kpi_label(item, metrics), self.f["kpi_label"])
@@ -398,7 +448,7 @@ class Builder:
         data = table_data(block, self.bound, i)
         res = self.bound.results[i]
         ws.write_string(row, 0, caption(block, self.bound, self.labels[i]), self.f["caption"])
-        end, used = self.write_result(ws, row + 1, 0, block.query, res.columns, res.rows, data.header)
+        end, used = self.write_result(ws, row + 1, 0, block.query, res.columns, res.rows, data.header, res.folded)
         if data.total_values:
             for k, (v, c) in enumerate(zip(data.total_values, res.columns, strict=True)):
                 if isinstance(v, int | float) and res.rows:
@@ -421,7 +471,7 @@ class Builder:
         names = [c.name for c in res.columns]
         picked = [block.x, *block.y, *(block.y2 or [])]
         cols = [res.columns[names.index(n)] for n in picked]
-        if s.folded or len(s.categories) != len(res.rows):
+        if s.folded or res.wide or res.folded or len(s.categories) != len(res.rows):
             rows = [(label, *(ys[k] for _, ys in (s.y + s.y2))) for k, label in enumerate(s.labels)]
             cols = [OutColumn(block.x, "text"), *cols[1:]]
             q = None
@@ -487,11 +537,12 @@ class Builder:
         compact = NUM_FORMATS[Fmt.compact]
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
         if cols[0].type in ("date", "datetime"):
-            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}})
+            # a bucketed key labels its points only (a date axis would tick every month of a quarterly series)
+            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)})
         if kind not in (ChartKind.pie, ChartKind.donut):
             (chart.set_x_axis if kind == ChartKind.hbar else chart.set_y_axis)(
                 {
-                    "num_format": compact,
+                    "num_format": "0%" if s.percent else compact,
                     "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}},
                 }
             )

@@ -33,11 +33,21 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from renderers.charts import ChartImage
-from renderers.common import WIDE_COLUMNS, caption, contents_title, kpi_label, numbering, table_data
+from renderers.common import (
+    ASSUMPTIONS,
+    WIDE_COLUMNS,
+    caption,
+    contents_title,
+    kpi_label,
+    model_table,
+    numbering,
+    split_periods,
+    table_data,
+)
 from renderers.fonts import find_fonts
 from renderers.theme import Theme
 
@@ -316,6 +326,8 @@ class Builder:
                 return self.chart(i, block)
             case Table():
                 return self.table(i, block)
+            case Model():
+                return self.model(i)
             case _:
                 assert_never(block)
 
@@ -443,6 +455,59 @@ class Builder:
                 PageBreak(),
             ]
         return flow
+
+    def model(self, i: int) -> list[Flowable]:
+        """Assumptions, then the computed rows; subtotals and totals bold with a rule above."""
+        data, s, t = model_table(self.bound, i), self.s, self.theme
+        size = 8.5 if len(data.header) <= 7 else 7.5
+        cell = ParagraphStyle("mc", parent=s["cell"], fontSize=size, leading=size * 1.25)
+        head = ParagraphStyle("mh", parent=s["head"], fontSize=size, leading=size * 1.25)
+        bold = ParagraphStyle("mb", parent=cell, fontName="DocSans-Bold")
+        cap = Paragraph(f"<b>{self.m(data.title)}</b>", s["caption"])
+        cap.keepWithNext = 1
+        out: list[Flowable] = [cap]
+        grid = colors.HexColor(t.primary)
+        base = [
+            ("FONT", (0, 1), (-1, -1), "DocSans", size, size * 1.25),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(t.header_fill)),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, grid),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        if data.assumptions:
+            rows = [[Paragraph(self.m(ASSUMPTIONS), head), "", ""]]
+            rows += [[Paragraph(self.m(a), cell), v, Paragraph(self.m(n), cell)] for a, v, n in data.assumptions]
+            widths = [self.width * 0.4, self.width * 0.18, self.width * 0.42]
+            tbl = RLTable(rows, colWidths=widths, repeatRows=1)
+            tbl.setStyle(TableStyle([*base, ("ALIGN", (1, 1), (1, -1), "RIGHT")]))
+            out += [tbl, Spacer(1, 6)]
+        bold_w = lambda text: pdfmetrics.stringWidth(text, "DocSans-Bold", size)  # noqa: E731
+        col_w = 8 + max(bold_w(v) for _, values, _ in data.rows for v in [*values, *data.header[1:]])
+        label_w = min(self.width * 0.4, 12 + max(bold_w(r[0]) for r in data.rows))  # bold rows must not wrap
+        tables: list[Flowable] = []
+        for part in split_periods(data, int((self.width - label_w) // col_w)):
+            n = len(part.header) - 1
+            rows = [[Paragraph(self.m(h), head) if k == 0 else h for k, h in enumerate(part.header)]]
+            style = [*base, ("FONT", (1, 0), (-1, 0), "DocSans-Bold", size, size * 1.25)]
+            style += [
+                ("TEXTCOLOR", (1, 0), (-1, 0), colors.HexColor(t.header_text)),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ]
+            for r, (label, values, kind) in enumerate(part.rows, 1):
+                rows.append([Paragraph(self.m(label), bold if kind in ("subtotal", "total") else cell), *values])
+                if kind in ("subtotal", "total"):
+                    style += [
+                        ("FONT", (1, r), (-1, r), "DocSans-Bold", size, size * 1.25),
+                        ("LINEABOVE", (0, r), (-1, r), 0.6 if kind == "subtotal" else 1.2, grid),
+                    ]
+            tbl = LongTable(rows, colWidths=[label_w] + [(self.width - label_w) / n] * n, repeatRows=1)
+            tbl.setStyle(TableStyle(style))
+            tables.append(tbl)
+        if len(data.rows) > 30:  # a long statement splits across pages with its header repeated
+            return [*out, *tables, Spacer(1, 10)]
+        # a statement reads best on one page: the first column group stays with its title
+        return [KeepTogether([*out, tables[0]]), *(KeepTogether([Spacer(1, 6), x]) for x in tables[1:]), Spacer(1, 10)]
 
 
 def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:

@@ -21,9 +21,19 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Pt, RGBColor
 
 from docagent.bind import Bound
-from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, PageBreak, Paragraph, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
 from renderers.charts import ChartImage
-from renderers.common import WIDE_COLUMNS, caption, contents_title, kpi_label, numbering, table_data
+from renderers.common import (
+    ASSUMPTIONS,
+    WIDE_COLUMNS,
+    caption,
+    contents_title,
+    kpi_label,
+    model_table,
+    numbering,
+    split_periods,
+    table_data,
+)
 from renderers.theme import Theme, templates_dir
 
 # --- small XML helpers: the only place this module touches WordprocessingML ---
@@ -201,6 +211,8 @@ class Builder:
                 self.chart(i, block)
             case Table():
                 self.table(i, block)
+            case Model():
+                self.model(i)
             case _:
                 assert_never(block)
 
@@ -289,6 +301,53 @@ class Builder:
         self.doc.add_paragraph()
         if wide:
             self._orient(landscape=False)
+
+    def model(self, i: int) -> None:
+        """Assumptions, then the computed rows (in column groups that fit the page); totals bold, ruled."""
+        data, t = model_table(self.bound, i), self.theme
+        cap = self.doc.add_paragraph(style="Caption")
+        cap.add_run(data.title).bold = True
+        cap.paragraph_format.keep_with_next = True
+        section = self.doc.sections[-1]
+        usable = ((section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)) / 12700
+        size = 8.0
+        widest = max(len(v) for _, values, _ in data.rows for v in [*values, *data.header[1:]])
+        col = 0.55 * size * widest + 12  # points: digits at about 0.55 em, plus cell padding
+        label = min(0.32 * usable, 0.5 * size * max(len(r[0]) for r in data.rows) + 12)
+        grids: list[tuple[list[str], list[tuple[str, list[str], str]], list[float]]] = []
+        if data.assumptions:
+            rows = [(a, [v, n], "input") for a, v, n in data.assumptions]
+            grids.append(([ASSUMPTIONS, "", ""], rows, [usable * 0.42, usable * 0.18, usable * 0.4]))
+        for part in split_periods(data, int((usable - label) // col)):
+            n = len(part.header) - 1
+            grids.append((part.header, part.rows, [label] + [(usable - label) / max(n, 1)] * n))
+        for header, rows, widths in grids:
+            tbl = self.doc.add_table(rows=1 + len(rows), cols=len(header))
+            tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
+            tbl.autofit = False
+            _repeat_header(tbl.rows[0])
+            body = [(header[0], header[1:], "head"), *rows]
+            for column, w in zip(tbl.columns, widths, strict=True):
+                column.width = Pt(w)
+            for row, (label_text, values, style) in zip(tbl.rows, body, strict=True):
+                for k, (cell, text) in enumerate(zip(row.cells, [label_text, *values], strict=True)):
+                    cell.width = Pt(widths[k])
+                    p = cell.paragraphs[0]
+                    run = p.add_run(text)
+                    run.font.size = Pt(size)
+                    p.paragraph_format.keep_with_next = len(body) <= 30  # a statement stays on one page
+                    if k == 1 or (k and style != "input"):
+                        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    if style == "head":
+                        run.bold = True
+                        run.font.color.rgb = _rgb(t.header_text)
+                        _shade(cell, t.header_fill)
+                    elif style in ("subtotal", "total"):
+                        run.bold = True
+                        _border(cell, "top", t.primary, 8 if style == "subtotal" else 12)
+                    elif style == "check":
+                        run.italic = True
+            self.doc.add_paragraph()
 
 
 def render_docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:

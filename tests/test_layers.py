@@ -28,6 +28,8 @@ def test_import_contracts_hold():
         ("svglib", "renderers/pdf.py"),
         ("matplotlib", "renderers/charts.py"),
         ("pypdfium2", "renderers/preview.py"),
+        ("pptx", "renderers/slides.py"),
+        ("PIL", "renderers/measure.py"),  # font metrics for fitting slide text
         ("openpyxl", "docagent/data/readers.py"),  # reads uploads; never writes
         ("pypdf", "docagent/data/references.py"),
         ("duckdb", None),  # the data layer's engine: docagent/data only

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from docagent.data.query import compile_query, run_metric, run_query
+from docagent.data.metrics import run_metric
+from docagent.data.query import compile_query, run_query
 from docagent.plan import Metric, Query
 
 

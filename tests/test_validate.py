@@ -41,17 +41,17 @@ def test_a_sound_plan_has_no_problems(sales):
     [
         (
             table([{"column": "regoin"}]),
-            "block 1 (table), select 'regoin': column 'regoin' does not exist in 'sales'; columns: "
+            "block 1 (table 't'), select 'regoin': column 'regoin' does not exist in 'sales'; columns: "
             "'order_date' (date), 'region' (text)",
         ),
         (
             table([{"column": "region", "agg": "sum"}]),
-            "block 1 (table), select 'sum_region': cannot sum column 'region' of type text; "
+            "block 1 (table 't'), select 'sum_region': cannot sum column 'region' of type text; "
             "sum needs a number column (use count or count_distinct)",
         ),
         (
             table([{"column": "region", "bucket": "month"}, {"agg": "count"}]),
-            "block 1 (table), select 'region': cannot bucket by month on 'region' (text); "
+            "block 1 (table 't'), select 'region': cannot bucket by month on 'region' (text); "
             "time buckets need a date column",
         ),
         (
@@ -60,11 +60,11 @@ def test_a_sound_plan_has_no_problems(sales):
         ),
         (
             {**table([{"column": "region"}]), "query": {"dataset": "sale", "select": [{"column": "x"}]}},
-            "block 1 (table): unknown dataset 'sale'; available: 'sales'",
+            "block 1 (table 't'): unknown dataset 'sale'; available: 'sales'",
         ),
         (
             table([{"column": "region"}], sort=[{"by": "revenue"}]),
-            "block 1 (table): sort by 'revenue' is not an output name; outputs: ['region']",
+            "block 1 (table 't'): sort by 'revenue' is not an output name; outputs: ['region']",
         ),
         (
             {
@@ -82,7 +82,7 @@ def test_a_sound_plan_has_no_problems(sales):
                     ],
                 },
             },
-            "block 1 (chart): a pie chart shows exactly one value series in y, and no y2",
+            "block 1 (chart 'c'): a pie chart shows exactly one value series in y, and no y2",
         ),
         (
             {
@@ -93,7 +93,7 @@ def test_a_sound_plan_has_no_problems(sales):
                 "y": ["revenue"],
                 "query": {"dataset": "sales", "select": [{"column": "region"}, {"agg": "count"}]},
             },
-            "block 1 (chart): chart encodes 'revenue', which is not a column of its data ['region', 'count']",
+            "block 1 (chart 'c'): chart encodes 'revenue', which is not a column of its data ['region', 'count']",
         ),
         (
             {"type": "kpis", "items": [{"metric": "nope"}]},
@@ -101,7 +101,7 @@ def test_a_sound_plan_has_no_problems(sales):
         ),
         (
             {"type": "table", "title": "t", "columns": ["a", "b"], "rows": [["x"]]},
-            "block 1 (table): rows [1] do not have 2 cells like columns",
+            "block 1 (table 't'): rows [1] do not have 2 cells like columns",
         ),
     ],
 )

@@ -26,7 +26,7 @@ from docagent.settings import Settings
 from docagent.store import ArtifactRow, JobRow, now, session
 from workers.app import enqueue
 
-FORMAT_ORDER = ("docx", "xlsx", "pdf")
+FORMAT_ORDER = ("docx", "xlsx", "pdf", "pptx")
 
 
 def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:

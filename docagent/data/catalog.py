@@ -13,6 +13,7 @@ import duckdb
 
 from docagent.data import readers
 from docagent.data.sql import quote
+from docagent.data.totals import drop_total_rows, text_order
 from docagent.data.typing import cast_table, infer
 from docagent.errors import UnreadableData
 from docagent.settings import Settings, get_settings
@@ -25,6 +26,7 @@ TEMPORAL = ("date", "datetime")
 class Column:
     name: str
     type: str  # integer | number | date | datetime | boolean | text
+    order: list[str] | None = None  # natural order of an ordinal text key (Q1..Q4, months), set by profiling
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Dataset:
     table: str
     rows: int
     columns: list[Column] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what ingestion changed, e.g. totals rows dropped
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -115,7 +118,7 @@ class Catalog:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _register(self, path: Path, fmt: str, name: str, table: str) -> Dataset:
+    def _register(self, path: Path, fmt: str, name: str, table: str, notes: tuple[str, ...] = ()) -> Dataset:
         rows_row = self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()
         rows = int(rows_row[0]) if rows_row else 0
         if rows == 0:
@@ -132,7 +135,10 @@ class Catalog:
                 [table],
             ).fetchall()
         ]
-        ds = Dataset(name, path.name, fmt, table, rows, cols)
+        for c in cols:
+            if c.type == "text":
+                c.order = text_order(self.con, table, c.name)
+        ds = Dataset(name, path.name, fmt, table, rows, cols, list(notes))
         self.datasets[name] = ds
         return ds
 
@@ -153,11 +159,12 @@ class Catalog:
             raw = [r[0] for r in self.con.execute(f"DESCRIBE {quote(stage)}").fetchall()]
             if len(raw) > self.settings.max_columns:
                 raise UnreadableData(path.name, f"{len(raw)} columns exceed the limit of {self.settings.max_columns}")
+            notes = [*st.excluded, *drop_total_rows(self.con, stage, raw)]
             types = infer(self.con, stage, raw, st.decimal_comma_hint)
             cast_table(self.con, stage, name, raw, _column_names(raw), types)
         finally:
             self.con.execute(f"DROP TABLE IF EXISTS {quote(stage)}")
-        return self._register(path, fmt, name, name)
+        return self._register(path, fmt, name, name, tuple(notes))
 
     def _load_parquet(self, path: Path, name: str) -> Dataset:
         name = dataset_name(name, set(self.datasets))

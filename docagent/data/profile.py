@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
+from docagent.data.ordinal import period_columns
 from docagent.data.sql import quote
 
 TOP_VALUES = 5
@@ -28,15 +29,19 @@ class ColumnProfile(BaseModel):
     max: Any = None
     mean: float | None = None
     top: list[tuple[str, int]] = []
+    order: list[str] | None = None  # natural order of an ordinal text key
 
 
 class Profile(BaseModel):
     dataset: str
     source: str
     format: str
+    joins: list[str] = []  # columns another dataset could join on: "region = team.region (100% match)"
     rows: int
     columns: list[ColumnProfile]
     sample: list[dict[str, Any]]
+    notes: list[str] = []  # what ingestion left out, e.g. totals rows
+    period_columns: list[str] = []  # number columns named as periods (Q1..Q4, 2024..), in order
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -89,6 +94,7 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
                 max=_plain(hi),
                 mean=None if mean is None else round(float(mean), 6),
                 top=top,
+                order=c.order,
             )
         )
     names = [c.name for c in ds.columns]
@@ -103,4 +109,39 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
         rows=ds.rows,
         columns=cols,
         sample=sample,
+        notes=list(ds.notes),
+        period_columns=period_columns([c.name for c in ds.columns if c.type in NUMERIC]),
     )
+
+
+JOIN_OVERLAP = 0.8  # share of the smaller side's distinct values found on the other side
+JOIN_TYPES = {"text": "text", "integer": "integer", "date": "date", "datetime": "date"}
+
+
+def _overlap(catalog: Catalog, a: Dataset, b: Dataset, column: str) -> float:
+    qa, qb, col = quote(a.table), quote(b.table), quote(column)
+    row = catalog.con.execute(
+        f"SELECT (SELECT count(DISTINCT {col}) FROM {qa} WHERE {col} IN (SELECT {col} FROM {qb})),"
+        f" (SELECT count(DISTINCT {col}) FROM {qa}), (SELECT count(DISTINCT {col}) FROM {qb})"
+    ).fetchone()
+    if row is None or not row[1] or not row[2]:
+        return 0.0
+    return float(row[0]) / min(row[1], row[2])
+
+
+def add_joins(catalog: Catalog, profiles: list[Profile]) -> None:
+    """Tell the planner which columns could join two datasets: same name, compatible type, shared values."""
+    for p in profiles:
+        a = catalog.get(p.dataset)
+        for q in profiles:
+            b = catalog.get(q.dataset)
+            if a is None or b is None or a is b:
+                continue
+            for c in a.columns:
+                d = b.column(c.name)
+                kind = JOIN_TYPES.get(c.type)
+                if d is None or kind is None or kind != JOIN_TYPES.get(d.type):
+                    continue
+                share = _overlap(catalog, a, b, c.name)
+                if share >= JOIN_OVERLAP:
+                    p.joins.append(f"{c.name} = {b.name}.{d.name} ({share:.0%} of values match)")

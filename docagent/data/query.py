@@ -1,20 +1,24 @@
-"""Compile bindings (`Query`, `Metric`) to parameterised SQL and run them.
+"""Compile bindings (`Query`) to parameterised SQL and run them.
 
 Identifiers are quoted, user values are parameters; nothing a model writes is
-pasted into SQL. Callers validate plans first (`docagent.validate`); compiling an
-unvalidated binding raises `QueryError`.
+pasted into SQL. Callers validate plans first (`docagent.validate`, which asks
+`query_problems`); compiling an unsound binding raises `QueryError`.
+
+The SQL has one shape: `g` groups (with joins and filters), `t` computes the
+transforms over the whole grouped result with window functions, and the outer
+SELECT orders and limits, or folds the rows past the limit into "Other".
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from docagent.data.catalog import Catalog, Dataset
+from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Column, Dataset
+from docagent.data.expressions import Compiled, ExprProblem, Scope, compile_expr
 from docagent.data.sql import quote
-from docagent.errors import QueryError
-from docagent.plan import Agg, Filter, Fmt, Metric, Op, Period, Query, Select
+from docagent.errors import ExprError, QueryError
+from docagent.plan import Agg, Filter, Fmt, Op, Query, Select, Sort, Transform
 
 AGG_SQL = {
     Agg.sum: "sum({})",
@@ -26,6 +30,10 @@ AGG_SQL = {
     Agg.median: "median({})",
 }
 OP_SQL = {Op.eq: "=", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
+OTHER = "Other"
+ROW = quote("__docagent_row")
+YEAR_BACK = {"week": "INTERVAL 52 WEEK"}  # the same ISO week a year earlier; every other bucket: 1 year
+ADDITIVE_TRANSFORMS = (Transform.share,)
 
 
 @dataclass
@@ -36,6 +44,9 @@ class OutColumn:
     bucket: str | None = None
     measure: bool = False
     select: Select | None = None
+    additive: bool = False  # values add up (sums, counts, shares): totals and "Other" rows may sum them
+    order: list[str] | None = None  # natural order of an ordinal text key
+    source: str | None = None  # the dataset column a key reads
 
 
 @dataclass
@@ -43,6 +54,8 @@ class Result:
     columns: list[OutColumn]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     sql: str = ""
+    folded: bool = False  # the last row is the "Other" row
+    wide: bool = False  # pivoted for a chart's series: one value column per series
 
     def column(self, name: str) -> list[Any]:
         i = [c.name for c in self.columns].index(name)
@@ -52,39 +65,146 @@ class Result:
 def output_name(s: Select) -> str:
     if s.label:
         return s.label
+    if s.expr is not None:
+        return "value"
     if s.agg is None:
         return s.column or "value"
     return str(s.agg) if s.column is None else f"{s.agg}_{s.column}"
 
 
-def output_columns(q: Query, ds: Dataset) -> list[OutColumn]:
-    out = []
-    for s in q.select:
-        col = ds.column(s.column) if s.column else None
-        if s.column and col is None:
-            raise QueryError(f"dataset {ds.name!r} has no column {s.column!r}")
-        base = col.type if col else "integer"
-        if s.agg in (Agg.count, Agg.count_distinct):
-            t = "integer"
-        elif s.agg in (Agg.avg, Agg.median) or (s.agg == Agg.sum and base == "number"):
-            t = "number"
-        else:
-            t = base
-        out.append(OutColumn(output_name(s), t, s.format, s.bucket, s.agg is not None, s))
-    return out
+def view(q: Query, ds: Dataset) -> Dataset:
+    """The dataset as the query sees it: unpivoted period columns become a key and a value."""
+    u = q.unpivot
+    if u is None or (ds.column(u.name) and not any(ds.column(c) for c in u.columns)):
+        return ds
+    wide = [c for c in ds.columns if c.name in u.columns]
+    kind = "integer" if wide and all(c.type == "integer" for c in wide) else "number"
+    keep = [c for c in ds.columns if c.name not in u.columns]
+    cols = [*keep, Column(u.name, "text", list(u.columns)), Column(u.value, kind)]
+    return replace(ds, columns=cols)
 
 
-def _expr(s: Select) -> str:
-    col = quote(s.column) if s.column else "*"
-    if s.bucket:
-        col = f"date_trunc('{s.bucket}', {col})"
-    return AGG_SQL[Agg(s.agg)].format(col) if s.agg else col
+def from_sql(q: Query, ds: Dataset) -> str:
+    """The table, or DuckDB's UNPIVOT of it (identifiers quoted, nothing pasted)."""
+    if q.unpivot is None:
+        return quote(ds.table)
+    u = q.unpivot
+    on = ", ".join(quote(c) for c in u.columns)
+    return f"(UNPIVOT {quote(ds.table)} ON {on} INTO NAME {quote(u.name)} VALUE {quote(u.value)})"
 
 
-def _where(filters: list[Filter]) -> tuple[str, list[Any]]:
+def scope_of(q: Query, ds: Dataset, catalog: Catalog | None) -> Scope:
+    ds = view(q, ds)
+    joined = {j.dataset: catalog.get(j.dataset) for j in q.join} if catalog else {}
+    found = {n: d for n, d in joined.items() if d is not None}
+    aliases = {}
+    if q.join:
+        aliases = {ds.name: "t0"} | {n: f"t{i}" for i, n in enumerate(found, 1)}
+    return Scope(ds, found, aliases)
+
+
+class _Plan:
+    """One query resolved against its datasets; `problems` lists what does not fit."""
+
+    def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None) -> None:
+        self.q, self.ds = q, view(q, ds)
+        self.scope = scope_of(q, ds, catalog)
+        self.problems: list[str] = []
+        self.sql: list[Compiled | None] = []
+        self.columns: list[OutColumn] = []
+        exprs = [self._compile(s, grouped=False) for s in q.select]
+        self.grouped = any(s.agg for s in q.select) or any(c and c.aggregate for c in exprs)
+        for s, c in zip(q.select, exprs, strict=True):
+            if self.grouped and s.expr is not None and c is not None:
+                c = self._compile(s, grouped=True)
+            self.sql.append(c)
+            self.columns.append(self._column(s, c))
+
+    def where(self, s: Select) -> str:
+        return f"select {output_name(s)!r}"
+
+    def _compile(self, s: Select, grouped: bool) -> Compiled | None:
+        try:
+            if s.expr is not None:
+                if s.agg is not None or s.column is not None or s.bucket is not None:
+                    raise ExprProblem("give either expr, or column with agg/bucket, not both")
+                c = compile_expr(s.expr, self.scope, grouped)
+                if grouped and not c.aggregate:
+                    raise ExprProblem(
+                        f"expr {s.expr[:80]!r} has no aggregate, but other items aggregate; "
+                        "write it as a measure, e.g. sum(a - b)"
+                    )
+                return c
+            if s.column is None:
+                if s.agg == Agg.count:
+                    return Compiled("count(*)", [], "integer", True, True)
+                raise ExprProblem(f"{s.agg or 'a group key'} needs a column (only count may omit it)")
+            sql, col = self.scope.ref(s.column)
+            if s.agg is None:
+                if s.bucket:
+                    if col.type not in TEMPORAL:
+                        raise ExprProblem(
+                            f"cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date column"
+                        )
+                    sql = f"date_trunc('{s.bucket}', {sql})"
+                    if col.type == "date":  # DuckDB truncates to a timestamp; a date key stays a date
+                        sql = f"CAST({sql} AS DATE)"
+                return Compiled(sql, [], col.type, False, False)
+            agg = Agg(s.agg)
+            if s.bucket:
+                raise ExprProblem("bucket applies to group keys, not to aggregated values")
+            if agg in (Agg.sum, Agg.avg, Agg.median) and col.type not in NUMERIC:
+                raise ExprProblem(
+                    f"cannot {agg} column {s.column!r} of type {col.type}; "
+                    f"{agg} needs a number column (use count or count_distinct)"
+                )
+            if agg in (Agg.min, Agg.max) and col.type not in NUMERIC + TEMPORAL:
+                raise ExprProblem(f"{agg} of {s.column!r} ({col.type}) needs a number or date column")
+            if agg in (Agg.count, Agg.count_distinct):
+                typ = "integer"
+            elif agg in (Agg.avg, Agg.median) or (agg == Agg.sum and col.type == "number"):
+                typ = "number"
+            else:
+                typ = col.type
+            return Compiled(AGG_SQL[agg].format(sql), [], typ, True, agg in (Agg.sum, Agg.count))
+        except ExprError as e:
+            self.problems.append(f"{self.where(s)}: expression {e.message}")
+        except ExprProblem as e:
+            self.problems.append(f"{self.where(s)}: {e}")
+        return None
+
+    def _column(self, s: Select, c: Compiled | None) -> OutColumn:
+        measure = c.aggregate if c is not None else bool(s.agg)
+        typ = c.type if c is not None else "number"
+        additive = bool(c and c.additive)
+        if s.transform is not None:
+            if not measure:
+                self.problems.append(f"{self.where(s)}: transform {s.transform} applies to an aggregated value")
+            additive = s.transform in ADDITIVE_TRANSFORMS
+            if s.transform == Transform.rank:
+                typ = "integer"
+            elif s.transform != Transform.running_total:
+                typ = "number"  # ratios and differences
+        order = source = None
+        if not measure and s.column is not None and not s.bucket:
+            found = self.scope.find(s.column)
+            if found is not None:
+                order, source = found[1].order, s.column
+        return OutColumn(output_name(s), typ, s.format, s.bucket, measure, s, additive, order, source)
+
+    @property
+    def keys(self) -> list[OutColumn]:
+        return [c for c in self.columns if not c.measure]
+
+    def time_key(self) -> OutColumn | None:
+        return next((c for c in self.keys if c.type in TEMPORAL), None)
+
+
+def _where(filters: list[Filter], scope: Scope | None = None) -> tuple[str, list[Any]]:
     parts, params = [], []
     for f in filters:
-        col, op = quote(f.column), Op(f.op)
+        col = scope.ref(f.column)[0] if scope else quote(f.column)
+        op = Op(f.op)
         if op in OP_SQL:
             parts.append(f"{col} {OP_SQL[op]} ?")
             params.append(f.value)
@@ -105,84 +225,220 @@ def _where(filters: list[Filter]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
-def compile_query(q: Query, ds: Dataset) -> tuple[str, list[Any]]:
-    cols = output_columns(q, ds)
-    select = ", ".join(f"{_expr(s)} AS {quote(c.name)}" for s, c in zip(q.select, cols, strict=True))
-    where, params = _where(q.filters)
-    sql = f"SELECT {select} FROM {quote(ds.table)}{where}"
-    keys = [i for i, s in enumerate(q.select, 1) if s.agg is None]
-    if any(s.agg for s in q.select) and keys:
+def _positioned(name: str, values: list[str], desc: bool) -> tuple[str, list[Any]]:
+    """Order by position in an explicit list; values not listed follow, in their own order."""
+    col = quote(name)
+    pos = f"coalesce(list_position(?::VARCHAR[], CAST({col} AS VARCHAR)), {len(values) + 1})"
+    way = "DESC" if desc else "ASC"
+    return f"{pos} {way}, {col} {way} NULLS LAST", [list(values)]
+
+
+def sort_spec(p: _Plan) -> list[tuple[str, list[Any]]]:
+    """ORDER BY items over output names: explicit sorts, else the group keys (ordinal keys in natural order)."""
+    by = {c.name: c for c in p.columns}
+    items: list[Sort] = list(p.q.sort)
+    if not items and p.grouped:
+        if p.q.other and any(c.measure for c in p.columns):
+            items = [Sort(by=next(c.name for c in p.columns if c.measure), desc=True)]
+        else:
+            items = [Sort(by=c.name) for c in p.keys]
+    out = []
+    for s in items:
+        col = by.get(s.by)
+        order = s.order or (col.order if col else None)
+        if order:
+            out.append(_positioned(s.by, order, s.desc))
+        else:
+            out.append((f"{quote(s.by)} {'DESC' if s.desc else 'ASC'} NULLS LAST", []))
+    return out
+
+
+def _joined(o: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    return ", ".join(s for s, _ in o), [v for _, ps in o for v in ps]
+
+
+def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
+    """The transformed value of measure column `c` over the grouped rows `g`."""
+    m = quote(c.name)
+    assert c.select is not None and c.select.transform is not None
+    t = Transform(c.select.transform)
+    tk = p.time_key()
+    others = [quote(k.name) for k in p.keys if k is not tk]
+    if t == Transform.share:
+        return f"{m} / nullif(sum({m}) OVER (), 0)", []
+    if t == Transform.rank:
+        part = f"PARTITION BY {quote(tk.name)} " if tk is not None and others else ""
+        return f"rank() OVER ({part}ORDER BY {m} DESC NULLS LAST)", []
+    if t == Transform.yoy_pct_change:
+        assert tk is not None
+        back = YEAR_BACK.get(tk.bucket or "", "INTERVAL 1 YEAR")
+        tq = quote(tk.name)
+        same = "".join(f" AND y.{k} IS NOT DISTINCT FROM g.{k}" for k in others)
+        prev = f"(SELECT y.{m} FROM g AS y WHERE y.{tq} = g.{tq} - {back}{same})"
+        return f"(g.{m} - {prev}) / nullif(abs({prev}), 0)", []
+    if tk is not None:
+        part = f"PARTITION BY {', '.join(others)} " if others else ""
+        over, params = f"{part}ORDER BY {quote(tk.name)}", list[Any]()
+    else:
+        order, params = _joined(sort_spec(p))
+        over = f"ORDER BY {order}" if order else ""
+    if t == Transform.running_total:
+        return f"sum({m}) OVER ({over} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", params
+    lag = f"lag({m}) OVER ({over})"
+    if t == Transform.diff:
+        return f"{m} - {lag}", params
+    return f"({m} - {lag}) / nullif(abs({lag}), 0)", params * 2
+
+
+def _from(p: _Plan) -> str:
+    if not p.q.join:
+        return from_sql(p.q, p.ds)
+    sql = f"{from_sql(p.q, p.ds)} AS t0"
+    for j in p.q.join:
+        other = p.scope.joined[j.dataset]
+        alias = p.scope.aliases[j.dataset]
+        on = " AND ".join(f"t0.{quote(a)} = {alias}.{quote(b)}" for a, b in j.on)
+        sql += f" {'LEFT' if j.how == 'left' else 'INNER'} JOIN {quote(other.table)} AS {alias} ON {on}"
+    return sql
+
+
+def compile_query(q: Query, ds: Dataset, catalog: Catalog | None = None) -> tuple[str, list[Any]]:
+    p = _Plan(q, ds, catalog)
+    if p.problems:
+        raise QueryError(f"query on {q.dataset!r}: " + "; ".join(p.problems))
+    return _sql(p)
+
+
+def _sql(p: _Plan) -> tuple[str, list[Any]]:
+    q = p.q
+    select = ", ".join(f"{c.sql} AS {quote(o.name)}" for c, o in zip(p.sql, p.columns, strict=True) if c)
+    params = [v for c in p.sql if c for v in c.params]
+    try:
+        where, wparams = _where(q.filters, p.scope)
+    except ExprProblem as e:
+        raise QueryError(f"query on {q.dataset!r}: {e}") from None
+    sql = f"WITH g AS (SELECT {select} FROM {_from(p)}{where}"
+    params += wparams
+    keys = [i for i, c in enumerate(p.columns, 1) if not c.measure]
+    if p.grouped and keys:
         sql += " GROUP BY " + ", ".join(str(i) for i in keys)
-    names = [c.name for c in cols]
-    order = []
-    for s in q.sort:
-        if s.by not in names:
-            raise QueryError(f"sort by {s.by!r}: not an output column ({', '.join(names)})")
-        order.append(f"{quote(s.by)} {'DESC' if s.desc else 'ASC'} NULLS LAST")
-    if not order and keys and any(s.agg for s in q.select):
-        order = [str(i) for i in keys]  # deterministic output for group-bys
+    sql += ")"
+    source = "g"
+    if any(c.select and c.select.transform for c in p.columns):
+        items = []
+        for c in p.columns:
+            if c.select is not None and c.select.transform is not None:
+                text, ps = _window(p, c)
+                items.append(f"{text} AS {quote(c.name)}")
+                params += ps
+            else:
+                items.append(f"g.{quote(c.name)}")
+        sql += f", t AS (SELECT {', '.join(items)} FROM g)"
+        source = "t"
+    order, oparams = _joined(sort_spec(p))
+    names = ", ".join(quote(c.name) for c in p.columns)
+    if q.other and q.limit:
+        n = int(q.limit)
+        sql += f", r AS (SELECT *, row_number() OVER ({'ORDER BY ' + order if order else ''}) AS {ROW} FROM {source})"
+        params += oparams
+        rest = ", ".join("?" if not c.measure else f"sum({quote(c.name)})" for c in p.columns)
+        params += [OTHER for c in p.columns if not c.measure]
+        sql += (
+            f" SELECT {names} FROM (SELECT {names}, {ROW} FROM r WHERE {ROW} <= {n}"
+            f" UNION ALL SELECT {rest}, {n + 1} FROM r WHERE {ROW} > {n} HAVING count(*) > 0) ORDER BY {ROW}"
+        )
+        return sql, params
+    sql += f" SELECT {names} FROM {source}"
     if order:
-        sql += " ORDER BY " + ", ".join(order)
+        sql += f" ORDER BY {order}"
+        params += oparams
     sql += f" LIMIT {int(q.limit or 100000)}"
     return sql, params
+
+
+def query_problems(q: Query, catalog: Catalog) -> list[str]:
+    """What keeps this query from compiling, worded for the planner (joins, exprs, transforms, other)."""
+    ds = catalog.get(q.dataset)
+    if ds is None:
+        return []  # the caller reports unknown datasets
+    out = []
+    for j in q.join:
+        other = catalog.get(j.dataset)
+        if j.dataset == q.dataset:
+            out.append(f"join {j.dataset!r}: a dataset cannot join itself")
+            continue
+        if other is None:
+            out.append(f"join: unknown dataset {j.dataset!r}; available: {', '.join(catalog.datasets)}")
+            continue
+        for pair in j.on:
+            if len(pair) != 2:
+                out.append(f"join {j.dataset!r}: each 'on' item is [left column, right column], got {pair}")
+            elif ds.column(pair[0]) is None or other.column(pair[1]) is None:
+                out.append(
+                    f"join {j.dataset!r}: {pair[0]!r} must be a column of {ds.name!r} and "
+                    f"{pair[1]!r} a column of {j.dataset!r}"
+                )
+    if out:
+        return out
+    p = _Plan(q, ds, catalog)
+    out += p.problems
+    if out:
+        return out
+    tk = p.time_key()
+    for c in p.columns:
+        t = c.select.transform if c.select else None
+        if t == Transform.yoy_pct_change and tk is None:
+            out.append(f"select {c.name!r}: yoy_pct_change needs a date group key (a date column with a bucket)")
+    if q.other:
+        if not q.limit:
+            out.append("other: true needs a limit (the rows past it fold into one Other row)")
+        if len(p.keys) != 1 or p.keys[0].type != "text":
+            out.append("other: true needs exactly one text group key (its Other row is labelled 'Other')")
+        bad = [c.name for c in p.columns if c.measure and not c.additive]
+        if bad:
+            out.append(
+                f"other: true adds up the folded rows, so every value must be a sum, a count or a share; "
+                f"not additive: {bad}"
+            )
+    for s in q.sort:
+        if s.order is not None and s.by in {c.name for c in p.columns if c.type != "text"}:
+            out.append(f"sort by {s.by!r}: order lists values of a text key")
+    return out
+
+
+def output_columns(q: Query, ds: Dataset, catalog: Catalog | None = None) -> list[OutColumn]:
+    p = _Plan(q, ds, catalog)
+    if p.problems:
+        raise QueryError(f"query on {q.dataset!r}: " + "; ".join(p.problems))
+    return p.columns
 
 
 def run_query(catalog: Catalog, q: Query) -> Result:
     ds = catalog.get(q.dataset)
     if ds is None:
         raise QueryError(f"no dataset named {q.dataset!r}")
-    sql, params = compile_query(q, ds)
+    p = _Plan(q, ds, catalog)
+    if p.problems:
+        raise QueryError(f"query on {q.dataset!r}: " + "; ".join(p.problems))
+    sql, params = _sql(p)
     try:
         rows = catalog.con.execute(sql, params).fetchall()
     except Exception as e:  # duckdb raises many kinds (conversion, binder)
         raise QueryError(f"query on {q.dataset!r} failed: {str(e).splitlines()[0]}") from None
-    return Result(output_columns(q, ds), rows, sql)
-
-
-def _bucket_bound(m: Metric, ds: Dataset, which: str) -> tuple[str, list[Any]]:
-    assert m.time_column and m.bucket
-    t = f"date_trunc('{m.bucket}', {quote(m.time_column)})"
-    where, params = _where(m.filters)
-    inner = f"SELECT {which}({t}) FROM {quote(ds.table)}{where}"
-    return f"{t} = ({inner})", params
-
-
-def _metric_value(catalog: Catalog, m: Metric, ds: Dataset, period: str) -> float | None:
-    col = quote(m.column) if m.column else "*"
-    where, params = _where(m.filters)
-    if period in ("first", "last"):
-        cond, p2 = _bucket_bound(m, ds, "min" if period == "first" else "max")
-        where = (where + " AND " if where else " WHERE ") + cond
-        params = params + p2
-    sql = f"SELECT {AGG_SQL[Agg(m.agg)].format(col)} FROM {quote(ds.table)}{where}"
-    try:
-        row = catalog.con.execute(sql, params).fetchone()
-    except Exception as e:
-        raise QueryError(f"metric {m.name!r} failed: {str(e).splitlines()[0]}") from None
-    value = row[0] if row else None
-    if isinstance(value, dt.date | dt.datetime) or value is None:
-        return None
-    return float(value)
-
-
-def run_metric(catalog: Catalog, m: Metric) -> float | None:
-    ds = catalog.get(m.dataset)
-    if ds is None:
-        raise QueryError(f"no dataset named {m.dataset!r}")
-    if m.period != Period.change:
-        return _metric_value(catalog, m, ds, str(m.period))
-    first = _metric_value(catalog, m, ds, "first")
-    last = _metric_value(catalog, m, ds, "last")
-    if first in (None, 0) or last is None:
-        return None
-    return (last - first) / abs(first)
+    folded = bool(q.other and q.limit and len(rows) > q.limit)
+    return Result(p.columns, rows, sql, folded)
 
 
 __all__ = [
     "OutColumn",
     "Result",
     "compile_query",
+    "from_sql",
+    "output_columns",
     "output_name",
-    "run_metric",
+    "query_problems",
     "run_query",
+    "scope_of",
+    "sort_spec",
+    "view",
 ]

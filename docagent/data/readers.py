@@ -13,7 +13,8 @@ import itertools
 import json
 import re
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ class Staged:
     path: Path
     delimiter: str
     decimal_comma_hint: bool
+    excluded: list[str] = field(default_factory=list)  # notes on rows left out (totals)
 
 
 def detect_format(path: Path) -> str:
@@ -177,6 +179,10 @@ def _cell_text(v: Any) -> str:
     return str(v).strip()
 
 
+def _first_text(row: tuple[Any, ...]) -> str:
+    return next((str(v).strip() for v in row if isinstance(v, str) and v.strip()), "")
+
+
 def _header_index(rows: list[tuple[Any, ...]]) -> int:
     """The first row that is as wide as the table and all text: title rows above it are skipped."""
     widths = [sum(1 for v in r if v not in (None, "")) for r in rows]
@@ -188,18 +194,46 @@ def _header_index(rows: list[tuple[Any, ...]]) -> int:
     return 0
 
 
+# A cell summing a column range (B2:B9): the row it sits in is a totals row.
+COLUMN_SUM = re.compile(
+    r"^=\s*(?:SUM|SUBTOTAL)\s*\((?:\s*\d+\s*,)?\s*\$?[A-Z]{1,3}\$?(\d+)\s*:\s*\$?[A-Z]{1,3}\$?(\d+)", re.I
+)
+
+
+def _sums_rows(formulas: tuple[Any, ...]) -> bool:
+    for f in formulas:
+        m = COLUMN_SUM.match(f) if isinstance(f, str) else None
+        if m and m.group(1) != m.group(2):
+            return True
+    return False
+
+
+def _data_rows(
+    values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[Any, ...]], excluded: list[str]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of values, without those whose formulas sum the rows above (their labels go to `excluded`)."""
+    for r, f in zip(values, formulas, strict=False):
+        if _sums_rows(f):
+            excluded.append(_first_text(r))
+            continue
+        yield r
+
+
 def stage_xlsx(path: Path, workdir: Path, max_bytes: int, max_ratio: float) -> list[Staged]:
     import openpyxl  # defusedxml is installed, so openpyxl parses XML defensively
 
     check_xlsx_archive(path, max_bytes, max_ratio)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # the same cells as written: formulas tell a totals row from data
+        wbf = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as e:  # openpyxl raises many types for broken packages
         raise UnsafeArchive(path.name, f"not a readable Excel workbook ({e})") from None
     out: list[Staged] = []
     try:
-        for ws in wb.worksheets:
-            rows = ws.iter_rows(values_only=True)
+        for ws, wsf in zip(wb.worksheets, wbf.worksheets, strict=True):
+            excluded: list[str] = []
+            rows = _data_rows(ws.iter_rows(values_only=True), wsf.iter_rows(values_only=True), excluded)
             head: list[tuple[Any, ...]] = []
             for r in rows:
                 head.append(r)
@@ -220,9 +254,14 @@ def stage_xlsx(path: Path, workdir: Path, max_bytes: int, max_ratio: float) -> l
                     cells = [_cell_text(v) for v in r[:width]]
                     if any(cells):
                         w.writerow(cells + [""] * (width - len(cells)))
-            out.append(Staged(ws.title, target, ",", False))
+            if excluded:
+                n, labels = len(excluded), ", ".join(repr(x) for x in dict.fromkeys(excluded) if x)
+                named = f" ({labels})" if labels else ""
+                excluded = [f"{n} totals row{'s' if n > 1 else ''}{named} excluded: formulas summing the rows above"]
+            out.append(Staged(ws.title, target, ",", False, excluded))
     finally:
         wb.close()
+        wbf.close()
     if not out:
         raise EmptyFile(path.name, "the workbook has no sheet with data")
     return out

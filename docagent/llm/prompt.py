@@ -42,10 +42,18 @@ def compact_profile(p: Profile, level: int = 0) -> dict[str, Any]:
                 item["min"], item["max"] = c.min, c.max
             if c.top and TOP[level]:
                 item["top"] = [v for v, _ in c.top[: TOP[level]]]
+            if c.order:
+                item["order"] = c.order[:12]
         cols.append(item)
     out: dict[str, Any] = {"dataset": p.dataset, "source": p.source, "rows": p.rows, "columns": cols}
+    if p.joins:
+        out["joins"] = p.joins[:8]
     if len(p.columns) > MAX_COLUMNS[level]:
         out["columns_omitted"] = len(p.columns) - MAX_COLUMNS[level]
+    if p.period_columns:
+        out["period_columns"] = p.period_columns
+    if p.notes:
+        out["notes"] = p.notes
     if SAMPLE[level]:
         out["sample_rows"] = p.sample[: SAMPLE[level]]
     return out

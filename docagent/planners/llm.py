@@ -30,14 +30,7 @@ from docagent.planners.tools import definitions as tool_definitions
 from docagent.schema import plan_schema
 from docagent.settings import Settings
 from docagent.validate import problems as semantic_problems
-
-
-def _pydantic_problems(e: ValidationError) -> list[str]:
-    out = []
-    for err in e.errors()[:20]:
-        loc = ".".join(str(x) for x in err["loc"])
-        out.append(f"at {loc or 'top level'}: {err['msg']}")
-    return out
+from docagent.validate import schema_problems
 
 
 class LLMPlanner:
@@ -146,8 +139,8 @@ class LLMPlanner:
             return None, [str(e)]
         try:
             plan = Plan.model_validate(data)
-        except ValidationError as e:
-            return None, _pydantic_problems(e)
+        except ValidationError:
+            return None, schema_problems(data)
         found = semantic_problems(plan, req.catalog)
         if req.profiles:  # figures in prose must be bindings when there is data to bind to
             found += invented_numbers(plan, allowed)

@@ -9,6 +9,22 @@ from docagent.plan import PLACEHOLDER, Bullets, Callout, Chart, Heading, Kpis, P
 
 NUMBER = re.compile(r"(?<![\w.])([-+]?[$€£¥]?\d[\d,]*(?:\.\d+)?)(\s?%)?")
 SMALL = 12  # "top 5", "3 regions", "Q4": counts and ordinals a writer may type
+# The ordinary numbers of prose, told apart by their neighbours (a data figure has none of these):
+# "a 30-day pilot", "within 90 days", "the 3rd wave", "version 2", "phase 3", "by 2027".
+COMPOUND = re.compile(r"^(?:[-‐‑–]\s?[^\W\d_]|/7\b)")  # 30-day, 6‑month, 2-step, 24/7
+ORDINAL = re.compile(r"^(?:st|nd|rd|th)\b")
+DURATION = re.compile(
+    r"^(?:\s?(?:-|–|to)\s?\d+)?\s?(?:business\s|working\s|calendar\s)?(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?"
+    r"|seconds?|quarters?|sprints?|sessions?|天|日|周|週|个月|個月|年|小时|分钟)\b",
+    re.I,
+)
+LABELLED = re.compile(
+    r"(?:\b(?:version|v|release|phase|step|stage|wave|round|tier|level|priority|p|section|chapter|page"
+    r"|figure|fig|table|appendix|option|scenario|sprint|milestone|week|day|iso|rfc|no|number|top|bottom|#)\.?\s?"
+    r"|第|[^\W\d_]-)$",  # ... "COVID-19", "GPT-4": part of a name
+    re.I,
+)
+DURATION_MAX = 400  # "within 90 days"; "4,512 days" is a figure
 
 
 def _norm(token: str) -> str:
@@ -47,17 +63,34 @@ def _prose(plan: Plan) -> list[tuple[str, str]]:
     return out
 
 
+def _words_only(m: re.Match[str]) -> str:
+    """A placeholder leaves only its sign-following words, which are checked like any prose."""
+    return " " + (m.group(3) or "").replace("|", " ; ") + " "
+
+
+def is_prose_number(text: str, m: re.Match[str]) -> bool:
+    """Whether a number in `text` reads as ordinary prose rather than a figure from the data."""
+    token, percent = m.group(1), m.group(2)
+    value = _norm(token)
+    if percent or not token[0].isdigit() or not value.isdigit():
+        return value == "100" and bool(percent) and token[0].isdigit()  # "100% of the team"
+    n, before, after = int(value), text[: m.start()], text[m.end() :]
+    if "," in token:  # a thousands separator is a measured quantity's mark
+        return False
+    if n <= SMALL or 1990 <= n <= 2100:  # counts and ordinals; calendar years
+        return True
+    if COMPOUND.match(after) or ORDINAL.match(after) or LABELLED.search(before):
+        return True
+    return n <= DURATION_MAX and bool(DURATION.match(after))
+
+
 def invented_numbers(plan: Plan, allowed: set[str]) -> list[str]:
     problems = []
     for where, text in _prose(plan):
-        bare = PLACEHOLDER.sub(" ", text)
+        bare = PLACEHOLDER.sub(_words_only, text)
         for m in NUMBER.finditer(bare):
             token, percent = m.group(1), m.group(2)
-            value = _norm(token)
-            if value in allowed:
-                continue
-            small = value.isdigit() and int(value) <= SMALL and not percent and token[0].isdigit()
-            if small:
+            if _norm(token) in allowed or is_prose_number(bare, m):
                 continue
             shown = token + (percent or "")
             problems.append(

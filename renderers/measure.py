@@ -1,0 +1,82 @@
+"""Text width and line wrapping with the metrics of the fonts docagent ships.
+
+Slides name the theme's font (Calibri, Georgia, ...), which is not embedded and
+may be substituted. DejaVu Sans is wider than those fonts and than their usual
+substitutes (Carlito, Liberation), so text that fits by these measures fits in
+PowerPoint and LibreOffice alike. CJK text is measured with the CJK font.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from PIL import ImageFont
+
+from renderers.fonts import find_fonts, is_cjk
+
+EM = 1000  # measure at 1000 px so one character's advance is precise to 1/1000 em
+LINE = 1.2  # line height as a multiple of the font size (single spacing)
+_TOKENS = re.compile(r"\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+
+
+@lru_cache(maxsize=4)
+def _font(bold: bool, cjk: bool) -> ImageFont.FreeTypeFont:
+    fonts = find_fonts()
+    f = fonts.cjk if cjk and fonts.cjk is not None else (fonts.bold if bold else fonts.regular)
+    return ImageFont.truetype(str(f.path), EM, index=f.index)
+
+
+@lru_cache(maxsize=50_000)
+def _advance(ch: str, bold: bool) -> float:
+    """One character's advance in em."""
+    return _font(bold, is_cjk(ch)).getlength(ch) / EM
+
+
+def width(text: str, size: float, bold: bool = False) -> float:
+    """Width of one line of text in points at `size` points."""
+    return sum(_advance(ch, bold) for ch in text) * size
+
+
+def wrap(text: str, avail: float, size: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap into lines no wider than `avail` points; explicit newlines are kept."""
+    if "\n" not in text and width(text, size, bold) <= avail:
+        return [text]  # the common case: one line
+    out: list[str] = []
+    for para in text.split("\n"):
+        line, w = "", 0.0
+        for tok in _TOKENS.findall(para):
+            tw = width(tok, size, bold)
+            if w + tw <= avail or (not line and tok.isspace()):
+                line, w = line + tok, w + tw
+                continue
+            if tok.isspace():  # a break: the space is not carried to the next line
+                out.append(line.rstrip())
+                line, w = "", 0.0
+                continue
+            if line.strip():
+                out.append(line.rstrip())
+            line, w = "", 0.0
+            while tw > avail and len(tok) > 1:  # a word longer than the line breaks anywhere
+                cut = 1
+                while cut < len(tok) and width(tok[: cut + 1], size, bold) <= avail:
+                    cut += 1
+                out.append(tok[:cut])
+                tok = tok[cut:]
+                tw = width(tok, size, bold)
+            line, w = tok, tw
+        out.append(line.rstrip())
+    return out
+
+
+def lines_height(n: int, size: float) -> float:
+    return n * size * LINE
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping each sentence's own punctuation."""
+    return [s for s in _SENTENCE.split(text.strip()) if s]
+
+
+__all__ = ["LINE", "lines_height", "sentences", "width", "wrap"]

@@ -1,0 +1,859 @@
+"""The .pptx renderer (python-pptx): 16:9 slides with native, editable charts.
+
+renderers/deck.py decides which slides there are; this module draws them and,
+for the QA pass, reads a deck back. Charts are PowerPoint charts with their
+data in an embedded workbook, so "Edit data" works. python-pptx writes the
+negative c:axId values PowerPoint itself writes, which OOXML validators flag as
+errors: they are renumbered from 1.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import re
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import nsdecls, qn
+from pptx.util import Emu, Pt
+
+from docagent.bind import Bound
+from docagent.data.query import OutColumn
+from docagent.formatting import CURRENCY_SYMBOLS, compact
+from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
+from renderers import measure
+from renderers.charts import series_of
+from renderers.common import ASSUMPTIONS, model_table, split_periods, table_data
+from renderers.deck import (
+    BODY_H,
+    BODY_TOP,
+    CELL_CHARS,
+    FOOTER_H,
+    FOOTER_TOP,
+    INSET_X,
+    INSET_Y,
+    KICKER_H,
+    KICKER_TOP,
+    MARGIN,
+    MARKERS,
+    SLIDE_H,
+    SLIDE_W,
+    TITLE_H,
+    TITLE_TOP,
+    WIDTH,
+    Line,
+    Slide,
+    fit_title,
+    line_indent,
+    line_size,
+    mark,
+    plan_deck,
+    space_before,
+    table_pages,
+    word,
+)
+from renderers.fonts import is_cjk
+from renderers.theme import Theme, templates_dir
+
+TYPES = {
+    ChartKind.bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
+    ChartKind.grouped_bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
+    ChartKind.stacked_bar: XL_CHART_TYPE.COLUMN_STACKED,
+    ChartKind.hbar: XL_CHART_TYPE.BAR_CLUSTERED,
+    ChartKind.line: XL_CHART_TYPE.LINE_MARKERS,
+    ChartKind.area: XL_CHART_TYPE.AREA,
+    ChartKind.pie: XL_CHART_TYPE.PIE,
+    ChartKind.donut: XL_CHART_TYPE.DOUGHNUT,
+    ChartKind.scatter: XL_CHART_TYPE.XY_SCATTER,
+    ChartKind.combo: XL_CHART_TYPE.COLUMN_CLUSTERED,  # the y2 series move to a line on a secondary axis
+}
+BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
+QUOTE = {'"': "&quot;"}
+SHORTENED = {Fmt.currency, Fmt.number, Fmt.integer, Fmt.compact}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
+CAPTION_H = 34.0
+MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
+MODEL_PERIODS = 6  # periods of a model on one slide
+WIDE_TABLE = 10  # more columns than this split across slides
+CELL_PAD_X, CELL_PAD_Y = 5.0, 3.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def _rgb(hex_color: str) -> RGBColor:
+    return RGBColor.from_string(hex_color.lstrip("#").upper())
+
+
+def _emu(points: float) -> Emu:
+    return Emu(int(round(points * 12700)))
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def num_format(col: OutColumn | None, currency: str, compact: bool = False) -> str:
+    """Excel number format for a value column; `compact` for axes (1.2M, 350K)."""
+    fmt = col.format if col is not None else None
+    symbol = SYMBOLS.get(currency.upper(), "") if fmt == Fmt.currency else ""
+    pre = f'"{symbol}"' if symbol else ""
+    if fmt == Fmt.percent:
+        return "0%" if compact else "0.0%"
+    if compact or fmt == Fmt.compact:
+        return f'[>=1000000]{pre}#,##0.0,,"M";[>=10000]{pre}#,##0,"K";{pre}#,##0'
+    if fmt == Fmt.integer:
+        return "#,##0"
+    return f"{pre}#,##0.00" if fmt in (Fmt.currency, Fmt.number) else "General"
+
+
+def _today(language: str) -> str:
+    d = dt.date.today()
+    if language[:2] in ("zh", "ja"):
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}" if language.startswith("en") else d.isoformat()
+
+
+def _xml_text(text: str) -> str:
+    """Characters XML 1.0 cannot hold (control characters from data) become spaces."""
+    return _CONTROL.sub(" ", text)
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return head.rstrip(" ,;:") + " …"
+
+
+class Builder:
+    def __init__(self, bound: Bound, theme: Theme) -> None:
+        self.bound, self.theme = bound, theme
+        self.meta = bound.plan.meta
+        self.prs = Presentation()
+        self.prs.slide_width, self.prs.slide_height = _emu(SLIDE_W), _emu(SLIDE_H)
+        self.deck = plan_deck(bound)
+        self.moved = list(self.deck.moved)
+
+    # --- text ---
+
+    def _run(self, p: Any, text: str, size: float, color: str, bold: bool = False, heading: bool = False) -> None:
+        run = p.add_run()
+        run.text = text
+        f = run.font
+        f.size, f.bold, f.color.rgb = Pt(size), bold, _rgb(color)
+        f.name = self.theme.docx_heading_font if heading else self.theme.docx_font
+        if any(is_cjk(ch) for ch in text):  # name the East Asian font so viewers pick one that has the glyphs
+            ea = parse_xml(f'<a:ea {nsdecls("a")} typeface="{self.theme.docx_east_asia_font}"/>')
+            run._r.get_or_add_rPr().get_or_add_latin().addnext(ea)
+
+    def _frame(self, shape: Any, anchor: Any = MSO_ANCHOR.TOP) -> Any:
+        tf = shape.text_frame
+        tf.word_wrap, tf.auto_size, tf.vertical_anchor = True, MSO_AUTO_SIZE.NONE, anchor
+        return tf
+
+    def _box(self, slide: Any, name: str, box: tuple[float, float, float, float], anchor: Any = MSO_ANCHOR.TOP) -> Any:
+        shape = slide.shapes.add_textbox(*(_emu(v) for v in box))
+        shape.name = name  # the QA report and the tests name boxes by role
+        return self._frame(shape, anchor)
+
+    def _place(self, shape: Any, x: float, y: float, w: float, h: float) -> None:
+        shape.left, shape.top, shape.width, shape.height = _emu(x), _emu(y), _emu(w), _emu(h)
+
+    def _rect(self, slide: Any, x: float, y: float, w: float, h: float, fill: str, back: bool = False) -> Any:
+        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(x), _emu(y), _emu(w), _emu(h))
+        shape.fill.solid()
+        shape.fill.fore_color.rgb = _rgb(fill)
+        shape.line.fill.background()
+        style = shape._element.find(qn("p:style"))
+        if style is not None:  # the theme's style adds a shadow LibreOffice draws even under an empty effect list
+            shape._element.remove(style)
+        if back:  # behind the placeholders the layout put on the slide
+            tree = slide.shapes._spTree
+            tree.remove(shape._element)
+            tree.insert(2, shape._element)
+        return shape
+
+    def _title(self, slide: Any, spec: Slide) -> None:
+        size, text = fit_title(spec.title)
+        if text != spec.title:
+            spec.notes.insert(0, mark(spec.title, self.meta.language))
+            self.moved.append(f"slide {spec.title!r}: the title was shortened; the full title is in the notes")
+        title = slide.shapes.title
+        self._place(title, MARGIN, TITLE_TOP, WIDTH, TITLE_H)
+        tf = self._frame(title, MSO_ANCHOR.BOTTOM)
+        p = tf.paragraphs[0]
+        p.alignment = PP_ALIGN.LEFT
+        self._run(p, text, size, self.theme.primary, bold=True, heading=True)
+        self._rect(slide, MARGIN + INSET_X, TITLE_TOP + TITLE_H + 4, 56, 3, self.theme.accent)
+        if spec.kicker:
+            kick = self._box(slide, "Kicker", (MARGIN, KICKER_TOP, WIDTH, KICKER_H), MSO_ANCHOR.BOTTOM)
+            self._run(kick.paragraphs[0], _cut(spec.kicker, 110), 12, self.theme.accent, bold=True)
+
+    def _lines(self, tf: Any, lines: list[Line], base: float) -> None:
+        t = self.theme
+        for k, ln in enumerate(lines):
+            p = tf.paragraphs[0] if k == 0 else tf.add_paragraph()
+            p.space_before = Pt(space_before(ln.style, base))
+            indent = line_indent(ln.style)
+            if indent:
+                p_pr = p._p.get_or_add_pPr()
+                p_pr.set("marL", str(int(indent * 12700)))
+                p_pr.set("indent", str(int(-indent * 12700)))
+                color = f'<a:buClr {nsdecls("a")}><a:srgbClr val="{t.accent.lstrip("#")}"/></a:buClr>'
+                p_pr.append(parse_xml(color))
+                if ln.style == "number":
+                    auto = f'<a:buAutoNum {nsdecls("a")} type="arabicPeriod" startAt="{ln.number}"/>'
+                    p_pr.append(parse_xml(auto))
+                else:
+                    p_pr.append(parse_xml(f'<a:buFont {nsdecls("a")} typeface="Arial"/>'))
+                    p_pr.append(parse_xml(f'<a:buChar {nsdecls("a")} char="•"/>'))
+            size = line_size(ln.style, base)
+            if ln.style == "callout_title":
+                self._run(p, ln.text, size, t.accent, bold=True)
+            elif ln.style == "subhead":
+                self._run(p, ln.text, size, t.primary, bold=True, heading=True)
+            else:
+                self._run(p, ln.text, size, t.muted if ln.style == "callout" else t.text)
+
+    def _notes(self, slide: Any, notes: list[str]) -> None:
+        if notes:
+            slide.notes_slide.notes_text_frame.text = "\n\n".join(n for n in notes if n)
+
+    def _new(self, layout: int = 5) -> Any:
+        return self.prs.slides.add_slide(self.prs.slide_layouts[layout])
+
+    # --- slides ---
+
+    def title_slide(self, spec: Slide) -> None:
+        t, meta = self.theme, self.meta
+        slide = self._new(0)
+        self._rect(slide, 0, 0, SLIDE_W, 330, t.primary, back=True)
+        self._rect(slide, MARGIN + INSET_X, 300, 80, 5, t.accent)
+        size, text = fit_title(meta.title, height=150)
+        title = slide.shapes.title
+        self._place(title, MARGIN, 120, WIDTH - 120, 170)
+        tf = self._frame(title, MSO_ANCHOR.BOTTOM)
+        tf.paragraphs[0].alignment = PP_ALIGN.LEFT
+        self._run(tf.paragraphs[0], text, size * 1.3 if size >= 26 else size, "#FFFFFF", bold=True, heading=True)
+        sub = slide.placeholders[1]
+        self._place(sub, MARGIN, 346, WIDTH, 110)
+        tf = self._frame(sub)
+        p = tf.paragraphs[0]
+        p.alignment = PP_ALIGN.LEFT
+        if meta.subtitle:
+            self._run(p, _cut(meta.subtitle, 160), 22, t.text)
+            p = tf.add_paragraph()
+            p.alignment = PP_ALIGN.LEFT
+        self._run(p, " · ".join(x for x in (meta.author, _today(meta.language)) if x), 16, t.muted)
+        logo = self._logo()
+        if logo is not None:
+            slide.shapes.add_picture(str(logo), _emu(SLIDE_W - MARGIN - 120), _emu(MARGIN), height=_emu(60))
+        self._notes(slide, spec.notes)
+
+    def _logo(self) -> Path | None:
+        name = self.theme.logo
+        if not name:
+            return None
+        path = Path(name) if Path(name).is_absolute() else templates_dir() / "themes" / name
+        return path if path.is_file() else None
+
+    def text_slide(self, spec: Slide) -> None:
+        slide = self._new()
+        self._title(slide, spec)
+        tf = self._box(slide, "Body", (MARGIN, BODY_TOP, WIDTH, BODY_H))
+        self._lines(tf, spec.lines, spec.size)
+        self._notes(slide, spec.notes)
+
+    def section_slide(self, spec: Slide) -> None:
+        slide = self._new()
+        self._rect(slide, 0, 0, 18, SLIDE_H, self.theme.primary, back=True)
+        size, text = fit_title(spec.title, height=160)
+        title = slide.shapes.title
+        self._place(title, MARGIN + 20, 150, WIDTH - 20, 170)
+        tf = self._frame(title, MSO_ANCHOR.BOTTOM)
+        tf.paragraphs[0].alignment = PP_ALIGN.LEFT  # the layout centres titles; ours line up with the rule below
+        self._run(tf.paragraphs[0], text, size * 1.25 if size >= 26 else size, self.theme.primary, True, True)
+        self._rect(slide, MARGIN + 20 + INSET_X, 332, 80, 4, self.theme.accent)
+        self._notes(slide, spec.notes)
+
+    def kpi_slide(self, spec: Slide, block: Kpis) -> None:
+        t = self.theme
+        slide = self._new()
+        self._title(slide, spec)
+        labels = {m.name: m.label for m in self.bound.plan.metrics}
+        items = [
+            (self.bound.metric_text.get(k.metric, "–"), k.label or labels.get(k.metric, k.metric)) for k in block.items
+        ]
+        n = len(items)
+        cols = n if n <= 3 else (2 if n == 4 else 3)
+        rows = math.ceil(n / cols)
+        gap = 24.0
+        card_w = (WIDTH - gap * (cols - 1)) / cols
+        card_h = min(190.0, (BODY_H - gap * (rows - 1)) / rows)
+        top = BODY_TOP + (BODY_H - rows * card_h - gap * (rows - 1)) / 2
+        inner = card_w - 2 * INSET_X - 8
+        # one size for every figure on the slide, the largest at which the widest fits on one line;
+        # figures too long to be big are shown short ($2.1M), the exact ones stay in the notes
+        full = list(items)
+        fits = lambda size: all(measure.width(v, size, True) <= inner for v, _ in items)  # noqa: E731
+        if not fits(40):
+            items = [(self._short(k.metric, v), label) for k, (v, label) in zip(block.items, items, strict=True)]
+        vsize = next((s for s in (54, 46, 40, 34, 28, 24, 20) if fits(s)), 16)
+        for k, (value, label) in enumerate(items):
+            r, c = divmod(k, cols)
+            x, y = MARGIN + c * (card_w + gap), top + r * (card_h + gap)
+            card = self._rect(slide, x, y, card_w, card_h, t.band_fill)
+            card.name = f"KPI {k + 1}"
+            self._rect(slide, x, y, card_w, 5, t.accent)
+            lsize = 16.0
+            for lsize in (18.0, 16.0, 14.0, 12.0):
+                need = measure.lines_height(len(measure.wrap(label, inner, lsize)), lsize) + vsize * measure.LINE
+                if need <= card_h - 2 * INSET_Y - 8:
+                    break
+            tf = self._frame(card, MSO_ANCHOR.MIDDLE)
+            p = tf.paragraphs[0]
+            p.alignment = PP_ALIGN.CENTER
+            self._run(p, value, vsize, t.primary, bold=True)
+            p = tf.add_paragraph()
+            p.alignment = PP_ALIGN.CENTER
+            self._run(p, label, lsize, t.muted)
+        self._notes(slide, [*spec.notes, *(f"{label}: {value}" for value, label in full)])
+
+    def _short(self, metric: str, shown: str) -> str:
+        """A large figure in short form, with its currency symbol: 2,130,607.58 -> $2.1M."""
+        value = self.bound.metrics.get(metric)
+        fmt = next((m.format for m in self.bound.plan.metrics if m.name == metric), None)
+        if not isinstance(value, int | float) or abs(value) < 10_000 or fmt not in SHORTENED:
+            return shown
+        symbol = CURRENCY_SYMBOLS.get(self.meta.currency.upper(), "") if fmt == Fmt.currency else ""
+        return ("-" if value < 0 else "") + symbol + compact(abs(value))
+
+    def _caption(self, slide: Any, block: Table | Chart, notes: list[str]) -> None:
+        src = self.bound.source_of(block)
+        text = " ".join(
+            x
+            for x in (
+                self.bound.text(block.caption) if block.caption else "",
+                f"{word('source', self.meta.language)}: {src}." if src else "",
+            )
+            if x
+        )
+        if not text:
+            return
+        notes.append(text)
+        avail = WIDTH - 2 * INSET_X
+        if measure.lines_height(len(measure.wrap(text, avail, 12)), 12) > CAPTION_H - 2 * INSET_Y:
+            parts, shown = measure.sentences(text), ""
+            for k in range(1, len(parts)):
+                trial = " ".join(parts[:k])
+                if measure.lines_height(len(measure.wrap(trial, avail, 12)), 12) > CAPTION_H - 2 * INSET_Y:
+                    break
+                shown = trial
+            self.moved.append(f"slide {block.title!r}: part of the caption went to the speaker notes")
+            notes[-1] = mark(text, self.meta.language)
+            text = shown
+        if text:
+            tf = self._box(
+                slide, "Caption", (MARGIN, BODY_TOP + BODY_H - CAPTION_H, WIDTH, CAPTION_H), MSO_ANCHOR.BOTTOM
+            )
+            self._run(tf.paragraphs[0], text, 12, self.theme.muted)
+
+    def chart_slide(self, spec: Slide, i: int, block: Chart) -> None:
+        slide = self._new()
+        self._title(slide, spec)
+        draw_chart(slide, block, self.bound, i, self.theme, (MARGIN, BODY_TOP, WIDTH, BODY_H - CAPTION_H - 6))
+        self._caption(slide, block, spec.notes)
+        self._notes(slide, spec.notes)
+
+    def table_slides(self, spec: Slide, i: int, block: Table) -> None:
+        """Pages of at most TABLE_ROWS rows with the header repeated; a wide table also splits its columns,
+        repeating the first (the row's key)."""
+        data = table_data(block, self.bound, i)
+        rows = data.rows[:MAX_TABLE_ROWS]
+        body = [*rows, *([data.totals] if data.totals else [])]
+        notes = list(spec.notes)
+        if len(data.rows) > MAX_TABLE_ROWS:
+            shown = f"The slides show the first {MAX_TABLE_ROWS:,} of {len(data.rows):,} rows."
+            notes.append(mark(shown, self.meta.language))
+            self.moved.append(f"slide {spec.title!r}: {shown[:-1].lower()}; the .xlsx and .docx hold them all")
+        cut_notes = []
+        for row in body:
+            for k, cell in enumerate(row):
+                if len(cell) > CELL_CHARS:
+                    row[k] = _cut(cell, CELL_CHARS)
+                    cut_notes.append(cell)
+        if cut_notes:
+            self.moved.append(f"slide {spec.title!r}: {len(cut_notes)} long cells shortened; full text in the notes")
+            notes += [mark(c, self.meta.language) for c in cut_notes]
+        bold = {len(body) - 1} if data.totals else set()
+        self.grid_slides(spec, data.header, body, data.numeric, bold, notes, block)
+
+    def grid_slides(
+        self,
+        spec: Slide,
+        head: list[str],
+        body: list[list[str]],
+        numeric_cols: list[bool],
+        bold: set[int],
+        notes: list[str],
+        block: Table | None = None,
+    ) -> None:
+        """Rows on slides of at most TABLE_ROWS with the header repeated; more than WIDE_TABLE columns
+        also split across slides, repeating the first (the row's key). `bold`: indexes into body."""
+        n_cols = len(head)
+        groups = [list(range(n_cols))] if n_cols <= WIDE_TABLE else column_groups(n_cols)
+        pages = []
+        for cols in groups:
+            pick = lambda row, cols=cols: [row[c] for c in cols]  # noqa: E731
+            layout = table_layout(pick(head), [pick(r) for r in body])
+            for start, end in table_pages(len(body), layout.heights, BODY_H - CAPTION_H - 6 - layout.header_h):
+                marked = {r - start + 1 for r in bold if start <= r < end}
+                pages.append((cols, layout, pick(head), [pick(r) for r in body[start:end]], marked))
+        for n, (cols, layout, header, page_rows, marked) in enumerate(pages, 1):
+            page = Slide("table", spec.title, spec.kicker)
+            if len(pages) > 1:
+                page.title = f"{spec.title} ({n}/{len(pages)})"
+            if len(groups) > 1:
+                notes_here = [f"Columns {cols[1] + 1}–{cols[-1] + 1} of {n_cols}, after the first.", *notes]
+            else:
+                notes_here = list(notes)
+            slide = self._new()
+            self._title(slide, page)
+            numeric = [numeric_cols[c] for c in cols]
+            self._table(slide, [header, *page_rows], layout, numeric, marked)
+            if block is not None:
+                self._caption(slide, block, notes_here)
+            if n == 1:  # the notes of a table are said once, on its first slide
+                self._notes(slide, notes_here)
+
+    def _table(
+        self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], strong: set[int]
+    ) -> None:
+        """The table's rows are written as DrawingML in one piece: python-pptx's cell proxies cost a
+        few milliseconds per cell, which a 300-row table multiplies into seconds."""
+        t = self.theme
+        height = layout.header_h + sum(layout.heights[: len(rows) - 1])
+        frame = slide.shapes.add_table(len(rows), len(rows[0]), _emu(MARGIN), _emu(BODY_TOP), _emu(WIDTH), _emu(height))
+        tbl = frame.table
+        tbl.horz_banding = False
+        for c, w in enumerate(layout.widths):
+            tbl.columns[c].width = _emu(w)
+        pad_x, pad_y = int(CELL_PAD_X * 12700), int(CELL_PAD_Y * 12700)
+        size = int(layout.size * 100)
+        font = f'<a:latin typeface="{escape(t.docx_font, QUOTE)}"/>'
+        east_asia = f'<a:ea typeface="{escape(t.docx_east_asia_font, QUOTE)}"/>'
+        out = []
+        for r, row in enumerate(rows):
+            last = r in strong  # a totals row: bold, never banded
+            fill = t.header_fill if r == 0 else (t.band_fill if r % 2 == 0 and not last else "#FFFFFF")
+            color = (t.header_text if r == 0 else t.text).lstrip("#")
+            bold = ' b="1"' if r == 0 or last else ""
+            h = int((layout.header_h if r == 0 else layout.row_h(row)) * 12700)
+            cells = []
+            for c, text in enumerate(row):
+                align = "r" if numeric[c] and r > 0 else "l"
+                ea = east_asia if any(is_cjk(ch) for ch in text) else ""
+                cells.append(
+                    f'<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p><a:pPr algn="{align}"/>'
+                    f'<a:r><a:rPr lang="{self.meta.language}" sz="{size}"{bold} dirty="0">'
+                    f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>{font}{ea}</a:rPr>'
+                    f"<a:t>{escape(_xml_text(text))}</a:t></a:r></a:p></a:txBody>"
+                    f'<a:tcPr marL="{pad_x}" marR="{pad_x}" marT="{pad_y}" marB="{pad_y}" anchor="ctr">'
+                    f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")}"/></a:solidFill></a:tcPr></a:tc>'
+                )
+            out.append(f'<a:tr h="{h}">{"".join(cells)}</a:tr>')
+        tbl_el = tbl._tbl
+        for tr in tbl_el.findall(qn("a:tr")):
+            tbl_el.remove(tr)
+        for tr in parse_xml(f"<a:tbl {nsdecls('a')}>{''.join(out)}</a:tbl>").findall(qn("a:tr")):
+            tbl_el.append(tr)
+
+    def model_slides(self, spec: Slide, i: int) -> None:
+        """A financial model: its assumptions, then its rows over the periods (a few periods a slide)."""
+        data = model_table(self.bound, i)
+        if data.assumptions:
+            rows = [[a, v, n] for a, v, n in data.assumptions]
+            page = Slide("table", f"{spec.title}: {ASSUMPTIONS}", spec.kicker)
+            self.grid_slides(page, [ASSUMPTIONS, "", ""], rows, [False, True, False], set(), [])
+        for part in split_periods(data, MODEL_PERIODS):
+            rows = [[label, *values] for label, values, _ in part.rows]
+            bold = {k for k, (_, _, style) in enumerate(part.rows) if style in ("total", "subtotal")}
+            numeric = [False] + [True] * (len(part.header) - 1)
+            self.grid_slides(Slide("table", spec.title, spec.kicker), part.header, rows, numeric, bold, [])
+
+    def other_slide(self, spec: Slide, block: Any) -> None:
+        """A block type this renderer has no layout for: its content as text, never dropped."""
+        slide = self._new()
+        self._title(slide, spec)
+        fields = block.model_dump(exclude_none=True, exclude={"type"}) if hasattr(block, "model_dump") else {}
+        lines = [Line(f"{k}: {v}", "bullet") for k, v in fields.items() if v not in ([], {}, "")]
+        probe = Slide("text", spec.title, lines=lines)
+        from renderers.deck import fit_lines
+
+        moved = fit_lines(probe, self.meta.language)
+        if moved:
+            self.moved.append(moved)
+        tf = self._box(slide, "Body", (MARGIN, BODY_TOP, WIDTH, BODY_H))
+        self._lines(tf, probe.lines, probe.size)
+        self._notes(slide, probe.notes)
+
+    def _theme_part(self) -> None:
+        """The deck's own theme carries the brand: accents from the palette, dark 2 the primary colour,
+        and the heading and body fonts, so what a user adds in PowerPoint matches."""
+        part = self.prs.slide_master.part.part_related_by(RT.THEME)
+        root = etree.fromstring(part.blob)
+        scheme = root.find(f".//{qn('a:clrScheme')}")
+        t = self.theme
+        colours = {"dk2": t.primary, **{f"accent{k + 1}": c for k, c in enumerate(t.palette[:6])}}
+        for name, colour in colours.items():
+            slot = scheme.find(qn(f"a:{name}"))
+            for child in list(slot):
+                slot.remove(child)
+            etree.SubElement(slot, qn("a:srgbClr"), val=colour.lstrip("#").upper())
+        for which, font in (("a:majorFont", t.docx_heading_font), ("a:minorFont", t.docx_font)):
+            root.find(f".//{qn(which)}/{qn('a:latin')}").set("typeface", font)
+        part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    def build(self) -> Any:
+        self._theme_part()
+        blocks = self.bound.plan.blocks
+        for spec in self.deck.slides:
+            b = blocks[spec.block] if spec.block is not None else None
+            match spec.kind:
+                case "title":
+                    self.title_slide(spec)
+                case "agenda" | "text":
+                    self.text_slide(spec)
+                case "section":
+                    self.section_slide(spec)
+                case "kpis" if isinstance(b, Kpis):
+                    self.kpi_slide(spec, b)
+                case "chart" if isinstance(b, Chart):
+                    self.chart_slide(spec, spec.block or 0, b)
+                case "table" if isinstance(b, Table):
+                    self.table_slides(spec, spec.block or 0, b)
+                case "model" if isinstance(b, Model):
+                    self.model_slides(spec, spec.block or 0)
+                case _:
+                    self.other_slide(spec, b)
+        self._footers()
+        props = self.prs.core_properties
+        props.title, props.author = self.meta.title, self.meta.author or "docagent"
+        props.subject, props.language = self.meta.subtitle or "", self.meta.language
+        return self.prs
+
+    def _footers(self) -> None:
+        total = len(self.prs.slides)
+        for n, slide in enumerate(self.prs.slides, 1):
+            if n == 1:
+                continue
+            left = self._box(slide, "Footer", (MARGIN, FOOTER_TOP, WIDTH - 80, FOOTER_H), MSO_ANCHOR.BOTTOM)
+            self._run(left.paragraphs[0], _cut(self.meta.title, 90), 10, self.theme.muted)
+            right = self._box(
+                slide, "Slide number", (SLIDE_W - MARGIN - 80, FOOTER_TOP, 80, FOOTER_H), MSO_ANCHOR.BOTTOM
+            )
+            right.paragraphs[0].alignment = PP_ALIGN.RIGHT
+            self._run(right.paragraphs[0], f"{n} / {total}", 10, self.theme.muted)
+
+
+class TableLayout:
+    """Font size, column widths and row heights of a table measured with the font's metrics."""
+
+    def __init__(self, size: float, widths: list[float], header_h: float, heights: list[float]) -> None:
+        self.size, self.widths, self.header_h, self.heights = size, widths, header_h, heights
+        self._by_row: dict[tuple[str, ...], float] = {}
+
+    def row_h(self, row: list[str]) -> float:
+        return self._by_row.get(tuple(row), self.heights[0] if self.heights else self.header_h)
+
+
+def column_groups(n: int, per_slide: int = 7) -> list[list[int]]:
+    """The first column, then the others `per_slide` at a time."""
+    return [[0, *range(k, min(k + per_slide, n))] for k in range(1, n, per_slide)]
+
+
+def _cell_h(text: str, w: float, size: float, bold: bool = False) -> float:
+    n = len(measure.wrap(text, w - 2 * CELL_PAD_X, size, bold))
+    return measure.lines_height(n, size) + 2 * CELL_PAD_Y
+
+
+def table_layout(header: list[str], body: list[list[str]]) -> TableLayout:
+    n = len(header)
+    size = 16.0 if n <= 5 else 14.0 if n <= 7 else 12.0 if n <= 10 else 10.0
+    natural = [
+        max([measure.width(header[c], size, True), *(measure.width(r[c], size) for r in body)]) + 2 * CELL_PAD_X + 2
+        for c in range(n)
+    ]
+    total = sum(natural)
+    if total <= WIDTH:  # some spare width to every column; a narrow table is not stretched across the slide
+        target = min(WIDTH, max(total * 1.35, WIDTH * 0.6))
+        widths = [w + (target - total) / n for w in natural]
+    else:  # too wide: narrow the wide columns, their text wraps
+        fair = WIDTH / n
+        narrow = sum(w for w in natural if w <= fair)
+        wide = total - narrow
+        widths = [w if w <= fair else w * (WIDTH - narrow) / wide for w in natural]
+    header_h = max(_cell_h(h, w, size, True) for h, w in zip(header, widths, strict=True))
+    heights = [max(_cell_h(c, w, size) for c, w in zip(r, widths, strict=True)) for r in body]
+    layout = TableLayout(size, widths, header_h, heights)
+    layout._by_row = {tuple(r): h for r, h in zip(body, heights, strict=True)}
+    return layout
+
+
+# --- charts ---
+
+
+def draw_chart(slide: Any, block: Chart, bound: Bound, i: int, theme: Theme, box: tuple[float, ...]) -> Any:
+    kind = ChartKind(block.kind)
+    s = series_of(block, bound, i)
+    cols = {c.name: c for c in bound.results[i].columns}
+    currency = bound.plan.meta.currency
+    data: CategoryChartData | XyChartData
+    if kind == ChartKind.scatter:
+        data = XyChartData()
+        xs = [_number(x) for x in s.categories]
+        for name, ys in s.y:
+            ser = data.add_series(name, number_format=num_format(cols.get(name), currency))
+            for x, y in zip(xs, ys, strict=True):
+                if x is not None:
+                    ser.add_data_point(x, y)
+    else:
+        data = CategoryChartData(number_format=num_format(cols.get(s.y[0][0]), currency))
+        data.categories = [str(label) for label in s.labels]
+        for name, ys in [*s.y, *s.y2]:
+            data.add_series(name, ys, number_format=num_format(cols.get(name), currency))
+    x, y, w, h = (_emu(v) for v in box)
+    chart = slide.shapes.add_chart(TYPES[kind], x, y, w, h, data).chart
+    axis_format = num_format(cols.get(s.y[0][0]), currency, compact=True)
+    _style(chart, kind, theme, len(s.y) + len(s.y2) > 1, len(s.labels), axis_format)
+    values = [v for _, ys in s.y for v in ys]
+    if kind in BARS and values and min(values) >= 0:
+        chart.value_axis.minimum_scale = 0  # bars are read by their length: they start at zero
+    if kind == ChartKind.combo and s.y2:
+        _secondary_line(chart, len(s.y), num_format(cols.get(s.y2[0][0]), currency, compact=True), theme)
+    _positive_axis_ids(chart)
+    return chart
+
+
+def _style(chart: Any, kind: ChartKind, theme: Theme, multi: bool, n: int, axis_format: str) -> None:
+    chart.has_title = False
+    chart.font.size, chart.font.name = Pt(12), theme.docx_font
+    chart.font.color.rgb = _rgb(theme.text)
+    plot = chart.plots[0]
+    palette = theme.palette
+    if kind in (ChartKind.pie, ChartKind.donut):
+        plot.vary_by_categories = True
+        for k, point in enumerate(plot.series[0].points):
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = _rgb(palette[k % len(palette)])
+        chart.has_legend = True
+        chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.RIGHT, False
+        plot.has_data_labels = True
+        labels = plot.data_labels
+        labels.show_percentage, labels.show_value = True, False
+        labels.number_format, labels.number_format_is_linked = "0%", False
+        labels.font.size = Pt(12)
+        if kind == ChartKind.pie:
+            labels.position = XL_LABEL_POSITION.OUTSIDE_END
+        return
+    chart.has_legend = multi
+    if multi:
+        chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
+    for k, ser in enumerate(plot.series):
+        color = _rgb(palette[k % len(palette)])
+        if kind in (ChartKind.line, ChartKind.scatter):
+            ser.format.line.color.rgb = color
+            ser.format.line.width = Pt(2.25) if kind == ChartKind.line else Pt(0)
+            if kind == ChartKind.scatter:
+                ser.format.line.fill.background()
+            ser.smooth = False
+            ser.marker.style = XL_MARKER_STYLE.CIRCLE if n <= 24 or kind == ChartKind.scatter else XL_MARKER_STYLE.NONE
+            ser.marker.size = 7
+            ser.marker.format.fill.solid()
+            ser.marker.format.fill.fore_color.rgb = color
+            ser.marker.format.line.color.rgb = color
+        else:
+            ser.format.fill.solid()
+            ser.format.fill.fore_color.rgb = color
+    if kind in (ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo):
+        plot.gap_width = 60
+        if not multi and n <= 12:
+            plot.has_data_labels = True
+            plot.data_labels.number_format_is_linked = False
+            plot.data_labels.number_format = axis_format
+            plot.data_labels.position = XL_LABEL_POSITION.OUTSIDE_END
+            plot.data_labels.font.size = Pt(11)
+    value_axis = chart.value_axis
+    value_axis.tick_labels.number_format, value_axis.tick_labels.number_format_is_linked = axis_format, False
+    value_axis.has_major_gridlines = True
+    value_axis.major_gridlines.format.line.color.rgb = _rgb("#E5E7EB")
+    value_axis.format.line.fill.background()
+    value_axis.tick_labels.font.size = Pt(11)
+    value_axis.tick_labels.font.color.rgb = _rgb(theme.muted)
+    cat = chart.category_axis
+    cat.tick_labels.font.size = Pt(11)
+    cat.format.line.color.rgb = _rgb("#B0B0B0")
+    if kind == ChartKind.hbar:  # first category at the top, values along the bottom
+        cat.reverse_order = True
+        chart._chartSpace.find(".//" + qn("c:valAx")).find(qn("c:crosses")).set("val", "max")
+
+
+def _secondary_line(chart: Any, n_bars: int, axis_format: str, theme: Theme) -> None:
+    """Move the series after the first `n_bars` from the bar chart to a line chart on a secondary axis."""
+    plot_area = chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea"))
+    bar = plot_area.find(qn("c:barChart"))
+    cat_ax, val_ax = plot_area.find(qn("c:catAx")), plot_area.find(qn("c:valAx"))
+    line = parse_xml(f'<c:lineChart {nsdecls("c")}><c:grouping val="standard"/><c:varyColors val="0"/></c:lineChart>')
+    palette = theme.palette
+    for k, ser in enumerate(bar.findall(qn("c:ser"))[n_bars:]):
+        bar.remove(ser)
+        for tag in ("c:invertIfNegative", "c:shape", "c:spPr"):
+            for el in ser.findall(qn(tag)):
+                ser.remove(el)
+        color = palette[(n_bars + k) % len(palette)].lstrip("#")
+        fill = f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>'
+        sp = f'<c:spPr {nsdecls("c", "a")}><a:ln w="28575">{fill}</a:ln></c:spPr>'
+        marker = (
+            f'<c:marker {nsdecls("c", "a")}><c:symbol val="circle"/><c:size val="7"/>'
+            f"<c:spPr>{fill}<a:ln>{fill}</a:ln></c:spPr></c:marker>"
+        )
+        ser.find(qn("c:tx")).addnext(parse_xml(sp))
+        ser.find(qn("c:spPr")).addnext(parse_xml(marker))
+        ser.find(qn("c:val")).addnext(parse_xml(f'<c:smooth {nsdecls("c")} val="0"/>'))
+        line.append(ser)
+    line.append(parse_xml(f'<c:marker {nsdecls("c")} val="1"/>'))
+    line.append(parse_xml(f'<c:axId {nsdecls("c")} val="3"/>'))
+    line.append(parse_xml(f'<c:axId {nsdecls("c")} val="4"/>'))
+    bar.addnext(line)
+    cat2, val2 = copy.deepcopy(cat_ax), copy.deepcopy(val_ax)
+    cat2.find(qn("c:axId")).set("val", "3")
+    cat2.find(qn("c:crossAx")).set("val", "4")
+    cat2.find(qn("c:delete")).set("val", "1")
+    val2.find(qn("c:axId")).set("val", "4")
+    val2.find(qn("c:crossAx")).set("val", "3")
+    val2.find(qn("c:axPos")).set("val", "r")
+    for el in val2.findall(qn("c:majorGridlines")):
+        val2.remove(el)
+    crosses = val2.find(qn("c:crosses"))
+    if crosses is not None:
+        crosses.set("val", "max")
+    val2.find(qn("c:numFmt")).set("formatCode", axis_format)
+    val_ax.addnext(cat2)
+    cat2.addnext(val2)
+
+
+def _positive_axis_ids(chart: Any) -> None:
+    ids: dict[str, str] = {}
+    for el in chart._chartSpace.iter(qn("c:axId"), qn("c:crossAx")):
+        el.set("val", ids.setdefault(el.get("val"), str(len(ids) + 1)))
+
+
+def render_pptx(bound: Bound, theme: Theme, path: Path) -> list[str]:
+    """Write the deck; returns what the QA pass records (text moved to the notes, overflow, empty charts)."""
+    builder = Builder(bound, theme)
+    builder.build().save(str(path))
+    return [*builder.moved, *check_deck(path, notes=False)]
+
+
+# --- QA: read a deck back ---
+
+
+def _para_height(p: Any, avail: float) -> float:
+    text = "".join(r.text for r in p.runs)
+    sizes = [r.font.size.pt for r in p.runs if r.font.size is not None] or [18.0]
+    bold = any(r.font.bold for r in p.runs)
+    p_pr = p._p.pPr
+    indent = int(p_pr.get("marL", "0")) / 12700 if p_pr is not None else 0.0
+    before = p.space_before.pt if p.space_before is not None else 0.0
+    n = len(measure.wrap(text, avail - indent, max(sizes), bold))
+    return measure.lines_height(n, max(sizes)) + before
+
+
+def _inset(v: Any, default: float) -> float:
+    return v / 12700 if v is not None else default
+
+
+def _table_height(tbl: Any) -> float:
+    """Rows grow to hold their text: the table's height as a viewer lays it out (read from the XML,
+    as python-pptx's cell proxies are too slow for a few hundred rows)."""
+    widths = [int(g.get("w")) / 12700 for g in tbl.iter(qn("a:gridCol"))]
+    total = 0.0
+    for tr in tbl.iter(qn("a:tr")):
+        need = int(tr.get("h")) / 12700
+        for tc, w in zip(tr.iter(qn("a:tc")), widths, strict=False):
+            pr = tc.find(qn("a:tcPr"))
+            pad_x = sum(int(pr.get(k, "91440")) for k in ("marL", "marR")) / 12700 if pr is not None else 2 * INSET_X
+            pad_y = sum(int(pr.get(k, "45720")) for k in ("marT", "marB")) / 12700 if pr is not None else 2 * INSET_Y
+            for p in tc.iter(qn("a:p")):
+                runs = list(p.iter(qn("a:rPr")))
+                size = max((int(r.get("sz", "1800")) / 100 for r in runs), default=18.0)
+                bold = any(r.get("b") == "1" for r in runs)
+                text = "".join(t.text or "" for t in p.iter(qn("a:t")))
+                need = max(need, measure.lines_height(len(measure.wrap(text, w - pad_x, size, bold)), size) + pad_y)
+        total += need
+    return total
+
+
+def check_deck(path: Path, notes: bool = True) -> list[str]:
+    """Every text box and table fits its slide by the font's metrics; every chart has data; with
+    `notes`, also each slide whose notes hold text that did not fit on it (marked by the renderer)."""
+    prs = Presentation(str(path))
+    sw, sh = (prs.slide_width or 0) / 12700, (prs.slide_height or 0) / 12700
+    out = []
+    for n, slide in enumerate(prs.slides, 1):
+        for shape in slide.shapes:
+            x, y = (shape.left or 0) / 12700, (shape.top or 0) / 12700
+            w, h = (shape.width or 0) / 12700, (shape.height or 0) / 12700
+            where = f"slide {n}, {shape.name}"
+            if x < -0.5 or y < -0.5 or x + w > sw + 0.5 or y + h > sh + 0.5:
+                out.append(f"{where}: lies outside the slide")
+            if shape.has_text_frame and shape.text_frame.text.strip():
+                tf = shape.text_frame
+                avail_w = w - _inset(tf.margin_left, INSET_X) - _inset(tf.margin_right, INSET_X)
+                need = sum(_para_height(p, avail_w) for p in tf.paragraphs)
+                room = h - _inset(tf.margin_top, INSET_Y) - _inset(tf.margin_bottom, INSET_Y)
+                if need > room + 1:
+                    out.append(f"{where}: text needs {need:.0f}pt but the box is {room:.0f}pt high")
+            if shape.has_table:
+                total = _table_height(shape.table._tbl)
+                if y + total > sh:
+                    out.append(f"{where}: the table needs {total:.0f}pt and runs off the slide")
+            if shape.has_chart:
+                series = [s for plot in shape.chart.plots for s in plot.series]
+                if not series or any(not [v for v in s.values if v is not None] for s in series):
+                    out.append(f"{where}: a chart without data")
+        said = slide.notes_slide.notes_text_frame.text if notes and slide.has_notes_slide else ""
+        moved = sum(said.count(m) for m in MARKERS)
+        if moved:
+            title = slide.shapes.title.text_frame.text if slide.shapes.title is not None else ""
+            out.append(f"slide {n} {title!r}: {moved} passage(s) did not fit and are in the speaker notes")
+    return out
+
+
+__all__ = ["check_deck", "draw_chart", "num_format", "render_pptx"]
