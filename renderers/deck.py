@@ -12,10 +12,10 @@ recorded in `Deck.moved`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, assert_never
+from typing import Literal
 
 from docagent.bind import Bound
-from docagent.plan import Block, Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
 from renderers import measure
 
 # Geometry in points on a 16:9 slide (13.333 x 7.5 in).
@@ -49,7 +49,7 @@ ENGLISH = {"agenda": "Agenda", "key_figures": "Key figures", "source": "Source",
 
 MARKERS = {f"[{w}]" for w in [*WORDS["not_on_slide"].values(), ENGLISH["not_on_slide"]]}
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
-Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "other"]
+Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "image", "other"]
 
 
 @dataclass
@@ -258,7 +258,7 @@ class Planner:
             self.open = None
         self.visual("kpis", i, title)
 
-    def block(self, i: int, b: Block) -> None:
+    def block(self, i: int, b: object) -> None:
         t = self.bound.text
         match b:
             case Heading():
@@ -284,8 +284,11 @@ class Planner:
             case PageBreak():
                 if self.mode == "auto" and self.open is not None and self.open.lines:
                     self.close()  # text after the break opens a new slide under the same heading
-            case _:
-                assert_never(b)
+            case _ if getattr(b, "type", "") == "image":  # an image, or its placeholder, on a slide of its own
+                caption = getattr(b, "caption", None)
+                self.visual("image", i, t(caption) if caption else str(getattr(b, "alt", "")))
+            case _:  # a block type this renderer does not know yet still gets a slide
+                self.visual("other", i, str(getattr(b, "type", "block")))
 
     def plan(self) -> Deck:
         meta = self.meta

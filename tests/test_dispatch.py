@@ -10,7 +10,6 @@ import pytest
 from docagent.plan import Block
 from docagent.validate import _check_block
 from renderers.common import all_text
-from renderers.deck import Planner as DeckPlanner
 from renderers.excel import Builder as ExcelBuilder
 from renderers.pdf import Builder as PdfBuilder
 from renderers.word import Builder as WordBuilder
@@ -30,7 +29,7 @@ def test_the_completeness_plan_has_every_block_type():
 
 @pytest.mark.parametrize(
     "consumer",
-    [_check_block, WordBuilder.block, PdfBuilder.block, ExcelBuilder.summary, DeckPlanner.block, all_text],
+    [_check_block, WordBuilder.block, PdfBuilder.block, ExcelBuilder.summary, all_text],
     ids=repr,
 )
 def test_each_consumer_dispatches_in_one_exhaustive_match(consumer):
