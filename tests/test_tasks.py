@@ -48,3 +48,10 @@ def test_an_unexpected_error_fails_the_job_without_retrying(job_id, monkeypatch)
     assert tasks.render.apply(args=[job_id]).failed() and len(tries) == 1
     job = get_job(job_id, get_settings())
     assert job.status == "failed" and job.error_message == "KeyError: 'nobody foresaw this'"
+
+
+def test_a_task_for_a_job_that_is_gone_fails_quietly(job_id):
+    from workers import tasks
+
+    result = tasks.plan.apply(args=["no-such-job"])
+    assert result.failed() and type(result.result).__name__ == "JobNotFound"

@@ -7,12 +7,13 @@ are spent or on any other error, ends the job failed in `on_failure`.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from docagent.errors import DeliveryFailed, StorageError
+from docagent.errors import DeliveryFailed, JobNotFound, StorageError
 from docagent.lifecycle import is_final
 from docagent.records import get_job
 from docagent.settings import get_settings
@@ -42,8 +43,9 @@ class JobStage(Task):
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         job_id = args[0]
-        fail_unexpected(job_id, exc)
-        _finished(job_id)
+        with contextlib.suppress(JobNotFound):  # a job deleted (or never in this store) has nothing to fail
+            fail_unexpected(job_id, exc)
+            _finished(job_id)
 
 
 @app.task(name=PLAN_TASK, base=JobStage)
