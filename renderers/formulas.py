@@ -312,8 +312,10 @@ class RowFormulas:
         if t == "share":
             total = measure_formula(node, self.ranges, self.base) if additive(node) else None
             return None if total is None else f'=IFERROR(({m})/({total}),"")'
-        if not self.whole or t == "rank" or (t == "yoy_pct_change" and self.time is None):
+        if not self.whole or (t == "yoy_pct_change" and self.time is None):
             return None
+        if t == "rank":
+            return self._rank(k, i)
         j = self._before(i, t == "yoy_pct_change")
         if t == "running_total":
             if j is None:
@@ -325,6 +327,14 @@ class RowFormulas:
         if t == "diff":
             return f"=({m})-({prev})"
         return f'=IFERROR((({m})-({prev}))/ABS({prev}),"")'
+
+    def _rank(self, k: int, i: int) -> str | None:
+        """RANK over the plain measure's cells, when one ranking covers every row (SQL: no partition)."""
+        j = self._plain(k)
+        if j is None or (self.time is not None and self.others) or any(r[k] is None for r in self.rows):
+            return None
+        col = col_name(self.left + j)
+        return f"=RANK({cell(self.top + i, self.left + j)},{col}${self.top + 1}:{col}${self.top + len(self.rows)})"
 
     def row(self, i: int) -> list[str | None]:
         return [self.value(k, i) if c.measure else None for k, c in enumerate(self.cols)]

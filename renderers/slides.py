@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import math
 import re
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -22,11 +24,13 @@ from pptx import Presentation
 from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
+from pptx.parts.image import Image as PptxImage
 from pptx.util import Emu, Pt
 
 from docagent.bind import Bound
@@ -272,16 +276,63 @@ class Builder:
             p.alignment = PP_ALIGN.LEFT
         self._run(p, " · ".join(x for x in (meta.author, _today(meta.language)) if x), 16, t.muted)
         logo = self._logo()
-        if logo is not None:
-            slide.shapes.add_picture(str(logo), _emu(SLIDE_W - MARGIN - 120), _emu(MARGIN), height=_emu(60))
+        if logo is not None:  # top right on the band, at most 160 x 60 pt
+            (data, w, h) = logo
+            scale = min(160 / w, 60 / h)
+            x = SLIDE_W - MARGIN - w * scale
+            slide.shapes.add_picture(io.BytesIO(data), _emu(x), _emu(MARGIN), _emu(w * scale), _emu(h * scale))
         self._notes(slide, spec.notes)
 
-    def _logo(self) -> Path | None:
+    def _logo(self) -> tuple[bytes, float, float] | None:
+        """The brand's logo (an image given with the job) or the theme's (a file beside it): bytes and size."""
         name = self.theme.logo
         if not name:
             return None
+        given = getattr(self.bound, "images", {}).get(name)  # images given with the job, where supported
+        if given is not None:
+            return self._raster(given), float(given.width), float(given.height)
         path = Path(name) if Path(name).is_absolute() else templates_dir() / "themes" / name
-        return path if path.is_file() else None
+        if not path.is_file():
+            return None
+        width, height = PptxImage.from_file(str(path)).size  # the theme's own logo file, sized by python-pptx
+        return path.read_bytes(), float(width), float(height)
+
+    def _raster(self, img: Any, width_pt: float = 600.0) -> bytes:
+        """PNG or JPEG bytes for python-pptx, which cannot embed SVG: an SVG is rasterised first."""
+        if img.kind != "svg":
+            return bytes(img.data)
+        rasterize = import_module("renderers.charts").rasterize_svg  # comes with the image block
+        return bytes(rasterize(img.data, width_pt / 72))
+
+    def image_slide(self, spec: Slide, block: Any) -> None:
+        """An image given with the job, fitted into the body; without one, a labelled placeholder box
+        at the requested aspect ratio, drawn as a native shape a presenter can replace."""
+        t = self.theme
+        slide = self._new()
+        self._title(slide, spec)
+        box_w, box_h = WIDTH * float(getattr(block, "width", 1.0)), BODY_H - CAPTION_H - 6
+        img = getattr(self.bound, "images", {}).get(block.source) if block.source else None
+        if img is not None:
+            ratio = float(img.width) / float(img.height)
+        else:
+            a, b = (float(x) for x in (getattr(block, "aspect", None) or "16:9").split(":"))
+            ratio = a / b
+        w = min(box_w, box_h * ratio)
+        h = w / ratio
+        x, y = MARGIN + (WIDTH - w) / 2, BODY_TOP + (box_h - h) / 2
+        if img is not None:
+            pic = slide.shapes.add_picture(io.BytesIO(self._raster(img, w)), _emu(x), _emu(y), _emu(w), _emu(h))
+            pic._element.nvPicPr.cNvPr.set("descr", block.alt)  # the alt text, for screen readers
+        else:
+            box = self._rect(slide, x, y, w, h, t.band_fill)
+            box.name = "Image placeholder"
+            box.line.color.rgb, box.line.width = _rgb(t.muted), Pt(1.25)
+            box.line.dash_style = MSO_LINE_DASH_STYLE.DASH
+            tf = self._frame(box, MSO_ANCHOR.MIDDLE)
+            tf.paragraphs[0].alignment = PP_ALIGN.CENTER
+            self._run(tf.paragraphs[0], _cut(block.alt, 200), 16, t.muted)
+        # the caption (or the alt text) is the slide's title; the notes say both
+        self._notes(slide, [*spec.notes, block.alt, self.bound.text(block.caption) if block.caption else ""])
 
     def text_slide(self, spec: Slide) -> None:
         slide = self._new()
@@ -558,6 +609,8 @@ class Builder:
                     self.chart_slide(spec, spec.block or 0, b)
                 case "table" if isinstance(b, Table):
                     self.table_slides(spec, spec.block or 0, b)
+                case "image" if b is not None:
+                    self.image_slide(spec, b)
                 case "model" if isinstance(b, Model):
                     self.model_slides(spec, spec.block or 0)
                 case _:

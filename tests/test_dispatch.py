@@ -8,7 +8,7 @@ import typing
 import pytest
 
 from docagent.plan import Block
-from docagent.validate import _check_block
+from docagent.validate import problems
 from renderers.common import all_text
 from renderers.excel import Builder as ExcelBuilder
 from renderers.pdf import Builder as PdfBuilder
@@ -19,7 +19,10 @@ BLOCK_TYPES = {cls.model_fields["type"].default for cls in typing.get_args(typin
 
 
 # Block types rendered in every format by their own tests rather than by the every-block plan.
-RENDERED_ELSEWHERE = {"model": "tests/test_model_documents.py and tests/test_model_xlsx.py (financial models)"}
+RENDERED_ELSEWHERE = {
+    "model": "tests/test_model_documents.py and tests/test_model_xlsx.py (financial models)",
+    "image": "tests/test_documents.py (the worksheet plan, in every format)",
+}
 
 
 def test_the_completeness_plan_has_every_block_type():
@@ -29,7 +32,7 @@ def test_the_completeness_plan_has_every_block_type():
 
 @pytest.mark.parametrize(
     "consumer",
-    [_check_block, WordBuilder.block, PdfBuilder.block, ExcelBuilder.summary, all_text],
+    [problems, WordBuilder.block, PdfBuilder.block, ExcelBuilder.summary, all_text],
     ids=repr,
 )
 def test_each_consumer_dispatches_in_one_exhaustive_match(consumer):

@@ -20,6 +20,7 @@ PROSE = [
     "Hold a 45-minute review every 2 weeks and report by Q3 2027.",
     "Hire for the 24-month roadmap; 100% of managers attend the 6-week course.",
     "Step 20: close the 15th of each month, within 30 business days.",
+    "By the end of 2028, open 3 stores; review in 2027.",
     "Offer 24/7 support after COVID-19; list the top 20 accounts and call them within 30–60 days.",
 ]
 FIGURES = [

@@ -13,6 +13,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Pt
+from pydantic import BaseModel
 
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
@@ -476,3 +477,78 @@ def test_a_financial_model_becomes_assumption_and_statement_slides_with_its_comp
         for label, value, note in data.assumptions:
             assert (f"{data.title}: Assumptions", (label, value, note)) in cells
     assert check_deck(path, notes=False) == []
+
+
+class _Image(BaseModel):
+    """Shaped like the plan's image block (source, alt, caption, width, aspect)."""
+
+    type: str = "image"
+    source: str | None = None
+    alt: str = "Store front at opening"
+    caption: str | None = None
+    width: float = 1.0
+    aspect: str = "4:3"
+
+
+def _png(w: int, h: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (w, h), "#0B6E4F").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_images_placeholders_and_the_logo_reach_the_slides(tmp_path):
+    from types import SimpleNamespace
+
+    from renderers.slides import render_pptx
+    from renderers.theme import load_theme
+
+    base = Plan.model_validate(plan([{"type": "paragraph", "text": "Intro."}]))
+    blocks = [*base.blocks, _Image(), _Image(source="store.png", caption="The first store")]
+    bound = Bound(base.model_copy(update={"blocks": blocks}))
+    given = {"store.png": SimpleNamespace(data=_png(300, 100), kind="png", width=300, height=100)}
+    given["logo.png"] = SimpleNamespace(data=_png(120, 40), kind="png", width=120, height=40)
+    bound.images = given  # type: ignore[attr-defined]  # images given with the job
+    theme = load_theme("corporate").model_copy(update={"logo": "logo.png"})
+    render_pptx(bound, theme, tmp_path / "img.pptx")
+    slides = by_title(tmp_path / "img.pptx")
+    [box] = [s for s in slides["Store front at opening"].shapes if s.name == "Image placeholder"]
+    assert box.text_frame.text == "Store front at opening" and box.width / box.height == pytest.approx(4 / 3, 0.01)
+    [pic] = [s for s in slides["The first store"].shapes if s.shape_type == 13]  # a picture
+    assert pic.width / pic.height == pytest.approx(3, 0.01) and pic._element.nvPicPr.cNvPr.get("descr")
+    assert "Store front at opening" in notes(slides["Store front at opening"])
+    first = Presentation(str(tmp_path / "img.pptx")).slides[0]
+    assert [s for s in first.shapes if s.shape_type == 13]  # the logo on the title slide
+    assert check_deck(tmp_path / "img.pptx") == []
+
+
+def test_brand_colours_read_back_from_the_slides(tmp_path):
+    from docagent.plan import Meta
+
+    if "brand" not in Meta.model_fields:
+        pytest.skip("meta.brand (the brand kit) is not in this plan contract yet")
+    brand = {"primary": "#0B6E4F", "accent": "#F2A541", "palette": ["#0B6E4F", "#F2A541", "#2F4858"]}
+    chart = {"type": "chart", "kind": "grouped_bar", "title": "Two", "columns": ["k", "a", "b"]}
+    chart |= {"rows": [["x", 1, 2], ["y", 3, 4]], "x": "k", "y": ["a", "b"]}
+    path, _ = render(
+        plan([{"type": "heading", "text": "Brand"}, {"type": "bullets", "items": ["x"]}, chart], brand=brand), tmp_path
+    )
+    slides = by_title(path)
+    assert 'val="0B6E4F"' in slides["Brand"].shapes._spTree.xml  # the title in the brand's primary colour
+    assert 'val="F2A541"' in slides["Brand"].shapes._spTree.xml  # the accent rule and bullets
+    bars = next(s.chart for s in slides["Two"].shapes if s.has_chart).plots[0].series
+    assert [str(s.format.fill.fore_color.rgb) for s in bars] == ["0B6E4F", "F2A541"]
+    assert 'val="0B6E4F"' in Presentation(str(path)).slides[0].shapes._spTree.xml  # the title band
+
+
+def test_a_theme_logo_file_goes_on_the_title_slide(tmp_path):
+    from renderers.slides import render_pptx
+    from renderers.theme import load_theme
+
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_png(90, 30))
+    theme = load_theme("corporate").model_copy(update={"logo": str(logo)})
+    render_pptx(Bound(Plan.model_validate(plan([{"type": "paragraph", "text": "x"}]))), theme, tmp_path / "l.pptx")
+    [pic] = [s for s in Presentation(str(tmp_path / "l.pptx")).slides[0].shapes if s.shape_type == 13]
+    assert pic.width / pic.height == pytest.approx(3, 0.01)

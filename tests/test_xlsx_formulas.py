@@ -106,3 +106,13 @@ def test_a_margin_with_row_arithmetic_is_a_sumproduct(shop, tmp_path):
         "=IFERROR((SUMPRODUCT(((shop!$C$2:$C$6-shop!$D$2:$D$6))*(shop!$B$2:$B$6=$A6)))/"
         '(SUMIFS(shop!$C$2:$C$6,shop!$B$2:$B$6,$A6)),"")'
     )
+
+
+def test_rank_is_a_rank_over_the_measure_cells(shop, tmp_path):
+    revenue = {"agg": "sum", "column": "revenue", "label": "r"}
+    rows = cells(
+        shop,
+        tmp_path,
+        table("Rank", select=[{"column": "region"}, revenue, {**revenue, "label": "k", "transform": "rank"}]),
+    )
+    assert [r[2] for r in rows[1:4]] == ["=RANK(B6,B$6:B$8)", "=RANK(B7,B$6:B$8)", "=RANK(B8,B$6:B$8)"]

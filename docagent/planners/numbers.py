@@ -75,7 +75,7 @@ def is_prose_number(text: str, m: re.Match[str]) -> bool:
     if percent or not token[0].isdigit() or not value.isdigit():
         return value == "100" and bool(percent) and token[0].isdigit()  # "100% of the team"
     n, before, after = int(value), text[: m.start()], text[m.end() :]
-    if "," in token:  # a thousands separator is a measured quantity's mark
+    if re.search(r",\d", token):  # a thousands separator marks a measured quantity; "in 2028," does not
         return False
     if n <= SMALL or 1990 <= n <= 2100:  # counts and ordinals; calendar years
         return True
