@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
-from api.routes import dashboard, datasets, health, jobs, schedules
+from api.middleware import BodyLimit, SecurityHeaders
+from api.routes import dashboard, datasets, health, jobs, plans, schedules
 from docagent.settings import get_settings
 from docagent.store import migrate
 
@@ -28,9 +29,12 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)
+    app.include_router(plans.router)
     app.include_router(schedules.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=str(dashboard.TEMPLATES / "static")), name="static")

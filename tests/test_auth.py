@@ -1,4 +1,4 @@
-"""API keys, owner isolation, quotas and the auth-off guard, in-process (TestClient, the CLI through CliRunner).
+"""API keys, owner isolation, the rate limit and the auth-off guard, in-process (TestClient, the CLI through CliRunner).
 
 The queue is replaced by running the job's stages inline: these tests are about who may do what,
 not about processes (tests/test_service.py runs the real stacks).
@@ -37,7 +37,7 @@ def api(tmp_path_factory) -> Iterator[TestClient]:
         get_settings.cache_clear()
         from api.app import create_app
 
-        with TestClient(create_app()) as c:
+        with TestClient(create_app(), client=("127.0.0.1", 50000)) as c:  # loopback, as a local scraper
             yield c
     get_settings.cache_clear()
 
@@ -53,7 +53,7 @@ def create_key(name: str) -> str:
 
 
 def as_owner(api: TestClient, key: str) -> TestClient:
-    return TestClient(api.app, headers={"Authorization": f"Bearer {key}"})
+    return TestClient(api.app, headers={"Authorization": f"Bearer {key}"}, client=("127.0.0.1", 50000))
 
 
 @pytest.fixture(scope="module")
@@ -137,21 +137,3 @@ def test_auth_off_is_refused_on_a_public_address(monkeypatch, tmp_path):
     r = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "9"])
     assert r.exit_code == 2 and "DOCAGENT_AUTH=off on 0.0.0.0 would let anyone" in r.stderr
     assert not (tmp_path / "var").exists()  # refused before anything started
-
-
-def test_concurrent_job_cap(tmp_path):
-    from api.services.jobs import check_quota
-    from docagent.errors import TooManyJobs
-    from docagent.lifecycle import create_job
-    from docagent.settings import Settings
-    from docagent.store import migrate
-
-    settings = Settings(var_dir=tmp_path / "var", max_concurrent_jobs=2)
-    migrate(settings)
-    create_job("erin", "a", [], ["pdf"], settings=settings)
-    check_quota("erin", settings)
-    create_job("erin", "b", [], ["pdf"], settings=settings)
-    with pytest.raises(TooManyJobs, match="at most 2 per key") as e:
-        check_quota("erin", settings)
-    assert e.value.retry_after > 0
-    check_quota("frank", settings)  # other owners are not affected

@@ -2,12 +2,15 @@
 
 Retries are Celery's own (`autoretry_for` with exponential backoff and jitter): a job stage
 retries on transient errors (database, storage or broker briefly away) and, once the retries
-are spent or on any other error, ends the job failed in `on_failure`.
+are spent or on any other error, ends the job failed in `on_failure`. While a stage runs, the
+worker holds a renewed lease on the job, so the recovery loop tells a live worker from a dead one.
 """
 
 from __future__ import annotations
 
-import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from celery import Task
@@ -15,13 +18,37 @@ from sqlalchemy.exc import OperationalError
 
 from docagent.errors import DeliveryFailed, JobNotFound, StorageError
 from docagent.lifecycle import is_final
+from docagent.reaper import hold, release
 from docagent.records import get_job
 from docagent.settings import get_settings
 from pipeline.delivery import deliver, run_for_job
 from pipeline.jobs import fail_unexpected, plan_stage, render_stage
-from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app
+from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app, enqueue
 
 TRANSIENT = (OperationalError, StorageError, ConnectionError)
+
+
+@contextmanager
+def leased(job_id: str) -> Iterator[None]:
+    """Hold the job while this stage runs: the lease is renewed until the stage ends, so the
+    recovery loop knows a live worker from a dead one however long the stage takes."""
+    settings = get_settings()
+    done = threading.Event()
+    hold(job_id, settings)
+
+    def renew() -> None:
+        while not done.wait(settings.job_lease_s / 3):
+            with suppress(Exception):  # the database may be away a moment; the next renewal may work
+                hold(job_id, settings)
+
+    beat = threading.Thread(target=renew, name=f"lease-{job_id}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beat.join()
+        release(job_id, settings)
 
 
 def _finished(job_id: str) -> None:
@@ -43,22 +70,25 @@ class JobStage(Task):
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         job_id = args[0]
-        with contextlib.suppress(JobNotFound):  # a job deleted (or never in this store) has nothing to fail
+        with suppress(JobNotFound):  # a job deleted (or never in this store) has nothing to fail
             fail_unexpected(job_id, exc)
             _finished(job_id)
 
 
 @app.task(name=PLAN_TASK, base=JobStage)
 def plan(job_id: str) -> None:
-    if plan_stage(job_id):
-        app.send_task(RENDER_TASK, args=[job_id], queue="render")
+    with leased(job_id):
+        planned = plan_stage(job_id)
+    if planned:
+        enqueue(job_id, "render")
     else:
         _finished(job_id)
 
 
 @app.task(name=RENDER_TASK, base=JobStage)
 def render(job_id: str) -> None:
-    render_stage(job_id)
+    with leased(job_id):
+        render_stage(job_id)
     _finished(job_id)
 
 

@@ -71,7 +71,8 @@ function uploads() {
     for (const file of input.files) {
       const form = new FormData();
       form.append("file", file);
-      const r = await fetch("/v1/datasets", { method: "POST", body: form });
+      const csrf = document.querySelector('meta[name="csrf-token"]').content;
+      const r = await fetch("/v1/datasets", { method: "POST", body: form, headers: { "X-CSRF-Token": csrf } });
       const body = await r.json().catch(() => ({}));
       if (!r.ok) { error.textContent = typeof body.detail === "string" ? body.detail : `${file.name}: upload failed (${r.status})`; continue; }
       const detail = await (await fetch(`/v1/datasets/${body.id}`)).json();
@@ -87,4 +88,37 @@ function uploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { liveJobs(); liveJob(); uploads(); });
+// The plan editor checks the edited plan against the job's data as you type, before Render.
+async function checkPlan(text) {
+  const list = document.getElementById("plan-problems");
+  const button = document.getElementById("render-plan");
+  const show = (problems) => {
+    list.replaceChildren(...problems.map((p) => el("li", {}, p)));
+    button.disabled = problems.length > 0;
+  };
+  let plan;
+  try { plan = JSON.parse(text); } catch (e) { show([`not JSON: ${e.message}`]); return; }
+  const datasets = JSON.parse(text && list.closest("form").dataset.datasets || "[]");
+  const r = await fetch("/v1/plans/check", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
+    },
+    body: JSON.stringify({ plan, dataset_ids: datasets }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (document.getElementById("plan-text").value !== text) return;  // a newer edit is being checked
+  show(r.ok ? body.problems : [typeof body.detail === "string" ? body.detail : `check failed (${r.status})`]);
+}
+
+function planEditor() {
+  let timer;
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "plan-text") return;
+    clearTimeout(timer);
+    timer = setTimeout(() => checkPlan(e.target.value), 300);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { liveJobs(); liveJob(); uploads(); planEditor(); });
