@@ -7,6 +7,7 @@ a model can fix it: where it is, what is wrong, what would be valid.
 from __future__ import annotations
 
 import re
+from typing import assert_never
 
 from pydantic import ValidationError
 
@@ -28,7 +29,9 @@ from docagent.plan import (
     Image,
     Kpis,
     Metric,
+    Model,
     Op,
+    PageBreak,
     Paragraph,
     Plan,
     Query,
@@ -259,61 +262,67 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
     known = set(metric_names)
     for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
         texts: list[str] = []
-        if isinstance(b, Heading | Paragraph):
-            texts = [b.text]
-        elif isinstance(b, Image):
-            texts = [b.alt, b.caption or ""]
-            if b.source is not None:
-                _image_name(b.source, catalog, where, out)
-            if not 0.1 <= b.width <= 1:
-                out.append(f"{where}: width is a fraction of the text width, 0.1 to 1, not {b.width}")
-            if not re.fullmatch(r"[1-9]\d?:[1-9]\d?", b.aspect):
-                out.append(f"{where}: aspect {b.aspect!r} must be width:height, like 16:9, 4:3 or 1:1")
-        elif isinstance(b, Bullets):
-            texts = b.items
-            if b.start < 1:
-                out.append(f"{where}: start must be 1 or more")
-            elif b.start != 1 and not b.ordered:
-                out.append(f"{where}: start applies to ordered lists only")
-            if not 0 <= b.lines <= 12:
-                out.append(f"{where}: lines (writing lines per item) must be 0 to 12, not {b.lines}")
-        elif isinstance(b, Callout):
-            texts = [b.text, b.title or ""]
-        elif isinstance(b, Kpis):
-            for k in b.items:
-                if k.metric not in known:
-                    out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
-        elif isinstance(b, Chart) and b.model is not None:
-            texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
-        elif isinstance(b, Table | Chart):
-            texts = [b.title, b.caption or ""]
-            names = _literal(b, where, out)
-            types: dict[str, str] = {}
-            keys: list[str] = []
-            if b.query is not None:
-                names = check_query(b.query, catalog, where, out)
-                ds = catalog.get(b.query.dataset)
-                if names is not None and ds is not None:
-                    cols = output_columns(b.query, ds, catalog)
-                    types = {c.name: c.type for c in cols}
-                    if any(c.measure for c in cols):
-                        keys = [c.name for c in cols if not c.measure]
-            elif isinstance(b, Chart) and b.series:
-                out.append(f"{where}: series needs a query (literal rows list one column per series)")
-            if isinstance(b, Table) and names is not None:
-                if b.query is None:
-                    types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
-                _check_table(b, names, types, where, out)
-            if isinstance(b, Chart) and names is not None:
-                if b.query is None:
-                    types = {n: "number" for n in names}
-                    types[b.x] = "text"
-                    if b.kind == ChartKind.scatter:
-                        types[b.x] = "number"
-                _check_chart(b, names, types, where, out)
-                encoded = [b.x, *b.y, *(b.y2 or []), *([b.series] if b.series else [])]
-                if b.query is not None and all(e in names for e in encoded):
-                    _check_series(b, keys, where, out)
+        match b:
+            case Heading() | Paragraph():
+                texts = [b.text]
+            case Image():
+                texts = [b.alt, b.caption or ""]
+                if b.source is not None:
+                    _image_name(b.source, catalog, where, out)
+                if not 0.1 <= b.width <= 1:
+                    out.append(f"{where}: width is a fraction of the text width, 0.1 to 1, not {b.width}")
+                if not re.fullmatch(r"[1-9]\d?:[1-9]\d?", b.aspect):
+                    out.append(f"{where}: aspect {b.aspect!r} must be width:height, like 16:9, 4:3 or 1:1")
+            case Bullets():
+                texts = b.items
+                if b.start < 1:
+                    out.append(f"{where}: start must be 1 or more")
+                elif b.start != 1 and not b.ordered:
+                    out.append(f"{where}: start applies to ordered lists only")
+                if not 0 <= b.lines <= 12:
+                    out.append(f"{where}: lines (writing lines per item) must be 0 to 12, not {b.lines}")
+            case Callout():
+                texts = [b.text, b.title or ""]
+            case Kpis():
+                for k in b.items:
+                    if k.metric not in known:
+                        out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
+            case Chart() if b.model is not None:
+                texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
+            case Table() | Chart():
+                texts = [b.title, b.caption or ""]
+                names = _literal(b, where, out)
+                types: dict[str, str] = {}
+                keys: list[str] = []
+                if b.query is not None:
+                    names = check_query(b.query, catalog, where, out)
+                    ds = catalog.get(b.query.dataset)
+                    if names is not None and ds is not None:
+                        cols = output_columns(b.query, ds, catalog)
+                        types = {c.name: c.type for c in cols}
+                        if any(c.measure for c in cols):
+                            keys = [c.name for c in cols if not c.measure]
+                elif isinstance(b, Chart) and b.series:
+                    out.append(f"{where}: series needs a query (literal rows list one column per series)")
+                if isinstance(b, Table) and names is not None:
+                    if b.query is None:
+                        types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
+                    _check_table(b, names, types, where, out)
+                if isinstance(b, Chart) and names is not None:
+                    if b.query is None:
+                        types = {n: "number" for n in names}
+                        types[b.x] = "text"
+                        if b.kind == ChartKind.scatter:
+                            types[b.x] = "number"
+                    _check_chart(b, names, types, where, out)
+                    encoded = [b.x, *b.y, *(b.y2 or []), *([b.series] if b.series else [])]
+                    if b.query is not None and all(e in names for e in encoded):
+                        _check_series(b, keys, where, out)
+            case Model() | PageBreak():
+                pass  # a model is checked with the other models (model_problems)
+            case _:
+                assert_never(b)
+
         for t in texts:
             for bad in malformed_placeholders(t):
                 out.append(

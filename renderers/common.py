@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, assert_never
 
 from docagent.bind import Bound, metric_format
+from docagent.data.catalog import NUMERIC
 from docagent.data.query import OutColumn
 from docagent.formatting import format_value, short
-from docagent.plan import Bullets, Callout, Chart, Fmt, Heading, Image, Kpis, Model, Paragraph, Table
+from docagent.plan import (
+    Bullets,
+    Callout,
+    Chart,
+    Fmt,
+    Heading,
+    Image,
+    Kpi,
+    Kpis,
+    Metric,
+    Model,
+    PageBreak,
+    Paragraph,
+    Table,
+)
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
+WIDE_COLUMNS = 8  # a table with more columns gets a landscape page
+CONTENTS = {"zh": "目录", "ja": "目次"}  # the contents page's title; English otherwise
 MAX_FORMULA_TEXT = 255  # Excel's limit for a string literal inside a formula
 ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
@@ -35,7 +52,7 @@ def column_format(c: OutColumn, values: list[Any], chosen: Fmt | str | None) -> 
     """The column with its display format: the plan's choice, else integer when every value is whole."""
     if chosen:
         return replace(c, format=Fmt(chosen))
-    if c.format or c.type not in ("integer", "number"):
+    if c.format or c.type not in NUMERIC:
         return c
     nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     whole = all(float(v).is_integer() for v in nums)
@@ -92,7 +109,7 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
         column_format(c, [r[k] for r in res.rows], f)
         for k, (c, f) in enumerate(zip(res.columns, formats, strict=False))
     ]
-    numeric = [c.type in ("integer", "number") for c in columns]
+    numeric = [c.type in NUMERIC for c in columns]
     rows = [[clip(bound.fmt(v, c)) for v, c in zip(r, columns, strict=True)] for r in res.rows]
     totals = total_values = None
     if block.totals and res.rows and any(additive(c) for c in columns):
@@ -176,35 +193,51 @@ def image_caption(block: Image, bound: Bound) -> str:
     return punctuate(bound.text(block.caption or ""), bound.plan.meta.language.startswith("zh"))
 
 
+def contents_title(language: str) -> str:
+    return CONTENTS.get(language[:2], "Contents")
+
+
+def kpi_label(item: Kpi, metrics: dict[str, Metric]) -> str:
+    """The line under a KPI's value: its own label, else its metric's label, else the metric's name."""
+    metric = metrics.get(item.metric)
+    return item.label or (metric.label if metric else item.metric)
+
+
 def all_text(bound: Bound) -> list[str]:
     """Every string that will appear in the documents, for font coverage checks."""
     p = bound.plan
     out = [p.meta.title, p.meta.subtitle or "", p.meta.author or ""]
     for i, b in enumerate(p.blocks):
-        if isinstance(b, Heading | Paragraph):
-            out.append(bound.text(b.text))
-        elif isinstance(b, Bullets):
-            out += [bound.text(x) for x in b.items]
-        elif isinstance(b, Callout):
-            out += [bound.text(b.text), b.title or ""]
-        elif isinstance(b, Image):
-            out += [b.alt, b.caption or ""]
-        elif isinstance(b, Kpis):
-            out += [k.label or "" for k in b.items]
-            out += [m.label for m in p.metrics]
-        elif isinstance(b, Table | Chart):
-            out += [b.title, b.caption or ""]
-            res = bound.results.get(i)
-            if res:
-                out += [c.name for c in res.columns]
-                out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
-        elif isinstance(b, Model):
-            out += [
-                b.title,
-                *(r.label for r in b.rows),
-                *(x.label for x in b.inputs),
-                *(x.note or "" for x in b.inputs),
-            ]
+        match b:
+            case Heading() | Paragraph():
+                out.append(bound.text(b.text))
+            case Bullets():
+                out += [bound.text(x) for x in b.items]
+            case Callout():
+                out += [bound.text(b.text), b.title or ""]
+            case Image():
+                out += [b.alt, b.caption or ""]
+            case Kpis():
+                out += [k.label or "" for k in b.items]
+                out += [m.label for m in p.metrics]
+            case Table() | Chart():
+                out += [b.title, b.caption or ""]
+                res = bound.results.get(i)
+                if res:
+                    out += [c.name for c in res.columns]
+                    out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
+            case Model():
+                out += [
+                    b.title,
+                    *(r.label for r in b.rows),
+                    *(x.label for x in b.inputs),
+                    *(x.note or "" for x in b.inputs),
+                ]
+            case PageBreak():
+                pass
+            case _:
+                assert_never(b)
+
     return out
 
 

@@ -14,7 +14,7 @@ import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
@@ -34,6 +34,7 @@ from docagent.plan import (
     Image,
     Kpis,
     Metric,
+    Model,
     Op,
     PageBreak,
     Paragraph,
@@ -43,7 +44,7 @@ from docagent.plan import (
     Table,
 )
 from renderers.charts import LOGO, RASTER_DPI, ChartImage, series_of
-from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, numbering, table_data
+from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_label, numbering, table_data
 from renderers.formulas import (
     Bounds,
     Crit,
@@ -477,37 +478,45 @@ class Builder:
             self.models.book.cursor[ws.name] = row  # blocks that name a sheet go there
             ws = self.models.target(block, home)
             row = self.models.book.cursor.get(ws.name, 0)
-            if isinstance(block, Heading):
-                row += 1 if row > 3 else 0
-                ws.write_string(row, 0, t(block.text), self.f["h1" if block.level == 1 else "h2"])
-                ws.set_row(row, 20 if block.level == 1 else 17)
-                row += 1
-            elif isinstance(block, Paragraph):
-                row = self.prose(ws, row, t(block.text), self.f["prose"]) + 1
-            elif isinstance(block, Bullets):
-                row = self.bullets(ws, row, block) + 1
-            elif isinstance(block, Callout):
-                text = (f"{block.title}\n" if block.title else "") + t(block.text)
-                row = self.prose(ws, row, text, self.f.get(f"callout:{block.style}", self.f["prose"])) + 1
-            elif isinstance(block, Kpis):
-                row = self.kpis(ws, row, block, metrics)
-            elif isinstance(block, Table):
-                row = self.table(ws, row, i, block)
-            elif isinstance(block, Chart) and block.model is not None:
-                ws.insert_chart(row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2})
-                row += 23
-            elif isinstance(block, Chart):
-                if self.charts_ws is None:
-                    self.charts_ws = self.wb.add_worksheet("Chart data")
-                    self._chart_row = 0
-                    self.chart_widths = [12.0] * 8
-                chart = self.chart(i, block, self.charts_ws)
-                ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
-                row += 23
-            elif isinstance(block, Image):
-                row = self.image(ws, row, i, block)
-            elif isinstance(block, PageBreak):
-                ws.set_h_pagebreaks([row])
+            match block:
+                case Heading():
+                    row += 1 if row > 3 else 0
+                    ws.write_string(row, 0, t(block.text), self.f["h1" if block.level == 1 else "h2"])
+                    ws.set_row(row, 20 if block.level == 1 else 17)
+                    row += 1
+                case Paragraph():
+                    row = self.prose(ws, row, t(block.text), self.f["prose"]) + 1
+                case Bullets():
+                    row = self.bullets(ws, row, block) + 1
+                case Callout():
+                    text = (f"{block.title}\n" if block.title else "") + t(block.text)
+                    row = self.prose(ws, row, text, self.f.get(f"callout:{block.style}", self.f["prose"])) + 1
+                case Kpis():
+                    row = self.kpis(ws, row, block, metrics)
+                case Table():
+                    row = self.table(ws, row, i, block)
+                case Chart() if block.model is not None:
+                    ws.insert_chart(
+                        row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2}
+                    )
+                    row += 23
+                case Chart():
+                    if self.charts_ws is None:
+                        self.charts_ws = self.wb.add_worksheet("Chart data")
+                        self._chart_row = 0
+                        self.chart_widths = [12.0] * 8
+                    chart = self.chart(i, block, self.charts_ws)
+                    ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
+                    row += 23
+                case Image():
+                    row = self.image(ws, row, i, block)
+                case PageBreak():
+                    ws.set_h_pagebreaks([row])
+                case Model():
+                    pass  # written on its own sheets by ModelSheets
+                case _:
+                    assert_never(block)
+
         self.models.book.cursor[ws.name] = row
         ws = home
         row = self.models.book.cursor.get(home.name, row)
@@ -548,7 +557,7 @@ class Builder:
                 ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
             else:
                 ws.write_number(row, k, value, cell_fmt)
-            label = item.label or (m.label if m else item.metric)
+            label = kpi_label(item, metrics)
             ws.write_string(row + 1, k, label, self.f["kpi_label"])
             # a number too wide for its column shows as ### in Excel and LibreOffice
             shown = self.bound.metric_text.get(item.metric, "–")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderPDF
@@ -36,7 +36,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from docagent.plans import plan_hash
@@ -44,8 +44,11 @@ from renderers.charts import LOGO, ChartImage
 from renderers.common import (
     ASSUMPTIONS,
     HIGHLIGHT_FILLS,
+    WIDE_COLUMNS,
     caption,
+    contents_title,
     image_caption,
+    kpi_label,
     kpi_texts,
     model_table,
     numbering,
@@ -56,9 +59,7 @@ from renderers.fonts import find_fonts
 from renderers.theme import Theme
 
 MARGIN = 18 * mm
-WIDE_COLUMNS = 8  # tables wider than this get a landscape page
 PLAIN_CELL_CHARS = 18
-CONTENTS = {"zh": "目录", "ja": "目次"}
 
 
 def _register_fonts() -> tuple[TTFont, TTFont | None]:
@@ -312,7 +313,7 @@ class Builder:
             ParagraphStyle("toc3", parent=self.s["body"], leftIndent=28),
         ]
         if any(isinstance(blk, Heading) for blk in b.plan.blocks):  # no headings, no contents page
-            contents = CONTENTS.get(meta.language[:2], "Contents")
+            contents = contents_title(meta.language)
             out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
         else:
             out.append(Spacer(1, 10 * mm))
@@ -337,29 +338,31 @@ class Builder:
             pending = []
         return out + pending
 
-    def block(self, i: int, block: Any) -> list[Flowable]:
+    def block(self, i: int, block: Block) -> list[Flowable]:
         t = self.bound.text
-        if isinstance(block, Heading):
-            return [self.heading(t(block.text), block.level)]
-        if isinstance(block, PlanParagraph):
-            return [Paragraph(self.m(t(block.text)), self.s["body"])]
-        if isinstance(block, Bullets):
-            return self.bullets(block)
-        if isinstance(block, Image):
-            return self.image(i, block)
-        if isinstance(block, Callout):
-            return [self.callout(block)]
-        if isinstance(block, Kpis):
-            return [self.kpis(block)]
-        if isinstance(block, PlanPageBreak):
-            return [PageBreak()]
-        if isinstance(block, Chart):
-            return self.chart(i, block)
-        if isinstance(block, Table):
-            return self.table(i, block)
-        if isinstance(block, Model):
-            return self.model(i)
-        return []
+        match block:
+            case Heading():
+                return [self.heading(t(block.text), block.level)]
+            case PlanParagraph():
+                return [Paragraph(self.m(t(block.text)), self.s["body"])]
+            case Bullets():
+                return self.bullets(block)
+            case Image():
+                return self.image(i, block)
+            case Callout():
+                return [self.callout(block)]
+            case Kpis():
+                return [self.kpis(block)]
+            case PlanPageBreak():
+                return [PageBreak()]
+            case Chart():
+                return self.chart(i, block)
+            case Table():
+                return self.table(i, block)
+            case Model():
+                return self.model(i)
+            case _:
+                assert_never(block)
 
     def bullets(self, block: Bullets) -> list[Flowable]:
         li = ParagraphStyle("li", parent=self.s["body"], leftIndent=16, firstLineIndent=-12, spaceAfter=2)
@@ -437,7 +440,7 @@ class Builder:
         )
         cells = []
         for k, value in zip(block.items, values, strict=True):
-            label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
+            label = kpi_label(k, metrics)
             cells.append([Paragraph(self.m(value), vs), Paragraph(self.m(label), self.s["kpi_label"])])
         tbl = RLTable([cells], colWidths=[w] * len(cells))
         tbl.setStyle(

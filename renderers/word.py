@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -23,13 +23,16 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from renderers.charts import LOGO, ChartImage
 from renderers.common import (
     ASSUMPTIONS,
     HIGHLIGHT_FILLS,
+    WIDE_COLUMNS,
     caption,
+    contents_title,
     image_caption,
+    kpi_label,
     kpi_texts,
     model_table,
     numbering,
@@ -37,10 +40,6 @@ from renderers.common import (
     table_data,
 )
 from renderers.theme import Theme, templates_dir
-
-WIDE_COLUMNS = 8
-CONTENTS = {"zh": "目录", "ja": "目次"}
-
 
 # --- small XML helpers: the only place this module touches WordprocessingML ---
 
@@ -269,38 +268,41 @@ class Builder:
         meta = self.bound.plan.meta
         if not any(isinstance(b, Heading) for b in self.bound.plan.blocks):
             return  # nothing to list
-        self.doc.add_paragraph(CONTENTS.get(meta.language[:2], "Contents"), style="TOC Heading")
+        self.doc.add_paragraph(contents_title(meta.language), style="TOC Heading")
         p = self.doc.add_paragraph()
         headings = [b.text for b in self.bound.plan.blocks if isinstance(b, Heading) and b.level <= 2]
         # The cached result lists the headings; Word refreshes it with page numbers on open.
         _field(p, 'TOC \\o "1-3" \\h \\z \\u', "\n".join(self.bound.text(h) for h in headings))
         p.add_run().add_break(WD_BREAK.PAGE)
 
-    def block(self, i: int, block: Any) -> None:
+    def block(self, i: int, block: Block) -> None:
         doc, t = self.doc, self.bound.text
-        if isinstance(block, Heading):
-            doc.add_heading(t(block.text), level=block.level)
-        elif isinstance(block, Paragraph):
-            p = doc.add_paragraph(t(block.text))
-            following = self.bound.plan.blocks[i + 1 : i + 2]
-            # a paragraph that introduces a table, chart or image is not left alone at a page foot
-            p.paragraph_format.keep_with_next = bool(following) and isinstance(following[0], Table | Chart | Image)
-        elif isinstance(block, Bullets):
-            self.bullets(block)
-        elif isinstance(block, Image):
-            self.image(i, block)
-        elif isinstance(block, Callout):
-            self.callout(block)
-        elif isinstance(block, Kpis):
-            self.kpis(block)
-        elif isinstance(block, PageBreak):
-            doc.add_page_break()
-        elif isinstance(block, Chart):
-            self.chart(i, block)
-        elif isinstance(block, Table):
-            self.table(i, block)
-        elif isinstance(block, Model):
-            self.model(i)
+        match block:
+            case Heading():
+                doc.add_heading(t(block.text), level=block.level)
+            case Paragraph():
+                p = doc.add_paragraph(t(block.text))
+                following = self.bound.plan.blocks[i + 1 : i + 2]
+                # a paragraph that introduces a table, chart or image is not left alone at a page foot
+                p.paragraph_format.keep_with_next = bool(following) and isinstance(following[0], Table | Chart | Image)
+            case Bullets():
+                self.bullets(block)
+            case Image():
+                self.image(i, block)
+            case Callout():
+                self.callout(block)
+            case Kpis():
+                self.kpis(block)
+            case PageBreak():
+                doc.add_page_break()
+            case Chart():
+                self.chart(i, block)
+            case Table():
+                self.table(i, block)
+            case Model():
+                self.model(i)
+            case _:
+                assert_never(block)
 
     def _caption(self, label_index: int, block: Table | Chart) -> None:
         text = caption(block, self.bound, self.labels[label_index])
@@ -363,7 +365,7 @@ class Builder:
         for cell, k, text in zip(tbl.rows[0].cells, block.items, values, strict=True):
             _shade(cell, self.theme.band_fill)
             _border(cell, "top", self.theme.accent, 16)
-            label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
+            label = kpi_label(k, metrics)
             value = cell.paragraphs[0].add_run(text)
             value.bold, value.font.size = True, Pt(16)
             value.font.color.rgb = _rgb(self.theme.primary)

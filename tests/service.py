@@ -66,6 +66,7 @@ class Stack:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: Path | None = None
     key: str = ""
+    cwd: Path | None = None  # where the processes start (default: this one's)
 
     def client(self, key: str | None = None) -> httpx.Client:
         key = self.key if key is None else key
@@ -76,6 +77,7 @@ class Stack:
         out = subprocess.run(
             [str(BIN / "docagent"), "keys", "create", "--name", name],
             env=self.env,
+            cwd=self.cwd,
             capture_output=True,
             text=True,
             check=True,
@@ -85,7 +87,9 @@ class Stack:
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         assert self.logs is not None
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own handle
-            proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.cwd
+            )
         self.procs[name] = proc
         return proc
 
@@ -130,10 +134,10 @@ def base_env(var: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def embedded(tmp: Path, **settings: str) -> Iterator[Stack]:
+def embedded(tmp: Path, cwd: Path | None = None, **settings: str) -> Iterator[Stack]:
     """`docagent serve`: API, embedded worker, SQLite, filesystem broker, local storage."""
     port = free_port()
-    stack = Stack(f"http://127.0.0.1:{port}", base_env(tmp / "var", **settings), tmp / "var", logs=tmp)
+    stack = Stack(f"http://127.0.0.1:{port}", base_env(tmp / "var", **settings), tmp / "var", logs=tmp, cwd=cwd)
     stack.start("serve", [str(BIN / "docagent"), "serve", "--port", str(port)])
     try:
         stack.wait_ready()

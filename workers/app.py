@@ -24,13 +24,15 @@ def broker_options(settings: Settings) -> tuple[str, dict[str, Any]]:
     if settings.broker_url:
         return settings.broker_url, {"visibility_timeout": settings.broker_visibility_timeout_s}
     folder = (Path(settings.var_dir) / "broker").resolve()
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    # One folder in and out: every process may both send and receive.
+    # One folder in and out: every process may both send and receive. The control folder holds
+    # kombu's exchange tables (its default is ./control, wherever the process was started).
     return "filesystem://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "data_folder_processed": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.2,
     }

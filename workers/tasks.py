@@ -1,4 +1,10 @@
-"""Thin Celery tasks: ids in, plain functions do the work, the next stage is chained by id."""
+"""Thin Celery tasks: ids in, plain functions do the work, the next stage is chained by id.
+
+Retries are Celery's own (`autoretry_for` with exponential backoff and jitter): a job stage
+retries on transient errors (database, storage or broker briefly away) and, once the retries
+are spent or on any other error, ends the job failed in `on_failure`. While a stage runs, the
+worker holds a renewed lease on the job, so the recovery loop tells a live worker from a dead one.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from docagent.errors import DeliveryFailed, StorageError
+from docagent.errors import DeliveryFailed, JobNotFound, StorageError
 from docagent.lifecycle import is_final
 from docagent.reaper import hold, release
 from docagent.records import get_job
@@ -44,20 +51,6 @@ def leased(job_id: str) -> Iterator[None]:
         release(job_id, settings)
 
 
-def _run(task: Any, job_id: str, stage: Any) -> Any:
-    try:
-        with leased(job_id):
-            return stage(job_id)
-    except TRANSIENT as e:
-        if task.request.retries >= task.max_retries:
-            fail_unexpected(job_id, e)
-            return None
-        raise task.retry(exc=e, countdown=min(60, 2 ** (task.request.retries + 1))) from None
-    except Exception as e:
-        fail_unexpected(job_id, e)
-        return None
-
-
 def _finished(job_id: str) -> None:
     """A scheduled job that ended (any way) is delivered to its webhook."""
     if is_final(get_job(job_id, get_settings()).status):
@@ -66,24 +59,46 @@ def _finished(job_id: str) -> None:
             app.send_task(DELIVER_TASK, args=[run_id], queue="plan")
 
 
-@app.task(name=PLAN_TASK, bind=True, max_retries=3)
-def plan(self: Any, job_id: str) -> None:
-    if _run(self, job_id, plan_stage):
+class JobStage(Task):
+    """A stage of a job, by id: up to 2, 4, 8, 16, 32 s between tries; a task that gives up fails its job."""
+
+    autoretry_for = TRANSIENT
+    retry_backoff = 2
+    retry_backoff_max = 60
+    retry_jitter = True  # full jitter: each wait is drawn between 0 and its cap, hence five tries, not three
+    max_retries = 5
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        job_id = args[0]
+        with suppress(JobNotFound):  # a job deleted (or never in this store) has nothing to fail
+            fail_unexpected(job_id, exc)
+            _finished(job_id)
+
+
+@app.task(name=PLAN_TASK, base=JobStage)
+def plan(job_id: str) -> None:
+    with leased(job_id):
+        planned = plan_stage(job_id)
+    if planned:
         enqueue(job_id, "render")
     else:
         _finished(job_id)
 
 
-@app.task(name=RENDER_TASK, bind=True, max_retries=3)
-def render(self: Any, job_id: str) -> None:
-    _run(self, job_id, render_stage)
+@app.task(name=RENDER_TASK, base=JobStage)
+def render(job_id: str) -> None:
+    with leased(job_id):
+        render_stage(job_id)
     _finished(job_id)
 
 
-@app.task(name=DELIVER_TASK, bind=True, max_retries=get_settings().webhook_max_attempts - 1)
-def deliver_run(self: Any, run_id: str) -> None:
-    try:
-        deliver(run_id)
-    except DeliveryFailed as e:
-        if self.request.retries < self.max_retries:
-            raise self.retry(exc=e, countdown=min(300, 2 ** (self.request.retries + 1))) from None
+@app.task(
+    name=DELIVER_TASK,
+    autoretry_for=(DeliveryFailed,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=get_settings().webhook_max_attempts - 1,
+)
+def deliver_run(run_id: str) -> None:
+    deliver(run_id)  # records each attempt and, after the last, the run's delivery as failed

@@ -10,11 +10,9 @@ import datetime as dt
 import re
 import unicodedata
 
+from docagent.data.catalog import NUMERIC, TEMPORAL
 from docagent.data.profile import ColumnProfile, Profile
 from docagent.plan import Bucket
-
-NUMERIC = ("integer", "number")
-TEMPORAL = ("date", "datetime")
 
 # Most telling first: a report on sales leads with revenue, not with units.
 MEASURE_HINTS = [
