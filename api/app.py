@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
-from api.routes import dashboard, datasets, health, jobs, schedules
+from api.routes import dashboard, datasets, drafts, health, jobs, schedules
 from docagent.settings import get_settings
 from docagent.store import migrate
 
@@ -30,6 +30,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(datasets.router)
+    app.include_router(drafts.router)
     app.include_router(jobs.router)
     app.include_router(schedules.router)
     app.include_router(dashboard.router)

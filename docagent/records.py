@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.data.catalog import Catalog, Dataset
+from docagent.data.profile import Profile, profile
 from docagent.errors import JobNotFound
 from docagent.formatting import slug
 from docagent.settings import Settings, get_settings
@@ -28,19 +28,23 @@ def safe_filename(name: str) -> str:
 # --- datasets ---
 
 
+def inspect_upload(upload: Path, filename: str, settings: Settings) -> tuple[Path, Dataset, Profile]:
+    """Read and profile an uploaded file under its user's name (checks it, stores nothing)."""
+    named = upload.parent / safe_filename(filename)  # ingestion reads the suffix; keep the user's name
+    if named != upload:
+        upload.replace(named)
+    with Catalog(settings=settings) as catalog:
+        ds = catalog.ingest(named)[0]
+        return named, ds, profile(catalog, ds)
+
+
 def create_dataset(
     upload: Path, filename: str, name: str | None, owner: str, settings: Settings | None = None
 ) -> DatasetRow:
     """Validate and profile an uploaded file, store it, record it (a new version of `name`)."""
     settings = settings or get_settings()
     filename = safe_filename(filename)
-    named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
-    if named != upload:
-        upload.replace(named)
-    with Catalog(settings=settings) as catalog:
-        datasets = catalog.ingest(named)
-        ds = datasets[0]
-        prof = profile(catalog, ds)
+    named, ds, prof = inspect_upload(upload, filename, settings)
     display = (name or Path(filename).stem).strip()[:200] or "dataset"
     row = DatasetRow(
         owner=owner,

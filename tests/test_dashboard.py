@@ -73,7 +73,7 @@ def test_upload_submit_watch_preview_download(page, tmp_path):
     card = page.locator(".profile-card")
     card.wait_for(timeout=30_000)
     assert "2,922 rows" in card.text_content() and "order_date" in card.text_content()
-    assert page.locator("#dataset-list input[type=checkbox]:checked").count() == 1
+    assert page.locator("#draft-list input[type=checkbox]:checked").count() == 1
     page.fill("#prompt", "Quarterly sales report for the leadership team")
     page.click("button[type=submit]")
     page.wait_for_url("**/jobs/*")
@@ -161,3 +161,55 @@ def test_schedules_page_run_now_and_disable(page, server):
     assert "disabled" in page.locator("tr", has_text="Weekly sales").inner_text()
     assert page.locator("tr", has_text="Weekly sales").locator(".badge-succeeded").count() == 1
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def versions(server, name: str) -> int:
+    with server.client() as c:
+        return sum(1 for d in c.get("/v1/datasets?limit=200").json()["data"] if d["name"] == name)
+
+
+def test_picking_a_file_stores_nothing_until_the_job_is_created(page, server, tmp_path):
+    data = tmp_path / "picked-only.csv"
+    data.write_text("region,sales\nNorth,10\nSouth,20\n")
+    page.goto("/jobs/new")
+    page.set_input_files("#files", str(data))
+    page.locator(".profile-card", has_text="picked-only").wait_for(timeout=30_000)
+    page.goto("/")  # leave without submitting
+    assert versions(server, "picked-only") == 0
+    page.goto("/jobs/new")
+    # dropped on the form rather than picked
+    page.dispatch_event("#new-job", "drop", {"dataTransfer": drop_transfer(page, data)})
+    page.locator(".profile-card", has_text="picked-only").wait_for(timeout=30_000)
+    page.fill("#prompt", "Sales by region")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    first = page.url
+    assert versions(server, "picked-only") == 1
+    page.go_back()
+    with page.expect_navigation():
+        page.click("button[type=submit]")  # the same form again: no silent duplicate
+    assert page.url.split("?")[0] == first
+    assert "already submitted" in page.locator(".notice").inner_text()
+    assert versions(server, "picked-only") == 1
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def drop_transfer(page, path: Path):
+    """A DataTransfer holding the file, as the browser builds one for a drop."""
+    return page.evaluate_handle(
+        """([name, text]) => { const t = new DataTransfer();
+           t.items.add(new File([text], name, { type: "text/csv" })); return t; }""",
+        [path.name, path.read_text()],
+    )
+
+
+def test_a_prompt_without_data_is_refused_inline_when_no_model_is_configured(page, server):
+    page.goto("/jobs/new")
+    page.fill("#prompt", "An essay on the history of tea")
+    page.uncheck("input[name=formats][value=xlsx]")
+    page.click("button[type=submit]")
+    assert "upload or choose a dataset" in page.locator("#data-error").inner_text()
+    assert page.input_value("#prompt") == "An essay on the history of tea"
+    assert not page.is_checked("input[name=formats][value=xlsx]") and page.is_checked("input[name=formats][value=pdf]")
+    with server.client() as c:
+        assert all(j["prompt"] != "An essay on the history of tea" for j in c.get("/v1/jobs?limit=100").json()["data"])
