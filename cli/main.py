@@ -65,6 +65,8 @@ def generate_cmd(
     p = outcome.planned
     if p.fallback_reason:
         err.print(f"planner fell back to rules: {p.fallback_reason}", highlight=False)
+    for warning in outcome.warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False)
     for path in outcome.files.values():
         print(path)
 

@@ -10,6 +10,7 @@ from docagent.data.metrics import Window, metric_windows, run_metric
 from docagent.data.query import OutColumn, Result, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
+from docagent.images import ImageFile
 from docagent.modelbind import ModelValues, bind_models
 from docagent.plan import Chart, Fmt, Metric, Plan, Table
 
@@ -37,6 +38,7 @@ class Bound:
     windows: dict[str, tuple[Window | None, Window | None]] = field(default_factory=dict)  # periods, for formulas
     results: dict[int, Result] = field(default_factory=dict)  # by block index
     data: dict[str, DataSheet] = field(default_factory=dict)  # datasets the plan reads
+    images: dict[str, ImageFile] = field(default_factory=dict)  # image files given with the job
     models: ModelValues | None = None  # the evaluated model blocks, when the plan has any
 
     def text(self, s: str) -> str:
@@ -90,7 +92,7 @@ def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
 
 def bind(plan: Plan, catalog: Catalog) -> Bound:
     widened = {}
-    bound = Bound(plan)
+    bound = Bound(plan, images=dict(catalog.images))
     currency = plan.meta.currency
     bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:

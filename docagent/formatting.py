@@ -20,6 +20,28 @@ def compact(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+def short(v: float, fmt: Fmt | str | None, currency: str = "USD", language: str = "en") -> str:
+    """A figure in three significant digits for a narrow space: $2.13M, 45.2K, 2.13万 (zh)."""
+    if fmt == Fmt.percent:
+        return f"{v * 100:.0f}%"
+    steps = (
+        ((1e8, "亿"), (1e4, "万"))
+        if language.startswith(("zh", "ja"))
+        else ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+    )
+    body = f"{abs(v):,.0f}"
+    for limit, suffix in steps:
+        if abs(v) >= limit:
+            x = abs(v) / limit
+            body = f"{x:.{max(0, 2 - len(str(int(x))) + 1)}f}".rstrip("0").rstrip(".") + suffix
+            break
+    sign = "-" if v < 0 else ""
+    if fmt == Fmt.currency:
+        sym = CURRENCY_SYMBOLS.get(currency.upper())
+        return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency.upper()}"
+    return sign + body
+
+
 def format_date(v: dt.date, bucket: str | None) -> str:
     if bucket == "year":
         return f"{v.year}"

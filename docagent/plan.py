@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 # {name} a metric's text; {name:abs} without its sign; {name|rose|fell|was flat} the word that
 # follows the sign of the metric as shown (positive | negative | zero); a missing value shows as –.
+HIDDEN = "x-hand-written"  # kept out of the model's schema (docagent.schema)
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:(:abs)|((?:\|[^{}|\n]*){3}))?\}")
 # Anything that looks like a placeholder with options; those PLACEHOLDER rejects are errors.
 PLACEHOLDER_LIKE = re.compile(r"\{[a-z][a-z0-9_]*[|:][^{}]*\}")
@@ -215,6 +216,17 @@ class Bullets(_Strict):
     type: Literal["bullets"] = "bullets"
     items: list[str] = Field(min_length=1)
     ordered: bool = False
+    start: int = Field(1, json_schema_extra={HIDDEN: True})  # lists restart at 1; hand-written plans may continue
+    lines: int = 0  # writing lines per item, 0-12 (checked by the validator)
+
+
+class Highlight(_Strict):
+    # top/bottom: the `value` largest/smallest
+
+    column: str
+    op: Literal["gt", "lt", "ge", "le", "eq", "top", "bottom"]
+    value: float
+    style: Literal["bad", "good", "warn"] = "bad"
 
 
 class Table(_Strict):
@@ -227,6 +239,9 @@ class Table(_Strict):
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
     totals: bool = False
+    formats: list[Fmt | None] = []  # one per column; null: automatic
+    emphasis: list[int] = []  # bold rows, from 0
+    highlight: list[Highlight] = []
     sheet: str | None = None
     slide: bool = Field(True, description="false keeps it out of a .pptx deck")
 
@@ -285,8 +300,18 @@ class PageBreak(_Strict):
     type: Literal["page_break"] = "page_break"
 
 
+class Image(_Strict):
+    # source: an image file given with the job; null draws a placeholder box labelled with alt
+    type: Literal["image"] = "image"
+    source: str | None
+    alt: str
+    caption: str | None = None
+    width: float = 1.0  # fraction of the text width, 0.1-1 (checked by the validator)
+    aspect: str = Field("16:9", json_schema_extra={HIDDEN: True})  # of a placeholder; checked by the validator
+
+
 Block = Annotated[
-    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak | Model,
+    Heading | Paragraph | Bullets | Table | Chart | Kpis | Callout | PageBreak | Model | Image,
     Field(discriminator="type"),
 ]
 
@@ -301,6 +326,15 @@ class DocKind(StrEnum):
     other = "other"
 
 
+class Brand(_Strict):
+    # overrides the theme's colours, chart palette, heading font and header logo (an image file name)
+    primary: str  # #RRGGBB, like accent and palette; checked by the validator
+    accent: str
+    palette: list[str] = Field([], json_schema_extra={HIDDEN: True})  # else primary, accent, then the theme's
+    font: str = ""
+    logo: str | None = None
+
+
 class Meta(_Strict):
     title: str = Field(min_length=1)
     subtitle: str | None = None
@@ -309,6 +343,7 @@ class Meta(_Strict):
     theme: str | None = None
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    brand: Brand | None = None
     slides: Literal["auto", "sections", "none"] = Field(
         "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
     )

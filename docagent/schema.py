@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from docagent.plan import Plan
+from docagent.plan import HIDDEN, Plan
 
 _DROP = {"title", "default", "discriminator"}
 
@@ -23,8 +23,8 @@ def _strict(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {k: _strict(v) for k, v in node.items() if k not in _DROP}
-    if "properties" in node:  # property names are data, not keywords: keep them all
-        out["properties"] = {k: _strict(v) for k, v in node["properties"].items()}
+    if "properties" in node:  # property names are data, not keywords: keep them all, bar hand-written-only ones
+        out["properties"] = {k: _strict(v) for k, v in node["properties"].items() if not v.get(HIDDEN)}
     if "oneOf" in out:  # pydantic's discriminated union; each branch has a constant tag
         out["anyOf"] = out.pop("oneOf")
     if out.get("type") == "object" or "properties" in out:
@@ -32,7 +32,21 @@ def _strict(node: Any) -> Any:
         out["required"] = list(out.get("properties", {}))
     if "const" in out and "enum" in out:
         out.pop("enum")
-    return out
+    if "const" in out:  # a constant names its own type
+        out.pop("type", None)
+    return _nullable(out)
+
+
+def _nullable(node: dict[str, Any]) -> dict[str, Any]:
+    """anyOf [{type: T}, {type: null}] -> type [T, null]: the same constraint, half the characters
+    (strict mode, llguidance and xgrammar all read type arrays)."""
+    branches = node.get("anyOf")
+    if not branches or len(branches) != 2 or {"type": "null"} not in branches:
+        return node
+    other = branches[0] if branches[1] == {"type": "null"} else branches[1]
+    if set(other) != {"type"} or not isinstance(other["type"], str):
+        return node
+    return {"type": [other["type"], "null"], **{k: v for k, v in node.items() if k != "anyOf"}}
 
 
 @lru_cache

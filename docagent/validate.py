@@ -6,6 +6,8 @@ a model can fix it: where it is, what is wrong, what would be valid.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
@@ -16,12 +18,14 @@ from docagent.errors import PlanError
 from docagent.modeluse import model_problems
 from docagent.plan import (
     Block,
+    Brand,
     Bullets,
     Callout,
     Chart,
     ChartKind,
     Filter,
     Heading,
+    Image,
     Kpis,
     Metric,
     Op,
@@ -32,6 +36,7 @@ from docagent.plan import (
     malformed_placeholders,
     placeholders,
 )
+from docagent.themes import theme_names
 
 ORDERED_OPS = {Op.gt, Op.ge, Op.lt, Op.le}
 NO_SERIES = (ChartKind.pie, ChartKind.donut, ChartKind.scatter, ChartKind.combo)
@@ -174,6 +179,11 @@ def _check_chart(b: Chart, names: list[str], types: dict[str, str], where: str, 
         out.append(f"{where}: a scatter chart needs a numeric x, {b.x!r} is {types[b.x]}")
 
 
+def _numeric_literal(b: Table, k: int) -> bool:
+    values = [r[k] for r in b.rows or [] if k < len(r) and r[k] is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
 def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
     if b.query is not None and (b.rows is not None or b.columns is not None):
         out.append(f"{where}: give either query or literal columns/rows, not both")
@@ -189,8 +199,57 @@ def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
     return None
 
 
+def _image_name(name: str, catalog: Catalog, where: str, out: list[str]) -> None:
+    if name not in catalog.images:
+        given = ", ".join(repr(n) for n in catalog.images) or "none"
+        out.append(
+            f"{where}: no image file {name!r} was given with the job; images given: {given} "
+            "(use source null for a placeholder)"
+        )
+
+
+def _check_meta(plan: Plan, catalog: Catalog, out: list[str]) -> None:
+    themes = theme_names()
+    if plan.meta.theme is not None and plan.meta.theme not in themes:
+        out.append(
+            f"meta.theme: unknown theme {plan.meta.theme!r}; themes: {', '.join(themes)} "
+            "(for other colours keep a theme and set meta.brand)"
+        )
+    brand: Brand | None = plan.meta.brand
+    if brand is None:
+        return
+    for name, value in [("primary", brand.primary), ("accent", brand.accent), *(("palette", c) for c in brand.palette)]:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            out.append(f"meta.brand.{name}: {value!r} is not a colour; write #RRGGBB, like #1B2A4A")
+    if len(brand.palette) > 10:
+        out.append("meta.brand.palette: at most 10 colours")
+    if brand.logo is not None:
+        _image_name(brand.logo, catalog, "meta.brand.logo", out)
+
+
+def _check_table(b: Table, names: list[str], types: dict[str, str], where: str, out: list[str]) -> None:
+    """formats, emphasis and highlight refer to the table's own columns and rows."""
+    if b.formats and len(b.formats) != len(names):
+        out.append(f"{where}: formats has {len(b.formats)} entries for {len(names)} columns {names}")
+    if b.emphasis:
+        if b.query is not None:
+            out.append(f"{where}: emphasis is for literal rows; a query's rows are not known in advance")
+        else:
+            bad = [r for r in b.emphasis if not 0 <= r < len(b.rows or [])]
+            if bad:
+                out.append(f"{where}: emphasis rows {bad} do not exist (rows are numbered 0-{len(b.rows or []) - 1})")
+    for h in b.highlight or []:
+        if h.column not in names:
+            out.append(f"{where}: highlight names {h.column!r}, which is not a column {names}")
+        elif types.get(h.column, "number") not in NUMERIC:
+            out.append(f"{where}: highlight column {h.column!r} must be numeric, it is {types[h.column]}")
+        if h.op in ("top", "bottom") and (h.value < 1 or not float(h.value).is_integer()):
+            out.append(f"{where}: highlight {h.op} needs value = how many rows (a whole number >= 1)")
+
+
 def problems(plan: Plan, catalog: Catalog) -> list[str]:
     out: list[str] = []
+    _check_meta(plan, catalog, out)
     metric_names = [m.name for m in plan.metrics]
     for n in sorted({n for n in metric_names if metric_names.count(n) > 1}):
         out.append(f"metric name {n!r} is used twice")
@@ -201,8 +260,22 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
         texts: list[str] = []
         if isinstance(b, Heading | Paragraph):
             texts = [b.text]
+        elif isinstance(b, Image):
+            texts = [b.alt, b.caption or ""]
+            if b.source is not None:
+                _image_name(b.source, catalog, where, out)
+            if not 0.1 <= b.width <= 1:
+                out.append(f"{where}: width is a fraction of the text width, 0.1 to 1, not {b.width}")
+            if not re.fullmatch(r"[1-9]\d?:[1-9]\d?", b.aspect):
+                out.append(f"{where}: aspect {b.aspect!r} must be width:height, like 16:9, 4:3 or 1:1")
         elif isinstance(b, Bullets):
             texts = b.items
+            if b.start < 1:
+                out.append(f"{where}: start must be 1 or more")
+            elif b.start != 1 and not b.ordered:
+                out.append(f"{where}: start applies to ordered lists only")
+            if not 0 <= b.lines <= 12:
+                out.append(f"{where}: lines (writing lines per item) must be 0 to 12, not {b.lines}")
         elif isinstance(b, Callout):
             texts = [b.text, b.title or ""]
         elif isinstance(b, Kpis):
@@ -226,6 +299,10 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         keys = [c.name for c in cols if not c.measure]
             elif isinstance(b, Chart) and b.series:
                 out.append(f"{where}: series needs a query (literal rows list one column per series)")
+            if isinstance(b, Table) and names is not None:
+                if b.query is None:
+                    types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
+                _check_table(b, names, types, where, out)
             if isinstance(b, Chart) and names is not None:
                 if b.query is None:
                     types = {n: "number" for n in names}

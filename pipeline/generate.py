@@ -15,14 +15,16 @@ from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, add_joins, profile
 from docagent.data.references import is_reference, load_references
-from docagent.errors import PlanError, PlannerError
+from docagent.errors import PlanError, PlannerError, RenderError
 from docagent.formatting import slug
 from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.settings import Settings, get_settings
+from docagent.themes import theme_names
 from docagent.validate import schema_problems, validate
 from renderers import render_all
+from renderers.qa import check as qa_check
 
 FORMATS = ("docx", "xlsx", "pdf")  # the default set; "pptx" adds a deck
 Progress = Callable[[str, float], None]
@@ -33,6 +35,7 @@ class Outcome:
     planned: Planned
     files: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the QA pass found and could not fix
 
 
 def guess_language(prompt: str) -> str:
@@ -82,6 +85,8 @@ def plan_job(
     settings: Settings | None = None,
 ) -> Planned:
     settings = settings or get_settings()
+    if theme and theme not in theme_names():  # the caller's choice: say so before any planning
+        raise RenderError(f"unknown theme {theme!r}; available: {', '.join(theme_names())}")
     lang = language or guess_language(prompt)
     request = PlanRequest(prompt, profiles, catalog, lang, theme, references or [])
     planned = make_planner(planner, settings).plan(request)
@@ -128,8 +133,12 @@ def generate(
         timings["bind"] = time.perf_counter() - t
     files, render_times = render_job(bound, out_dir, formats, theme, settings)
     timings.update(render_times)
+    note("checking", 0.95)
+    t = time.perf_counter()
+    warnings = qa_check(files, bound)
+    timings["qa"] = time.perf_counter() - t
     note("done", 1.0)
-    return Outcome(planned, files, timings)
+    return Outcome(planned, files, timings, warnings)
 
 
 def render_plan(

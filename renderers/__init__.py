@@ -9,9 +9,10 @@ from pathlib import Path
 
 from docagent.bind import Bound
 from docagent.errors import RenderError
+from docagent.plan import Image
 from renderers.common import all_text
 from renderers.fonts import require_cjk
-from renderers.theme import load_theme
+from renderers.theme import branded, load_theme
 
 __all__ = ["FORMATS", "render_all"]
 
@@ -26,7 +27,7 @@ def render_all(
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise RenderError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
-    theme = load_theme(theme_name)
+    theme = branded(load_theme(theme_name), bound.plan.meta.brand)
     require_cjk(all_text(bound))
     timings: dict[str, float] = {}
     files: dict[str, Path] = {}
@@ -37,6 +38,10 @@ def render_all(
         t = time.perf_counter()
         charts = draw_all(bound, theme)
         timings["charts"] = time.perf_counter() - t
+    elif any(isinstance(b, Image) for b in bound.plan.blocks):
+        from renderers.charts import draw_images
+
+        charts = draw_images(bound, theme)
     for fmt in FORMATS:
         if fmt not in formats:
             continue
@@ -50,7 +55,7 @@ def render_all(
         elif fmt == "xlsx":
             from renderers.excel import render_xlsx
 
-            render_xlsx(bound, theme, tmp)
+            render_xlsx(bound, theme, tmp, charts)
         elif fmt == "pdf":
             from renderers.pdf import render_pdf
 

@@ -25,13 +25,16 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
 from docagent.formatting import compact  # noqa: E402
-from docagent.plan import Chart, ChartKind  # noqa: E402
+from docagent.images import ImageFile  # noqa: E402
+from docagent.plan import Chart, ChartKind, Image  # noqa: E402
 from renderers.fonts import find_fonts  # noqa: E402
 from renderers.theme import Theme  # noqa: E402
 
 MAX_BARS = 12
 MAX_SLICES = 7
 WIDTH_IN, HEIGHT_IN = 6.4, 3.4
+LOGO = -1  # key of the header logo among the drawn images
+RASTER_DPI = 200
 
 
 @dataclass
@@ -221,12 +224,67 @@ def _xticks(ax: Any, pos: list[int], labels: list[str]) -> None:
             t.set_horizontalalignment("right")
 
 
+def placeholder(block: Image, theme: Theme, width_in: float) -> ChartImage:
+    """A neat box at the requested aspect ratio, labelled with the alt text: where an image will go."""
+    w, h = (int(x) for x in (block.aspect or "16:9").split(":"))
+    height_in = width_in * h / w
+    with plt.rc_context({"font.family": _setup_fonts(), "svg.fonttype": "path"}):
+        fig = plt.figure(figsize=(width_in, height_in))
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        ax.add_patch(
+            plt.Rectangle(
+                (0.004, 0.004), 0.992, 0.992, transform=ax.transAxes, facecolor=theme.band_fill,
+                edgecolor=theme.muted, linestyle=(0, (5, 3)), linewidth=1.2,
+            )
+        )  # fmt: skip
+        chars = max(8, int(width_in * 9))
+        ax.text(0.5, 0.5, textwrap.fill(block.alt, chars, max_lines=4, placeholder="…"), ha="center",
+                va="center", color=theme.muted, fontsize=9 if width_in < 3 else 11, transform=ax.transAxes)  # fmt: skip
+        png, svg = io.BytesIO(), io.BytesIO()
+        fig.savefig(png, format="png", dpi=RASTER_DPI)
+        fig.savefig(svg, format="svg")
+        plt.close(fig)
+    return ChartImage(png.getvalue(), svg.getvalue(), width_in, height_in)
+
+
+def picture(img: ImageFile, width_in: float) -> ChartImage:
+    """A given image at the requested width; the PNG slot holds the raster bytes (PNG or JPEG),
+    the SVG slot the vector source when there is one."""
+    height_in = width_in * img.height / img.width
+    if img.kind == "svg":
+        return ChartImage(rasterize_svg(img.data, width_in), img.data, width_in, height_in)
+    return ChartImage(img.data, b"", width_in, height_in)
+
+
+def rasterize_svg(data: bytes, width_in: float) -> bytes:
+    """A PNG of a checked SVG for the formats that need pixels (.docx, .xlsx)."""
+    import cairosvg  # only when a job gives an SVG
+
+    png = cairosvg.svg2png(bytestring=data, output_width=round(width_in * RASTER_DPI), unsafe=False)
+    return bytes(png)
+
+
+def draw_images(bound: Bound, theme: Theme) -> dict[int, ChartImage]:
+    out = {}
+    for i, b in enumerate(bound.plan.blocks):
+        if isinstance(b, Image):
+            width_in = WIDTH_IN * b.width
+            src = bound.images.get(b.source) if b.source else None
+            out[i] = picture(src, width_in) if src else placeholder(b, theme, width_in)
+    logo = bound.images.get(theme.logo) if theme.logo else None
+    if logo is not None:  # the header logo: at most 1.4 in wide and 0.45 in high
+        out[LOGO] = picture(logo, min(1.4, 0.45 * logo.width / logo.height))
+    return out
+
+
 _PYPLOT = threading.Lock()  # pyplot and rcParams are process-global; thread-pool workers take turns
 
 
 def draw_all(bound: Bound, theme: Theme, formats: tuple[str, ...] = ("png", "svg")) -> dict[int, ChartImage]:
     with _PYPLOT:
-        return {i: draw(b, bound, i, theme, formats) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
+        charts = {i: draw(b, bound, i, theme, formats) for i, b in enumerate(bound.plan.blocks) if isinstance(b, Chart)}
+        return charts | draw_images(bound, theme)
 
 
-__all__ = ["ChartImage", "Series", "draw_all", "series_of"]
+__all__ = ["LOGO", "ChartImage", "Series", "draw_all", "draw_images", "series_of"]

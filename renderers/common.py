@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from docagent.bind import Bound
+from docagent.bind import Bound, metric_format
 from docagent.data.query import OutColumn
-from docagent.formatting import format_value
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, Paragraph, Table
+from docagent.formatting import format_value, short
+from docagent.plan import Bullets, Callout, Chart, Fmt, Heading, Image, Kpis, Model, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
+HIGHLIGHT_FILLS = {"bad": "#F8D7DA", "good": "#D1E7DD", "warn": "#FFF3CD"}  # fills readable under dark text
 
 
 @dataclass
@@ -24,6 +26,38 @@ class TableData:
     numeric: list[bool]
     totals: list[str] | None
     total_values: list[Any] | None
+    emphasis: set[int] = field(default_factory=set)  # body rows set bold
+    fills: dict[tuple[int, int], str] = field(default_factory=dict)  # (body row, column) -> highlight style
+
+
+def column_format(c: OutColumn, values: list[Any], chosen: Fmt | str | None) -> OutColumn:
+    """The column with its display format: the plan's choice, else integer when every value is whole."""
+    if chosen:
+        return replace(c, format=Fmt(chosen))
+    if c.format or c.type not in ("integer", "number"):
+        return c
+    nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    whole = all(float(v).is_integer() for v in nums)
+    return replace(c, format=Fmt.integer if whole else Fmt.number)
+
+
+def highlight_cells(block: Table, columns: list[OutColumn], rows: list[tuple[Any, ...]]) -> dict[tuple[int, int], str]:
+    names = [c.name for c in columns]
+    out: dict[tuple[int, int], str] = {}
+    for h in block.highlight or []:
+        if h.column not in names:
+            continue
+        k = names.index(h.column)
+        nums = [(r[k], i) for i, r in enumerate(rows) if isinstance(r[k], int | float) and not isinstance(r[k], bool)]
+        if h.op in ("top", "bottom"):
+            picked = sorted(nums, key=lambda x: x[0], reverse=h.op == "top")[: int(h.value)]
+            hits = {i for _, i in picked}
+        else:
+            test = {"gt": float.__gt__, "lt": float.__lt__, "ge": float.__ge__, "le": float.__le__, "eq": float.__eq__}
+            hits = {i for v, i in nums if test[h.op](float(v), h.value)}
+        for i in hits:
+            out.setdefault((i, k), h.style)  # the first rule that matches a cell wins
+    return out
 
 
 def additive(c: OutColumn) -> bool:
@@ -43,29 +77,37 @@ def clip(text: str) -> str:
 
 def table_data(block: Table, bound: Bound, index: int) -> TableData:
     res = bound.results[index]
-    numeric = [c.type in ("integer", "number") for c in res.columns]
-    rows = [[clip(bound.fmt(v, c)) for v, c in zip(r, res.columns, strict=True)] for r in res.rows]
+    formats = block.formats or [None] * len(res.columns)
+    columns = [
+        column_format(c, [r[k] for r in res.rows], f)
+        for k, (c, f) in enumerate(zip(res.columns, formats, strict=False))
+    ]
+    numeric = [c.type in ("integer", "number") for c in columns]
+    rows = [[clip(bound.fmt(v, c)) for v, c in zip(r, columns, strict=True)] for r in res.rows]
     totals = total_values = None
-    if block.totals and res.rows and any(additive(c) for c in res.columns):
+    if block.totals and res.rows and any(additive(c) for c in columns):
         total_values = []
-        for i, c in enumerate(res.columns):
+        for i, c in enumerate(columns):
             if additive(c):
                 total_values.append(sum(r[i] for r in res.rows if isinstance(r[i], int | float)))
             else:
                 total_values.append(None)
         label = TOTAL_LABELS.get(bound.plan.meta.language[:2], "Total")
-        totals = [bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, res.columns, strict=True)]
-        if not additive(res.columns[0]):
-            totals[0] = label
-            total_values[0] = label
+        totals = [bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, columns, strict=True)]
+        first_text = next((k for k, c in enumerate(columns) if not additive(c)), None)
+        if first_text is not None:  # the label goes in the first column that has no sum
+            totals[first_text] = label
+            total_values[first_text] = label
     return TableData(
-        [bound.text(c.name) for c in res.columns],
-        res.columns,
+        [bound.text(c.name) for c in columns],
+        columns,
         rows,
         res.rows,
         numeric,
         totals,
         total_values,
+        set(block.emphasis or []),
+        highlight_cells(block, columns, res.rows),
     )
 
 
@@ -88,13 +130,40 @@ def caption(block: Table | Chart, bound: Bound, label: str) -> str:
     sep = "：" if zh else ". "
     text = f"{label}{sep}{bound.text(block.title)}"
     if block.caption:
-        if not zh and text[-1] not in ".!?:":
-            text += "."
-        text += (" " if not zh else "") + bound.text(block.caption)
+        text = punctuate(text, zh) + (" " if not zh else "") + bound.text(block.caption)
     source = bound.source_of(block)
     if source:
-        text += f" {'来源' if zh else 'Source'}: {source}."
+        text = punctuate(text, zh) + f"{'来源' if zh else ' Source'}: {source}"
+    return punctuate(text, zh)
+
+
+def kpi_texts(bound: Bound, metrics: list[str], fits: Callable[[str], bool]) -> list[str]:
+    """A KPI row's values as formatted, or all in short form when any would not fit its card on
+    one line (one row reads alike; the exact values stay in the tables and the workbook)."""
+    full = [bound.metric_text.get(m, "–") for m in metrics]
+    if all(fits(t) for t in full):
+        return full
+    meta, defs = bound.plan.meta, {m.name: m for m in bound.plan.metrics}
+    out = []
+    for name, text in zip(metrics, full, strict=True):
+        value, m = bound.metrics.get(name), defs.get(name)
+        if not isinstance(value, int | float) or m is None:
+            out.append(text)
+            continue
+        out.append(short(value, metric_format(m), meta.currency, meta.language))
+    return out
+
+
+def punctuate(text: str, zh: bool = False) -> str:
+    """A caption ends with a full stop, so the source that follows reads as its own sentence."""
+    text = text.rstrip()
+    if text and text[-1] not in ".!?:;…。！？：":
+        text += "。" if zh else "."
     return text
+
+
+def image_caption(block: Image, bound: Bound) -> str:
+    return punctuate(bound.text(block.caption or ""), bound.plan.meta.language.startswith("zh"))
 
 
 def all_text(bound: Bound) -> list[str]:
@@ -108,6 +177,8 @@ def all_text(bound: Bound) -> list[str]:
             out += [bound.text(x) for x in b.items]
         elif isinstance(b, Callout):
             out += [bound.text(b.text), b.title or ""]
+        elif isinstance(b, Image):
+            out += [b.alt, b.caption or ""]
         elif isinstance(b, Kpis):
             out += [k.label or "" for k in b.items]
             out += [m.label for m in p.metrics]

@@ -10,6 +10,8 @@ value with a cell comment saying so. Text from data is always written as text.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,28 @@ from xlsxwriter.worksheet import Worksheet
 
 from docagent.bind import Bound, DataSheet, metric_format
 from docagent.data.query import OutColumn
-from docagent.plan import Chart, ChartKind, Filter, Fmt, Kpis, Metric, Op, Period, Query, Select, Table
-from renderers.charts import series_of
-from renderers.common import caption, numbering, table_data
+from docagent.images import ImageFile
+from docagent.plan import (
+    Bullets,
+    Callout,
+    Chart,
+    ChartKind,
+    Filter,
+    Fmt,
+    Heading,
+    Image,
+    Kpis,
+    Metric,
+    Op,
+    PageBreak,
+    Paragraph,
+    Period,
+    Query,
+    Select,
+    Table,
+)
+from renderers.charts import LOGO, RASTER_DPI, ChartImage, series_of
+from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, numbering, table_data
 from renderers.formulas import (
     Bounds,
     Crit,
@@ -51,11 +72,26 @@ NUM_FORMATS = {
     Fmt.compact: '[>=1000000]#,##0.0,,"M";[>=1000]#,##0.0,"K";#,##0',
     Fmt.text: "@",
 }
+PROSE_COLUMNS = 6  # prose is merged across A:F and wrapped
+CF_OPS = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "=="}
+
+
+def text_width(text: str, size: float = 10, bold: bool = False) -> float:
+    """Excel column width (in characters of the default font) that shows `text` whole."""
+    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK glyphs take two cells
+    return wide * size / 10 * (1.1 if bold else 1.0) + 2
 
 
 def _currency_format(code: str) -> str:
     symbol = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}.get(code.upper())
     return f'"{symbol}"#,##0.00' if symbol else f'#,##0.00 "{code.upper()}"'
+
+
+def _shown(v: Any) -> str:
+    """Roughly what a data sheet cell displays, to size its column."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)[:19]
+    return f"{v:,.2f}"
 
 
 @dataclass
@@ -73,8 +109,8 @@ class SheetRef:
 
 
 class Builder:
-    def __init__(self, bound: Bound, theme: Theme, path: Path) -> None:
-        self.bound, self.theme = bound, theme
+    def __init__(self, bound: Bound, theme: Theme, path: Path, images: dict[int, ChartImage] | None = None) -> None:
+        self.bound, self.theme, self.images = bound, theme, images or {}
         self.wb = Workbook(
             str(path),
             {
@@ -146,6 +182,18 @@ class Builder:
             "month": wb.add_format({**base, "num_format": "mmm yyyy", "align": "left"}),
             "datetime": wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
             "kpi_value": wb.add_format(kpi),
+            "h1": wb.add_format(
+                {**base, "bold": True, "font_size": 14, "font_color": t.primary, "bottom": 1, "bottom_color": t.primary}
+            ),
+            "h2": wb.add_format({**base, "bold": True, "font_size": 12, "font_color": t.primary}),
+            "prose": wb.add_format({**base, "text_wrap": True, "valign": "top"}),
+            "line": wb.add_format({**base, "bottom": 1, "bottom_color": t.muted}),
+            **{
+                f"callout:{k}": wb.add_format(
+                    {**base, "text_wrap": True, "valign": "top", "bg_color": v, "left": 5, "left_color": t.accent}
+                )
+                for k, v in t.callout.items()
+            },
             "kpi_text": wb.add_format({**kpi, "align": "right"}),  # a model period label, e.g. break-even
             "kpi_label": wb.add_format({**base, "font_size": 8, "font_color": t.muted, "bg_color": t.band_fill}),
         }
@@ -153,7 +201,11 @@ class Builder:
             f[f"num:{fmt}"] = wb.add_format({**base, "num_format": code})
             f[f"total:{fmt}"] = wb.add_format({**base, "num_format": code, "bold": True, "top": 1})
             f[f"kpi:{fmt}"] = wb.add_format({**kpi, "num_format": code})
+            f[f"bold:{fmt}"] = wb.add_format({**base, "num_format": code, "bold": True})
         f["total:text"] = wb.add_format({**base, "bold": True, "top": 1})
+        f["bold:text"] = wb.add_format({**base, "bold": True})
+        for style, fill in HIGHLIGHT_FILLS.items():
+            f[f"hl:{style}"] = wb.add_format({"bg_color": fill})
         return f
 
     # --- data sheets ---
@@ -174,12 +226,12 @@ class Builder:
     def data_sheet(self, sheet: DataSheet) -> None:
         ws = self.wb.add_worksheet(self.refs[sheet.name].sheet)
         cols = sheet.columns
-        widths = [max(8, min(40, len(c.name) + 2)) for c in cols]
+        widths = [max(8.0, min(40.0, len(c.name) + 2.0)) for c in cols]
         for r, row in enumerate(sheet.rows, 1):
             for k, (v, c) in enumerate(zip(row, cols, strict=True)):
                 self.cell(ws, r, k, v, c.type)
-                if r <= 200 and isinstance(v, str):
-                    widths[k] = max(widths[k], min(40, len(v) + 2))
+                if r <= 200 and v is not None:
+                    widths[k] = max(widths[k], min(40, text_width(_shown(v))))
         last = max(1, len(sheet.rows))
         ws.add_table(
             0,
@@ -318,7 +370,7 @@ class Builder:
         if c.type == "date" or c.type == "datetime":
             return self.f["month" if c.bucket in ("month", "quarter") else "date"]
         if c.type not in ("integer", "number"):
-            return self.f["total:text"] if kind == "total" else None
+            return self.f[f"{kind}:text"] if kind in ("total", "bold") else None
         fmt = c.format or (Fmt.integer if c.type == "integer" else Fmt.number)
         if fmt == Fmt.text:
             fmt = Fmt.number
@@ -363,7 +415,17 @@ class Builder:
                     )
         return first + len(rows), formulas is not None
 
+    def prose(self, ws: Worksheet, row: int, text: str, fmt: Any, size: float = 10) -> int:
+        """Text merged across the prose columns, wrapped, with a row tall enough to show it all."""
+        span = sum(self.widths[:PROSE_COLUMNS])
+        lines = sum(max(1, math.ceil(text_width(part, size) / span)) for part in text.split("\n"))
+        ws.set_row(row, max(15, 15 * lines * size / 10))
+        ws.merge_range(row, 0, row, PROSE_COLUMNS - 1, text, fmt)
+        return row + 1
+
     def summary(self) -> None:
+        """The whole document on the first sheet, in reading order: prose as wrapped text cells,
+        KPIs, tables, charts and images; the data behind them on the sheets after it."""
         ws = self.wb.add_worksheet("Summary")
         self.models.write()  # the model sheets follow the summary
         home = ws
@@ -371,71 +433,158 @@ class Builder:
         ws.fit_to_pages(1, 0)
         ws.set_row(0, 28)
         ws.hide_gridlines(2)
-        meta = self.bound.plan.meta
+        meta, t = self.bound.plan.meta, self.bound.text
         ws.write_string(0, 0, meta.title, self.f["title"])
         if meta.subtitle:
             ws.write_string(1, 0, meta.subtitle, self.f["subtitle"])
-        row, widths = 3, [24] + [16] * 12
-        charts_ws = None
+        logo = self.images.get(LOGO)
+        if logo is not None:  # top right of the prose area
+            scale = self._scale(logo, self.bound.images.get(self.theme.logo or ""))
+            ws.insert_image(0, PROSE_COLUMNS - 1, "logo.png", {"image_data": io.BytesIO(logo.png), "x_scale": scale,
+                            "y_scale": scale, "description": "logo"})  # fmt: skip
+        row, self.widths = 3, [24.0] + [16.0] * 12
+        self.charts_ws: Worksheet | None = None
         metrics = {m.name: m for m in self.bound.plan.metrics}
         for i, block in enumerate(self.bound.plan.blocks):
             self.models.book.cursor[ws.name] = row  # blocks that name a sheet go there
             ws = self.models.target(block, home)
             row = self.models.book.cursor.get(ws.name, 0)
-            if isinstance(block, Kpis):
-                for k, item in enumerate(block.items):
-                    m = metrics.get(item.metric)
-                    value = self.bound.metrics.get(item.metric)
-                    fmt = metric_format(m) if m else Fmt.number
-                    formula = self.metric_formula(m) if m else None
-                    cell_fmt = self.f[f"kpi:{fmt}"]
-                    if formula:
-                        ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
-                    elif value is None or (m and m.find):
-                        text = self.bound.metric_text.get(item.metric, "–")
-                        ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
-                    else:
-                        ws.write_number(row, k, value, cell_fmt)
-                    ws.write_string(
-                        row + 1,
-                        k,
-                        item.label or (m.label if m else item.metric),
-                        self.f["kpi_label"],
-                    )
-                row += 3
+            if isinstance(block, Heading):
+                row += 1 if row > 3 else 0
+                ws.write_string(row, 0, t(block.text), self.f["h1" if block.level == 1 else "h2"])
+                ws.set_row(row, 20 if block.level == 1 else 17)
+                row += 1
+            elif isinstance(block, Paragraph):
+                row = self.prose(ws, row, t(block.text), self.f["prose"]) + 1
+            elif isinstance(block, Bullets):
+                row = self.bullets(ws, row, block) + 1
+            elif isinstance(block, Callout):
+                text = (f"{block.title}\n" if block.title else "") + t(block.text)
+                row = self.prose(ws, row, text, self.f.get(f"callout:{block.style}", self.f["prose"])) + 1
+            elif isinstance(block, Kpis):
+                row = self.kpis(ws, row, block, metrics)
             elif isinstance(block, Table):
-                data = table_data(block, self.bound, i)
-                res = self.bound.results[i]
-                ws.write_string(row, 0, caption(block, self.bound, self.labels[i]), self.f["caption"])
-                end, used = self.write_result(
-                    ws, row + 1, 0, block.query, res.columns, res.rows, data.header, res.folded
-                )
-                if data.total_values:
-                    for k, (v, c) in enumerate(zip(data.total_values, res.columns, strict=True)):
-                        if isinstance(v, int | float) and res.rows:
-                            col = xl_col_to_name(k)
-                            ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
-                        else:
-                            ws.write_string(end, k, str(v or ""), self.f["total:text"])
-                    end += 1
-                for k, h in enumerate(data.header):
-                    longest = max([len(h)] + [len(r[k]) for r in data.rows[:200]])
-                    if k < len(widths):
-                        widths[k] = max(widths[k], min(45, longest + 2))
-                row = end + 2
+                row = self.table(ws, row, i, block)
             elif isinstance(block, Chart) and block.model is not None:
                 ws.insert_chart(row, 0, self.models.chart(block, self.theme.palette), {"x_scale": 1.5, "y_scale": 1.2})
                 row += 23
             elif isinstance(block, Chart):
-                if charts_ws is None:
-                    charts_ws = self.wb.add_worksheet("Chart data")
+                if self.charts_ws is None:
+                    self.charts_ws = self.wb.add_worksheet("Chart data")
                     self._chart_row = 0
-                chart = self.chart(i, block, charts_ws)
+                    self.chart_widths = [12.0] * 8
+                chart = self.chart(i, block, self.charts_ws)
                 ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
                 row += 23
+            elif isinstance(block, Image):
+                row = self.image(ws, row, i, block)
+            elif isinstance(block, PageBreak):
+                ws.set_h_pagebreaks([row])
+        self.models.book.cursor[ws.name] = row
         ws = home
-        for k, w in enumerate(widths):
+        row = self.models.book.cursor.get(home.name, row)
+        sources = sorted({d.source for d in self.bound.data.values()})
+        if sources:
+            row += 1
+            label = "来源" if meta.language.startswith("zh") else "Sources"
+            ws.write_string(row, 0, f"{label}: {', '.join(sources)}.", self.f["note"])
+        for k, w in enumerate(self.widths):
             ws.set_column(k, k, w)
+        if self.charts_ws is not None:
+            for k, w in enumerate(self.chart_widths):
+                self.charts_ws.set_column(k, k, w)
+
+    def bullets(self, ws: Worksheet, row: int, block: Bullets) -> int:
+        first = block.start or 1
+        for n, item in enumerate(block.items):
+            mark = f"{first + n}. " if block.ordered else "• "
+            row = self.prose(ws, row, mark + self.bound.text(item), self.f["prose"])
+            for _ in range(block.lines):  # writing lines, as on paper
+                ws.set_row(row, 22)
+                for k in range(PROSE_COLUMNS):
+                    ws.write_blank(row, k, None, self.f["line"])
+                row += 1
+        return row
+
+    def kpis(self, ws: Worksheet, row: int, block: Kpis, metrics: dict[str, Metric]) -> int:
+        for k, item in enumerate(block.items):
+            m = metrics.get(item.metric)
+            value = self.bound.metrics.get(item.metric)
+            fmt = metric_format(m) if m else Fmt.number
+            formula = self.metric_formula(m) if m else None
+            cell_fmt = self.f[f"kpi:{fmt}"]
+            if formula:
+                ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
+            elif value is None or (m and m.find):
+                text = self.bound.metric_text.get(item.metric, "–")
+                ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
+            else:
+                ws.write_number(row, k, value, cell_fmt)
+            label = item.label or (m.label if m else item.metric)
+            ws.write_string(row + 1, k, label, self.f["kpi_label"])
+            # a number too wide for its column shows as ### in Excel and LibreOffice
+            shown = self.bound.metric_text.get(item.metric, "–")
+            self.widths[k] = max(self.widths[k], text_width(shown, 16, bold=True), text_width(label, 8))
+        ws.set_row(row, 24)
+        return row + 3
+
+    def table(self, ws: Worksheet, row: int, i: int, block: Table) -> int:
+        data = table_data(block, self.bound, i)
+        res = self.bound.results[i]
+        ws.write_string(row, 0, caption(block, self.bound, self.labels[i]), self.f["caption"])
+        end, _ = self.write_result(ws, row + 1, 0, block.query, data.columns, res.rows, data.header, res.folded)
+        first = row + 2
+        for n in sorted(data.emphasis):
+            for k, (v, c) in enumerate(zip(res.rows[n], data.columns, strict=True)):
+                self.cell(ws, first + n, k, v, c.type, self.num_format(c, "bold"))
+        for h in block.highlight or []:
+            if h.column not in data.header or not res.rows:
+                continue
+            k = [c.name for c in data.columns].index(h.column)
+            opts: dict[str, Any] = {"format": self.f[f"hl:{h.style}"]}
+            if h.op in ("top", "bottom"):  # native rules, so they follow edits to the values
+                opts |= {"type": h.op, "value": int(h.value)}
+            else:
+                value = int(h.value) if float(h.value).is_integer() else h.value
+                opts |= {"type": "cell", "criteria": CF_OPS[h.op], "value": value}
+            ws.conditional_format(first, k, end - 1, k, opts)
+        if data.total_values:
+            for k, (v, c) in enumerate(zip(data.total_values, data.columns, strict=True)):
+                if isinstance(v, int | float) and res.rows:
+                    col = xl_col_to_name(k)
+                    ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
+                else:
+                    ws.write_string(end, k, str(v or ""), self.f["total:text"])
+            end += 1
+        body = [data.header, *data.rows, *([data.totals] if data.totals else [])]
+        for k in range(len(data.header)):
+            if k < len(self.widths):
+                longest = max(text_width(r[k], bold=r is body[0]) for r in body[:200])
+                self.widths[k] = max(self.widths[k], min(47, longest))
+        return end + 2
+
+    @staticmethod
+    def _scale(img: ChartImage, src: ImageFile | None) -> float:
+        """Scale that shows the picture at its intended width (96 px an inch on a sheet);
+        drawn PNGs (placeholders, rasterised SVG) are 200 px an inch."""
+        px = src.width if src is not None and src.kind != "svg" else img.width_in * RASTER_DPI
+        return img.width_in * 96 / px
+
+    def image(self, ws: Worksheet, row: int, i: int, block: Image) -> int:
+        img = self.images.get(i)
+        if img is None:
+            return row
+        scale = self._scale(img, self.bound.images.get(block.source) if block.source else None)
+        ws.insert_image(
+            row, 0, f"image{i}.png",
+            {"image_data": io.BytesIO(img.png), "x_scale": scale, "y_scale": scale, "object_position": 1,
+             "description": block.alt},
+        )  # fmt: skip
+        row += math.ceil(img.height_in * 96 / 20) + 1
+        if block.caption:
+            ws.write_string(row, 0, image_caption(block, self.bound), self.f["note"])
+            row += 1
+        return row + 1
 
     def chart(self, i: int, block: Chart, ws: Worksheet) -> Any:
         s = series_of(block, self.bound, i)
@@ -457,6 +606,9 @@ class Builder:
                 q = q.model_copy(update={"select": [c.select for c in cols if c.select is not None]})
         end, _ = self.write_result(ws, top + 1, 0, q, cols, rows, picked)
         self._chart_row = end + 2
+        for k, c in enumerate(cols[: len(self.chart_widths)]):
+            shown = [picked[k], *(self.bound.fmt(r[k], c) for r in rows[:200])]
+            self.chart_widths[k] = max(self.chart_widths[k], min(47, max(text_width(x) for x in shown)))
         kind = ChartKind(block.kind)
         xl_type = {
             ChartKind.bar: ("column", None),
@@ -510,9 +662,14 @@ class Builder:
         chart.set_style(10)
         compact = NUM_FORMATS[Fmt.compact]
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
+        categories: dict[str, Any] = {}
         if cols[0].type in ("date", "datetime"):
             # a bucketed key labels its points only (a date axis would tick every month of a quarterly series)
-            chart.set_x_axis({"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)})
+            categories |= {"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)}
+        if kind in (ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar):
+            categories["label_position"] = "low"  # clear of bars that go below zero
+        if categories:
+            (chart.set_y_axis if kind == ChartKind.hbar else chart.set_x_axis)(categories)
         if kind not in (ChartKind.pie, ChartKind.donut):
             (chart.set_x_axis if kind == ChartKind.hbar else chart.set_y_axis)(
                 {
@@ -530,8 +687,8 @@ class Builder:
         self.wb.close()
 
 
-def render_xlsx(bound: Bound, theme: Theme, path: Path) -> Path:
-    Builder(bound, theme, path).build()
+def render_xlsx(bound: Bound, theme: Theme, path: Path, images: dict[int, ChartImage] | None = None) -> Path:
+    Builder(bound, theme, path, images).build()
     return path
 
 

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.graphics import renderPDF
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -28,16 +30,27 @@ from reportlab.platypus import (
     Spacer,
     TableStyle,
 )
+from reportlab.platypus import Image as RLImage
 from reportlab.platypus import Table as RLTable
 from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
-from renderers.charts import ChartImage
-from renderers.common import ASSUMPTIONS, caption, model_table, numbering, split_periods, table_data
+from renderers.charts import LOGO, ChartImage
+from renderers.common import (
+    ASSUMPTIONS,
+    HIGHLIGHT_FILLS,
+    caption,
+    image_caption,
+    kpi_texts,
+    model_table,
+    numbering,
+    split_periods,
+    table_data,
+)
 from renderers.fonts import find_fonts
 from renderers.theme import Theme
 
@@ -60,6 +73,14 @@ def _register_fonts() -> tuple[TTFont, TTFont | None]:
     latin = pdfmetrics.getFont("DocSans")
     cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
     return latin, cjk
+
+
+def _drawing(svg: bytes) -> Any:
+    """An SVG as a ReportLab drawing whose initial font is ours (its default is unembedded Helvetica)."""
+    drawing = svg2rlg(io.BytesIO(svg))
+    if drawing is not None:
+        drawing.initialFontName = "DocSans"
+    return drawing
 
 
 class Markup:
@@ -88,10 +109,16 @@ class Markup:
         return "".join(out).replace("\n", "<br/>")
 
 
+def _style(commands: list[Any]) -> TableStyle:
+    """A table style that names our font first: ReportLab sets every cell's font, Helvetica by
+    default, even for cells holding Paragraphs, and the PDF would then list it unembedded."""
+    return TableStyle([("FONT", (0, 0), (-1, -1), "DocSans"), *commands])
+
+
 class _Doc(BaseDocTemplate):
-    def __init__(self, buf: io.BytesIO, bound: Bound, theme: Theme, **kw: Any) -> None:
+    def __init__(self, buf: io.BytesIO, bound: Bound, theme: Theme, logo: ChartImage | None = None, **kw: Any) -> None:
         super().__init__(buf, **kw)
-        self.bound, self.theme = bound, theme
+        self.bound, self.theme, self.logo = bound, theme, logo
         portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
         lw, lh = landscape(A4)
         wide = Frame(MARGIN, MARGIN, lw - 2 * MARGIN, lh - 2 * MARGIN - 6 * mm, id="l")
@@ -123,6 +150,17 @@ class _Doc(BaseDocTemplate):
         _draw_mixed(canv, MARGIN, h - MARGIN + 3.5 * mm, head[:110])
         foot = t.footer_text_left.format(title=meta.title, author=meta.author or "docagent")
         _draw_mixed(canv, MARGIN, MARGIN - 8 * mm, foot[:80])
+        if self.logo is not None:  # above the header rule, flush right; 8 mm high
+            lh = 8 * mm
+            lw = lh * self.logo.width_in / self.logo.height_in
+            x, y = w - MARGIN - lw, h - MARGIN + 3 * mm
+            if self.logo.svg:
+                drawing = _drawing(self.logo.svg)
+                if drawing is not None:
+                    drawing.scale(lw / drawing.width, lh / drawing.height)
+                    renderPDF.draw(drawing, canv, x, y)
+            else:
+                canv.drawImage(ImageReader(io.BytesIO(self.logo.png)), x, y, lw, lh, mask="auto")
         canv.restoreState()
 
 
@@ -265,6 +303,8 @@ class Builder:
         if meta.author:
             out.append(Paragraph(self.m(meta.author), self.s["subtitle"]))
         toc = TableOfContents()
+        toc.tableStyle = _style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                 ("RIGHTPADDING", (0, 0), (-1, -1), 0)])  # fmt: skip
         toc.levelStyles = [
             ParagraphStyle("toc1", parent=self.s["body"], leftIndent=0, fontName="DocSans-Bold"),
             ParagraphStyle("toc2", parent=self.s["body"], leftIndent=14),
@@ -279,8 +319,10 @@ class Builder:
         pending: list[Flowable] = []  # a heading waits to share a page with what follows it
         for i, block in enumerate(blocks):
             flow = self.block(i, block)
-            if isinstance(block, Heading) and i + 1 < len(blocks):
-                pending += flow
+            nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+            intro = isinstance(block, PlanParagraph) and isinstance(nxt, Table | Chart | Image)
+            if (isinstance(block, Heading) or intro) and i + 1 < len(blocks):
+                pending += flow  # kept with what follows: never alone at a page foot
                 continue
             if flow and isinstance(flow[0], NextPageTemplate):  # a landscape table: turn first
                 out += flow[:2]
@@ -301,12 +343,9 @@ class Builder:
         if isinstance(block, PlanParagraph):
             return [Paragraph(self.m(t(block.text)), self.s["body"])]
         if isinstance(block, Bullets):
-            li = ParagraphStyle("li", parent=self.s["body"], leftIndent=12, spaceAfter=2)
-            items = [
-                Paragraph((f"{n + 1}. " if block.ordered else "• ") + self.m(t(x)), li)
-                for n, x in enumerate(block.items)
-            ]
-            return [*items, Spacer(1, 4)]
+            return self.bullets(block)
+        if isinstance(block, Image):
+            return self.image(i, block)
         if isinstance(block, Callout):
             return [self.callout(block)]
         if isinstance(block, Kpis):
@@ -321,6 +360,51 @@ class Builder:
             return self.model(i)
         return []
 
+    def bullets(self, block: Bullets) -> list[Flowable]:
+        li = ParagraphStyle("li", parent=self.s["body"], leftIndent=16, firstLineIndent=-12, spaceAfter=2)
+        first = block.start or 1
+        out: list[Flowable] = []
+        for n, x in enumerate(block.items):
+            mark = f"{first + n}. " if block.ordered else "• "
+            item = Paragraph(mark + self.m(self.bound.text(x)), li)
+            if not block.lines:
+                out.append(item)
+                continue
+            rule = RLTable([[""]] * block.lines, colWidths=[self.width - 16], rowHeights=[22] * block.lines)
+            rule.setStyle(_style([("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.HexColor(self.theme.muted))]))
+            rule.hAlign = "RIGHT"
+            out.append(KeepTogether([item, rule, Spacer(1, 6)]))  # an exercise and its lines stay together
+        return [*out, Spacer(1, 4)]
+
+    def image(self, i: int, block: Image) -> list[Flowable]:
+        img = self.charts[i]
+        width = self.width * block.width
+        height = width * img.height_in / img.width_in
+        flow: Flowable
+        if img.svg:
+            drawing = _drawing(img.svg)
+            if drawing is None:
+                return []
+            scale = width / drawing.width
+            drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
+            drawing.scale(scale, scale)
+            drawing.hAlign = "CENTER"
+            flow = drawing
+        else:
+            flow = RLImage(io.BytesIO(img.png), width=width, height=height)
+        parts = [flow]
+        if block.caption:
+            centred = ParagraphStyle("ic", parent=self.s["caption"], alignment=TA_CENTER)  # under the picture
+            parts.append(Paragraph(self.m(image_caption(block, self.bound)), centred))
+        else:
+            parts.append(Spacer(1, 8))
+        return [KeepTogether(parts)]
+
+    def text_width(self, text: str, font: str, size: float) -> float:
+        """Width of text as drawn (CJK glyphs in the CJK font)."""
+        cjk = "DocCJK" if "DocCJK" in pdfmetrics.getRegisteredFontNames() else font
+        return sum(pdfmetrics.stringWidth(ch, font if ord(ch) in self.m.latin else cjk, size) for ch in text)
+
     def callout(self, block: Callout) -> Flowable:
         t = self.theme
         body = self.m(self.bound.text(block.text))
@@ -328,7 +412,7 @@ class Builder:
             body = f"<b>{self.m(block.title)}</b><br/>{body}"
         tbl = RLTable([[Paragraph(body, self.s["body"])]], colWidths=[self.width])
         tbl.setStyle(
-            TableStyle(
+            _style(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(t.callout.get(block.style, "#EEEEEE"))),
                     ("LINEBEFORE", (0, 0), (0, -1), 3, colors.HexColor(t.accent)),
@@ -342,15 +426,21 @@ class Builder:
 
     def kpis(self, block: Kpis) -> Flowable:
         metrics = {m.name: m for m in self.bound.plan.metrics}
+        w = self.width / len(block.items)
+        vs = self.s["kpi_value"]
+        room = w - 16 - 2  # the card's padding, and a hair for rounding
+        values = kpi_texts(
+            self.bound,
+            [k.metric for k in block.items],
+            lambda x: self.text_width(x, "DocSans-Bold", vs.fontSize) <= room,
+        )
         cells = []
-        for k in block.items:
+        for k, value in zip(block.items, values, strict=True):
             label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
-            value = self.bound.metric_text.get(k.metric, "–")
-            cells.append([Paragraph(self.m(value), self.s["kpi_value"]), Paragraph(self.m(label), self.s["kpi_label"])])
-        w = self.width / len(cells)
+            cells.append([Paragraph(self.m(value), vs), Paragraph(self.m(label), self.s["kpi_label"])])
         tbl = RLTable([cells], colWidths=[w] * len(cells))
         tbl.setStyle(
-            TableStyle(
+            _style(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(self.theme.band_fill)),
                     ("LINEABOVE", (0, 0), (-1, 0), 2, colors.HexColor(self.theme.accent)),
@@ -365,7 +455,7 @@ class Builder:
 
     def chart(self, i: int, block: Chart) -> list[Flowable]:
         img = self.charts[i]
-        drawing = svg2rlg(io.BytesIO(img.svg))
+        drawing = _drawing(img.svg)
         if drawing is None:
             return []
         scale = self.width / drawing.width
@@ -394,8 +484,13 @@ class Builder:
         head = ParagraphStyle("hs", parent=s["head"], fontSize=cell.fontSize, leading=cell.leading)
         head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
         rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]]
-        for r in data.rows:
-            rows.append([self.cell(v, num if data.numeric[k] else cell) for k, v in enumerate(r)])
+        bold_cell = ParagraphStyle("eb", parent=cell, fontName="DocSans-Bold")
+        bold_num = ParagraphStyle("en", parent=num, fontName="DocSans-Bold")
+        for n, r in enumerate(data.rows):
+            if n in data.emphasis:  # a subtotal row: bold whatever the cell holds
+                rows.append([Paragraph(self.m(v), bold_num if data.numeric[k] else bold_cell) for k, v in enumerate(r)])
+            else:
+                rows.append([self.cell(v, num if data.numeric[k] else cell) for k, v in enumerate(r)])
         if data.totals:
             bold = [
                 ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
@@ -428,11 +523,13 @@ class Builder:
             ("LEFTPADDING", (0, 0), (-1, -1), 2 if small else 4),
             ("RIGHTPADDING", (0, 0), (-1, -1), 2 if small else 4),
         ]
+        for (fr, fk), kind in data.fills.items():
+            style.append(("BACKGROUND", (fk, fr + 1), (fk, fr + 1), colors.HexColor(HIGHLIGHT_FILLS[kind])))
         if data.totals:
             style.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(t.primary)))
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.white))
         tbl = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
-        tbl.setStyle(TableStyle(style))
+        tbl.setStyle(_style(style))
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), s["caption"])
         cap.keepWithNext = 1
         flow: list[Flowable] = [cap, tbl, Spacer(1, 10)]
@@ -503,10 +600,12 @@ class Builder:
 def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
     buf = io.BytesIO()
     meta = bound.plan.meta
+    _register_fonts()
     doc = _Doc(
         buf,
         bound,
         theme,
+        charts.get(LOGO),
         pagesize=A4,
         title=meta.title,
         author=meta.author or "docagent",
@@ -517,6 +616,7 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
+        initialFontName="DocSans",  # else every page names Helvetica, unembedded
     )
     story = Builder(bound, theme, charts).story()
     doc.multiBuild(story, canvasmaker=_NumberedCanvas)

@@ -30,6 +30,7 @@ from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
+from pptx.parts.image import Image as PptxImage
 from pptx.util import Emu, Pt
 
 from docagent.bind import Bound
@@ -293,10 +294,8 @@ class Builder:
         path = Path(name) if Path(name).is_absolute() else templates_dir() / "themes" / name
         if not path.is_file():
             return None
-        from PIL import Image as PILImage  # the theme's own logo file: its size from the file
-
-        with PILImage.open(path) as im:
-            return path.read_bytes(), float(im.width), float(im.height)
+        width, height = PptxImage.from_file(str(path)).size  # the theme's own logo file, sized by python-pptx
+        return path.read_bytes(), float(width), float(height)
 
     def _raster(self, img: Any, width_pt: float = 600.0) -> bytes:
         """PNG or JPEG bytes for python-pptx, which cannot embed SVG: an SVG is rasterised first."""

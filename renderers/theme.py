@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from docagent.errors import RenderError
+from docagent.plan import Brand
+from docagent.themes import theme_names
 
 
 class Theme(BaseModel):
@@ -39,13 +41,40 @@ def templates_dir() -> Path:
     return Path(str(resources.files("templates")))
 
 
-def theme_names() -> list[str]:
-    return sorted(p.stem for p in (templates_dir() / "themes").glob("*.json"))
-
-
 @lru_cache
 def load_theme(name: str) -> Theme:
     path = templates_dir() / "themes" / f"{name}.json"
     if not path.is_file():
         raise RenderError(f"unknown theme {name!r}; available: {', '.join(theme_names())}")
     return Theme.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _dark(hex_color: str) -> bool:
+    r, g, b = (int(hex_color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 150
+
+
+def _tint(hex_color: str, keep: float) -> str:
+    """The colour mixed with white: a light band or fill in the brand's hue."""
+    rgb = (int(hex_color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return "#" + "".join(f"{round(255 - (255 - c) * keep):02X}" for c in rgb)
+
+
+def branded(theme: Theme, brand: Brand | None) -> Theme:
+    """The theme with a brand kit's colours, palette, heading font and logo laid over it."""
+    if brand is None:
+        return theme
+    accent = brand.accent or theme.accent
+    palette = brand.palette or [brand.primary, accent, *[c for c in theme.palette if c not in (brand.primary, accent)]]
+    return theme.model_copy(
+        update={
+            "primary": brand.primary,
+            "accent": accent,
+            "palette": palette,
+            "header_fill": brand.primary,
+            "header_text": "#FFFFFF" if _dark(brand.primary) else "#000000",
+            "band_fill": _tint(brand.primary, 0.06),
+            "docx_heading_font": brand.font or theme.docx_heading_font,
+            "logo": brand.logo,
+        }
+    )

@@ -8,6 +8,7 @@ fields still show sensible text.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,25 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Pt, RGBColor
+from docx.shared import Emu, Mm, Pt, RGBColor
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
-from renderers.charts import ChartImage
-from renderers.common import ASSUMPTIONS, caption, model_table, numbering, split_periods, table_data
+from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from renderers.charts import LOGO, ChartImage
+from renderers.common import (
+    ASSUMPTIONS,
+    HIGHLIGHT_FILLS,
+    caption,
+    image_caption,
+    kpi_texts,
+    model_table,
+    numbering,
+    split_periods,
+    table_data,
+)
 from renderers.theme import Theme, templates_dir
 
 WIDE_COLUMNS = 8
@@ -52,49 +64,108 @@ def _field(paragraph: Any, instruction: str, cached: str) -> None:
     paragraph.add_run()._r.append(fld("end"))
 
 
+# Schema order (ECMA-376 part 1) of the children we add: Word repairs a file whose
+# elements are out of sequence, so each insert goes before its declared successors.
+TC_PR = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd", "w:noWrap",
+         "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")  # fmt: skip
+TC_BORDERS = ("w:top", "w:start", "w:left", "w:bottom", "w:end", "w:right", "w:insideH", "w:insideV")
+SETTINGS_AFTER_UPDATE_FIELDS = ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars",
+                                "w:rsids", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+                                "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+                                "w:captions", "w:readModeInkLockDown", "w:smartTagType", "w:shapeDefaults",
+                                "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")  # fmt: skip
+
+
+P_PR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+                     "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+                     "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")  # fmt: skip
+
+
+def _after(seq: tuple[str, ...], tag: str) -> tuple[str, ...]:
+    return seq[seq.index(tag) + 1 :]
+
+
+def _insert_before(parent: Any, el: Any, successors: tuple[str, ...]) -> None:
+    """Insert `el` before the first child named in `successors` (python-docx's rule, for any element)."""
+    names = {qn(t) for t in successors}
+    nxt = next((c for c in parent if c.tag in names), None)
+    if nxt is None:
+        parent.append(el)
+    else:
+        nxt.addprevious(el)
+
+
+def _child(parent: Any, tag: str, seq: tuple[str, ...]) -> Any:
+    """The existing child `tag`, or a new one inserted at its place in `seq`."""
+    el = parent.find(qn(tag))
+    if el is None:
+        el = OxmlElement(tag)
+        _insert_before(parent, el, _after(seq, tag))
+    return el
+
+
 def _shade(cell: Any, hex_fill: str) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
+    shd = _child(cell._tc.get_or_add_tcPr(), "w:shd", TC_PR)
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), hex_fill.lstrip("#"))
-    tc_pr.append(shd)
 
 
 def _border(cell: Any, side: str, hex_color: str, size_eighths: int) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    borders = tc_pr.find(qn("w:tcBorders"))
-    if borders is None:
-        borders = OxmlElement("w:tcBorders")
-        tc_pr.append(borders)
-    el = OxmlElement(f"w:{side}")
+    borders = _child(cell._tc.get_or_add_tcPr(), "w:tcBorders", TC_PR)
+    el = _child(borders, f"w:{side}", TC_BORDERS)
     el.set(qn("w:val"), "single")
     el.set(qn("w:sz"), str(size_eighths))
     el.set(qn("w:color"), hex_color.lstrip("#"))
-    borders.append(el)
 
 
 def _repeat_header(row: Any) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
+    # an on/off element without w:val is on; trPr's children are a choice, in any order
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
 
 
 def _east_asia(style_or_run: Any, font: str) -> None:
-    r_pr = style_or_run.element.get_or_add_rPr()
-    fonts = r_pr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        r_pr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), font)
+    style_or_run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
 
 
 def _update_fields_on_open(doc: DocxDocument) -> None:
     settings = doc.settings.element
     el = OxmlElement("w:updateFields")
-    el.set(qn("w:val"), "true")
-    settings.append(el)
+    el.set(qn("w:val"), "1")
+    _insert_before(settings, el, SETTINGS_AFTER_UPDATE_FIELDS)
+
+
+def _restart_numbering(doc: DocxDocument, style: str, start: int) -> int:
+    """A new w:num on the style's list definition whose first level starts at `start`: each list
+    gets its own, so a second numbered list starts again instead of running on."""
+    num_pr = doc.styles[style].element.pPr.numPr
+    numbering = doc.part.numbering_part.element
+    style_num = numbering.num_having_numId(num_pr.numId.val)
+    num = numbering.add_num(style_num.abstractNumId.val)
+    num.add_lvlOverride(ilvl=0).add_startOverride(start)
+    return int(num.numId)
+
+
+def _use_numbering(paragraph: Any, num_id: int) -> None:
+    num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    num_pr.get_or_add_ilvl().val = 0
+    num_pr.get_or_add_numId().val = num_id
+
+
+def _bottom_rule(paragraph: Any, hex_color: str) -> None:
+    border = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for k, v in (("w:val", "single"), ("w:sz", "4"), ("w:space", "1"), ("w:color", hex_color.lstrip("#"))):
+        bottom.set(qn(k), v)
+    border.append(bottom)
+    # ruled paragraphs in a row form one bordered group: only a "between" border rules each one
+    between = OxmlElement("w:between")
+    for k, v in bottom.attrib.items():
+        between.set(k, v)
+    border.append(between)
+    _insert_before(paragraph._p.get_or_add_pPr(), border, P_PR_AFTER_BORDER)
 
 
 def _lang(doc: DocxDocument, language: str) -> None:
@@ -102,7 +173,7 @@ def _lang(doc: DocxDocument, language: str) -> None:
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), language)
     lang.set(qn("w:eastAsia"), language if language.startswith(("zh", "ja", "ko")) else "zh-CN")
-    r_pr.append(lang)
+    _insert_before(r_pr, lang, ("w:eastAsianLayout", "w:specVanish", "w:oMath"))
 
 
 # --- document ---
@@ -137,7 +208,24 @@ class Builder:
         st["Title"].font.color.rgb = _rgb(t.primary)
         st["Title"].font.size = Pt(t.title_size)
         st["Caption"].font.color.rgb = _rgb(t.muted)
+        st["Subtitle"].font.color.rgb = _rgb(t.muted)
+        self._theme_colours()
         _lang(self.doc, self.bound.plan.meta.language)
+
+    def _theme_colours(self) -> None:
+        """The theme's (or brand's) colours as the document theme's dark 2, accent 1 and accent 2,
+        so what Word draws in theme colours (the title rule, table styles) matches too."""
+        part = self.doc.part.part_related_by(RT.THEME)
+        xml = part.blob.decode("utf-8")
+        for slot, colour in (
+            ("dk2", self.theme.primary),
+            ("accent1", self.theme.primary),
+            ("accent2", self.theme.accent),
+        ):
+            xml = re.sub(
+                rf"(<a:{slot}>\s*<a:srgbClr val=\")[0-9A-Fa-f]{{6}}", rf"\g<1>{colour.lstrip('#').upper()}", xml
+            )
+        part._blob = xml.encode("utf-8")
 
     def build(self) -> DocxDocument:
         meta, doc = self.bound.plan.meta, self.doc
@@ -161,6 +249,10 @@ class Builder:
         head.text = t.header_text_left.format(title=meta.title, author=meta.author or "")
         head.runs[0].font.size = Pt(8)
         head.runs[0].font.color.rgb = _rgb(t.muted)
+        logo = self.charts.get(LOGO)
+        if logo is not None:  # at the right margin, on the header's own line
+            head.add_run("\t\t")
+            head.add_run().add_picture(io.BytesIO(logo.png), height=Emu(int(logo.height_in * 914400)))
         foot = section.footer.paragraphs[0]
         foot.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         zh = meta.language.startswith("zh")
@@ -189,11 +281,14 @@ class Builder:
         if isinstance(block, Heading):
             doc.add_heading(t(block.text), level=block.level)
         elif isinstance(block, Paragraph):
-            doc.add_paragraph(t(block.text))
+            p = doc.add_paragraph(t(block.text))
+            following = self.bound.plan.blocks[i + 1 : i + 2]
+            # a paragraph that introduces a table, chart or image is not left alone at a page foot
+            p.paragraph_format.keep_with_next = bool(following) and isinstance(following[0], Table | Chart | Image)
         elif isinstance(block, Bullets):
-            style = "List Number" if block.ordered else "List Bullet"
-            for item in block.items:
-                doc.add_paragraph(t(item), style=style)
+            self.bullets(block)
+        elif isinstance(block, Image):
+            self.image(i, block)
         elif isinstance(block, Callout):
             self.callout(block)
         elif isinstance(block, Kpis):
@@ -211,10 +306,41 @@ class Builder:
         text = caption(block, self.bound, self.labels[label_index])
         kind, number = self.labels[label_index].rsplit(" ", 1)
         p = self.doc.add_paragraph(style="Caption")
+        p.paragraph_format.keep_with_next = isinstance(block, Table)  # a table's caption stays above it
         p.add_run(kind + " ")
         seq = "Table" if isinstance(block, Table) else "Figure"
         _field(p, f"SEQ {seq} \\* ARABIC", number)
         p.add_run(text[len(self.labels[label_index]) :])
+
+    def bullets(self, block: Bullets) -> None:
+        style = "List Number" if block.ordered else "List Bullet"
+        num_id = _restart_numbering(self.doc, style, block.start or 1) if block.ordered else None
+        for item in block.items:
+            p = self.doc.add_paragraph(self.bound.text(item), style=style)
+            if num_id is not None:
+                _use_numbering(p, num_id)
+            for _ in range(block.lines):  # writing lines: ruled empty paragraphs
+                line = self.doc.add_paragraph()
+                line.paragraph_format.left_indent = Mm(6)
+                line.paragraph_format.space_before = Pt(10)
+                _bottom_rule(line, self.theme.muted)
+
+    def text_width(self) -> int:
+        section = self.doc.sections[-1]
+        return int((section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0))
+
+    def image(self, i: int, block: Image) -> None:
+        img = self.charts[i]
+        width = int(self.text_width() * block.width)
+        pic = self.doc.add_paragraph()
+        pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        pic.paragraph_format.keep_with_next = bool(block.caption)
+        pic.add_run().add_picture(
+            io.BytesIO(img.png), width=Emu(width), height=Emu(int(width * img.height_in / img.width_in))
+        )
+        if block.caption:
+            cap = self.doc.add_paragraph(image_caption(block, self.bound), style="Caption")
+            cap.alignment = WD_ALIGN_PARAGRAPH.CENTER  # under the centred picture
 
     def callout(self, block: Callout) -> None:
         tbl = self.doc.add_table(rows=1, cols=1)
@@ -231,11 +357,14 @@ class Builder:
         metrics = {m.name: m for m in self.bound.plan.metrics}
         tbl = self.doc.add_table(rows=1, cols=len(block.items))
         tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cell, k in zip(tbl.rows[0].cells, block.items, strict=True):
+        # 16 pt bold digits are about 0.62 em wide; the card loses 0.2 in to cell margins
+        room = (self.text_width() / len(block.items) / 12700 - 14) / (16 * 0.62)
+        values = kpi_texts(self.bound, [k.metric for k in block.items], lambda x: len(x) <= room)
+        for cell, k, text in zip(tbl.rows[0].cells, block.items, values, strict=True):
             _shade(cell, self.theme.band_fill)
             _border(cell, "top", self.theme.accent, 16)
             label = k.label or (metrics[k.metric].label if k.metric in metrics else k.metric)
-            value = cell.paragraphs[0].add_run(self.bound.metric_text.get(k.metric, "–"))
+            value = cell.paragraphs[0].add_run(text)
             value.bold, value.font.size = True, Pt(16)
             value.font.color.rgb = _rgb(self.theme.primary)
             lab = cell.add_paragraph().add_run(label)
@@ -244,8 +373,7 @@ class Builder:
 
     def chart(self, i: int, block: Chart) -> None:
         img = self.charts[i]
-        section = self.doc.sections[-1]
-        width = (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+        width = self.text_width()
         pic = self.doc.add_paragraph()
         pic.paragraph_format.keep_with_next = True
         pic.add_run().add_picture(io.BytesIO(img.png), width=Emu(int(width)))
@@ -269,17 +397,23 @@ class Builder:
         n_rows = 1 + len(data.rows) + (1 if data.totals else 0)
         tbl = self.doc.add_table(rows=n_rows, cols=ncols)
         tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
+        tbl.autofit = False
         t = self.theme
         _repeat_header(tbl.rows[0])
         body = [data.header, *data.rows, *([data.totals] if data.totals else [])]
+        widths = column_widths(body, self.text_width())
+        for k, w in enumerate(widths):
+            tbl.columns[k].width = Emu(w)
         for r, (row, values) in enumerate(zip(tbl.rows, body, strict=True)):
             last = data.totals is not None and r == n_rows - 1
             for k, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
+                cell.width = Emu(widths[k])
                 p = cell.paragraphs[0]
                 run = p.add_run(text)
                 run.font.size = size
                 if data.numeric[k]:
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                fill = data.fills.get((r - 1, k))
                 if r == 0:
                     run.bold = True
                     run.font.color.rgb = _rgb(t.header_text)
@@ -287,8 +421,12 @@ class Builder:
                 elif last:
                     run.bold = True
                     _border(cell, "top", t.primary, 8)
+                elif fill:
+                    _shade(cell, HIGHLIGHT_FILLS[fill])
                 elif r % 2 == 0:
                     _shade(cell, t.band_fill)
+                if r > 0 and r - 1 in data.emphasis:
+                    run.bold = True
         self.doc.add_paragraph()
         if wide:
             self._orient(landscape=False)
@@ -339,6 +477,17 @@ class Builder:
                     elif style == "check":
                         run.italic = True
             self.doc.add_paragraph()
+
+
+def column_widths(body: list[list[str]], total: int) -> list[int]:
+    """Widths that follow content: each column's longest line (capped), scaled to the text width,
+    so a short ID column stays narrow and long text gets the room."""
+    ncols = len(body[0])
+    natural = []
+    for k in range(ncols):
+        longest = max(max((len(line) for line in row[k].split("\n")), default=0) for row in body[:200])
+        natural.append(min(max(longest, 4), 60) + 2)
+    return [int(total * n / sum(natural)) for n in natural]
 
 
 def render_docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:

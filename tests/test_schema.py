@@ -63,7 +63,8 @@ def test_no_keywords_xgrammar_refuses_or_drops():
 
 def test_optional_values_are_nullable_not_omittable():
     chart = plan_schema()["$defs"]["Chart"]["properties"]
-    assert {"type": "null"} in chart["caption"]["anyOf"]
+    assert chart["caption"] == {"type": ["string", "null"]}
+    assert {"type": "null"} in chart["query"]["anyOf"]
 
 
 def test_compact():

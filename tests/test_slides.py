@@ -540,3 +540,15 @@ def test_brand_colours_read_back_from_the_slides(tmp_path):
     bars = next(s.chart for s in slides["Two"].shapes if s.has_chart).plots[0].series
     assert [str(s.format.fill.fore_color.rgb) for s in bars] == ["0B6E4F", "F2A541"]
     assert 'val="0B6E4F"' in Presentation(str(path)).slides[0].shapes._spTree.xml  # the title band
+
+
+def test_a_theme_logo_file_goes_on_the_title_slide(tmp_path):
+    from renderers.slides import render_pptx
+    from renderers.theme import load_theme
+
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_png(90, 30))
+    theme = load_theme("corporate").model_copy(update={"logo": str(logo)})
+    render_pptx(Bound(Plan.model_validate(plan([{"type": "paragraph", "text": "x"}]))), theme, tmp_path / "l.pptx")
+    [pic] = [s for s in Presentation(str(tmp_path / "l.pptx")).slides[0].shapes if s.shape_type == 13]
+    assert pic.width / pic.height == pytest.approx(3, 0.01)

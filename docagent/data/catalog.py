@@ -16,6 +16,7 @@ from docagent.data.sql import quote
 from docagent.data.totals import drop_total_rows, text_order
 from docagent.data.typing import cast_table, infer
 from docagent.errors import UnreadableData
+from docagent.images import ImageFile, is_image, read_image
 from docagent.settings import Settings, get_settings
 
 NUMERIC = ("integer", "number")
@@ -77,6 +78,7 @@ class Catalog:
         self.con.execute(f"SET temp_directory = '{self._tmp / 'spill'}'")
         self.con.execute("SET preserve_insertion_order = false")
         self.datasets: dict[str, Dataset] = {}
+        self.images: dict[str, ImageFile] = {}  # by file name, for image blocks and brand logos
 
     def close(self) -> None:
         self.con.close()
@@ -98,6 +100,9 @@ class Catalog:
             raise UnreadableData(path.name, "no such file" if not path.exists() else "not a regular file")
         if path.stat().st_size == 0:
             raise readers.EmptyFile(path.name, "the file is empty")
+        if is_image(path):  # given with the job like data; no dataset
+            self.images[name or path.name] = read_image(path)
+            return []
         fmt = readers.detect_format(path)
         work = Path(tempfile.mkdtemp(dir=self._tmp))
         try:

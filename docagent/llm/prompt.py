@@ -13,6 +13,7 @@ from typing import Any
 
 from docagent.data.profile import Profile
 from docagent.schema import plan_schema_json
+from docagent.themes import theme_names
 
 # Detail levels for profiles: 0 full, 1 lean, 2 names and types only (context too long).
 MAX_COLUMNS = (200, 120, 60)
@@ -23,6 +24,7 @@ SAMPLE = (3, 0, 0)
 @lru_cache
 def system_prompt() -> str:
     text = (resources.files("templates") / "prompts" / "planner_system.md").read_text(encoding="utf-8")
+    text = text.replace("{themes}", ", ".join(theme_names()))
     return text.rstrip() + "\n" + plan_schema_json()
 
 

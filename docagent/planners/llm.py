@@ -86,6 +86,8 @@ class LLMPlanner:
         level = 0
         while True:
             msgs = prompts.messages(req.prompt, req.profiles, req.language, req.references, level)
+            if req.catalog.images:  # the model may place them by name
+                msgs[-1]["content"] += "\nImage files given with the job: " + ", ".join(req.catalog.images) + "."
             try:
                 if self._agentic() and req.profiles:
                     self._explore(msgs, req, usage, deadline)

@@ -1,0 +1,249 @@
+"""The render QA pass: checks the written files as a reader would meet them, before delivery.
+
+Each check reads a finished file and returns findings worded for a person ("where: what").
+The renderers avoid each defect by construction; this pass is the proof, and whatever it
+still finds is recorded on the job as a warning rather than shipped silently.
+
+    check(files, bound) -> list[str]
+      .docx  OOXML schema (openxml-audit), captions punctuated, table captions and intros kept with
+             what they introduce
+      .xlsx  OOXML schema, every number cell wide enough for its formatted value (no ###)
+      .pdf   every font embedded, no empty page, no number broken across lines, no heading or
+             intro left at a page foot
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pypdf
+from defusedxml import ElementTree
+from openxml_audit import OpenXmlValidator
+
+from docagent.bind import Bound
+from docagent.formatting import compact
+from docagent.plan import Chart, Heading, Image, Table
+from docagent.plan import Paragraph as PlanParagraph
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_AUDIT_BYTES = 20 * 1024 * 1024  # the schema audit reads every part; larger files are skipped, and said so
+ENDS_SENTENCE = tuple(".!?:;…。！？：")
+FOOT_PT = 50  # header and footer lie within this many points of the page edge
+FOOT_ZONE = 0.3  # the lowest part of a page, where a lone heading means a break came too early
+NUMBER = re.compile(r"[-–]?[$€£¥₹]?-?(\d{1,3}(,\d{3})*|\d+)(\.\d+)?[%KMBT万亿]?")
+
+
+# --- OOXML ---
+
+
+def ooxml(path: Path) -> list[str]:
+    if path.stat().st_size > MAX_AUDIT_BYTES:
+        return [f"{path.name}: not schema-checked ({path.stat().st_size:,} bytes is over the audit limit)"]
+    result = OpenXmlValidator(max_errors=20).validate(path)
+    return [f"{path.name}: {e.description} (at {e.path or e.part_uri})" for e in result.errors]
+
+
+# --- .docx ---
+
+
+def _text(p: Any) -> str:
+    return "".join(t.text or "" for t in p.iter(f"{W}t"))
+
+
+def _style(p: Any) -> str:
+    el = p.find(f"{W}pPr/{W}pStyle")
+    return el.get(f"{W}val") if el is not None else ""
+
+
+def _keeps(p: Any) -> bool:
+    el = p.find(f"{W}pPr/{W}keepNext")
+    return el is not None and el.get(f"{W}val", "1") not in ("0", "false")
+
+
+def docx_layout(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        body = ElementTree.fromstring(z.read("word/document.xml")).find(f"{W}body")
+    out: list[str] = []
+    children = list(body) if body is not None else []
+    for p, nxt in zip(children, [*children[1:], None], strict=True):
+        if p.tag != f"{W}p":
+            continue
+        text = _text(p).strip()
+        if _style(p) == "Caption" and text and not text.endswith(ENDS_SENTENCE):
+            out.append(f"{path.name}: caption {text[:60]!r} does not end with a full stop")
+        if _style(p) == "Caption" and text and re.search(r"[^.!?:;…。！？：] (Source|来源):", text):
+            out.append(f"{path.name}: caption {text[:60]!r} runs into its source without a full stop")
+        table_caption = any("SEQ Table" in (t.text or "") for t in p.iter(f"{W}instrText"))
+        if nxt is not None and nxt.tag == f"{W}tbl" and table_caption and not _keeps(p):
+            out.append(f"{path.name}: caption {text[:60]!r} may be left at a page foot, apart from its table")
+    return out
+
+
+# --- .xlsx ---
+
+
+def _shown(value: Any, number_format: str) -> str:
+    """The text Excel displays for a number under one of the formats docagent writes."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    f = number_format
+    if "%" in f:
+        return f"{value * 100:,.{f.split('.')[-1].count('0') if '.' in f else 0}f}%"
+    if f.startswith("[>="):
+        return compact(value)
+    body = f"{value:,.2f}" if ".00" in f else f"{value:,.0f}" if "#,##0" in f else f"{value:.10g}"
+    symbol = re.match(r'^"([^"]+)"', f)
+    suffix = re.search(r'"([^"]+)"$', f)
+    if symbol:
+        body = symbol.group(1) + body
+    elif suffix:
+        body = f"{body} {suffix.group(1)}"
+    return body
+
+
+def _needed(text: str, size: float, bold: bool) -> float:
+    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return wide * size / 11 * (1.08 if bold else 1.0) + 1
+
+
+def xlsx_widths(path: Path) -> list[str]:
+    wb = openpyxl.load_workbook(path, data_only=True)
+    out: list[str] = []
+    try:
+        for ws in wb.worksheets:
+            merged = {(r, c) for rng in ws.merged_cells.ranges for r, c in rng.cells}  # prose spans columns
+            widths: dict[str, float] = {}
+            for dim in ws.column_dimensions.values():
+                if dim.width:
+                    for col in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+                        widths[openpyxl.utils.get_column_letter(col)] = dim.width
+            for row in ws.iter_rows(max_row=min(ws.max_row, 2000)):
+                for cell in row:
+                    text = _shown(cell.value, cell.number_format)
+                    if not text or (cell.row, cell.column) in merged:
+                        continue
+                    width = widths.get(cell.column_letter, 8.43)
+                    size = float(cell.font.sz or 11)
+                    if _needed(text, size, bool(cell.font.b)) > width:
+                        out.append(
+                            f"{path.name}: {ws.title}!{cell.coordinate} shows {text!r}, too wide for its column "
+                            f"({width:.0f} characters): Excel and LibreOffice would show ###"
+                        )
+    finally:
+        wb.close()
+    return out[:20]
+
+
+# --- .pdf ---
+
+
+def _embedded(font: Any) -> bool:
+    if font.get("/Subtype") == "/Type3":
+        return True  # drawn by the PDF itself
+    if font.get("/Subtype") == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    desc = font.get("/FontDescriptor")
+    desc = desc.get_object() if desc is not None else None
+    return desc is not None and any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def pdf_fonts(reader: pypdf.PdfReader, name: str) -> list[str]:
+    missing: set[str] = set()
+    for page in reader.pages:
+        resources: Any = page.get("/Resources") or {}
+        fonts: Any = resources.get("/Font") or {}
+        for ref in (fonts.get_object() if hasattr(fonts, "get_object") else fonts).values():
+            font = ref.get_object()
+            if not _embedded(font):
+                missing.add(str(font.get("/BaseFont", "?")).lstrip("/"))
+    return [
+        f"{name}: font {f} is referenced but not embedded (print shops and PDF/A reject it)" for f in sorted(missing)
+    ]
+
+
+def _fragments(page: Any) -> list[tuple[float, float, str]]:
+    """(height on the page, left edge, text) of each piece of text, top first."""
+    out: list[tuple[float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: Any) -> None:
+        if text.strip():
+            out.append((tm[5] * cm[3] + cm[5], tm[4] * cm[0] + cm[4], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return sorted(out, key=lambda f: (-f[0], f[1]))
+
+
+def _broken_numbers(body: list[tuple[float, float, str]]) -> list[str]:
+    """A number wrapped inside its cell: a line that is not a whole number, continued at the same
+    left edge on the next line so that the two together are one."""
+    out = []
+    for y, x, text in body:
+        if NUMBER.fullmatch(text) or not re.fullmatch(r"[-–$€£¥₹\d.,]*[\d.,]", text):
+            continue  # a whole number, or not a number at all
+        for y2, x2, rest in body:
+            if 0 < y - y2 < 30 and abs(x2 - x) < 2 and rest[:1].isdigit():
+                if NUMBER.fullmatch(text + rest.split()[0]):
+                    out.append(text + rest.split()[0])
+                break
+    return out
+
+
+def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
+    blocks = bound.plan.blocks
+    heads = {bound.text(b.text).strip() for b in blocks if isinstance(b, Heading)}
+    intros = {
+        bound.text(b.text).strip()[-30:]
+        for b, nxt in zip(blocks, [*blocks[1:], None], strict=True)
+        if isinstance(b, PlanParagraph) and isinstance(nxt, Table | Chart | Image)
+    }
+    out: list[str] = []
+    pages = list(reader.pages)
+    for n, page in enumerate(pages, 1):
+        height = float(page.mediabox.height)
+        # the running header sits above the frame and the footer below it
+        body = [f for f in _fragments(page) if FOOT_PT < f[0] < height - FOOT_PT]
+        contents = page.get_contents()
+        drawn = len(contents.get_data()) if contents is not None else 0
+        if not body and drawn < 3000:  # header and footer only: nothing a reader came for
+            out.append(f"{name}: page {n} is empty")
+            continue
+        for number in dict.fromkeys(_broken_numbers(body)):
+            out.append(f"{name}: page {n}: the number {number!r} is broken across two lines")
+        if n == len(pages) or not body:
+            continue
+        y, _, last = max(body, key=lambda f: (-f[0], f[1]))
+        if y > FOOT_ZONE * height:
+            continue  # the page goes on below it (a figure has no text)
+        if last in heads:
+            out.append(f"{name}: page {n} ends with the heading {last!r}; what it introduces is on the next page")
+        elif any(i and last.endswith(i[-len(last) :]) for i in intros):
+            out.append(f"{name}: page {n} ends with an introduction whose table or figure is on the next page")
+    return out
+
+
+def check(files: dict[str, Path], bound: Bound) -> list[str]:
+    """Every finding for the written files; an empty list means ready to deliver."""
+    out: list[str] = []
+    brand = bound.plan.meta.brand
+    if brand is not None and brand.font and "pdf" in files:  # a fallback, recorded rather than failed
+        out.append(
+            f"brand font {brand.font!r}: named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
+        )
+    for fmt, path in files.items():
+        if fmt in ("docx", "xlsx", "pptx"):
+            out += ooxml(path)
+        if fmt == "docx":
+            out += docx_layout(path)
+        elif fmt == "xlsx":
+            out += xlsx_widths(path)
+        elif fmt == "pdf":
+            reader = pypdf.PdfReader(path)
+            out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound)
+    return out
+
+
+__all__ = ["check"]

@@ -1,0 +1,150 @@
+"""The QA pass before delivery: each check finds the defect it names, and our outputs have none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pypdf
+import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate
+from xlsxwriter.workbook import Workbook
+
+from docagent.bind import Bound, bind
+from docagent.data.catalog import Catalog
+from docagent.plan import Plan
+from docagent.validate import validate
+from pipeline.generate import generate
+from renderers import qa, render_all
+from tests.conftest import EXAMPLE
+from tests.test_documents import FOUR_KPIS
+
+
+def bound_with(*blocks: dict) -> Bound:
+    return Bound(Plan.model_validate({"meta": {"title": "QA"}, "blocks": list(blocks)}))
+
+
+def test_a_number_too_wide_for_its_xlsx_column_is_found(tmp_path):
+    path = tmp_path / "narrow.xlsx"
+    wb = Workbook(str(path))
+    ws = wb.add_worksheet("Summary")
+    ws.write_number(0, 0, 2130607.58, wb.add_format({"num_format": '"$"#,##0.00'}))
+    ws.write_number(0, 1, 12, wb.add_format({"num_format": "#,##0"}))
+    ws.set_column(0, 1, 9)
+    wb.close()
+    (found,) = qa.xlsx_widths(path)
+    assert "Summary!A1 shows '$2,130,607.58', too wide for its column (10 characters)" in found
+
+
+@pytest.fixture(scope="module")
+def kpi_files(tmp_path_factory):
+    with Catalog() as c:
+        c.ingest(EXAMPLE)
+        bound = bind(validate(Plan.model_validate(FOUR_KPIS), c), c)
+    out = tmp_path_factory.mktemp("kpis")
+    files, _ = render_all(bound, "corporate", out, "kpis", ["xlsx", "pdf"])
+    return files, bound
+
+
+def test_four_currency_kpis_fit_their_cells_and_cards(kpi_files):
+    files, bound = kpi_files
+    assert qa.xlsx_widths(files["xlsx"]) == []
+    assert qa.pdf_layout(pypdf.PdfReader(files["pdf"]), "kpis.pdf", bound) == []
+
+
+def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypatch):
+    _, bound = kpi_files
+    import renderers.pdf as pdf
+
+    monkeypatch.setattr(pdf, "kpi_texts", lambda b, names, fits: [b.metric_text[m] for m in names])  # no short form
+    files, _ = render_all(bound, "corporate", tmp_path, "kpis", ["pdf"])
+    found = qa.pdf_layout(pypdf.PdfReader(files["pdf"]), "kpis.pdf", bound)
+    assert found and all("is broken across two lines" in f for f in found)
+    assert "'$13,379,834.92'" in found[0]
+
+
+def test_a_heading_left_at_a_page_foot_is_found(tmp_path):
+    path = tmp_path / "foot.pdf"
+    body = getSampleStyleSheet()["BodyText"]
+    story = [Paragraph(f"Line {n} of filler text.", body) for n in range(37)]
+    loose = ParagraphStyle("h", parent=getSampleStyleSheet()["Heading1"], keepWithNext=0)  # the defect
+    story += [Paragraph("Results", loose), Paragraph("On the next page.", body)]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    bound = bound_with({"type": "heading", "text": "Results"}, {"type": "paragraph", "text": "On the next page."})
+    reader = pypdf.PdfReader(path)
+    assert len(reader.pages) == 2
+    assert qa.pdf_layout(reader, "foot.pdf", bound) == [
+        "foot.pdf: page 1 ends with the heading 'Results'; what it introduces is on the next page"
+    ]
+
+
+def test_an_unembedded_font_and_an_empty_page_are_found(tmp_path):
+    path = tmp_path / "plain.pdf"
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.drawString(100, 400, "Hello")
+    canvas.showPage()
+    canvas.showPage()
+    canvas.save()
+    reader = pypdf.PdfReader(path)
+    assert qa.pdf_fonts(reader, "plain.pdf") == [
+        "plain.pdf: font Helvetica is referenced but not embedded (print shops and PDF/A reject it)"
+    ]
+    assert qa.pdf_layout(reader, "plain.pdf", bound_with({"type": "page_break"})) == ["plain.pdf: page 2 is empty"]
+
+
+def test_unpunctuated_and_loose_captions_and_schema_errors_are_found_in_docx(tmp_path):
+    path = tmp_path / "loose.docx"
+    d = docx.Document()
+    caption = d.add_paragraph("Table 1. Sales Source: sales.csv", style="Caption")
+    seq = OxmlElement("w:instrText")
+    seq.text = " SEQ Table \\* ARABIC "  # a table caption, as the writer marks it
+    caption.add_run()._r.append(seq)
+    table = d.add_table(rows=1, cols=1)
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")  # what the writer used to do: not a valid on/off value
+    table.rows[0]._tr.get_or_add_trPr().append(header)
+    d.save(str(path))
+    assert qa.docx_layout(path) == [
+        "loose.docx: caption 'Table 1. Sales Source: sales.csv' does not end with a full stop",
+        "loose.docx: caption 'Table 1. Sales Source: sales.csv' runs into its source without a full stop",
+        "loose.docx: caption 'Table 1. Sales Source: sales.csv' may be left at a page foot, apart from its table",
+    ]
+    assert any("tblHeader" in f or "val" in f for f in qa.ooxml(path))
+
+
+def test_rules_planner_documents_pass_the_qa_pass_and_report_no_warnings(tmp_path, write):
+    inventory = write(
+        "inventory.csv",
+        "sku,store,category,on_hand,unit_cost,counted\n"
+        + "".join(
+            f"S{k},Store {k % 3},Cat {k % 4},{k * 7 % 50},{k * 1.25:.2f},2025-0{k % 9 + 1}-15\n" for k in range(40)
+        ),
+    )
+    for data in (EXAMPLE, inventory):
+        outcome = generate([data], "Report", out_dir=tmp_path / data.stem, planner="rules")
+        assert outcome.warnings == [], outcome.warnings
+        assert qa.ooxml(outcome.files["docx"]) == [] and qa.ooxml(outcome.files["xlsx"]) == []
+
+
+def test_check_gathers_findings_of_every_file(tmp_path):
+    path = tmp_path / "plain.pdf"
+    canvas = Canvas(str(path))
+    canvas.drawString(100, 400, "Hello")
+    canvas.save()
+    found = qa.check({"pdf": Path(path)}, bound_with({"type": "page_break"}))
+    assert found == ["plain.pdf: font Helvetica is referenced but not embedded (print shops and PDF/A reject it)"]
+
+
+def test_a_brand_font_the_pdf_cannot_embed_is_recorded_as_a_fallback(tmp_path):
+    path = tmp_path / "empty.pdf"
+    Canvas(str(path), initialFontName="Times-Roman").save()
+    bound = Bound(Plan.model_validate({"meta": {"title": "t", "brand": {"primary": "#1B2A4A", "accent": "#F28C28",
+                                                                     "font": "Futura"}}, "blocks": [{"type": "page_break"}]}))  # fmt: skip
+    assert qa.check({"pdf": path}, bound)[0] == (
+        "brand font 'Futura': named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
+    )
