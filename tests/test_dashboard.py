@@ -213,3 +213,32 @@ def test_a_prompt_without_data_is_refused_inline_when_no_model_is_configured(pag
     assert not page.is_checked("input[name=formats][value=xlsx]") and page.is_checked("input[name=formats][value=pdf]")
     with server.client() as c:
         assert all(j["prompt"] != "An essay on the history of tea" for j in c.get("/v1/jobs?limit=100").json()["data"])
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_no_page_is_wider_than_a_phone(page, server, width):
+    with server.client() as c, EXAMPLE.open("rb") as f:
+        ds = c.post("/v1/datasets", files={"file": ("phone-sales.csv", f)}).json()
+        job = c.post("/v1/jobs", json={"prompt": "Phone check", "dataset_ids": [ds["id"]], "formats": ["pdf"]}).json()
+        c.post(
+            "/v1/schedules",
+            json={
+                "name": f"A phone-width schedule with a long name {width}",
+                "cron": "30 6 1 * *",
+                "timezone": "America/Argentina/Buenos_Aires",
+                "job": {"prompt": "Monthly", "formats": ["pdf", "xlsx"], "source": {"dataset": "phone-sales"}},
+            },
+        )
+    page.set_viewport_size({"width": width, "height": 800})
+    paths = ["/", "/jobs/new", "/datasets", f"/datasets/{ds['id']}", "/schedules", f"/jobs/{job['id']}", "/login"]
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("domcontentloaded")
+        wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide[0] <= wide[1], f"{path} is {wide[0]} px wide at {width} px"
+        right = page.evaluate(
+            """() => Math.max(0, ...[...document.querySelectorAll('main button, main a')]
+                 .filter((e) => e.offsetParent && !e.closest('.previews, .profile-card'))
+                 .map((e) => e.getBoundingClientRect().right))"""
+        )
+        assert right <= width, f"a button or link on {path} ends at {right} px, off a {width} px screen"
