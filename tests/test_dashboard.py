@@ -242,3 +242,19 @@ def test_no_page_is_wider_than_a_phone(page, server, width):
                  .map((e) => e.getBoundingClientRect().right))"""
         )
         assert right <= width, f"a button or link on {path} ends at {right} px, off a {width} px screen"
+
+
+def test_a_dataset_is_deleted_after_confirming(page, server, tmp_path):
+    with server.client() as c:
+        c.post("/v1/datasets", files={"file": ("doomed.csv", b"region,sales\nN,1\n")})
+    page.goto("/datasets")
+    page.get_by_role("link", name="Delete doomed v1").click()
+    assert page.locator("h1").inner_text() == "Delete doomed v1?"
+    assert versions(server, "doomed") == 1  # asking deleted nothing
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url("**/datasets?deleted=*")
+    assert page.locator(".notice").inner_text() == "Deleted doomed v1."
+    assert versions(server, "doomed") == 0
+    shot(page, "dashboard-datasets-phone", 390)
+    page.goto("/datasets/gone-for-good")
+    assert page.locator("h1").inner_text() == "Not found" and "dataset" in page.locator("main").inner_text()

@@ -162,3 +162,28 @@ def test_a_prompt_without_data_is_accepted_when_a_model_is_configured(client, se
     refused = client.post("/v1/jobs", json={"prompt": "An essay on tea", "planner": "rules"})
     assert refused.status_code == 422 and "the rules planner needs data" in refused.json()["detail"]
     assert len(sent) == 1
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.mark.parametrize("path", ["/jobs/nope", "/datasets/nope", "/no-such-page"])
+def test_a_browser_gets_an_error_page_on_the_dashboard_and_json_on_v1(client, path):
+    r = client.get(path, headers=HTML)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in r.text and 'href="/"' in r.text
+    api = client.get("/v1/jobs/nope", headers=HTML)
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_deleting_a_dataset_asks_first_then_says_what_went(client):
+    with EXAMPLE.open("rb") as f:
+        ds = client.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
+    assert f'href="/datasets/{ds["id"]}/delete"' in client.get("/datasets").text  # a link to a question, not a POST
+    ask = client.get(f"/datasets/{ds['id']}/delete")
+    assert "Delete sales v1?" in ask.text and f'action="/datasets/{ds["id"]}/delete"' in ask.text
+    assert client.get("/v1/datasets").json()["count"] == 1
+    done = client.post(f"/datasets/{ds['id']}/delete")
+    assert done.status_code == 303
+    assert "Deleted sales v1." in client.get(done.headers["location"]).text
+    assert client.get("/v1/datasets").json()["count"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -327,9 +328,9 @@ def job_cancel(job_id: str, owner: PageOwner, settings: SettingsDep) -> Redirect
 
 
 @router.get("/datasets", response_class=HTMLResponse)
-def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep, deleted: str = "") -> HTMLResponse:
     data = datasets.list_datasets(owner, settings, 0, 200).data
-    return page(request, "datasets.html", owner, nav="datasets", datasets=data)
+    return page(request, "datasets.html", owner, nav="datasets", datasets=data, deleted=deleted[:250])
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
@@ -338,10 +339,28 @@ def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: 
     return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
 
 
+@router.get("/datasets/{dataset_id}/delete", response_class=HTMLResponse)
+def dataset_confirm_delete(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+    d = datasets.get_dataset(dataset_id, owner, settings)
+    return page(request, "confirm_delete.html", owner, nav="datasets", d=d)
+
+
 @router.post("/datasets/{dataset_id}/delete")
 def dataset_delete(dataset_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+    d = datasets.get_dataset(dataset_id, owner, settings)
     datasets.delete_dataset(dataset_id, owner, settings, storage)
-    return see_other("/datasets")
+    return see_other("/datasets?" + urlencode({"deleted": f"{d.name} v{d.version}"}))
+
+
+def error_page(request: Request, code: int, detail: str) -> HTMLResponse:
+    """A dashboard route's error as a page (the /v1 routes answer problem+json)."""
+    titles = {403: "Not allowed", 404: "Not found", 500: "Something went wrong"}
+    title = titles.get(code, HTTPStatus(code).phrase)
+    return page(request, "error.html", "", code, title=title, detail=detail)
+
+
+def wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
 
 
 @router.get("/schedules", response_class=HTMLResponse)
