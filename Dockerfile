@@ -12,6 +12,7 @@ COPY renderers renderers
 COPY pipeline pipeline
 COPY workers workers
 COPY api api
+COPY cli cli
 COPY templates templates
 COPY examples examples
 RUN pip install --no-cache-dir '.[s3]' flower
@@ -20,4 +21,6 @@ RUN useradd --create-home --uid 1000 docagent && mkdir -p /data && chown docagen
 USER docagent
 ENV DOCAGENT_VAR_DIR=/data
 EXPOSE 8000
-CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000"]
+# The same entry point as everywhere: it refuses DOCAGENT_AUTH=off on a non-loopback address
+# (and the application itself refuses unauthenticated requests that arrive from the network).
+CMD ["docagent", "serve", "--host", "0.0.0.0", "--port", "8000"]

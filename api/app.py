@@ -12,7 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api import problems
-from api.routes import dashboard, datasets, drafts, health, jobs, schedules
+from api.middleware import BodyLimit, SecurityHeaders
+from api.routes import dashboard, datasets, drafts, health, jobs, plans, schedules
 from docagent.errors import DocagentError
 from docagent.settings import get_settings
 from docagent.store import migrate
@@ -57,10 +58,13 @@ def create_app() -> FastAPI:
     app.add_exception_handler(DocagentError, domain_error)  # dashboard pages get HTML, /v1 problem+json
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(drafts.router)
     app.include_router(jobs.router)
+    app.include_router(plans.router)
     app.include_router(schedules.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=str(dashboard.TEMPLATES / "static")), name="static")

@@ -1,38 +1,77 @@
-"""Dependencies as named aliases: settings, the signed-in owner, storage."""
+"""Dependencies as named aliases: settings, the signed-in owner, storage; the browser-facing checks."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from docagent.errors import NotSignedIn
+from docagent.errors import Forbidden, NotSignedIn
 from docagent.keys import owner_of, secret_key
+from docagent.sessions import signed_in
 from docagent.settings import Settings, get_settings
 from docagent.storage import Storage, get_storage
 
 SESSION_COOKIE = "docagent_session"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def sessions(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(settings), salt="docagent-session")
+def same_origin(request: Request) -> None:
+    """A browser names the page a request comes from: refuse unless it is this server's own."""
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        if origin != own:
+            raise Forbidden(f"cross-origin request refused (Origin {origin})")
+        return
+    referer = request.headers.get("referer", "")
+    if referer != own and not referer.startswith(own + "/"):
+        raise Forbidden("request refused: no Origin or Referer from this server")
+
+
+def loopback_only(request: Request) -> None:
+    """DOCAGENT_AUTH=off serves only connections made to and from loopback, however the server was started."""
+    server, client = request.scope.get("server"), request.client
+    local = server[0] if server else ""
+    remote = client.host if client else ""
+    proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    if local not in LOOPBACK or remote not in LOOPBACK or proxied:
+        raise Forbidden(
+            "DOCAGENT_AUTH=off serves loopback only: this server is reachable on a network address "
+            "(or through a proxy); turn auth on and use an API key"
+        )
 
 
 def session_owner(request: Request, settings: Settings) -> str | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    found = signed_in(request.cookies.get(SESSION_COOKIE, ""), settings)
+    if found is None:
         return None
-    try:
-        data = sessions(settings).loads(token, max_age=settings.session_max_age_s)
-    except BadSignature:
-        return None
-    # the session carries the key itself (signed, HttpOnly): a revoked key ends its sessions
-    return owner_of(str(data.get("key", "")), settings)
+    request.state.csrf = found.csrf
+    return found.owner
+
+
+def auth_off_csrf(settings: Settings) -> str:
+    """Without sessions, forms carry a token derived from the server secret (unreadable cross-origin)."""
+    return hmac.new(secret_key(settings).encode(), b"auth-off-csrf", hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, token: object) -> None:
+    expected = getattr(request.state, "csrf", None)
+    if not expected or not isinstance(token, str) or not hmac.compare_digest(token, expected):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
 
 
 def current_owner(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> str:
     if settings.auth == "off":
+        loopback_only(request)
+        if request.method not in SAFE_METHODS and "origin" in request.headers:
+            same_origin(request)  # a page elsewhere must not drive a local server either
+        request.state.csrf = auth_off_csrf(settings)
         return settings.owner
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
@@ -45,6 +84,11 @@ def current_owner(request: Request, settings: Annotated[Settings, Depends(get_se
         raise NotSignedIn(
             "missing API key: send 'Authorization: Bearer KEY' (create one with 'docagent keys create --name NAME')"
         )
+    if request.method not in SAFE_METHODS:
+        # a cookie rides along with any request the browser makes: prove the dashboard sent this one
+        same_origin(request)
+        if request.url.path.startswith("/v1/"):
+            check_csrf(request, request.headers.get(CSRF_HEADER))
     return owner
 
 

@@ -42,6 +42,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_schedule": 422,
     "invalid_key": 422,
     "unauthorized": 401,
+    "forbidden": 403,
+    "forbidden_destination": 422,
     "not_found": 404,
     "job_not_found": 404,
     "dataset_not_found": 404,
@@ -50,6 +52,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "illegal_transition": 409,
     "too_many_jobs": 429,
     "upload_too_large": 413,
+    "revision_refused": 409,
+    "model_required": 409,
+    "no_plan": 409,
 }
 
 

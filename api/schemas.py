@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 from docagent.lifecycle import JobStatus
 
@@ -60,12 +60,26 @@ class DatasetsPublic(BaseModel):
 
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    prompt: str = Field(max_length=20_000)
+    prompt: str = Field("", max_length=20_000)
     dataset_ids: list[str] = Field(default_factory=list, max_length=20)
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
     planner: Literal["auto", "rules", "llm"] = "auto"
     theme: str | None = Field(None, max_length=64)
     language: str | None = Field(None, max_length=16)
+    plan: dict[str, Any] | None = Field(None, description="render this plan as is: no model call")
+
+    @model_validator(mode="after")
+    def _prompt_or_plan(self) -> JobCreate:
+        if self.plan is None and "prompt" not in self.model_fields_set:
+            raise ValueError("give a prompt, a plan, or both")
+        return self
+
+
+class JobRevise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instruction: str = Field(min_length=1, max_length=20_000, examples=["make the chart a line; add a returns section"])
+    dataset_ids: list[str] | None = Field(None, max_length=20, description="new data; default: the parent's")
+    formats: list[Format] | None = Field(None, min_length=1)
 
 
 class JobAccepted(BaseModel):
@@ -98,6 +112,26 @@ class ArtifactPublic(BaseModel):
     filename: str
     bytes: int
     url: str
+    provenance: dict[str, Any] | None = None  # plan_sha256, datasets (id, version, sha256), docagent_version
+
+
+class PlanCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plan: Any
+    dataset_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class PlanProblems(BaseModel):
+    ok: bool
+    problems: list[str]
+
+
+class PlanDiffPublic(BaseModel):
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    meta_changed: list[str]
+    metrics_changed: list[str]
 
 
 class JobPublic(BaseModel):
@@ -117,6 +151,9 @@ class JobPublic(BaseModel):
     previews: list[str] = []
     schedule_id: str | None = None
     stage: str | None = None
+    parent_id: str | None = None
+    instruction: str | None = None
+    diff: PlanDiffPublic | None = None  # a revision: what changed from the parent's plan
 
 
 class JobsPublic(BaseModel):
@@ -137,12 +174,15 @@ class SqlSource(BaseModel):
 
 class ScheduledJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    prompt: str = Field(max_length=20_000)
+    prompt: str = Field("", max_length=20_000)
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
     planner: Literal["auto", "rules", "llm"] = "auto"
     theme: str | None = None
     language: str | None = None
     source: DatasetSource | SqlSource
+    plan: dict[str, Any] | None = Field(None, description="a frozen plan: each run renders it, no model call")
+    from_job: str | None = Field(None, max_length=32, description="freeze this job's plan")
+    replan_on_mismatch: bool = Field(False, description="plan from the prompt when fresh data no longer fits")
 
 
 class ScheduleCreate(BaseModel):

@@ -116,6 +116,7 @@ def run() -> list[Row]:
         )
     )
     rows.append(qbr_row(tok))
+    rows.append(scheduled_run_tokens(tok))
     return rows
 
 
@@ -136,4 +137,26 @@ def qbr_row(tok: Any) -> Row:
         ratio(full, prefix),
         "strict form, nulls included; the old workaround took ~3,900 (issue 12)",
         {"qbr_plan_tokens": full, "system_prefix_tokens": prefix},
+    )
+
+
+README_PROMPT = "Quarterly sales report for the leadership team"
+
+
+def scheduled_run_tokens(tok: Any) -> Row:
+    """Tokens one scheduled run spends: a planning call each time vs a frozen plan (no call)."""
+    with Catalog() as c:
+        (ds,) = c.ingest(ROOT / "examples" / "sales.csv")
+        prof = profile(c, ds)
+        plan = plan_report([prof], README_PROMPT)
+        sent = sum(count(tok, m["content"]) for m in messages(README_PROMPT, [prof], "en", []))
+    answer = count(tok, plan.model_dump_json())
+    return Row(
+        "prompt economy",
+        "tokens per scheduled run, README example: frozen plan vs planning each run",
+        "0",
+        f"{sent + answer:,} ({sent:,} in + {answer:,} out)",
+        "-",
+        "a frozen schedule binds its plan to fresh data with no model call",
+        {"planning_input_tokens": sent, "planning_output_tokens": answer, "frozen_tokens": 0},
     )

@@ -166,7 +166,7 @@ def run() -> list[Row]:
         rows.append(
             Row(
                 "rendering",
-                f"{name}: .pptx deck (native charts, QA check included)",
+                f"{name}: .pptx deck (native charts)",
                 f"{pptx_s:.2f} s",
                 f"pdf {charts_s + pdf_s:.2f} s (charts + ReportLab)",
                 ratio(pptx_s, charts_s + pdf_s),

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -124,6 +124,41 @@ def plan_cmd(
     if planned.fallback_reason:
         line += f" fallback={planned.fallback_reason!r}"
     err.print(line, highlight=False, soft_wrap=True)
+
+
+@app.command(name="revise")
+def revise_cmd(
+    plan: Annotated[Path, typer.Argument(help="the plan to revise (JSON)", exists=True, dir_okay=False)],
+    data: DataArg = None,
+    instruction: Annotated[str, typer.Option("--instruction", "-i", help="what to change")] = "",
+    theme: ThemeOpt = None,
+    language: LangOpt = None,
+) -> None:
+    """Ask the model to change a plan as the instruction says; print the new plan (the diff on stderr)."""
+    from docagent.data.catalog import Catalog
+    from docagent.plans import diff, parse
+    from pipeline.generate import revise_plan
+
+    if not instruction.strip():
+        err.print("[bold red]error:[/] --instruction is required: say what to change", highlight=False)
+        raise typer.Exit(2)
+    try:
+        previous = parse(json.loads(plan.read_text(encoding="utf-8")))
+        with Catalog() as catalog:
+            profiles, refs = load(catalog, data or [])
+            planned = revise_plan(catalog, profiles, previous, instruction, refs, theme, language)
+    except json.JSONDecodeError as e:
+        err.print(f"[bold red]error:[/] {plan}: not JSON ({e})", highlight=False)
+        raise typer.Exit(2) from None
+    except DocagentError as e:
+        _fail(e)
+        return
+    print(planned.plan.model_dump_json(indent=2))
+    changes = diff(previous, planned.plan)
+    for kind in ("added", "removed", "changed"):
+        for what in getattr(changes, kind):
+            err.print(f"{kind}: {what}", highlight=False, soft_wrap=True)
+    err.print(f"requests={planned.usage.requests} input_tokens={planned.usage.input_tokens}", highlight=False)
 
 
 @app.command(name="profile")
@@ -302,13 +337,19 @@ def schedules_list(owner: OwnerOpt = None) -> None:
 def schedules_add(
     name: Annotated[str, typer.Option(help="schedule name")],
     cron: Annotated[str, typer.Option(help="five-field cron, e.g. '0 8 * * mon'")],
-    prompt: PromptOpt,
+    prompt: PromptOpt = "",
     timezone: Annotated[str, typer.Option(help="IANA time zone")] = "UTC",
     dataset: Annotated[str | None, typer.Option(help="source: the latest upload with this dataset name")] = None,
     sql: Annotated[str | None, typer.Option(help="source: a read-only query")] = None,
     connection: Annotated[str | None, typer.Option(help="connection name for --sql (DOCAGENT_CONNECTIONS)")] = None,
     format: Annotated[str, typer.Option("--format", "-f")] = ",".join(FORMATS),
     webhook: Annotated[str | None, typer.Option(help="URL that receives each run's signed result")] = None,
+    from_job: Annotated[
+        str | None, typer.Option("--from-job", help="freeze this job's plan: each run renders it, no model call")
+    ] = None,
+    replan_on_mismatch: Annotated[
+        bool, typer.Option(help="with --from-job: plan again from the prompt when the data no longer fits")
+    ] = False,
     owner: OwnerOpt = None,
 ) -> None:
     """Create a schedule; prints its id and next fire times."""
@@ -320,7 +361,9 @@ def schedules_add(
     settings = get_settings()
     migrate(settings)
     source = {"dataset": dataset} if dataset else {"sql": sql, "connection": connection}
-    job = {"prompt": prompt, "formats": [f.strip() for f in format.split(",")], "source": source}
+    job: dict[str, Any] = {"prompt": prompt, "formats": [f.strip() for f in format.split(",")], "source": source}
+    if from_job:
+        job |= {"from_job": from_job, "replan_on_mismatch": replan_on_mismatch}
     try:
         row = create_schedule(
             owner or settings.owner,

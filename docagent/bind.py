@@ -92,7 +92,7 @@ def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
 
 def bind(plan: Plan, catalog: Catalog) -> Bound:
     widened = {}
-    bound = Bound(plan, images=dict(catalog.images))
+    bound = Bound(plan, images=dict(getattr(catalog, "images", {})))  # a model-only plan has no catalog
     currency = plan.meta.currency
     bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:

@@ -27,6 +27,8 @@
     ├── InvalidSchedule          a cron expression, time zone or source that cannot work
     ├── InvalidApiKey            a key name that is empty, too long, taken or unknown
     ├── NotSignedIn              no API key or session, or a revoked one
+    ├── Forbidden                a cross-origin or token-less browser request; auth off off loopback
+    ├── ForbiddenDestination     a webhook URL whose host is not a public address
     ├── NotFound                 no such object for this owner (another owner's is "not found" too)
     │   ├── JobNotFound
     │   ├── DatasetNotFound
@@ -34,6 +36,9 @@
     │   └── ArtifactNotFound     a job's file, plan or preview page that does not exist (yet)
     ├── IllegalTransition        a job status change the lifecycle forbids (cancel a finished job)
     ├── TooManyJobs              the owner's rate or concurrency limit; carries `retry_after` seconds
+    ├── RevisionRefused          a job that cannot be revised now
+    │   ├── RevisionNeedsModel   no model endpoint: revising a plan is the model's work
+    │   └── NothingToRevise      the job has no plan (yet)
     └── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
 
 Every exception pickles (it crosses Celery) because it only carries plain arguments.
@@ -185,6 +190,14 @@ class NotSignedIn(DocagentError):
     code = "unauthorized"
 
 
+class Forbidden(DocagentError):
+    code = "forbidden"
+
+
+class ForbiddenDestination(DocagentError):
+    code = "forbidden_destination"
+
+
 class NotFound(DocagentError):
     code = "not_found"
 
@@ -222,3 +235,15 @@ class TooManyJobs(DocagentError):
 
 class UploadTooLarge(DocagentError):
     code = "upload_too_large"
+
+
+class RevisionRefused(DocagentError):
+    code = "revision_refused"
+
+
+class RevisionNeedsModel(RevisionRefused):
+    code = "model_required"
+
+
+class NothingToRevise(RevisionRefused):
+    code = "no_plan"

@@ -7,12 +7,12 @@ import hmac
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from docagent.errors import InvalidApiKey
 from docagent.settings import Settings, get_settings
-from docagent.store import ApiKeyRow, now, session
+from docagent.store import ApiKeyRow, SessionRow, now, session
 
 PREFIX = "dak_"
 
@@ -57,6 +57,8 @@ def revoke_key(name: str, settings: Settings | None = None) -> None:
         if row is None:
             raise InvalidApiKey(f"no key named {name!r}")
         row.revoked_at = now()
+        # sessions signed in with this key end with it (the session lookup checks the key too)
+        s.execute(update(SessionRow).where(SessionRow.key_id == row.id).values(revoked_at=row.revoked_at))
 
 
 def secret_key(settings: Settings | None = None) -> str:

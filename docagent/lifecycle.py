@@ -29,13 +29,13 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from docagent.errors import IllegalTransition, JobNotFound
+from docagent.errors import IllegalTransition, JobNotFound, TooManyJobs
 from docagent.settings import Settings, get_settings
-from docagent.store import JobRow, now, session
+from docagent.store import JobRow, QuotaRow, now, session
 
 
 class JobStatus(StrEnum):
@@ -113,10 +113,15 @@ def create_job(
     language: str | None = None,
     idempotency_key: str | None = None,
     settings: Settings | None = None,
+    limits: bool = False,
+    given_plan: dict[str, Any] | None = None,
+    instruction: str | None = None,
+    parent_id: str | None = None,
 ) -> tuple[JobRow, bool]:
-    """A queued job (and True); if this owner's idempotency key is taken meanwhile, that job (and False).
+    """A queued job (and True); if this owner's idempotency key is taken, that job (and False).
 
-    Callers look the key up first (`find_by_key`); the unique key settles a race between two requests.
+    With `limits`, the owner's quota is locked and counted in the same transaction (`admit`),
+    after the key lookup: a repeated key returns the first job even past the limits.
     """
     settings = settings or get_settings()
     job = _new(
@@ -128,9 +133,22 @@ def create_job(
         theme=theme,
         language=language,
         idempotency_key=idempotency_key,
+        given_plan=given_plan,  # rendered as is; with an instruction, revised by the model
+        instruction=instruction,
+        parent_id=parent_id,
     )
     try:
         with session(settings) as s:
+            if limits:
+                lock_owner(s, owner)  # concurrent requests of this owner queue up here
+            if idempotency_key:
+                existing = s.scalars(
+                    select(JobRow).where(JobRow.owner == owner, JobRow.idempotency_key == idempotency_key)
+                ).first()
+                if existing is not None:
+                    return existing, False
+            if limits:
+                admit(s, owner, settings)
             s.add(job)
     except IntegrityError:
         existing = find_by_key(owner, idempotency_key, settings) if idempotency_key else None
@@ -152,6 +170,8 @@ def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str,
         language=spec.get("language"),
         schedule_id=schedule_id,
         source=spec.get("source"),
+        given_plan=spec.get("plan"),  # a frozen schedule: no model call unless the data no longer fits
+        replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
     )
     s.add(job)
     s.flush()
@@ -181,6 +201,37 @@ def stale(s: Session, cutoff: dt.datetime) -> list[JobRow]:
             .with_for_update(skip_locked=True)
         )
     )
+
+
+# --- limits ---
+
+
+def lock_owner(s: Session, owner: str) -> None:
+    """Serialise this owner's job creation until the transaction ends: writing the owner's quota
+    row takes its row lock on PostgreSQL and the database's write lock on SQLite."""
+    at = now()
+    if not s.execute(update(QuotaRow).where(QuotaRow.owner == owner).values(touched_at=at)).rowcount:  # type: ignore[attr-defined]
+        try:
+            with s.begin_nested():
+                s.add(QuotaRow(owner=owner, touched_at=at))
+        except IntegrityError:  # another request created it meanwhile: lock that one
+            s.execute(update(QuotaRow).where(QuotaRow.owner == owner).values(touched_at=at))
+
+
+def admit(s: Session, owner: str, settings: Settings) -> None:
+    """Raise TooManyJobs unless the owner may start one more job; call with the owner locked,
+    in the transaction that writes the job, so a race cannot admit past the cap."""
+    since = now() - dt.timedelta(seconds=60)
+    recent = s.scalars(
+        select(JobRow.created_at).where(JobRow.owner == owner, JobRow.created_at >= since).order_by(JobRow.created_at)
+    ).all()
+    if len(recent) >= settings.jobs_per_minute:
+        oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=dt.UTC)
+        wait = max(1, int(60 - (now() - oldest).total_seconds()) + 1)
+        raise TooManyJobs(f"rate limit: {settings.jobs_per_minute} jobs per minute per key", wait)
+    running = count_unfinished(s, owner)
+    if running >= settings.max_concurrent_jobs:
+        raise TooManyJobs(f"{running} unfinished jobs: at most {settings.max_concurrent_jobs} per key run at once", 10)
 
 
 # --- transitions ---
@@ -250,11 +301,13 @@ __all__ = [
     "UNFINISHED",
     "DeliveryStatus",
     "JobStatus",
+    "admit",
     "cancel",
     "create_job",
     "fail",
     "find_by_key",
     "is_final",
+    "lock_owner",
     "locked",
     "requeue",
     "retry",

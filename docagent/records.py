@@ -9,33 +9,29 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from docagent.data.catalog import Catalog, Dataset
-from docagent.data.profile import Profile, profile
+from docagent.data.isolated import inspect_file
 from docagent.errors import JobNotFound
 from docagent.formatting import slug
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import DatasetRow, JobRow, session
 
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_text(name: str) -> str:
+    """Without bidirectional controls, which can make a name such as "report\u202excod.exe" read as "reportexe.docx"."""
+    return BIDI_CONTROLS.sub("", name)
+
 
 def safe_filename(name: str) -> str:
-    """A file name without paths, control characters or shell-hostile characters."""
-    name = unicodedata.normalize("NFKC", Path(name.replace("\\", "/")).name)
+    """A file name without paths, control characters, bidi controls or shell-hostile characters."""
+    name = plain_text(unicodedata.normalize("NFKC", Path(name.replace("\\", "/")).name))
     name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", "_", name).strip(" .")
     return name[:150] or "upload"
 
 
 # --- datasets ---
-
-
-def inspect_upload(upload: Path, filename: str, settings: Settings) -> tuple[Path, Dataset, Profile]:
-    """Read and profile an uploaded file under its user's name (checks it, stores nothing)."""
-    named = upload.parent / safe_filename(filename)  # ingestion reads the suffix; keep the user's name
-    if named != upload:
-        upload.replace(named)
-    with Catalog(settings=settings) as catalog:
-        ds = catalog.ingest(named)[0]
-        return named, ds, profile(catalog, ds)
 
 
 def create_dataset(
@@ -44,8 +40,11 @@ def create_dataset(
     """Validate and profile an uploaded file, store it, record it (a new version of `name`)."""
     settings = settings or get_settings()
     filename = safe_filename(filename)
-    named, ds, prof = inspect_upload(upload, filename, settings)
-    display = (name or Path(filename).stem).strip()[:200] or "dataset"
+    named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
+    if named != upload:
+        upload.replace(named)
+    ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
+    display = plain_text(name or Path(filename).stem).strip()[:200] or "dataset"
     row = DatasetRow(
         owner=owner,
         name=display,

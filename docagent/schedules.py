@@ -19,11 +19,18 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from docagent.cron import check, fire_times, next_fire
-from docagent.errors import InvalidSchedule, ScheduleNotFound, SourceError
-from docagent.lifecycle import DeliveryStatus, schedule_has_unfinished, start_schedule_run
-from docagent.records import create_dataset, latest_dataset
+from docagent.errors import ForbiddenDestination, InvalidSchedule, PlanError, ScheduleNotFound, SourceError
+from docagent.lifecycle import DeliveryStatus, admit, lock_owner, schedule_has_unfinished, start_schedule_run
+from docagent.netguard import resolve
+from docagent.plans import parse
+from docagent.records import create_dataset, latest_dataset, plain_text
 from docagent.settings import Settings, get_settings
 from docagent.store import JobRow, RunRow, ScheduleRow, now, session
+
+POWERFUL_ROLE = (
+    "SELECT rolsuper OR pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') "
+    "OR pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') FROM pg_roles WHERE rolname = current_user"
+)
 
 
 def validate_source(source: dict[str, Any], settings: Settings) -> None:
@@ -42,11 +49,56 @@ def validate_source(source: dict[str, Any], settings: Settings) -> None:
     raise InvalidSchedule('source must be {"dataset": NAME} or {"sql": "SELECT ...", "connection": NAME}')
 
 
+def check_webhook(url: str | None, settings: Settings) -> None:
+    """A webhook must point at a public address now; delivery checks again, after resolving."""
+    if url:
+        try:
+            resolve(url, settings.webhook_allow)
+        except ForbiddenDestination as e:
+            raise InvalidSchedule(f"webhook_url: {e}") from None
+
+
+def check_grant(source: dict[str, Any], owner: str, settings: Settings) -> None:
+    """A SQL source's connection must be granted to the owner's key (DOCAGENT_CONNECTION_GRANTS)."""
+    if "sql" in source and owner not in settings.connection_grants.get(str(source.get("connection")), []):
+        raise InvalidSchedule(
+            f"the connection {source.get('connection')!r} is not granted to this key; "
+            "an operator grants it with DOCAGENT_CONNECTION_GRANTS"
+        )
+
+
+def freeze(owner: str, spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A schedule's job with its plan frozen: `from_job` copies that job's plan (and its prompt, for re-planning)."""
+    spec = {k: v for k, v in spec.items() if v is not None}
+    if spec.get("from_job"):
+        with session(settings) as s:
+            job = s.get(JobRow, str(spec["from_job"]))
+        if job is None or job.owner != owner:
+            raise InvalidSchedule(f"from_job: no job {spec['from_job']!r}")
+        if job.plan is None:
+            raise InvalidSchedule(f"from_job: job {job.id} has no plan yet ({job.status}); schedule it once it has")
+        spec.setdefault("plan", job.plan)
+        if not str(spec.get("prompt") or "").strip():
+            spec["prompt"] = job.prompt
+    if "plan" in spec:
+        try:
+            spec["plan"] = parse(spec["plan"]).model_dump(mode="json")
+        except PlanError as e:
+            raise InvalidSchedule("the plan is not valid: " + "; ".join(e.problems)) from None
+    elif not str(spec.get("prompt") or "").strip():
+        raise InvalidSchedule("a schedule's job needs a prompt, a plan or from_job")
+    spec.setdefault("prompt", "")
+    return spec
+
+
 def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
     check(fields["cron"], fields["timezone"])
+    fields = {**fields, "job": freeze(owner, fields["job"], settings)}
     validate_source(fields["job"].get("source") or {}, settings)
-    row = ScheduleRow(owner=owner, **fields)
+    check_grant(fields["job"].get("source") or {}, owner, settings)
+    check_webhook(fields.get("webhook_url"), settings)
+    row = ScheduleRow(owner=owner, **{**fields, "name": plain_text(fields["name"])})
     if row.webhook_url and not row.webhook_secret:
         row.webhook_secret = secrets.token_urlsafe(32)
     row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
@@ -57,14 +109,19 @@ def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | Non
 
 def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
+    if changes.get("job") is not None:
+        changes = {**changes, "job": freeze(owner, changes["job"], settings)}
     with session(settings) as s:
         row = s.get(ScheduleRow, row_id, with_for_update=True)
         if row is None or row.owner != owner:
             raise ScheduleNotFound("schedule not found")
         for k, v in changes.items():
-            setattr(row, k, v)
+            setattr(row, k, plain_text(v) if k == "name" else v)
         check(row.cron, row.timezone)
         validate_source(row.job.get("source") or {}, settings)
+        check_grant(row.job.get("source") or {}, owner, settings)
+        if "webhook_url" in changes:
+            check_webhook(row.webhook_url, settings)
         row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
         return row
 
@@ -130,6 +187,8 @@ def run_now(schedule_id: str, owner: str, settings: Settings | None = None) -> R
         sched = s.get(ScheduleRow, schedule_id)
         if sched is None or sched.owner != owner:
             raise ScheduleNotFound("schedule not found")
+        lock_owner(s, owner)
+        admit(s, owner, settings)  # "run now" makes a job: the owner's limits hold here too
         run = _start_run(s, sched, now(), late=False, manual=True)
         assert run is not None
         return run
@@ -160,6 +219,8 @@ def run_sql_source(source: dict[str, Any], owner: str, name: str, settings: Sett
     url = settings.connections.get(str(source.get("connection")))
     if url is None:
         raise SourceError(f"unknown connection {source.get('connection')!r}")
+    if owner not in settings.connection_grants.get(str(source.get("connection")), []):
+        raise SourceError(f"the connection {source.get('connection')!r} is not granted to this key")
     engine = create_engine(url)
     work = Path(tempfile.mkdtemp(prefix="docagent-sql-"))
     path = work / "query.csv"
@@ -169,6 +230,13 @@ def run_sql_source(source: dict[str, Any], owner: str, name: str, settings: Sett
             dialect = engine.dialect.name
             if dialect == "postgresql":
                 conn.execute(text("SET TRANSACTION READ ONLY"))
+                # read-only stops writes, not pg_read_file() or COPY ... TO PROGRAM: those need these roles
+                powerful = conn.execute(text(POWERFUL_ROLE)).scalar()
+                if powerful:
+                    raise SourceError(
+                        f"the connection {source.get('connection')!r} logs in as a superuser or a member of "
+                        "pg_read_server_files/pg_execute_server_program; give it a read-only role (see SECURITY.md)"
+                    )
                 conn.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
             elif dialect == "sqlite":
                 conn.execute(text("PRAGMA query_only = ON"))

@@ -25,9 +25,12 @@ class Settings(BaseSettings):
     owner: str = "local"  # the owner when auth is off
     secret_key: str | None = None  # signs dashboard sessions; generated under var_dir when unset
     session_max_age_s: int = 8 * 3600
+    metrics_token: str | None = None  # /metrics answers only `Authorization: Bearer TOKEN` when set
     jobs_per_minute: int = 30  # per key
     max_concurrent_jobs: int = 10  # per key, queued or running
-    stale_job_s: int = 1800  # a job not updated for this long is re-enqueued or failed by the reaper
+    stale_job_s: int = 1800  # a sent job the broker cannot be asked about is sent again after this long
+    job_lease_s: int = 30  # a worker renews its hold on a job this often x3; past it, the worker is gone
+    recovery_interval_s: float = 10.0  # how often the scheduler looks for lost jobs
     job_time_limit_s: int = 900
     public_url: str = "http://127.0.0.1:8000"  # base of download links in webhook bodies
 
@@ -39,13 +42,20 @@ class Settings(BaseSettings):
     beat_interval_s: float = 1.0
     webhook_max_attempts: int = 5
     webhook_timeout_s: float = 10.0
+    # Webhooks reach public addresses only; list internal networks a receiver may use, e.g. '["10.1.2.0/24"]'.
+    webhook_allow: list[str] = []
+    # Which keys may use each connection, by key name: '{"warehouse": ["finance"]}'. Unlisted: no key may.
+    connection_grants: dict[str, list[str]] = {}
     max_upload_bytes: int = 100 * 1024 * 1024
     draft_ttl_s: int = 3600  # an upload profiled for the New job form but never submitted is deleted after this
     max_rows: int = 5_000_000
     max_columns: int = 500
     # An .xlsx is a zip: refuse it before parsing when it would inflate past these.
     max_xlsx_uncompressed_bytes: int = 512 * 1024 * 1024
-    max_xlsx_ratio: float = 200.0
+    max_xlsx_ratio: float = 200.0  # for the archive and for each part
+    max_xlsx_part_bytes: int = 256 * 1024 * 1024  # one part (a sheet's XML) inflated
+    ingest_cpu_s: int = 120  # CPU seconds one upload's ingestion may use, in its own process
+    ingest_memory_bytes: int = 2 * 1024**3  # address space of that process
     duckdb_memory_limit: str = "128MB"  # DuckDB spills past this: memory stays bounded as rows grow
 
     # Model endpoint (OpenAI-compatible). No base URL: `--planner auto` uses the rules planner.

@@ -14,7 +14,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    false,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -81,6 +92,15 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     previews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # PNGs of the PDF's first pages
+    # Recovery (docagent.reaper): when the queue message was handed to the broker (NULL: not yet,
+    # the recovery loop sends it), and until when the worker running a stage holds the job.
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Plans as templates: a given plan renders with no model call; with an instruction it is revised.
+    given_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    instruction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    replan_on_mismatch: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ArtifactRow(Base):
@@ -93,6 +113,7 @@ class ArtifactRow(Base):
     bytes: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # plan hash, data versions
 
 
 class ScheduleRow(Base):
@@ -140,6 +161,26 @@ class ApiKeyRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SessionRow(Base):
+    """A dashboard sign-in. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))  # the token every state-changing form must carry
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class QuotaRow(Base):
+    """One row per owner that every job-creating path locks, so its limits are counted atomically."""
+
+    __tablename__ = "job_quota"
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 def database_url(settings: Settings) -> str:

@@ -200,8 +200,9 @@ def _literal(b: Table | Chart, where: str, out: list[str]) -> list[str] | None:
 
 
 def _image_name(name: str, catalog: Catalog, where: str, out: list[str]) -> None:
-    if name not in catalog.images:
-        given = ", ".join(repr(n) for n in catalog.images) or "none"
+    images = getattr(catalog, "images", {})  # a model-only plan is checked without a catalog
+    if name not in images:
+        given = ", ".join(repr(n) for n in images) or "none"
         out.append(
             f"{where}: no image file {name!r} was given with the job; images given: {given} "
             "(use source null for a placeholder)"

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from typing import Any
+from urllib.parse import urljoin
 
 from sqlalchemy import select
 
-from docagent.errors import DeliveryFailed
+from docagent.errors import DeliveryFailed, ForbiddenDestination
 from docagent.lifecycle import DeliveryStatus
+from docagent.netguard import Destination, resolve
 from docagent.settings import Settings, get_settings
 from docagent.store import ArtifactRow, JobRow, RunRow, ScheduleRow, session
+
+MAX_REDIRECTS = 3
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -49,6 +54,48 @@ def payload(run: RunRow, sched: ScheduleRow, job: JobRow, artifacts: list[Artifa
     }
 
 
+class PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the checked address, never to whatever the name resolves to by then."""
+
+    def __init__(self, dest: Destination, timeout: float) -> None:
+        super().__init__(dest.host, dest.port, timeout=timeout)
+        self.pinned = dest.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.pinned, self.port), self.timeout)
+
+
+class PinnedHTTPS(http.client.HTTPSConnection):
+    """TLS to the checked address, the certificate verified against the URL's host name."""
+
+    def __init__(self, dest: Destination, timeout: float) -> None:
+        super().__init__(dest.host, dest.port, timeout=timeout, context=ssl.create_default_context())
+        self.pinned = dest.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.pinned, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> int:
+    """POST to the checked, pinned address; a 307/308 is followed (and re-checked) up to MAX_REDIRECTS times."""
+    for _ in range(MAX_REDIRECTS + 1):
+        dest = resolve(url, settings.webhook_allow)
+        kind = PinnedHTTPS if dest.scheme == "https" else PinnedHTTP
+        conn = kind(dest, settings.webhook_timeout_s)
+        try:
+            conn.request("POST", dest.target, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read(64 * 1024)
+            location = response.getheader("Location")
+        finally:
+            conn.close()
+        if response.status not in (307, 308) or not location:
+            return response.status
+        url = urljoin(url, location)  # 307/308 keep method and body (301-303 would turn them into a GET)
+    return response.status
+
+
 def deliver(run_id: str, settings: Settings | None = None) -> None:
     """POST the run's result once; raises DeliveryFailed (the caller retries with backoff)."""
     settings = settings or get_settings()
@@ -64,22 +111,17 @@ def deliver(run_id: str, settings: Settings | None = None) -> None:
         body = json.dumps(payload(run, sched, job, artifacts, settings.public_url)).encode()
         url, secret = sched.webhook_url, sched.webhook_secret or ""
     stamp = str(int(time.time()))
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "docagent-webhook",
-                 "X-Docagent-Timestamp": stamp, "X-Docagent-Signature": sign(secret, stamp, body)},
-    )  # fmt: skip
+    headers = {"Content-Type": "application/json", "User-Agent": "docagent-webhook",
+               "X-Docagent-Timestamp": stamp, "X-Docagent-Signature": sign(secret, stamp, body)}  # fmt: skip
     error = None
     try:
-        with urllib.request.urlopen(request, timeout=settings.webhook_timeout_s) as response:
-            if not 200 <= response.status < 300:
-                error = f"HTTP {response.status}"
-    except urllib.error.HTTPError as e:
-        error = f"HTTP {e.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
-        error = f"{type(e).__name__}: {getattr(e, 'reason', e)}"
+        status = post(url, body, headers, settings)
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except (ForbiddenDestination, OSError, http.client.HTTPException):
+        # one message for refused, unreachable, timed out and forbidden alike: the error must
+        # not tell an owner which internal ports answer
+        error = "no response from the receiver (or its address is not allowed)"
     with session(settings) as s:
         run = s.get(RunRow, run_id, with_for_update=True)
         assert run is not None

@@ -20,6 +20,7 @@ from docagent.formatting import slug
 from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
+from docagent.plans import check
 from docagent.settings import Settings, get_settings
 from docagent.themes import theme_names
 from docagent.validate import schema_problems, validate
@@ -90,6 +91,36 @@ def plan_job(
     lang = language or guess_language(prompt)
     request = PlanRequest(prompt, profiles, catalog, lang, theme, references or [])
     planned = make_planner(planner, settings).plan(request)
+    if theme:
+        planned.plan.meta.theme = theme
+    validate(planned.plan, catalog)
+    return planned
+
+
+def given_plan(catalog: Catalog, data: object, theme: str | None = None) -> Planned:
+    """A plan supplied by a person or a frozen schedule: checked against the data, no model call."""
+    plan = check(data, catalog)
+    if theme:
+        plan.meta.theme = theme
+    return Planned(plan, "given")
+
+
+def revise_plan(
+    catalog: Catalog,
+    profiles: list[Profile],
+    previous: Plan,
+    instruction: str,
+    references: list[str] | None = None,
+    theme: str | None = None,
+    language: str | None = None,
+    settings: Settings | None = None,
+) -> Planned:
+    """Ask the model to change `previous` as the instruction says; checked and repaired as usual."""
+    settings = settings or get_settings()
+    planner = make_planner("llm", settings)  # a revision needs the model: no rules fallback
+    lang = language or previous.meta.language
+    request = PlanRequest(instruction, profiles, catalog, lang, theme, references or [], previous=previous)
+    planned = planner.plan(request)
     if theme:
         planned.plan.meta.theme = theme
     validate(planned.plan, catalog)

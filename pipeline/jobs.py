@@ -19,16 +19,19 @@ from docagent import lifecycle
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import add_joins, profile
-from docagent.errors import DatasetNotFound, DocagentError
+from docagent.errors import DatasetNotFound, DocagentError, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
+from docagent.planners import Planned
+from docagent.plans import parse
+from docagent.provenance import file_sha256, provenance
 from docagent.records import update_job
 from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.validate import validate
-from pipeline.generate import plan_job, render_job
+from pipeline.generate import given_plan, plan_job, render_job, revise_plan
 from renderers.preview import deck_previews, previews
 
 
@@ -52,6 +55,39 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
     return catalog, profiles
 
 
+def _plan(job: JobRow, catalog: Catalog, profiles: list[Any], settings: Settings) -> Planned:
+    """From the prompt; or the given plan as is (no model call); or the given plan revised by the model."""
+    if job.given_plan is None:
+        return plan_job(catalog, profiles, job.prompt, [], job.planner_requested, job.theme, job.language, settings)
+    if job.instruction:
+        previous = parse(job.given_plan)
+        return revise_plan(catalog, profiles, previous, job.instruction, [], job.theme, job.language, settings)
+    try:
+        return given_plan(catalog, job.given_plan, job.theme)
+    except PlanError as e:
+        # A frozen plan that no longer fits fresh data: re-plan only when the schedule allows it and can.
+        if not (job.replan_on_mismatch and settings.llm_base_url and job.prompt.strip()):
+            raise
+        planned = plan_job(catalog, profiles, job.prompt, [], "llm", job.theme, job.language, settings)
+        why = "the frozen plan no longer fits the data, so it was planned again: " + "; ".join(e.problems)
+        planned.fallback_reason = why + (f" ({planned.fallback_reason})" if planned.fallback_reason else "")
+        return planned
+
+
+def _provenance(job: JobRow, plan: Plan, settings: Settings) -> dict[str, Any]:
+    storage = get_storage(settings)
+    datasets = []
+    with session(settings) as s:
+        rows = [s.get(DatasetRow, i) for i in job.dataset_ids]
+    for row in rows:
+        if row is None:
+            continue
+        with storage.local_path(row.storage_key) as path:
+            digest = file_sha256(path)
+        datasets.append({"id": row.id, "name": row.name, "version": row.version, "sha256": digest})
+    return provenance(plan, datasets)
+
+
 def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
     """Plan the job; True when rendering should follow."""
     settings = settings or get_settings()
@@ -67,9 +103,7 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
             job = update_job(job_id, settings, dataset_ids=resolve_source(job, settings))
         catalog, profiles = _catalog_for(job, settings)
         with catalog:
-            planned = plan_job(
-                catalog, profiles, job.prompt, [], job.planner_requested, job.theme, job.language, settings
-            )
+            planned = _plan(job, catalog, profiles, settings)
     except DocagentError as e:
         end_failed(job_id, e.code, str(e), settings)
         return False
@@ -99,11 +133,16 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             bound = bind(plan, catalog)
         files, _times = render_job(bound, work, job.formats, job.theme, settings)
         storage = get_storage(settings)
+        origin = _provenance(job, plan, settings)
         records = []
         for fmt, path in files.items():
             key = f"jobs/{job_id}/{fmt}"
             size = storage.put(key, path)
-            records.append(ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key))
+            records.append(
+                ArtifactRow(
+                    job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=origin
+                )
+            )
         pages = previews(files["pdf"], work) if "pdf" in files else []
         if not pages and "pptx" in files:  # a deck without a PDF: its first slides, where LibreOffice is present
             pages = deck_previews(files["pptx"], work)

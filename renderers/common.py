@@ -12,6 +12,7 @@ from docagent.formatting import format_value, short
 from docagent.plan import Bullets, Callout, Chart, Fmt, Heading, Image, Kpis, Model, Paragraph, Table
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
+MAX_FORMULA_TEXT = 255  # Excel's limit for a string literal inside a formula
 ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
 TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
 HIGHLIGHT_FILLS = {"bad": "#F8D7DA", "good": "#D1E7DD", "warn": "#FFF3CD"}  # fills readable under dark text
@@ -66,13 +67,22 @@ def additive(c: OutColumn) -> bool:
     return c.additive
 
 
-def formula_text(text: str) -> str:
-    """An Excel string literal: the only way text enters a formula."""
-    return '"' + text.replace('"', '""') + '"'
-
-
 def clip(text: str) -> str:
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def formula_text(value: str) -> str:
+    """`value` as an Excel string literal: the one way any text enters a formula.
+
+    A doubled quote is the only escape Excel has, so nothing inside can close the literal;
+    what no literal can carry (control characters, over 255 characters) raises ValueError
+    and the caller writes the value instead of a formula.
+    """
+    if len(value) > MAX_FORMULA_TEXT:
+        raise ValueError(f"text over {MAX_FORMULA_TEXT} characters cannot be a formula literal")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or 0xD800 <= ord(ch) < 0xE000 for ch in value):
+        raise ValueError("control characters cannot be a formula literal")
+    return '"' + value.replace('"', '""') + '"'
 
 
 def table_data(block: Table, bound: Bound, index: int) -> TableData:

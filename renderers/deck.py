@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from docagent.bind import Bound
-from docagent.plan import Bullets, Callout, Chart, Heading, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from renderers import measure
 
 # Geometry in points on a 16:9 slide (13.333 x 7.5 in).
@@ -284,9 +284,8 @@ class Planner:
             case PageBreak():
                 if self.mode == "auto" and self.open is not None and self.open.lines:
                     self.close()  # text after the break opens a new slide under the same heading
-            case _ if getattr(b, "type", "") == "image":  # an image, or its placeholder, on a slide of its own
-                caption = getattr(b, "caption", None)
-                self.visual("image", i, t(caption) if caption else str(getattr(b, "alt", "")))
+            case Image():  # an image, or its placeholder, on a slide of its own
+                self.visual("image", i, t(b.caption) if b.caption else b.alt)
             case _:  # a block type this renderer does not know yet still gets a slide
                 self.visual("other", i, str(getattr(b, "type", "block")))
 

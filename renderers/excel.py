@@ -82,6 +82,15 @@ def text_width(text: str, size: float = 10, bold: bool = False) -> float:
     return wide * size / 10 * (1.1 if bold else 1.0) + 2
 
 
+def _criterion_key(text: str) -> object:
+    """What Excel compares a text criterion by: a number when the text reads as one, else the text without case."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return text.casefold()
+    return number if math.isfinite(number) else text.casefold()
+
+
 def _currency_format(code: str) -> str:
     symbol = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}.get(code.upper())
     return f'"{symbol}"#,##0.00' if symbol else f'#,##0.00 "{code.upper()}"'
@@ -133,6 +142,7 @@ class Builder:
         self.f = self._formats()
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
+        self._keys: dict[str, dict[str, dict[object, set[str]]]] = {}
         base = {"font_name": "Calibri", "font_size": 10}
         self.models = ModelSheets(self.wb, bound, base, _currency_format(meta.currency), NUM_FORMATS)
 
@@ -276,14 +286,29 @@ class Builder:
 
         return rng
 
-    def _criteria(self, filters: list[Filter], ref: SheetRef) -> list[Crit] | None:
+    def _criteria(self, filters: list[Filter], ref: SheetRef, dataset: str) -> list[Crit] | None:
         out = []
         for f in filters:
             value = text_value(f.value)
             if f.op not in CRIT_OPS or value is None or f.column not in ref.columns:
                 return None
+            if isinstance(f.value, str) and not self._unambiguous(dataset, f.column, f.value):
+                return None
             out.append(Crit(ref.range(f.column), CRIT_OPS[f.op] or "=", value))
         return out
+
+    def _unambiguous(self, dataset: str, column: str, value: str) -> bool:
+        """Whether Excel's criterion matching (no case, numbers read from text) selects exactly the
+        cells equal to `value`, as DuckDB's `=` does: no other text of the column matches it there."""
+        cache = self._keys.setdefault(dataset, {})
+        if column not in cache:
+            sheet, k = self.bound.data[dataset], self.refs[dataset].columns[column]
+            keys: dict[object, set[str]] = {}
+            for r in sheet.rows:
+                if isinstance(r[k], str):
+                    keys.setdefault(_criterion_key(r[k]), set()).add(r[k])
+            cache[column] = keys
+        return cache[column].get(_criterion_key(value), {value}) <= {value}
 
     def formulas(
         self, q: Query, cols: list[OutColumn], rows: list[tuple[Any, ...]], top: int, left: int, folded: bool = False
@@ -294,7 +319,7 @@ class Builder:
         ref = self.refs.get(q.dataset)
         if sheet is None or ref is None or not sheet.complete or q.join or q.unpivot:  # rows not on the data sheet
             return None
-        base = self._criteria(q.filters, ref)
+        base = self._criteria(q.filters, ref, q.dataset)
         if base is None:
             return None
         body = rows[:-1] if folded else rows
@@ -303,6 +328,9 @@ class Builder:
             if c.select is None or c.select.column not in ref.columns:
                 return None
             if any(text_value(r[k]) is None for r in body):
+                return None
+            column = c.select.column
+            if any(isinstance(r[k], str) and not self._unambiguous(q.dataset, column, r[k]) for r in body):
                 return None
         ranges = self._ranges(ref, q.dataset)
         crits: list[list[Crit]] = []
@@ -331,7 +359,7 @@ class Builder:
         if ref is None or sheet is None or not sheet.complete:
             return None
         node = measure_node(Select(agg=m.agg, column=m.column, expr=m.expr))
-        crit = self._criteria(m.filters, ref)
+        crit = self._criteria(m.filters, ref, m.dataset)
         if node is None or crit is None:
             return None
         ranges = self._ranges(ref, m.dataset)

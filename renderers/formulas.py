@@ -54,9 +54,12 @@ def text_value(v: object) -> str | None:
     if isinstance(v, dt.date):
         return date_value(v)
     s = str(v)
-    if s.startswith(UNSAFE_CRITERIA) or any(ch in s for ch in "*?~"):
+    if not s or s.startswith(UNSAFE_CRITERIA) or any(ch in s for ch in "*?~"):
         return None
-    return formula_text(s)
+    try:
+        return formula_text(s)
+    except ValueError:  # control characters or over 255 characters: no literal can hold it
+        return None
 
 
 def date_value(d: dt.date | dt.datetime) -> str:

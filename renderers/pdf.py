@@ -39,6 +39,7 @@ from docagent.bind import Bound
 from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
+from docagent.plans import plan_hash
 from renderers.charts import LOGO, ChartImage
 from renderers.common import (
     ASSUMPTIONS,
@@ -611,6 +612,7 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         author=meta.author or "docagent",
         subject=meta.subtitle or "",
         creator="docagent",
+        keywords=f"docagent-plan-sha256:{plan_hash(bound.plan)}",  # provenance: which plan made this file
         lang=meta.language,
         leftMargin=MARGIN,
         rightMargin=MARGIN,

@@ -10,6 +10,8 @@ still finds is recorded on the job as a warning rather than shipped silently.
       .xlsx  OOXML schema, every number cell wide enough for its formatted value (no ###)
       .pdf   every font embedded, no empty page, no number broken across lines, no heading or
              intro left at a page foot
+      .pptx  OOXML schema, no text box or table past its box or the slide (measured with the font's
+             metrics), every chart with data, text that went to the speaker notes
 """
 
 from __future__ import annotations
@@ -243,6 +245,10 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
         elif fmt == "pdf":
             reader = pypdf.PdfReader(path)
             out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound)
+        elif fmt == "pptx":  # text boxes and tables fit, charts have data, text moved to the notes is said
+            from renderers.slides import check_deck
+
+            out += [f"{path.name}: {finding}" for finding in check_deck(path)]
     return out
 
 

@@ -78,4 +78,17 @@ def test_worker_pools_fit_their_work(compose):
 
 def test_dockerfile_installs_the_package():
     text = (ROOT / "Dockerfile").read_text()
-    assert "fonts-wqy-zenhei" in text and "pip install" in text and "api.app:app" in text
+    assert "fonts-wqy-zenhei" in text and "pip install" in text and "COPY cli cli" in text
+
+
+def test_the_api_starts_through_the_guarded_entry_point(compose):
+    """`docagent serve` refuses DOCAGENT_AUTH=off on a public address; a bare uvicorn would not."""
+    assert compose["services"]["api"]["command"][:2] == ["docagent", "serve"]
+    assert '"docagent", "serve"' in (ROOT / "Dockerfile").read_text()
+
+
+def test_flower_is_not_published_and_needs_a_password(compose):
+    flower = compose["services"]["flower"]
+    assert all(p.startswith("127.0.0.1:") for p in flower["ports"])
+    assert flower["environment"]["FLOWER_BASIC_AUTH"] == "${FLOWER_BASIC_AUTH:-}"
+    assert 'test -n "$$FLOWER_BASIC_AUTH" ||' in flower["command"][-1]  # no password, no Flower

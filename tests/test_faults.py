@@ -54,7 +54,7 @@ def test_lost_broker_messages_are_recovered_by_the_reaper(tmp_path):
     redis_argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     settings = {
         "DOCAGENT_BROKER_URL": f"redis://127.0.0.1:{port}/0",
-        "DOCAGENT_STALE_JOB_S": "4",
+        "DOCAGENT_RECOVERY_INTERVAL_S": "1",
         "DOCAGENT_BEAT_INTERVAL_S": "0.5",
     }
     redis = subprocess.Popen(redis_argv, stdout=subprocess.DEVNULL)
@@ -76,7 +76,7 @@ def test_lost_broker_messages_are_recovered_by_the_reaper(tmp_path):
             job = wait_status(c, job_id, {"succeeded", "failed"}, timeout=60)
             # the model planner without a model endpoint: the job fails, but it is not stuck, and it says why
             assert job["status"] == "failed" and job["error"]["code"] == "planner_failed", job
-            assert "job " + job_id + " was stale" in stack.log_text()
+            assert "job " + job_id + " was lost or never sent" in stack.log_text()
     finally:
         redis.terminate()
         redis.wait(timeout=10)

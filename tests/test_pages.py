@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -28,8 +29,19 @@ def client(tmp_path, monkeypatch, sent):
     get_settings.cache_clear()
     from api.app import create_app
 
-    with TestClient(create_app(), follow_redirects=False) as c:
+    # auth off answers loopback only; forms come from this server's own pages (Origin)
+    base = "http://127.0.0.1"
+    with TestClient(
+        create_app(), base_url=base, client=("127.0.0.1", 50000), headers={"Origin": base}, follow_redirects=False
+    ) as c:
         yield c
+
+
+def token(client: TestClient) -> dict[str, str]:
+    """The CSRF field every form on a page carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/jobs/new").text)
+    assert found
+    return {"csrf_token": found.group(1)}
 
 
 def failed_job() -> str:
@@ -51,19 +63,19 @@ def test_a_failed_job_page_offers_retry_and_retry_queues_it(client, sent):
     page = client.get(f"/jobs/{job_id}").text
     assert "This job failed." in page and "it broke" in page and f"/jobs/{job_id}/retry" in page
     assert client.get("/?status=failed").text.count(f'data-job="{job_id}"') == 1
-    r = client.post(f"/jobs/{job_id}/retry")
+    r = client.post(f"/jobs/{job_id}/retry", data=token(client))
     assert r.status_code == 303 and r.headers["location"] == f"/jobs/{job_id}" and sent == [job_id]
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
 
 
 def test_cancelling_a_finished_job_from_a_page_is_a_conflict_problem(client):
-    r = client.post(f"/jobs/{failed_job()}/cancel")
+    r = client.post(f"/jobs/{failed_job()}/cancel", data=token(client))
     assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
     assert r.json()["detail"] == "the job has already failed"
 
 
 def test_the_new_job_form_names_what_is_missing(client, sent):
-    r = client.post("/jobs/new", data={"prompt": " "})
+    r = client.post("/jobs/new", data={"prompt": " ", **token(client)})
     assert (
         r.status_code == 422 and "Describe the document you want" in r.text and "Choose at least one format" in r.text
     )
@@ -73,14 +85,18 @@ def test_the_new_job_form_names_what_is_missing(client, sent):
 def test_the_new_job_form_uploads_and_submits(client, sent):
     with EXAMPLE.open("rb") as f:
         r = client.post(
-            "/jobs/new", data={"prompt": "Sales review", "formats": ["pdf"]}, files={"files": ("sales.csv", f)}
+            "/jobs/new",
+            data={"prompt": "Sales review", "formats": ["pdf"], **token(client)},
+            files={"files": ("sales.csv", f)},
         )
     assert r.status_code == 303 and r.headers["location"] == f"/jobs/{sent[0]}"
     assert client.get("/v1/datasets").json()["count"] == 1
 
 
 def test_a_bad_upload_on_the_form_is_shown_not_raised(client, sent):
-    r = client.post("/jobs/new", data={"prompt": "x", "formats": ["pdf"]}, files={"files": ("list.json", b"[1]")})
+    r = client.post(
+        "/jobs/new", data={"prompt": "x", "formats": ["pdf"], **token(client)}, files={"files": ("list.json", b"[1]")}
+    )
     assert r.status_code == 422 and "list.json: JSON is not records" in r.text and sent == []
 
 
@@ -102,6 +118,7 @@ def test_a_picked_file_is_a_draft_until_the_job_is_created(client, sent):
     assert draft["rows"] == 2922 and "order_date" in [c["name"] for c in draft["columns"]]
     assert client.get("/v1/datasets").json()["count"] == 0  # previewing stores no version
     form = {"prompt": "Sales review", "formats": ["pdf"], "draft_ids": [draft["id"]], "idempotency_key": "form-1"}
+    form |= token(client)
     r = client.post("/jobs/new", data=form)
     assert r.status_code == 303 and r.headers["location"] == f"/jobs/{sent[0]}"
     stored = client.get("/v1/datasets").json()
@@ -117,7 +134,9 @@ def test_a_picked_file_is_a_draft_until_the_job_is_created(client, sent):
 def test_a_refused_form_keeps_its_draft_and_stores_nothing(client, sent):
     with EXAMPLE.open("rb") as f:
         draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()
-    r = client.post("/jobs/new", data={"prompt": "Sales", "draft_ids": [draft["id"]], "language": "zh"})
+    r = client.post(
+        "/jobs/new", data={"prompt": "Sales", "draft_ids": [draft["id"]], "language": "zh", **token(client)}
+    )
     assert r.status_code == 422 and "Choose at least one format" in r.text
     assert f'name="draft_ids" value="{draft["id"]}" checked' in r.text
     assert '<option value="zh" selected>' in r.text
@@ -147,7 +166,7 @@ def test_a_prompt_without_data_or_model_is_refused_before_queueing(client, sent)
     r = client.post("/v1/jobs", json={"prompt": "An essay on tea", "formats": ["pdf"]})
     assert r.status_code == 422 and r.json()["code"] == "nothing_to_plan"
     assert "no model endpoint configured" in r.json()["detail"]
-    form = {"prompt": "An essay on tea", "formats": ["docx"], "theme": "corporate", "planner": "rules"}
+    form = {"prompt": "An essay on tea", "formats": ["docx"], "theme": "corporate", "planner": "rules", **token(client)}
     page = client.post("/jobs/new", data=form)
     assert page.status_code == 422 and "upload or choose a dataset" in page.text
     assert "An essay on tea</textarea>" in page.text and 'value="docx" checked' in page.text
@@ -183,7 +202,7 @@ def test_deleting_a_dataset_asks_first_then_says_what_went(client):
     ask = client.get(f"/datasets/{ds['id']}/delete")
     assert "Delete sales v1?" in ask.text and f'action="/datasets/{ds["id"]}/delete"' in ask.text
     assert client.get("/v1/datasets").json()["count"] == 1
-    done = client.post(f"/datasets/{ds['id']}/delete")
+    done = client.post(f"/datasets/{ds['id']}/delete", data=token(client))
     assert done.status_code == 303
     assert "Deleted sales v1." in client.get(done.headers["location"]).text
     assert client.get("/v1/datasets").json()["count"] == 0

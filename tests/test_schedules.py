@@ -21,7 +21,7 @@ from docagent.schedules import create_schedule, fire_due
 from docagent.settings import Settings
 from docagent.store import RunRow, ScheduleRow, migrate, session
 from tests.conftest import EXAMPLE
-from tests.service import BIN, distributed, postgres_database, postgres_up, redis_up, wait_status
+from tests.service import BIN, PG_ADMIN, distributed, postgres_database, postgres_up, redis_up, wait_status
 
 servers = pytest.mark.skipif(not (redis_up() and postgres_up()), reason="Redis or PostgreSQL not running")
 UTC = dt.UTC
@@ -137,20 +137,37 @@ def warehouse():
         pytest.skip("PostgreSQL not running")
     with postgres_database() as url:
         plain = url.replace("postgresql+psycopg://", "postgresql://")
+        reader = f"reader_{url.rsplit('_', 1)[-1]}"  # roles are per server: one per test database
         with psycopg.connect(plain, autocommit=True) as c:
             c.execute("CREATE TABLE orders (day date, region text, amount numeric)")
             c.execute("CREATE SEQUENCE order_seq")
             c.execute("INSERT INTO orders VALUES ('2026-11-02','North',10),('2026-11-03','South',20)")
-        yield url, plain
+            # the role SECURITY.md recommends: it logs in and reads, nothing more
+            c.execute(f"CREATE ROLE {reader} LOGIN")
+            c.execute(f"GRANT SELECT ON orders TO {reader}")
+            c.execute(f"GRANT USAGE, UPDATE ON SEQUENCE order_seq TO {reader}")
+        try:
+            yield url.replace("//root@", f"//{reader}@"), plain, url
+        finally:
+            with psycopg.connect(plain, autocommit=True) as c:
+                c.execute(f"DROP OWNED BY {reader}")
+            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                c.execute(f"DROP ROLE IF EXISTS {reader}")
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, warehouse):
     if not redis_up():
         pytest.skip("Redis not running")
-    url, _ = warehouse
+    url, _, admin = warehouse
     tmp = tmp_path_factory.mktemp("sched")
-    with distributed(tmp, DOCAGENT_CONNECTIONS=json.dumps({"warehouse": url}), DOCAGENT_BEAT_INTERVAL_S="0.5") as s:
+    with distributed(
+        tmp,
+        DOCAGENT_CONNECTIONS=json.dumps({"warehouse": url, "as_superuser": admin, "ungranted": url}),
+        DOCAGENT_CONNECTION_GRANTS=json.dumps({"warehouse": ["tests"], "as_superuser": ["tests"]}),
+        DOCAGENT_WEBHOOK_ALLOW='["127.0.0.1/32"]',  # the test receiver listens on loopback
+        DOCAGENT_BEAT_INTERVAL_S="0.5",
+    ) as s:
         yield s
 
 
@@ -169,8 +186,13 @@ def client(stack):
         ({"timezone": "Europe/Atlantis"}, "unknown time zone 'Europe/Atlantis'"),
         (
             {"job": {"prompt": "x", "source": {"sql": "select 1", "connection": "nope"}}},
-            "unknown connection 'nope'; known: warehouse",
+            "unknown connection 'nope'; known: as_superuser, ungranted, warehouse",
         ),
+        (
+            {"job": {"prompt": "x", "source": {"sql": "select 1", "connection": "ungranted"}}},
+            "the connection 'ungranted' is not granted to this key",
+        ),
+        ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url: the host '169.254.169.254' is not a public"),
     ],
 )
 def test_bad_schedules_are_422_naming_the_problem(client, change, message):
@@ -234,7 +256,7 @@ def test_every_minute_with_two_beats_fires_once_and_makes_documents(client, stac
 
 @servers
 def test_sql_source_reads_fresh_rows_each_run(client, warehouse):
-    _, plain = warehouse
+    _, plain, _ = warehouse
     body = {"name": "orders", "cron": "0 0 1 1 *", "timezone": "UTC",
             "job": {"prompt": "Orders", "formats": ["xlsx"],
                     "source": {"sql": "SELECT day, region, amount FROM orders", "connection": "warehouse"}}}  # fmt: skip
@@ -261,9 +283,20 @@ def test_sql_source_is_read_only(client, warehouse):
     sid = client.post("/v1/schedules", json=body).json()["id"]
     job = wait_status(client, client.post(f"/v1/schedules/{sid}/run").json()["job_id"], {"succeeded", "failed"})
     assert job["status"] == "failed" and "read-only transaction" in job["error"]["message"]
-    _, plain = warehouse
+    _, plain, _ = warehouse
     with psycopg.connect(plain) as c:
         assert c.execute("SELECT last_value, is_called FROM order_seq").fetchone() == (1, False)
+
+
+@servers
+def test_a_sql_source_logging_in_as_a_superuser_is_refused(client):
+    """Read-only transactions do not stop pg_read_file(); a superuser connection is not run at all."""
+    body = {"name": "root", "cron": "0 0 1 1 *", "timezone": "UTC",
+            "job": {"prompt": "x", "source": {"sql": "SELECT pg_read_file('/etc/hostname') AS f",
+                                              "connection": "as_superuser"}}}  # fmt: skip
+    sid = client.post("/v1/schedules", json=body).json()["id"]
+    job = wait_status(client, client.post(f"/v1/schedules/{sid}/run").json()["job_id"], {"succeeded", "failed"})
+    assert job["status"] == "failed" and "logs in as a superuser" in job["error"]["message"]
 
 
 @servers

@@ -6,14 +6,18 @@ pipeline or the renderers.
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 
+from docagent.reaper import mark_sent
 from docagent.settings import Settings, get_settings
 
 PLAN_TASK, RENDER_TASK, DELIVER_TASK = "docagent.plan", "docagent.render", "docagent.deliver"
+log = logging.getLogger(__name__)
 
 
 def broker_options(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -57,5 +61,37 @@ def make_app(settings: Settings | None = None) -> Celery:
 app = make_app()
 
 
-def enqueue(job_id: str) -> None:
-    app.send_task(PLAN_TASK, args=[job_id], queue="plan")
+def enqueue(job_id: str, stage: str = "plan") -> bool:
+    """Send the job's stage and record the send; False (nothing raised) when the broker is down:
+    the job is accepted all the same, and the recovery loop sends it when the broker is back."""
+    try:
+        app.send_task(PLAN_TASK if stage == "plan" else RENDER_TASK, args=[job_id], queue=stage)
+    except Exception:  # kombu's OperationalError, a refused connection, a timeout: all mean "not sent"
+        log.warning("could not send job %s to the broker; the recovery loop will send it", job_id, exc_info=True)
+        return False
+    mark_sent(job_id)
+    return True
+
+
+JOB_ID = re.compile(rb"\b[0-9a-f]{32}\b")
+
+
+def broker_holds() -> set[str] | None:
+    """Ids of the jobs whose messages the broker holds (queued, or delivered and not yet acknowledged);
+    None when the broker cannot be asked (it is down, or a transport we cannot read)."""
+    settings = get_settings()
+    try:
+        if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
+            with app.connection_for_read() as conn:
+                client = conn.default_channel.client
+                raw = [m for q in ("plan", "render") for m in client.lrange(q, 0, -1)]
+                raw += list(client.hvals(conn.default_channel.unacked_key))
+        elif not settings.broker_url:
+            folder = Path(broker_options(settings)[1]["data_folder_in"])
+            raw = [p.read_bytes() for p in folder.iterdir() if p.is_file()]
+        else:
+            return None
+    except Exception:
+        log.warning("could not read the broker's queues", exc_info=True)
+        return None
+    return {m.decode() for r in raw for m in JOB_ID.findall(r if isinstance(r, bytes) else str(r).encode())}

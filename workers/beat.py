@@ -8,23 +8,37 @@ database — so two beats started by mistake cannot double-fire, and a restart l
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery.beat import Scheduler
 
-from docagent.reaper import reap
+from docagent.reaper import Suspects, reap
 from docagent.schedules import fire_due
 from docagent.settings import get_settings
-from workers.app import PLAN_TASK, RENDER_TASK, app, enqueue
+from workers.app import broker_holds, enqueue
 
 log = logging.getLogger(__name__)
 
 
+SUSPECTS = Suspects()
+_last_recovery = 0.0
+
+
+def recover() -> None:
+    """Send what was never sent or was lost by the broker; the broker is read before the job store."""
+    held = broker_holds()
+    for job_id, stage in reap(held=held, suspects=SUSPECTS):
+        log.warning("job %s was lost or never sent; sending its %s task again", job_id, stage)
+        enqueue(job_id, stage)
+
+
 def tick_once() -> int:
-    """Fire what is due and enqueue the new jobs, and re-send stale ones; returns how many runs started."""
-    for job_id, stage in reap():
-        log.warning("job %s was stale; sending its %s task again", job_id, stage)
-        app.send_task(PLAN_TASK if stage == "plan" else RENDER_TASK, args=[job_id], queue=stage)
+    """Fire what is due and enqueue the new jobs, and recover lost ones; returns how many runs started."""
+    global _last_recovery
+    if time.monotonic() - _last_recovery >= get_settings().recovery_interval_s:
+        _last_recovery = time.monotonic()
+        recover()
     runs = fire_due()
     for run in runs:
         if run.job_id and run.outcome == "started":

@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
 from docagent.errors import DeliveryFailed, StorageError
 from docagent.lifecycle import is_final
+from docagent.reaper import hold, release
 from docagent.records import get_job
 from docagent.settings import get_settings
 from pipeline.delivery import deliver, run_for_job
 from pipeline.jobs import fail_unexpected, plan_stage, render_stage
-from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app
+from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app, enqueue
 
 TRANSIENT = (OperationalError, StorageError, ConnectionError)
 
 
+@contextmanager
+def leased(job_id: str) -> Iterator[None]:
+    """Hold the job while this stage runs: the lease is renewed until the stage ends, so the
+    recovery loop knows a live worker from a dead one however long the stage takes."""
+    settings = get_settings()
+    done = threading.Event()
+    hold(job_id, settings)
+
+    def renew() -> None:
+        while not done.wait(settings.job_lease_s / 3):
+            with suppress(Exception):  # the database may be away a moment; the next renewal may work
+                hold(job_id, settings)
+
+    beat = threading.Thread(target=renew, name=f"lease-{job_id}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beat.join()
+        release(job_id, settings)
+
+
 def _run(task: Any, job_id: str, stage: Any) -> Any:
     try:
-        return stage(job_id)
+        with leased(job_id):
+            return stage(job_id)
     except TRANSIENT as e:
         if task.request.retries >= task.max_retries:
             fail_unexpected(job_id, e)
@@ -41,7 +69,7 @@ def _finished(job_id: str) -> None:
 @app.task(name=PLAN_TASK, bind=True, max_retries=3)
 def plan(self: Any, job_id: str) -> None:
     if _run(self, job_id, plan_stage):
-        app.send_task(RENDER_TASK, args=[job_id], queue="render")
+        enqueue(job_id, "render")
     else:
         _finished(job_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
@@ -16,13 +17,23 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 
-from api.deps import SESSION_COOKIE, SettingsDep, StorageDep, current_owner, sessions
-from api.schemas import JobCreate, JobPublic, ScheduleUpdate
+from api.deps import (
+    CSRF_FIELD,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    SettingsDep,
+    StorageDep,
+    check_csrf,
+    current_owner,
+    same_origin,
+)
+from api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
 from api.services import datasets, drafts, jobs, schedules
 from docagent import lifecycle
-from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn
-from docagent.keys import owner_of
+from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError
 from docagent.lifecycle import FINAL, JobStatus
+from docagent.plan import Plan
+from docagent.sessions import close_session, open_session
 
 TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -30,19 +41,27 @@ router = APIRouter(include_in_schema=False)
 PAGE = 20
 
 
-def page_owner(request: Request, settings: SettingsDep) -> str:
-    """Like the API's owner, but a browser without a session is sent to the login page."""
+async def page_owner(request: Request, settings: SettingsDep) -> str:
+    """Like the API's owner, but a browser without a session is sent to the login page, and
+    every form that changes something must carry the session's CSRF token."""
     try:
-        return current_owner(request, settings)
+        owner = current_owner(request, settings)
     except NotSignedIn:
         raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
+    if request.method not in SAFE_METHODS:
+        same_origin(request)
+        check_csrf(request, (await request.form()).get(CSRF_FIELD))
+    return owner
 
 
 PageOwner = Annotated[str, Depends(page_owner)]
 
 
 def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"owner": owner, "final": FINAL, **context}, status_code=code)
+    csrf = getattr(request.state, "csrf", "")
+    return templates.TemplateResponse(
+        request, name, {"owner": owner, "final": FINAL, "csrf_token": csrf, **context}, status_code=code
+    )
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -56,22 +75,25 @@ def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
 def login(request: Request, settings: SettingsDep, key: Annotated[str, Form()] = "") -> Response:
-    if owner_of(key.strip(), settings) is None:
+    same_origin(request)  # no signing a visitor in to someone else's account from another site
+    token = open_session(key.strip(), settings)
+    if token is None:
         return page(request, "login.html", "", 401, error="That key is unknown or revoked.")
     response = see_other("/")
     response.set_cookie(
         SESSION_COOKIE,
-        sessions(settings).dumps({"key": key.strip()}),
+        token,  # opaque: the session lives on the server (docagent.sessions)
         max_age=settings.session_max_age_s,
         httponly=True,
-        samesite="lax",
+        samesite="strict",
         secure=request.url.scheme == "https",
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
+async def logout(request: Request, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
+    close_session(request.cookies.get(SESSION_COOKIE, ""), settings)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -158,7 +180,16 @@ def stages(job: JobPublic, timings: dict[str, Any]) -> list[tuple[str, bool, Any
     ]
 
 
-def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, Any]:
+def editable(plan: dict[str, Any] | None) -> str:
+    """The plan as a person edits it: without the empty optional fields."""
+    if not plan:
+        return ""
+    with contextlib.suppress(ValidationError):  # otherwise shown as stored
+        plan = Plan.model_validate(plan).model_dump(mode="json", exclude_none=True)
+    return json.dumps(plan, indent=2, ensure_ascii=False)
+
+
+def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any) -> dict[str, Any]:
     job = jobs.load(job_id, owner, settings)
     row = jobs.get_row(job_id, owner, settings)
     plan, timings = row.plan, dict(row.timings or {})
@@ -167,7 +198,9 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep) -> dict[str, 
         "stages": stages(job, timings),
         "outline": outline(plan),
         "plan_json": json.dumps(plan, indent=2, ensure_ascii=False) if plan else "",
+        "plan_edit": editable(plan),
         "title": (plan or {}).get("meta", {}).get("title"),
+        **extra,
     }
 
 
@@ -378,3 +411,78 @@ def schedule_action(schedule_id: str, action: str, owner: PageOwner, settings: S
         schedules.update(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
         return see_other("/schedules")
     raise NotFound(f"unknown action {action!r}; use run, enable or disable")
+
+
+def job_form_error(
+    request: Request, job_id: str, owner: str, settings: SettingsDep, code: int, **extra: Any
+) -> HTMLResponse:
+    return page(request, "job.html", owner, code, nav="jobs", **detail_context(job_id, owner, settings, **extra))
+
+
+@router.post("/jobs/{job_id}/revise", response_class=HTMLResponse, response_model=None)
+def job_revise(
+    job_id: str, request: Request, owner: PageOwner, settings: SettingsDep, instruction: Annotated[str, Form()] = ""
+) -> Response:
+    """A revision of this job; the page moves to the new job."""
+    if not instruction.strip():
+        error = "Say what should change, for example “make the chart a line”."
+        return job_form_error(request, job_id, owner, settings, 422, revise_error=error)
+    try:
+        child = jobs.revise(job_id, JobRevise(instruction=instruction), owner, settings)
+    except (NotFound, NotSignedIn):
+        raise
+    except DocagentError as e:
+        return job_form_error(request, job_id, owner, settings, 409, revise_error=str(e), instruction=instruction)
+    return see_other(f"/jobs/{child.id}")
+
+
+@router.post("/jobs/{job_id}/render", response_class=HTMLResponse, response_model=None)
+def job_render(
+    job_id: str, request: Request, owner: PageOwner, settings: SettingsDep, plan: Annotated[str, Form()] = ""
+) -> Response:
+    """The edited plan as a new job on the same data, with no model call."""
+    job = jobs.load(job_id, owner, settings)
+    try:
+        given = json.loads(plan)
+        body = JobCreate(prompt=job.prompt, plan=given, dataset_ids=job.dataset_ids, formats=job.formats)
+        accepted = jobs.submit(body, owner, settings)
+    except json.JSONDecodeError as e:
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=[f"not JSON: {e}"], plan_text=plan)
+    except ValidationError as e:
+        problems = [err["msg"] for err in e.errors()]
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=problems, plan_text=plan)
+    except PlanError as e:
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=e.problems, plan_text=plan)
+    return see_other(f"/jobs/{accepted.id}")
+
+
+@router.post("/jobs/{job_id}/schedule", response_class=HTMLResponse, response_model=None)
+def job_schedule(
+    job_id: str,
+    request: Request,
+    owner: PageOwner,
+    settings: SettingsDep,
+    cron: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+) -> Response:
+    """A frozen schedule from this job: its plan on the newest upload of its dataset."""
+    job = jobs.load(job_id, owner, settings)
+    if not job.dataset_ids:
+        error = "This job has no dataset to read fresh data from."
+        return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
+    source = datasets.get_row(job.dataset_ids[0], owner, settings).name
+    title = (jobs.get_row(job_id, owner, settings).plan or {}).get("meta", {}).get("title") or "Report"
+    spec = {"from_job": job_id, "formats": job.formats, "source": {"dataset": source}}
+    try:
+        body = ScheduleCreate.model_validate(
+            {"name": title[:200], "cron": cron.strip(), "timezone": timezone.strip() or "UTC", "job": spec}
+        )
+        schedules.create(body, owner, settings)
+    except ValidationError as e:
+        error = "; ".join(err["msg"] for err in e.errors())
+        return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
+    except (NotFound, NotSignedIn):
+        raise
+    except DocagentError as e:
+        return job_form_error(request, job_id, owner, settings, 422, schedule_error=str(e))
+    return see_other("/schedules")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from sqlalchemy import func, select, text
 
-from api.deps import SettingsDep, StorageDep
+from api.deps import LOOPBACK, SettingsDep, StorageDep
+from docagent.errors import Forbidden, NotSignedIn
 from docagent.lifecycle import JobStatus
 from docagent.settings import Settings
 from docagent.store import JobRow, session
@@ -81,7 +83,14 @@ class JobCollector:
 
 
 @router.get("/metrics")
-def metrics(settings: SettingsDep) -> Response:
+def metrics(request: Request, settings: SettingsDep) -> Response:
+    """Figures across all owners: for the operator's scraper (DOCAGENT_METRICS_TOKEN), or from loopback."""
+    if settings.metrics_token:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+            raise NotSignedIn("metrics need 'Authorization: Bearer TOKEN' (DOCAGENT_METRICS_TOKEN)")
+    elif not request.client or request.client.host not in LOOPBACK:
+        raise Forbidden("set DOCAGENT_METRICS_TOKEN to scrape metrics from elsewhere than loopback")
     registry = CollectorRegistry()
     registry.register(JobCollector(settings))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

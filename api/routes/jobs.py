@@ -1,4 +1,4 @@
-"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry."""
+"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry, revise."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
 from api.deps import OwnerDep, SettingsDep, StorageDep
-from api.schemas import JobAccepted, JobCreate, JobPublic, JobsPublic
+from api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
 from api.services import datasets, jobs
+from docagent.errors import PlanError
 from docagent.lifecycle import JobStatus, is_final
 from docagent.records import download_name
 
@@ -41,8 +42,9 @@ async def create_with_upload(
     request: Request,
     owner: OwnerDep,
     settings: SettingsDep,
-    prompt: Annotated[str, Form(max_length=20_000)],
     files: Annotated[list[UploadFile], File()],
+    prompt: Annotated[str | None, Form(max_length=20_000)] = None,
+    plan: Annotated[str | None, Form(max_length=2_000_000, description="a plan as JSON: no model call")] = None,
     formats: Annotated[str, Form()] = "docx,xlsx,pdf",
     planner: Annotated[str, Form()] = "auto",
     theme: Annotated[str | None, Form()] = None,
@@ -53,9 +55,14 @@ async def create_with_upload(
     datasets.check_length(request.headers.get("content-length"), settings)
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     try:
+        given = json.loads(plan) if plan else None
+    except json.JSONDecodeError as e:
+        raise PlanError([f"the plan is not JSON: {e}"]) from None
+    try:
         body = JobCreate.model_validate(
             {
-                "prompt": prompt,
+                **({"prompt": prompt} if prompt is not None else {}),
+                "plan": given,
                 "formats": fmts,
                 "planner": planner,
                 "theme": theme or None,
@@ -67,6 +74,14 @@ async def create_with_upload(
     rows = [await datasets.ingest_upload(f, None, owner, settings) for f in files if f.filename]
     body.dataset_ids = [r.id for r in rows]
     return jobs.submit(body, owner, settings, idempotency_key)
+
+
+@router.post("/{job_id}/revise", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def revise(
+    job_id: str, body: JobRevise, owner: OwnerDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+) -> JobPublic:
+    """A new job: the model changes this job's plan as the instruction says; `diff` shows once it is planned."""
+    return jobs.revise(job_id, body, owner, settings, idempotency_key)
 
 
 @router.get("", response_model=JobsPublic)

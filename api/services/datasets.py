@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from pathlib import Path
@@ -60,7 +61,8 @@ async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: 
     workdir = Path(tempfile.mkdtemp(prefix="docagent-upload-"))
     try:
         path = await receive(upload, settings.max_upload_bytes, workdir)
-        return create_dataset(path, upload.filename or "upload", name, owner, settings)
+        # parsing runs in a bounded child process (docagent.data.isolated): this thread waits, the event loop never does
+        return await asyncio.to_thread(create_dataset, path, upload.filename or "upload", name, owner, settings)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

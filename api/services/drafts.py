@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from api.services.datasets import Upload, receive
+from docagent.data.isolated import inspect_file
 from docagent.errors import NotFound
-from docagent.records import create_dataset, inspect_upload, safe_filename
+from docagent.records import create_dataset, plain_text, safe_filename
 from docagent.settings import Settings
 from docagent.store import DatasetRow
 
@@ -47,7 +48,9 @@ async def create(upload: Upload, owner: str, settings: Settings) -> dict[str, An
     try:
         path = await receive(upload, settings.max_upload_bytes, work)
         filename = safe_filename(upload.filename or "upload")
-        named, ds, prof = inspect_upload(path, filename, settings)
+        named = path.parent / filename  # ingestion reads the suffix; keep the user's name
+        path.replace(named)
+        ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
         draft_id = secrets.token_urlsafe(18)
         folder = root(settings) / draft_id
         folder.mkdir(parents=True)
@@ -56,7 +59,7 @@ async def create(upload: Upload, owner: str, settings: Settings) -> dict[str, An
             "id": draft_id,
             "owner": owner,
             "filename": filename,
-            "name": Path(filename).stem[:200] or "dataset",
+            "name": plain_text(Path(filename).stem)[:200] or "dataset",
             "rows": ds.rows,
             "columns": [{"name": c.name, "type": c.type} for c in ds.columns],
             "profile": prof.model_dump(mode="json"),

@@ -1,8 +1,7 @@
-"""Jobs: submit (idempotent, within the owner's limits), read, list, files, cancel, retry."""
+"""Jobs: submit (idempotent, within the owner's limits), read, list, files, cancel, retry, revise."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,23 +12,27 @@ from api.schemas import (
     JobAccepted,
     JobCreate,
     JobPublic,
+    JobRevise,
     JobsPublic,
+    PlanDiffPublic,
     PlannerInfo,
     UsagePublic,
 )
 from api.services.common import owned
 from api.services.datasets import get_row as dataset_row
 from docagent import lifecycle
-from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan, TooManyJobs
+from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan
 from docagent.lifecycle import JobStatus
+from docagent.plans import diff
+from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
-from docagent.store import ArtifactRow, JobRow, now, session
+from docagent.store import ArtifactRow, JobRow, session
 from workers.app import enqueue
 
 FORMAT_ORDER = ("docx", "xlsx", "pdf", "pptx")
 
 
-def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
+def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict[str, Any] | None = None) -> JobPublic:
     usage = {k: v for k, v in (job.usage or {}).items() if k in UsagePublic.model_fields}
     return JobPublic(
         id=job.id,
@@ -43,13 +46,20 @@ def public(job: JobRow, artifacts: list[ArtifactRow]) -> JobPublic:
         dataset_ids=job.dataset_ids,
         schedule_id=job.schedule_id,
         stage=job.stage,
+        parent_id=job.parent_id,
+        instruction=job.instruction,
+        diff=PlanDiffPublic(**diff(parent_plan, job.plan).as_dict()) if parent_plan and job.plan else None,
         previews=[f"/v1/jobs/{job.id}/preview/{n}" for n in range(1, (job.previews or 0) + 1)],
         planner=PlannerInfo(name=job.planner_name, model=job.model, fallback_reason=job.fallback_reason),
         usage=UsagePublic(**usage),
         error=ErrorPublic(code=job.error_code, message=job.error_message or "") if job.error_code else None,
         artifacts=[
             ArtifactPublic(
-                format=a.format, filename=a.filename, bytes=a.bytes, url=f"/v1/jobs/{job.id}/artifacts/{a.format}"
+                format=a.format,
+                filename=a.filename,
+                bytes=a.bytes,
+                url=f"/v1/jobs/{job.id}/artifacts/{a.format}",
+                provenance=a.provenance,
             )
             for a in sorted(artifacts, key=lambda a: FORMAT_ORDER.index(a.format))
         ],
@@ -64,30 +74,13 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
     job = get_row(job_id, owner, settings)
     with session(settings) as s:
         artifacts = list(s.scalars(select(ArtifactRow).where(ArtifactRow.job_id == job_id)))
-    return public(job, artifacts)
-
-
-def check_quota(owner: str, settings: Settings) -> None:
-    """Per-key rate of job creation and cap on unfinished jobs, counted in the job store (shared by replicas)."""
-    since = now() - dt.timedelta(seconds=60)
-    with session(settings) as s:
-        recent = s.scalars(
-            select(JobRow.created_at)
-            .where(JobRow.owner == owner, JobRow.created_at >= since)
-            .order_by(JobRow.created_at)
-        ).all()
-        running = lifecycle.count_unfinished(s, owner)
-    if len(recent) >= settings.jobs_per_minute:
-        oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=dt.UTC)
-        wait = max(1, int(60 - (now() - oldest).total_seconds()) + 1)
-        raise TooManyJobs(f"rate limit: {settings.jobs_per_minute} jobs per minute per key", wait)
-    if running >= settings.max_concurrent_jobs:
-        raise TooManyJobs(f"{running} unfinished jobs: at most {settings.max_concurrent_jobs} per key run at once", 10)
+        parent = s.get(JobRow, job.parent_id) if job.parent_id else None
+    return public(job, artifacts, parent.plan if parent is not None else None)
 
 
 def check_plannable(body: JobCreate, settings: Settings) -> None:
     """A prompt without data needs the model planner: refuse it before anything is queued, not fail later."""
-    if body.dataset_ids:
+    if body.dataset_ids or body.plan is not None:  # a given plan needs no planner
         return
     if not settings.llm_base_url:
         raise NothingToPlan(
@@ -105,9 +98,10 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return JobAccepted(id=existing.id, status=JobStatus(existing.status))
     check_plannable(body, settings)
-    check_quota(owner, settings)
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
+    if body.plan is not None:  # a plan that cannot render is refused with every problem; nothing is queued
+        body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
     job, created = lifecycle.create_job(
         owner,
         body.prompt,
@@ -118,10 +112,43 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
         body.language,
         idempotency_key,
         settings=settings,
+        limits=True,  # counted in the transaction that writes the job: a race cannot pass the cap
+        given_plan=body.plan,
     )
     if created:
         enqueue(job.id)
     return JobAccepted(id=job.id, status=JobStatus(job.status))
+
+
+def revise(
+    job_id: str, body: JobRevise, owner: str, settings: Settings, idempotency_key: str | None = None
+) -> JobPublic:
+    """A new job whose model request carries this job's plan and the instruction; linked by parent_id."""
+    parent = get_row(job_id, owner, settings)
+    if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
+        return load(existing.id, owner, settings)
+    fields = revision_of(parent, settings)
+    dataset_ids = list(parent.dataset_ids if body.dataset_ids is None else body.dataset_ids)
+    for dataset_id in dataset_ids:
+        dataset_row(dataset_id, owner, settings)
+    job, created = lifecycle.create_job(
+        owner,
+        fields["prompt"],
+        dataset_ids,
+        list(body.formats or fields["formats"]),
+        "llm",
+        fields["theme"],
+        fields["language"],
+        idempotency_key,
+        settings=settings,
+        limits=True,  # a revision is a job like any other: counted against the key's limits
+        given_plan=fields["given_plan"],
+        instruction=body.instruction,
+        parent_id=parent.id,
+    )
+    if created:
+        enqueue(job.id)
+    return load(job.id, owner, settings)
 
 
 def list_jobs(
@@ -172,7 +199,13 @@ def cancel(job_id: str, owner: str, settings: Settings) -> JobAccepted:
 
 def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
     get_row(job_id, owner, settings)
-    with lifecycle.locked(job_id, settings) as job:
+    with session(settings) as s:
+        lifecycle.lock_owner(s, owner)
+        job = s.get(JobRow, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        if job.status == JobStatus.FAILED:  # an illegal retry is refused as such, not counted
+            lifecycle.admit(s, owner, settings)  # a retry is held to the limits like a new job
         lifecycle.retry(job)
         accepted = JobAccepted(id=job.id, status=JobStatus(job.status))
     enqueue(job_id)

@@ -114,7 +114,9 @@ class Catalog:
                 staged = [readers.stage_json(path, work)]
             else:
                 s = self.settings
-                staged = readers.stage_xlsx(path, work, s.max_xlsx_uncompressed_bytes, s.max_xlsx_ratio)
+                staged = readers.stage_xlsx(
+                    path, work, s.max_xlsx_uncompressed_bytes, s.max_xlsx_ratio, s.max_xlsx_part_bytes
+                )
                 if len(staged) > 1:
                     for st in staged:
                         st.name = f"{name or path.stem}_{st.name}"
@@ -152,9 +154,11 @@ class Catalog:
         stage = f"__stage_{name}"
         try:
             self.con.execute(
+                # null_padding reads short rows; its parallel reader cannot see newlines inside
+                # quotes ("CSV Error on Line: 2"), so read in one thread, which is as fast here
                 f"CREATE TABLE {quote(stage)} AS SELECT * FROM read_csv(?, delim = ?, "
                 "header = true, all_varchar = true, quote = '\"', escape = '\"', "
-                "null_padding = true)",
+                "null_padding = true, parallel = false)",
                 [str(st.path), st.delimiter],
             )
         except duckdb.Error as e:

@@ -34,6 +34,7 @@ FORMATS = {
 }
 SNIFF_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
+PART_RATIO_FLOOR = 1 << 20  # parts smaller than this cannot cost much, whatever their ratio
 
 
 @dataclass
@@ -139,8 +140,13 @@ def stage_csv(path: Path, workdir: Path) -> Staged:
     return Staged(path.stem, staged, delimiter, decimal_comma)
 
 
-def check_xlsx_archive(path: Path, max_bytes: int, max_ratio: float) -> None:
-    """Refuse zip bombs and non-workbooks before any XML is parsed."""
+def check_xlsx_archive(path: Path, max_bytes: int, max_ratio: float, max_part_bytes: int | None = None) -> None:
+    """Refuse zip bombs and non-workbooks before any XML is parsed.
+
+    Each part is bounded on its own: an incompressible part in the same archive must not hide
+    one sheet's XML that inflates a thousandfold. Python's zipfile stops at each part's declared
+    size when reading, so the sizes checked here are the sizes parsed.
+    """
     if not zipfile.is_zipfile(path):
         raise UnsafeArchive(path.name, "not an Excel workbook (not a zip archive)")
     try:
@@ -163,6 +169,21 @@ def check_xlsx_archive(path: Path, max_bytes: int, max_ratio: float) -> None:
             path.name,
             f"refused: compression ratio {total / packed:.0f}:1 looks like a zip bomb (limit {max_ratio:.0f}:1)",
         )
+    part_limit = max_part_bytes or max_bytes
+    for i in infos:
+        if i.file_size > part_limit:
+            raise UnsafeArchive(
+                path.name,
+                f"refused: {i.filename} would inflate to {i.file_size / 2**20:.0f} MiB "
+                f"(limit {part_limit / 2**20:.0f} MiB per part)",
+            )
+        ratio = i.file_size / max(1, i.compress_size)
+        if i.file_size > PART_RATIO_FLOOR and ratio > max_ratio:
+            raise UnsafeArchive(
+                path.name,
+                f"refused: {i.filename} has a compression ratio of {ratio:.0f}:1, which looks like a zip bomb "
+                f"(limit {max_ratio:.0f}:1 per part)",
+            )
 
 
 def _cell_text(v: Any) -> str:
@@ -219,10 +240,12 @@ def _data_rows(
         yield r
 
 
-def stage_xlsx(path: Path, workdir: Path, max_bytes: int, max_ratio: float) -> list[Staged]:
+def stage_xlsx(
+    path: Path, workdir: Path, max_bytes: int, max_ratio: float, max_part_bytes: int | None = None
+) -> list[Staged]:
     import openpyxl  # defusedxml is installed, so openpyxl parses XML defensively
 
-    check_xlsx_archive(path, max_bytes, max_ratio)
+    check_xlsx_archive(path, max_bytes, max_ratio, max_part_bytes)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         # the same cells as written: formulas tell a totals row from data

@@ -9,7 +9,9 @@ Unit tests use this instead of any real model; nothing leaves the process.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 try:  # the transport library the installed openai SDK is built on
@@ -81,6 +83,46 @@ class FakeModel:
         if isinstance(answer, Callable):  # type: ignore[arg-type]
             return answer(body)
         return answer
+
+
+class FakeServer:
+    """The same fake on a loopback port, for a service under test in another process."""
+
+    def __init__(self, fake: FakeModel) -> None:
+        self.fake = fake
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    try:
+                        answer = fake._handle(httpx.Request("POST", "http://fake/v1/chat/completions", content=body))
+                    except Exception as e:  # an unscripted request: a 500 the client can report
+                        answer = error(500, f"fake model: {e}")
+                data = answer.read()
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", "application/json")
+                for k, v in answer.headers.items():
+                    if k.lower() in ("retry-after",):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def timeout() -> BaseException:

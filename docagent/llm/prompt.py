@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from docagent.data.profile import Profile
+from docagent.plan import Plan
 from docagent.schema import plan_schema_json
 from docagent.themes import theme_names
 
@@ -61,8 +62,24 @@ def compact_profile(p: Profile, level: int = 0) -> dict[str, Any]:
     return out
 
 
-def user_prompt(prompt: str, profiles: list[Profile], language: str, references: list[str], level: int = 0) -> str:
+REVISE = (
+    "Revise the plan in <plan> as the request says. Keep every block, metric and wording the request "
+    "does not ask to change; reply with the whole revised plan."
+)
+
+
+def user_prompt(
+    prompt: str,
+    profiles: list[Profile],
+    language: str,
+    references: list[str],
+    level: int = 0,
+    previous: Plan | None = None,
+) -> str:
     parts = [_fence("request", prompt.strip() or "(no instruction: write the most useful report)")]
+    if previous is not None:  # a revision: the model edits its earlier plan instead of starting over
+        body = previous.model_dump_json(exclude_none=True)  # keep block types: they are defaults
+        parts += [REVISE, _fence("plan", body)]
     if profiles:
         body = json.dumps([compact_profile(p, level) for p in profiles], ensure_ascii=False, default=str)
         parts.append(_fence("datasets", body))
@@ -75,11 +92,16 @@ def user_prompt(prompt: str, profiles: list[Profile], language: str, references:
 
 
 def messages(
-    prompt: str, profiles: list[Profile], language: str, references: list[str], level: int = 0
+    prompt: str,
+    profiles: list[Profile],
+    language: str,
+    references: list[str],
+    level: int = 0,
+    previous: Plan | None = None,
 ) -> list[dict[str, Any]]:
     return [
         {"role": "system", "content": system_prompt()},
-        {"role": "user", "content": user_prompt(prompt, profiles, language, references, level)},
+        {"role": "user", "content": user_prompt(prompt, profiles, language, references, level, previous)},
     ]
 
 

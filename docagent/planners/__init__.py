@@ -36,6 +36,7 @@ class PlanRequest:
     language: str = "en"
     theme: str | None = None
     references: list[str] = field(default_factory=list)  # text of reference documents
+    previous: Plan | None = None  # a revision: the plan the prompt's instruction changes
 
 
 @dataclass

@@ -53,6 +53,8 @@ class LLMPlanner:
             plan = self._plan(request, usage, started + self.settings.llm_deadline_s)
             reason = None
         except (ModelError, RepairBudgetExhausted) as e:
+            if request.previous is not None:
+                raise  # a revision the model could not make is not the rules planner's first draft
             if not request.profiles:
                 raise NothingToPlan(
                     f"the model could not plan this document ({e}) and the rules planner needs data"
@@ -85,7 +87,7 @@ class LLMPlanner:
     def _plan(self, req: PlanRequest, usage: Usage, deadline: float) -> Plan:
         level = 0
         while True:
-            msgs = prompts.messages(req.prompt, req.profiles, req.language, req.references, level)
+            msgs = prompts.messages(req.prompt, req.profiles, req.language, req.references, level, req.previous)
             if req.catalog.images:  # the model may place them by name
                 msgs[-1]["content"] += "\nImage files given with the job: " + ", ".join(req.catalog.images) + "."
             try:
@@ -117,7 +119,8 @@ class LLMPlanner:
                 msgs.append({"role": "tool", "tool_call_id": c.id, "content": result})
 
     def _plan_and_repair(self, msgs: list[dict[str, Any]], req: PlanRequest, usage: Usage, deadline: float) -> Plan:
-        allowed = allowed_numbers(req.prompt, req.profiles, req.references)
+        earlier = [req.previous.model_dump_json()] if req.previous is not None else []
+        allowed = allowed_numbers(req.prompt, req.profiles, [*req.references, *earlier])
         problems: list[str] = []
         for attempt in range(self.settings.llm_repair_budget + 1):
             if attempt:

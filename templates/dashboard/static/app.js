@@ -84,8 +84,8 @@ function datasetItem(ds) {
 }
 
 function csrfHeaders() {
-  const token = document.querySelector('input[name="csrf_token"]');
-  return token ? { "X-CSRF-Token": token.value } : {};
+  const token = document.querySelector('meta[name="csrf-token"]');
+  return token ? { "X-CSRF-Token": token.content } : {};
 }
 
 function uploads() {

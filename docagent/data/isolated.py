@@ -1,0 +1,81 @@
+"""Read and profile an untrusted file in a child process with CPU-time and memory bounds.
+
+A hostile workbook or an enormous CSV then costs one bounded process, never the API's
+event loop or its memory. Children fork from a server that has the readers imported
+already, so each costs milliseconds, not an interpreter start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from docagent.data.catalog import Catalog, Dataset
+from docagent.data.profile import Profile, profile
+from docagent.errors import DocagentError, UnreadableData
+from docagent.settings import Settings
+
+_context: Any = None
+
+
+def _ctx() -> Any:
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload([__name__])
+    return _context
+
+
+def _child(conn: Connection, path: str, settings: Settings) -> None:
+    cpu = max(1, settings.ingest_cpu_s)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
+    try:
+        with Catalog(settings=settings) as catalog:
+            ds = catalog.ingest(Path(path))[0]
+            conn.send(("ok", ds, profile(catalog, ds)))
+    except DocagentError as e:
+        conn.send(("error", e, None))
+    except MemoryError:
+        conn.send(("error", UnreadableData(Path(path).name, _too_big(settings)), None))
+    finally:
+        conn.close()
+
+
+def _too_big(settings: Settings) -> str:
+    return (
+        f"reading this file needed more than {settings.ingest_cpu_s} s of CPU time or "
+        f"{settings.ingest_memory_bytes / 2**20:.0f} MiB of memory "
+        "(DOCAGENT_INGEST_CPU_S, DOCAGENT_INGEST_MEMORY_BYTES)"
+    )
+
+
+def inspect_file(path: Path, settings: Settings) -> tuple[Dataset, Profile]:
+    """The first dataset in `path` and its profile, computed in a bounded child process."""
+    ctx = _ctx()
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(sender, str(path), settings), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        # CPU time bounds the work; the wall clock only guards against a child that hangs
+        if receiver.poll(settings.ingest_cpu_s * 4 + 30):
+            status, value, prof = receiver.recv()
+        else:
+            status, value, prof = "error", None, None
+    except EOFError:  # killed by its CPU or memory limit before it could answer
+        status, value, prof = "error", None, None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if status == "ok":
+        return value, prof
+    raise value if isinstance(value, DocagentError) else UnreadableData(path.name, _too_big(settings))
+
+
+__all__ = ["inspect_file"]

@@ -1,0 +1,62 @@
+"""Jobs from plans: check a given plan against stored datasets, and make a revision of a job.
+
+The API calls these before queueing anything, so a plan that does not fit its
+data is refused with every problem and no job exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docagent.data.catalog import Catalog
+from docagent.errors import NothingToRevise, RevisionNeedsModel
+from docagent.plan import Plan
+from docagent.plans import check
+from docagent.settings import Settings
+from docagent.storage import get_storage
+from docagent.store import DatasetRow, JobRow, session
+
+
+def catalog_of(dataset_ids: list[str], settings: Settings) -> Catalog:
+    """An open catalog holding the stored datasets, under the names plans use for them."""
+    storage = get_storage(settings)
+    with session(settings) as s:
+        rows = [s.get(DatasetRow, i) for i in dataset_ids]
+    catalog = Catalog(settings=settings)
+    try:
+        for row in rows:
+            if row is not None:
+                with storage.local_path(row.storage_key) as path:
+                    catalog.ingest(path, name=row.name)
+    except BaseException:
+        catalog.close()
+        raise
+    return catalog
+
+
+def check_given(data: Any, dataset_ids: list[str], settings: Settings) -> Plan:
+    """The plan if it fits these datasets; PlanError listing every problem otherwise."""
+    with catalog_of(dataset_ids, settings) as catalog:
+        return check(data, catalog)
+
+
+def revision_of(parent: JobRow, settings: Settings) -> dict[str, Any]:
+    """The fields a revision of `parent` inherits; refuses when it cannot be revised."""
+    if not settings.llm_base_url:
+        raise RevisionNeedsModel(
+            "revising a plan needs the model, and none is configured (DOCAGENT_LLM_BASE_URL); "
+            "you can still edit the plan by hand and submit it as a new job's plan"
+        )
+    if parent.plan is None:
+        raise NothingToRevise(f"job {parent.id} has no plan to revise yet ({parent.status})")
+    return {
+        "prompt": parent.prompt,
+        "given_plan": parent.plan,
+        "parent_id": parent.id,
+        "formats": list(parent.formats),
+        "theme": parent.theme,
+        "language": parent.language,
+    }
+
+
+__all__ = ["catalog_of", "check_given", "revision_of"]

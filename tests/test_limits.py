@@ -1,0 +1,100 @@
+"""Per-key limits hold under concurrency, on every path that makes a job; one Idempotency-Key, one job."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from docagent import lifecycle
+from docagent.errors import TooManyJobs
+from docagent.settings import Settings
+from docagent.store import migrate
+from tests.service import Stack, distributed, postgres_up, redis_up
+
+servers = pytest.mark.skipif(not (redis_up() and postgres_up()), reason="Redis and PostgreSQL needed")
+
+
+def create(settings: Settings, owner: str, key: str | None = None) -> str:
+    try:
+        job, _ = lifecycle.create_job(owner, "x", [], ["pdf"], idempotency_key=key, settings=settings, limits=True)
+        return job.id
+    except TooManyJobs:
+        return "429"
+
+
+def test_thirty_racing_creations_under_a_cap_of_ten_admit_ten_on_sqlite(tmp_path):
+    settings = Settings(var_dir=tmp_path / "var", max_concurrent_jobs=10, jobs_per_minute=100)
+    migrate(settings)
+    with ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(lambda _: create(settings, "ann"), range(30)))
+    assert Counter(r == "429" for r in results) == {False: 10, True: 20}
+
+
+def test_a_retry_is_held_to_the_cap(tmp_path):
+    from api.services.jobs import retry
+
+    settings = Settings(var_dir=tmp_path / "var", max_concurrent_jobs=2, jobs_per_minute=100)
+    migrate(settings)
+    failed = create(settings, "bea")
+    with lifecycle.locked(failed, settings) as row:
+        lifecycle.fail(row, "boom", "it broke")
+    create(settings, "bea")
+    create(settings, "bea")
+    with pytest.raises(TooManyJobs):
+        retry(failed, "bea", settings)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    if not (redis_up() and postgres_up()):
+        pytest.skip("Redis and PostgreSQL needed")
+    # no workers: every accepted job stays unfinished, so the cap is what decides
+    with distributed(
+        tmp_path_factory.mktemp("limits"),
+        workers=False,
+        DOCAGENT_MAX_CONCURRENT_JOBS="10",
+        DOCAGENT_JOBS_PER_MINUTE="1000",
+    ) as s:
+        yield s
+
+
+@servers
+def test_thirty_concurrent_requests_under_a_cap_of_ten_admit_ten(stack):
+    with stack.client(stack.create_key("carl")) as c, ThreadPoolExecutor(30) as pool:
+        codes = list(
+            pool.map(lambda _: c.post("/v1/jobs", json={"prompt": "x", "formats": ["pdf"]}).status_code, range(30))
+        )
+        assert Counter(codes) == {202: 10, 429: 20}
+        assert c.get("/v1/jobs").json()["count"] == 10
+
+
+@servers
+def test_twenty_concurrent_requests_with_one_idempotency_key_make_one_job(stack):
+    key = str(uuid.uuid4())
+    with stack.client(stack.create_key("dora")) as c, ThreadPoolExecutor(20) as pool:
+        answers = list(
+            pool.map(
+                lambda _: c.post(
+                    "/v1/jobs", json={"prompt": "x", "formats": ["pdf"]}, headers={"Idempotency-Key": key}
+                ),
+                range(20),
+            )
+        )
+        assert {r.status_code for r in answers} == {202}
+        assert len({r.json()["id"] for r in answers}) == 1
+        assert c.get("/v1/jobs").json()["count"] == 1
+
+
+@servers
+def test_run_now_counts_against_the_cap(stack):
+    with stack.client(stack.create_key("emil")) as c:
+        body = {"name": "n", "cron": "0 0 1 1 *", "timezone": "UTC", "allow_overlap": True,
+                "job": {"prompt": "x", "source": {"dataset": "none"}}}  # fmt: skip
+        sid = c.post("/v1/schedules", json=body).json()["id"]
+        codes = [c.post(f"/v1/schedules/{sid}/run").status_code for _ in range(12)]
+        assert codes == [202] * 10 + [429] * 2
+        assert c.post("/v1/jobs", json={"prompt": "x", "formats": ["pdf"]}).status_code == 429
