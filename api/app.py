@@ -5,12 +5,16 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from api import problems
 from api.middleware import BodyLimit, SecurityHeaders
-from api.routes import dashboard, datasets, health, jobs, plans, schedules
+from api.routes import dashboard, datasets, drafts, health, jobs, plans, schedules
+from docagent.errors import DocagentError
 from docagent.settings import get_settings
 from docagent.store import migrate
 
@@ -21,6 +25,28 @@ async def lifespan(app: FastAPI) -> Any:
     yield
 
 
+async def domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DocagentError)
+    if dashboard.wants_page(request):
+        return dashboard.error_page(request, problems.status_for(error), str(error))
+    return await problems.handle(request, error)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Unknown pages and refusals: a page for a browser on the dashboard, JSON elsewhere."""
+    assert isinstance(error, HTTPException)
+    if dashboard.wants_page(request) and error.status_code >= 400:
+        return dashboard.error_page(request, error.status_code, str(error.detail))
+    return await http_exception_handler(request, error)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    detail = "The server failed to answer this request; the error is in its log."
+    if dashboard.wants_page(request):
+        return dashboard.error_page(request, 500, detail)
+    return JSONResponse({"detail": detail}, 500)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="docagent",
@@ -29,10 +55,14 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_exception_handler(DocagentError, domain_error)  # dashboard pages get HTML, /v1 problem+json
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, server_error)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(datasets.router)
+    app.include_router(drafts.router)
     app.include_router(jobs.router)
     app.include_router(plans.router)
     app.include_router(schedules.router)

@@ -42,6 +42,17 @@ class DatasetDetail(DatasetPublic):
     profile: dict[str, Any]
 
 
+class DraftPublic(BaseModel):
+    """An upload profiled for a preview, not yet a dataset version."""
+
+    id: str
+    name: str
+    filename: str
+    rows: int
+    columns: list[ColumnPublic]
+    profile: dict[str, Any]
+
+
 class DatasetsPublic(BaseModel):
     data: list[DatasetPublic]
     count: int

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     # Which keys may use each connection, by key name: '{"warehouse": ["finance"]}'. Unlisted: no key may.
     connection_grants: dict[str, list[str]] = {}
     max_upload_bytes: int = 100 * 1024 * 1024
+    draft_ttl_s: int = 3600  # an upload profiled for the New job form but never submitted is deleted after this
     max_rows: int = 5_000_000
     max_columns: int = 500
     # An .xlsx is a zip: refuse it before parsing when it would inflate past these.

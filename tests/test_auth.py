@@ -109,7 +109,9 @@ def test_owners_see_only_their_own(alice, bob, alices_job):
 
 def test_rate_limit_on_job_creation(api):
     carol = as_owner(api, create_key("carol"))
-    codes = [carol.post("/v1/jobs", json={"prompt": "x", "formats": ["pdf"], "planner": "rules"}) for _ in range(5)]
+    ds = carol.post("/v1/datasets", files={"file": ("t.csv", b"region,sales\nN,1\nS,2\n")}).json()
+    body = {"prompt": "x", "dataset_ids": [ds["id"]], "formats": ["pdf"], "planner": "rules"}
+    codes = [carol.post("/v1/jobs", json=body) for _ in range(5)]
     assert [r.status_code for r in codes[:4]] == [202] * 4
     assert codes[4].status_code == 429 and int(codes[4].headers["retry-after"]) > 0
     assert "4 jobs per minute per key" in codes[4].json()["detail"]

@@ -73,7 +73,7 @@ def test_upload_submit_watch_preview_download(page, tmp_path):
     card = page.locator(".profile-card")
     card.wait_for(timeout=30_000)
     assert "2,922 rows" in card.text_content() and "order_date" in card.text_content()
-    assert page.locator("#dataset-list input[type=checkbox]:checked").count() == 1
+    assert page.locator("#draft-list input[type=checkbox]:checked").count() == 1
     page.fill("#prompt", "Quarterly sales report for the leadership team")
     page.click("button[type=submit]")
     page.wait_for_url("**/jobs/*")
@@ -161,3 +161,100 @@ def test_schedules_page_run_now_and_disable(page, server):
     assert "disabled" in page.locator("tr", has_text="Weekly sales").inner_text()
     assert page.locator("tr", has_text="Weekly sales").locator(".badge-succeeded").count() == 1
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def versions(server, name: str) -> int:
+    with server.client() as c:
+        return sum(1 for d in c.get("/v1/datasets?limit=200").json()["data"] if d["name"] == name)
+
+
+def test_picking_a_file_stores_nothing_until_the_job_is_created(page, server, tmp_path):
+    data = tmp_path / "picked-only.csv"
+    data.write_text("region,sales\nNorth,10\nSouth,20\n")
+    page.goto("/jobs/new")
+    page.set_input_files("#files", str(data))
+    page.locator(".profile-card", has_text="picked-only").wait_for(timeout=30_000)
+    page.goto("/")  # leave without submitting
+    assert versions(server, "picked-only") == 0
+    page.goto("/jobs/new")
+    # dropped on the form rather than picked
+    page.dispatch_event("#new-job", "drop", {"dataTransfer": drop_transfer(page, data)})
+    page.locator(".profile-card", has_text="picked-only").wait_for(timeout=30_000)
+    page.fill("#prompt", "Sales by region")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    first = page.url
+    assert versions(server, "picked-only") == 1
+    page.go_back()
+    with page.expect_navigation():
+        page.click("button[type=submit]")  # the same form again: no silent duplicate
+    assert page.url.split("?")[0] == first
+    assert "already submitted" in page.locator(".notice").inner_text()
+    assert versions(server, "picked-only") == 1
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def drop_transfer(page, path: Path):
+    """A DataTransfer holding the file, as the browser builds one for a drop."""
+    return page.evaluate_handle(
+        """([name, text]) => { const t = new DataTransfer();
+           t.items.add(new File([text], name, { type: "text/csv" })); return t; }""",
+        [path.name, path.read_text()],
+    )
+
+
+def test_a_prompt_without_data_is_refused_inline_when_no_model_is_configured(page, server):
+    page.goto("/jobs/new")
+    page.fill("#prompt", "An essay on the history of tea")
+    page.uncheck("input[name=formats][value=xlsx]")
+    page.click("button[type=submit]")
+    assert "upload or choose a dataset" in page.locator("#data-error").inner_text()
+    assert page.input_value("#prompt") == "An essay on the history of tea"
+    assert not page.is_checked("input[name=formats][value=xlsx]") and page.is_checked("input[name=formats][value=pdf]")
+    with server.client() as c:
+        assert all(j["prompt"] != "An essay on the history of tea" for j in c.get("/v1/jobs?limit=100").json()["data"])
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_no_page_is_wider_than_a_phone(page, server, width):
+    with server.client() as c, EXAMPLE.open("rb") as f:
+        ds = c.post("/v1/datasets", files={"file": ("phone-sales.csv", f)}).json()
+        job = c.post("/v1/jobs", json={"prompt": "Phone check", "dataset_ids": [ds["id"]], "formats": ["pdf"]}).json()
+        c.post(
+            "/v1/schedules",
+            json={
+                "name": f"A phone-width schedule with a long name {width}",
+                "cron": "30 6 1 * *",
+                "timezone": "America/Argentina/Buenos_Aires",
+                "job": {"prompt": "Monthly", "formats": ["pdf", "xlsx"], "source": {"dataset": "phone-sales"}},
+            },
+        )
+    page.set_viewport_size({"width": width, "height": 800})
+    paths = ["/", "/jobs/new", "/datasets", f"/datasets/{ds['id']}", "/schedules", f"/jobs/{job['id']}", "/login"]
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("domcontentloaded")
+        wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide[0] <= wide[1], f"{path} is {wide[0]} px wide at {width} px"
+        right = page.evaluate(
+            """() => Math.max(0, ...[...document.querySelectorAll('main button, main a')]
+                 .filter((e) => e.offsetParent && !e.closest('.previews, .profile-card'))
+                 .map((e) => e.getBoundingClientRect().right))"""
+        )
+        assert right <= width, f"a button or link on {path} ends at {right} px, off a {width} px screen"
+
+
+def test_a_dataset_is_deleted_after_confirming(page, server, tmp_path):
+    with server.client() as c:
+        c.post("/v1/datasets", files={"file": ("doomed.csv", b"region,sales\nN,1\n")})
+    page.goto("/datasets")
+    page.get_by_role("link", name="Delete doomed v1").click()
+    assert page.locator("h1").inner_text() == "Delete doomed v1?"
+    assert versions(server, "doomed") == 1  # asking deleted nothing
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url("**/datasets?deleted=*")
+    assert page.locator(".notice").inner_text() == "Deleted doomed v1."
+    assert versions(server, "doomed") == 0
+    shot(page, "dashboard-datasets-phone", 390)
+    page.goto("/datasets/gone-for-good")
+    assert page.locator("h1").inner_text() == "Not found" and "dataset" in page.locator("main").inner_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,3 +110,99 @@ def test_without_a_session_pages_send_the_browser_to_login(client, monkeypatch):
     r = client.get("/")
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert client.post("/login", data={"key": "dak_wrong"}).status_code == 401
+
+
+def test_a_picked_file_is_a_draft_until_the_job_is_created(client, sent):
+    with EXAMPLE.open("rb") as f:
+        draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()
+    assert draft["rows"] == 2922 and "order_date" in [c["name"] for c in draft["columns"]]
+    assert client.get("/v1/datasets").json()["count"] == 0  # previewing stores no version
+    form = {"prompt": "Sales review", "formats": ["pdf"], "draft_ids": [draft["id"]], "idempotency_key": "form-1"}
+    form |= token(client)
+    r = client.post("/jobs/new", data=form)
+    assert r.status_code == 303 and r.headers["location"] == f"/jobs/{sent[0]}"
+    stored = client.get("/v1/datasets").json()
+    assert stored["count"] == 1 and stored["data"][0]["name"] == "sales"
+    assert client.get(f"/v1/jobs/{sent[0]}").json()["dataset_ids"] == [stored["data"][0]["id"]]
+    assert client.get(f"/v1/drafts/{draft['id']}").status_code == 404  # used up
+    again = client.post("/jobs/new", data=form)  # back, then submit the same form again
+    assert again.headers["location"] == f"/jobs/{sent[0]}?resubmitted=1" and len(sent) == 1
+    assert "already submitted" in client.get(again.headers["location"]).text
+    assert client.get("/v1/datasets").json()["count"] == 1
+
+
+def test_a_refused_form_keeps_its_draft_and_stores_nothing(client, sent):
+    with EXAMPLE.open("rb") as f:
+        draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()
+    r = client.post(
+        "/jobs/new", data={"prompt": "Sales", "draft_ids": [draft["id"]], "language": "zh", **token(client)}
+    )
+    assert r.status_code == 422 and "Choose at least one format" in r.text
+    assert f'name="draft_ids" value="{draft["id"]}" checked' in r.text
+    assert '<option value="zh" selected>' in r.text
+    assert client.get("/v1/datasets").json()["count"] == 0 and sent == []
+
+
+def test_save_as_dataset_stores_one_version(client):
+    with EXAMPLE.open("rb") as f:
+        draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()
+    saved = client.post(f"/v1/drafts/{draft['id']}/dataset", data={"name": "weekly"})
+    assert saved.status_code == 201 and saved.json()["name"] == "weekly" and saved.json()["version"] == 1
+    assert client.get("/v1/datasets").json()["count"] == 1
+
+
+def test_unused_drafts_are_deleted_after_their_time_to_live(client):
+    from api.services import drafts
+
+    with EXAMPLE.open("rb") as f:
+        draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()
+    settings = get_settings()
+    assert drafts.sweep(settings) == 0
+    assert drafts.sweep(settings, now=time.time() + settings.draft_ttl_s + 1) == 1
+    assert client.get(f"/v1/drafts/{draft['id']}").status_code == 404
+
+
+def test_a_prompt_without_data_or_model_is_refused_before_queueing(client, sent):
+    r = client.post("/v1/jobs", json={"prompt": "An essay on tea", "formats": ["pdf"]})
+    assert r.status_code == 422 and r.json()["code"] == "nothing_to_plan"
+    assert "no model endpoint configured" in r.json()["detail"]
+    form = {"prompt": "An essay on tea", "formats": ["docx"], "theme": "corporate", "planner": "rules", **token(client)}
+    page = client.post("/jobs/new", data=form)
+    assert page.status_code == 422 and "upload or choose a dataset" in page.text
+    assert "An essay on tea</textarea>" in page.text and 'value="docx" checked' in page.text
+    assert '<option value="rules" selected>' in page.text and "<option selected>corporate</option>" in page.text
+    assert sent == [] and client.get("/v1/jobs").json()["count"] == 0
+
+
+def test_a_prompt_without_data_is_accepted_when_a_model_is_configured(client, sent, monkeypatch):
+    monkeypatch.setenv("DOCAGENT_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    get_settings.cache_clear()
+    assert client.post("/v1/jobs", json={"prompt": "An essay on tea", "formats": ["pdf"]}).status_code == 202
+    refused = client.post("/v1/jobs", json={"prompt": "An essay on tea", "planner": "rules"})
+    assert refused.status_code == 422 and "the rules planner needs data" in refused.json()["detail"]
+    assert len(sent) == 1
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.mark.parametrize("path", ["/jobs/nope", "/datasets/nope", "/no-such-page"])
+def test_a_browser_gets_an_error_page_on_the_dashboard_and_json_on_v1(client, path):
+    r = client.get(path, headers=HTML)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in r.text and 'href="/"' in r.text
+    api = client.get("/v1/jobs/nope", headers=HTML)
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_deleting_a_dataset_asks_first_then_says_what_went(client):
+    with EXAMPLE.open("rb") as f:
+        ds = client.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
+    assert f'href="/datasets/{ds["id"]}/delete"' in client.get("/datasets").text  # a link to a question, not a POST
+    ask = client.get(f"/datasets/{ds['id']}/delete")
+    assert "Delete sales v1?" in ask.text and f'action="/datasets/{ds["id"]}/delete"' in ask.text
+    assert client.get("/v1/datasets").json()["count"] == 1
+    done = client.post(f"/datasets/{ds['id']}/delete", data=token(client))
+    assert done.status_code == 303
+    assert "Deleted sales v1." in client.get(done.headers["location"]).text
+    assert client.get("/v1/datasets").json()["count"] == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import secrets
+from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import (
     CSRF_FIELD,
@@ -26,8 +28,9 @@ from api.deps import (
     same_origin,
 )
 from api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
-from api.services import datasets, jobs, schedules
-from docagent.errors import DocagentError, NotFound, NotSignedIn, PlanError
+from api.services import datasets, drafts, jobs, schedules
+from docagent import lifecycle
+from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError
 from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
 from docagent.sessions import close_session, open_session
@@ -203,19 +206,30 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any)
 
 @router.get("/jobs/new", response_class=HTMLResponse)
 def new_job_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    return new_job_form(request, owner, settings)
+    drafts.sweep(settings)
+    return new_job_form(request, owner, settings, NewJob())
+
+
+class NewJob(BaseModel):
+    """What the New job form holds, kept when it comes back with errors."""
+
+    prompt: str = ""
+    chosen: list[str] = []
+    drafts: list[dict[str, Any]] = []
+    formats: list[str] = ["docx", "xlsx", "pdf"]
+    theme: str | None = None
+    language: str = ""
+    planner: str = "auto"
+    key: str = Field(default_factory=lambda: secrets.token_urlsafe(16))
 
 
 def new_job_form(
     request: Request,
     owner: str,
     settings: SettingsDep,
+    form: NewJob,
     code: int = 200,
     errors: dict[str, str] | None = None,
-    prompt: str = "",
-    chosen: list[str] | None = None,
-    formats: list[str] | None = None,
-    theme: str | None = None,
 ) -> HTMLResponse:
     themes = sorted(p.stem for p in (TEMPLATES.parent / "themes").glob("*.json"))
     return page(
@@ -226,12 +240,25 @@ def new_job_form(
         nav="new",
         datasets=datasets.list_datasets(owner, settings, 0, 50).data,
         errors=errors or {},
-        prompt=prompt,
-        chosen=chosen or [],
-        formats=formats or ["docx", "xlsx", "pdf"],
+        form=form,
         themes=themes,
-        theme=theme or settings.default_theme,
+        theme=form.theme or settings.default_theme,
+        model_configured=bool(settings.llm_base_url),
     )
+
+
+async def _drafts_from(
+    files: list[UploadFile] | None, owner: str, settings: SettingsDep, errors: dict[str, str]
+) -> list[str]:
+    """Files sent with the form itself (no JavaScript) become drafts too: stored only if the job is created."""
+    ids = []
+    for f in files or []:
+        if f.filename:
+            try:
+                ids.append((await drafts.create(f, owner, settings))["id"])
+            except DocagentError as e:
+                errors["files"] = str(e)
+    return ids
 
 
 @router.post("/jobs/new", response_class=HTMLResponse, response_model=None)
@@ -239,50 +266,81 @@ async def new_job_submit(
     request: Request,
     owner: PageOwner,
     settings: SettingsDep,
+    storage: StorageDep,
     prompt: Annotated[str, Form()] = "",
     dataset_ids: Annotated[list[str] | None, Form()] = None,
+    draft_ids: Annotated[list[str] | None, Form()] = None,
     formats: Annotated[list[str] | None, Form()] = None,
     theme: Annotated[str | None, Form()] = None,
     language: Annotated[str | None, Form()] = None,
     planner: Annotated[str, Form()] = "auto",
+    idempotency_key: Annotated[str, Form(max_length=200)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> HTMLResponse | RedirectResponse:
-    """The form also works without JavaScript: files come with it and are uploaded here."""
-    chosen = list(dataset_ids or [])
+    """Create the job; picked files become dataset versions only now, and only if the job is accepted."""
+    if idempotency_key and (done := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
+        return see_other(f"/jobs/{done.id}?resubmitted=1")  # back and submit again: show the first job
     errors: dict[str, str] = {}
-    for f in files or []:
-        if not f.filename:
-            continue
+    draft_list = list(draft_ids or []) + await _drafts_from(files, owner, settings, errors)
+    kept = []
+    for d in draft_list:
         try:
-            chosen.append((await datasets.ingest_upload(f, None, owner, settings)).id)
+            kept.append(drafts.get(d, owner, settings))
         except DocagentError as e:
             errors["files"] = str(e)
+    form = NewJob(
+        prompt=prompt,
+        chosen=list(dataset_ids or []),
+        drafts=kept,
+        formats=formats or [],
+        theme=theme,
+        language=language or "",
+        planner=planner,
+        key=idempotency_key or secrets.token_urlsafe(16),
+    )
     if not prompt.strip():
         errors["prompt"] = "Describe the document you want, for example “A quarterly sales report by region”."
     if not formats:
         errors["formats"] = "Choose at least one format."
+    body = None
     if not errors:
         try:
             body = JobCreate(
                 prompt=prompt,
-                dataset_ids=chosen,
+                dataset_ids=form.chosen + [d["id"] for d in kept],
                 formats=formats or [],
                 planner=planner,
                 theme=theme or None,
                 language=language or None,
             )
-            accepted = jobs.submit(body, owner, settings)
-            return see_other(f"/jobs/{accepted.id}")
+            jobs.check_plannable(body, settings)
         except ValidationError as e:
             errors["form"] = "; ".join(err["msg"] for err in e.errors())
+        except NothingToPlan as e:
+            errors["data"] = str(e)
+    if body is not None and not errors:
+        stored = []
+        try:
+            stored = [drafts.promote(d["id"], None, owner, settings).id for d in kept]
+            body.dataset_ids = form.chosen + stored
+            accepted = jobs.submit(body, owner, settings, form.key)
         except DocagentError as e:
+            for dataset_id in stored:  # the job was refused: its files are not kept as versions
+                datasets.delete_dataset(dataset_id, owner, settings, storage)
             errors["form"] = str(e)
-    return new_job_form(request, owner, settings, 422, errors, prompt, chosen, formats, theme)
+        else:
+            for used in kept:
+                drafts.discard(used["id"], owner, settings)
+            return see_other(f"/jobs/{accepted.id}")
+    return new_job_form(request, owner, settings, form, 422, errors)
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    return page(request, "job.html", owner, nav="jobs", **detail_context(job_id, owner, settings))
+def job_page(
+    job_id: str, request: Request, owner: PageOwner, settings: SettingsDep, resubmitted: bool = False
+) -> HTMLResponse:
+    context = detail_context(job_id, owner, settings)
+    return page(request, "job.html", owner, nav="jobs", resubmitted=resubmitted, **context)
 
 
 @router.get("/partials/jobs/{job_id}", response_class=HTMLResponse)
@@ -303,9 +361,9 @@ def job_cancel(job_id: str, owner: PageOwner, settings: SettingsDep) -> Redirect
 
 
 @router.get("/datasets", response_class=HTMLResponse)
-def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep, deleted: str = "") -> HTMLResponse:
     data = datasets.list_datasets(owner, settings, 0, 200).data
-    return page(request, "datasets.html", owner, nav="datasets", datasets=data)
+    return page(request, "datasets.html", owner, nav="datasets", datasets=data, deleted=deleted[:250])
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
@@ -314,10 +372,28 @@ def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: 
     return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
 
 
+@router.get("/datasets/{dataset_id}/delete", response_class=HTMLResponse)
+def dataset_confirm_delete(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+    d = datasets.get_dataset(dataset_id, owner, settings)
+    return page(request, "confirm_delete.html", owner, nav="datasets", d=d)
+
+
 @router.post("/datasets/{dataset_id}/delete")
 def dataset_delete(dataset_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+    d = datasets.get_dataset(dataset_id, owner, settings)
     datasets.delete_dataset(dataset_id, owner, settings, storage)
-    return see_other("/datasets")
+    return see_other("/datasets?" + urlencode({"deleted": f"{d.name} v{d.version}"}))
+
+
+def error_page(request: Request, code: int, detail: str) -> HTMLResponse:
+    """A dashboard route's error as a page (the /v1 routes answer problem+json)."""
+    titles = {403: "Not allowed", 404: "Not found", 500: "Something went wrong"}
+    title = titles.get(code, HTTPStatus(code).phrase)
+    return page(request, "error.html", "", code, title=title, detail=detail)
+
+
+def wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
 
 
 @router.get("/schedules", response_class=HTMLResponse)

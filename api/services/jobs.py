@@ -21,7 +21,7 @@ from api.schemas import (
 from api.services.common import owned
 from api.services.datasets import get_row as dataset_row
 from docagent import lifecycle
-from docagent.errors import ArtifactNotFound, JobNotFound
+from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan
 from docagent.lifecycle import JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
@@ -85,10 +85,26 @@ def check_quota(owner: str, settings: Settings) -> None:
         lifecycle.admit(s, owner, settings)
 
 
+def check_plannable(body: JobCreate, settings: Settings) -> None:
+    """A prompt without data needs the model planner: refuse it before anything is queued, not fail later."""
+    if body.dataset_ids or body.plan is not None:  # a given plan needs no planner
+        return
+    if not settings.llm_base_url:
+        raise NothingToPlan(
+            "no data chosen and no model endpoint configured (DOCAGENT_LLM_BASE_URL): "
+            "the rules planner builds documents from data; upload or choose a dataset"
+        )
+    if body.planner == "rules":
+        raise NothingToPlan(
+            "the rules planner needs data: upload or choose a dataset, or use the auto or model planner"
+        )
+
+
 def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str | None = None) -> JobAccepted:
     """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return JobAccepted(id=existing.id, status=JobStatus(existing.status))
+    check_plannable(body, settings)
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
     if body.plan is not None:  # a plan that cannot render is refused with every problem; nothing is queued

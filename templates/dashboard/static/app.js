@@ -60,65 +60,79 @@ function profileCard(d) {
   return card;
 }
 
+function draftItem(d) {
+  const li = el("li", { "data-draft": d.id });
+  const label = el("label");
+  const box = el("input", { type: "checkbox", name: "draft_ids", value: d.id, checked: "" });
+  label.append(box, ` ${d.name} `, el("small", {}, `${d.rows.toLocaleString()} rows · ${d.filename} · not saved yet`));
+  const save = el("button", { type: "button", class: "small secondary" }, "Save as dataset");
+  save.addEventListener("click", async () => {
+    const r = await fetch(`/v1/drafts/${d.id}/dataset`, { method: "POST", headers: csrfHeaders() });
+    if (!r.ok) { save.textContent = "Could not save"; return; }
+    const ds = await r.json();
+    li.replaceChildren(datasetItem(ds));
+  });
+  li.append(label, save);
+  return li;
+}
+
+function datasetItem(ds) {
+  const label = el("label");
+  label.append(el("input", { type: "checkbox", name: "dataset_ids", value: ds.id, checked: "" }), ` ${ds.name} `,
+    el("small", {}, `v${ds.version} · ${ds.rows.toLocaleString()} rows · ${ds.filename} · saved`));
+  return label;
+}
+
+function csrfHeaders() {
+  const token = document.querySelector('meta[name="csrf-token"]');
+  return token ? { "X-CSRF-Token": token.content } : {};
+}
+
 function uploads() {
   const input = document.getElementById("files");
-  if (!input) return;
+  const form = document.getElementById("new-job");
+  if (!input || !form) return;
   const error = document.getElementById("files-error");
-  const list = document.getElementById("dataset-list");
+  const list = document.getElementById("draft-list");
   const profiles = document.getElementById("profiles");
-  input.addEventListener("change", async () => {
+  const send = async (files) => {
     error.textContent = "";
-    for (const file of input.files) {
-      const form = new FormData();
-      form.append("file", file);
-      const csrf = document.querySelector('meta[name="csrf-token"]').content;
-      const r = await fetch("/v1/datasets", { method: "POST", body: form, headers: { "X-CSRF-Token": csrf } });
-      const body = await r.json().catch(() => ({}));
-      if (!r.ok) { error.textContent = typeof body.detail === "string" ? body.detail : `${file.name}: upload failed (${r.status})`; continue; }
-      const detail = await (await fetch(`/v1/datasets/${body.id}`)).json();
-      const li = el("li");
-      const label = el("label");
-      const box = el("input", { type: "checkbox", name: "dataset_ids", value: body.id, checked: "" });
-      label.append(box, ` ${body.name} `, el("small", {}, `v${body.version} · ${body.rows.toLocaleString()} rows · ${body.filename}`));
-      li.append(label);
-      list.prepend(li);
-      profiles.append(profileCard(detail));
+    input.removeAttribute("aria-invalid");
+    for (const file of files) {
+      const body = new FormData();
+      body.append("file", file);
+      // a draft: profiled for this preview, stored as a dataset only when the job is created
+      const r = await fetch("/v1/drafts", { method: "POST", body, headers: csrfHeaders() });
+      const d = await r.json().catch(() => ({}));
+      if (!r.ok) {
+        error.textContent = typeof d.detail === "string" ? d.detail : `${file.name}: upload failed (${r.status})`;
+        input.setAttribute("aria-invalid", "true");
+        continue;
+      }
+      list.append(draftItem(d));
+      profiles.append(profileCard(d));
     }
-    input.value = "";  // uploaded already: the form sends the dataset ids
-  });
-}
-
-// The plan editor checks the edited plan against the job's data as you type, before Render.
-async function checkPlan(text) {
-  const list = document.getElementById("plan-problems");
-  const button = document.getElementById("render-plan");
-  const show = (problems) => {
-    list.replaceChildren(...problems.map((p) => el("li", {}, p)));
-    button.disabled = problems.length > 0;
+    input.value = "";  // sent already: the form carries the draft ids
   };
-  let plan;
-  try { plan = JSON.parse(text); } catch (e) { show([`not JSON: ${e.message}`]); return; }
-  const datasets = JSON.parse(text && list.closest("form").dataset.datasets || "[]");
-  const r = await fetch("/v1/plans/check", {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
-    },
-    body: JSON.stringify({ plan, dataset_ids: datasets }),
-  });
-  const body = await r.json().catch(() => ({}));
-  if (document.getElementById("plan-text").value !== text) return;  // a newer edit is being checked
-  show(r.ok ? body.problems : [typeof body.detail === "string" ? body.detail : `check failed (${r.status})`]);
-}
-
-function planEditor() {
-  let timer;
-  document.addEventListener("input", (e) => {
-    if (e.target.id !== "plan-text") return;
-    clearTimeout(timer);
-    timer = setTimeout(() => checkPlan(e.target.value), 300);
+  input.addEventListener("change", () => send([...input.files]));
+  form.addEventListener("dragover", (e) => { e.preventDefault(); form.classList.add("dropping"); });
+  form.addEventListener("dragleave", () => form.classList.remove("dropping"));
+  form.addEventListener("drop", (e) => {
+    e.preventDefault();
+    form.classList.remove("dropping");
+    if (e.dataTransfer && e.dataTransfer.files.length) send([...e.dataTransfer.files]);
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { liveJobs(); liveJob(); uploads(); planEditor(); });
+function submitOnce() {
+  const form = document.getElementById("new-job");
+  if (!form) return;
+  const key = form.querySelector('input[name="idempotency_key"]');
+  // Back to a submitted form: send the same key again, so the server shows the job it already made
+  const nav = performance.getEntriesByType("navigation")[0];
+  const last = sessionStorage.getItem("docagent-submitted-key");
+  if (nav && nav.type === "back_forward" && last) key.value = last;
+  form.addEventListener("submit", () => sessionStorage.setItem("docagent-submitted-key", key.value));
+}
+
+document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); uploads(); });

@@ -1,0 +1,99 @@
+"""Drafts: a file picked on the New job form, profiled for the preview but not yet a dataset version.
+
+A draft becomes a dataset version only when a job is submitted with it or the user saves it as a
+dataset; unused drafts are deleted after DOCAGENT_DRAFT_TTL_S. Drafts live under var_dir on the API
+host that received them (the form is submitted to the same service).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from api.services.datasets import Upload, receive
+from docagent.data.isolated import inspect_file
+from docagent.errors import NotFound
+from docagent.records import create_dataset, plain_text, safe_filename
+from docagent.settings import Settings
+from docagent.store import DatasetRow
+
+DRAFT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def root(settings: Settings) -> Path:
+    return Path(settings.var_dir).resolve() / "drafts"
+
+
+def sweep(settings: Settings, now: float | None = None) -> int:
+    """Delete drafts older than the time to live; returns how many went."""
+    cutoff = (now if now is not None else time.time()) - settings.draft_ttl_s
+    gone = 0
+    for d in root(settings).glob("*"):
+        if d.is_dir() and d.stat().st_mtime < cutoff:
+            shutil.rmtree(d, ignore_errors=True)
+            gone += 1
+    return gone
+
+
+async def create(upload: Upload, owner: str, settings: Settings) -> dict[str, Any]:
+    """Receive, check and profile an upload as a draft; stores no dataset version."""
+    sweep(settings)
+    work = Path(tempfile.mkdtemp(prefix="docagent-draft-"))
+    try:
+        path = await receive(upload, settings.max_upload_bytes, work)
+        filename = safe_filename(upload.filename or "upload")
+        named = path.parent / filename  # ingestion reads the suffix; keep the user's name
+        path.replace(named)
+        ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
+        draft_id = secrets.token_urlsafe(18)
+        folder = root(settings) / draft_id
+        folder.mkdir(parents=True)
+        shutil.move(str(named), folder / filename)
+        meta = {
+            "id": draft_id,
+            "owner": owner,
+            "filename": filename,
+            "name": plain_text(Path(filename).stem)[:200] or "dataset",
+            "rows": ds.rows,
+            "columns": [{"name": c.name, "type": c.type} for c in ds.columns],
+            "profile": prof.model_dump(mode="json"),
+        }
+        (folder / "draft.json").write_text(json.dumps(meta), encoding="utf-8")
+        return meta
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def get(draft_id: str, owner: str, settings: Settings) -> dict[str, Any]:
+    """A draft's description; another owner's draft, an unknown or an expired one is "not found"."""
+    folder = root(settings) / draft_id
+    meta_file = folder / "draft.json"
+    if not DRAFT_ID.match(draft_id) or not meta_file.is_file():
+        raise NotFound("that uploaded file has expired or was never uploaded: pick it again")
+    meta: dict[str, Any] = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta["owner"] != owner:
+        raise NotFound("that uploaded file has expired or was never uploaded: pick it again")
+    return meta
+
+
+def promote(draft_id: str, name: str | None, owner: str, settings: Settings) -> DatasetRow:
+    """Store the draft as a new dataset version (the draft itself stays until discarded)."""
+    meta = get(draft_id, owner, settings)
+    work = Path(tempfile.mkdtemp(prefix="docagent-promote-"))
+    try:
+        copy = work / "upload"
+        shutil.copyfile(root(settings) / draft_id / meta["filename"], copy)
+        return create_dataset(copy, meta["filename"], name, owner, settings)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def discard(draft_id: str, owner: str, settings: Settings) -> None:
+    get(draft_id, owner, settings)
+    shutil.rmtree(root(settings) / draft_id, ignore_errors=True)
