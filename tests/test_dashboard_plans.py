@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from docagent.llm.fake import FakeModel, FakeServer
 from tests.service import Stack, embedded, wait_status
@@ -94,10 +96,11 @@ def test_plan_editor_shows_problems_inline_then_renders_a_valid_edit(page, serve
     assert "'territory' does not exist in 'sales'" in problem.text_content()
     assert page.locator("#render-plan").is_disabled()
     editor.fill("{not json")
-    page.wait_for_function("document.querySelector('#plan-problems li')?.textContent.startsWith('not JSON')")
+    # locator assertions, not wait_for_function: the page's CSP forbids evaluating strings
+    expect(page.locator("#plan-problems li").first).to_have_text(re.compile(r"^not JSON"))
     plan["blocks"][2]["kind"] = "line"
     editor.fill(json.dumps(plan, indent=2))
-    page.wait_for_function("document.querySelectorAll('#plan-problems li').length === 0")
+    expect(page.locator("#plan-problems li")).to_have_count(0)
     assert page.locator("#render-plan").is_enabled()
     page.click("#render-plan")
     page.wait_for_url(lambda url: "/jobs/" in url and job["id"] not in url)

@@ -124,6 +124,36 @@ function uploads() {
   });
 }
 
+// The plan editor checks the edited plan against the job's data as you type, before Render.
+async function checkPlan(text) {
+  const list = document.getElementById("plan-problems");
+  const button = document.getElementById("render-plan");
+  const show = (problems) => {
+    list.replaceChildren(...problems.map((p) => el("li", {}, p)));
+    button.disabled = problems.length > 0;
+  };
+  let plan;
+  try { plan = JSON.parse(text); } catch (e) { show([`not JSON: ${e.message}`]); return; }
+  const datasets = JSON.parse(text && list.closest("form").dataset.datasets || "[]");
+  const r = await fetch("/v1/plans/check", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...csrfHeaders() },
+    body: JSON.stringify({ plan, dataset_ids: datasets }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (document.getElementById("plan-text").value !== text) return;  // a newer edit is being checked
+  show(r.ok ? body.problems : [typeof body.detail === "string" ? body.detail : `check failed (${r.status})`]);
+}
+
+function planEditor() {
+  let timer;
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "plan-text") return;
+    clearTimeout(timer);
+    timer = setTimeout(() => checkPlan(e.target.value), 300);
+  });
+}
+
 function submitOnce() {
   const form = document.getElementById("new-job");
   if (!form) return;
@@ -135,4 +165,4 @@ function submitOnce() {
   form.addEventListener("submit", () => sessionStorage.setItem("docagent-submitted-key", key.value));
 }
 
-document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); uploads(); });
+document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); uploads(); planEditor(); });
