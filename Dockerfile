@@ -6,15 +6,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY docagent docagent
-COPY renderers renderers
-COPY pipeline pipeline
-COPY workers workers
-COPY api api
-COPY cli cli
-COPY templates templates
-COPY examples examples
+# The whole project (.dockerignore keeps out the venv, outputs, tests' caches and git history);
+# installing it puts one import name, docagent, into site-packages.
+COPY . .
 RUN pip install --no-cache-dir '.[s3]' flower
 
 RUN useradd --create-home --uid 1000 docagent && mkdir -p /data && chown docagent /data

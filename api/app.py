@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from api import problems
-from api.middleware import BodyLimit, SecurityHeaders
-from api.routes import dashboard, datasets, drafts, health, jobs, plans, schedules
+from docagent.api import problems
+from docagent.api.middleware import BodyLimit, SecurityHeaders
+from docagent.api.routes import dashboard, datasets, drafts, health, jobs, plans, schedules
 from docagent.errors import DocagentError
 from docagent.settings import get_settings
 from docagent.store import migrate

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.problems import MEDIA_TYPE, problem, status_for
-from api.services.datasets import SLACK, too_large
+from docagent.api.problems import MEDIA_TYPE, problem, status_for
+from docagent.api.services.datasets import SLACK, too_large
 from docagent.settings import get_settings
 
 Scope = dict[str, Any]

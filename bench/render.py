@@ -16,13 +16,13 @@ from docagent.data.catalog import Catalog
 from docagent.data.profile import profile
 from docagent.plan import Plan
 from docagent.planners.rules import plan_report
+from docagent.renderers.charts import draw_all
+from docagent.renderers.excel import render_xlsx
+from docagent.renderers.pdf import render_pdf
+from docagent.renderers.slides import render_pptx
+from docagent.renderers.theme import load_theme
+from docagent.renderers.word import render_docx
 from docagent.validate import validate
-from renderers.charts import draw_all
-from renderers.excel import render_xlsx
-from renderers.pdf import render_pdf
-from renderers.slides import render_pptx
-from renderers.theme import load_theme
-from renderers.word import render_docx
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sales.csv"

@@ -13,9 +13,9 @@ from rich.console import Console
 
 from docagent.data.references import is_reference
 from docagent.errors import DocagentError
+from docagent.pipeline.generate import FORMATS, generate, load, plan_job, render_plan
 from docagent.schema import plan_schema_json
 from docagent.settings import get_settings
-from pipeline.generate import FORMATS, generate, load, plan_job, render_plan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan and render documents from data.")
 err = Console(stderr=True)
@@ -136,8 +136,8 @@ def revise_cmd(
 ) -> None:
     """Ask the model to change a plan as the instruction says; print the new plan (the diff on stderr)."""
     from docagent.data.catalog import Catalog
+    from docagent.pipeline.generate import revise_plan
     from docagent.plans import diff, parse
-    from pipeline.generate import revise_plan
 
     if not instruction.strip():
         err.print("[bold red]error:[/] --instruction is required: say what to change", highlight=False)
@@ -231,12 +231,12 @@ def serve_cmd(
         children.append(subprocess.Popen(beat_argv(), env=env))
         err.print(f"embedded worker and scheduler started; data under {settings.var_dir.resolve()}")
     try:
-        uvicorn.run("api.app:app", host=host, port=port, log_level="warning")
+        uvicorn.run("docagent.api.app:app", host=host, port=port, log_level="warning")
     finally:
         stop_children()
 
 
-CELERY = [sys.executable, "-m", "celery", "-A", "workers.app"]
+CELERY = [sys.executable, "-m", "celery", "-A", "docagent.workers.app"]
 
 
 def worker_argv(queues: str, pool: str, concurrency: int) -> list[str]:
@@ -245,7 +245,7 @@ def worker_argv(queues: str, pool: str, concurrency: int) -> list[str]:
 
 
 def beat_argv() -> list[str]:
-    return [*CELERY, "beat", "-S", "workers.beat:DatabaseScheduler", "--loglevel", "INFO"]
+    return [*CELERY, "beat", "-S", "docagent.workers.beat:DatabaseScheduler", "--loglevel", "INFO"]
 
 
 @app.command(name="beat")
@@ -380,7 +380,7 @@ def schedules_add(
 @schedules.command(name="run")
 def schedules_run(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Run a schedule now; prints the job id."""
-    from api.services.schedules import run
+    from docagent.api.services.schedules import run
 
     settings = get_settings()
     try:

@@ -6,5 +6,5 @@ from importlib import resources
 
 
 def theme_names() -> list[str]:
-    folder = resources.files("templates") / "themes"
+    folder = resources.files("docagent.templates") / "themes"
     return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))

@@ -21,11 +21,11 @@ from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.plans import check
+from docagent.renderers import render_all
+from docagent.renderers.qa import check as qa_check
 from docagent.settings import Settings, get_settings
 from docagent.themes import theme_names
 from docagent.validate import schema_problems, validate
-from renderers import render_all
-from renderers.qa import check as qa_check
 
 FORMATS = ("docx", "xlsx", "pdf")  # the default set; "pptx" adds a deck
 Progress = Callable[[str, float], None]

@@ -21,18 +21,18 @@ from docagent.data.catalog import Catalog
 from docagent.data.profile import add_joins, profile
 from docagent.errors import DatasetNotFound, DocagentError, PlanError
 from docagent.lifecycle import JobStatus
+from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
 from docagent.plan import Plan
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance
 from docagent.records import update_job
+from docagent.renderers.preview import deck_previews, previews
 from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.validate import validate
-from pipeline.generate import given_plan, plan_job, render_job, revise_plan
-from renderers.preview import deck_previews, previews
 
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 from docagent.bind import Bound
 from docagent.errors import RenderError
 from docagent.plan import Image
-from renderers.common import all_text
-from renderers.fonts import require_cjk
-from renderers.theme import branded, load_theme
+from docagent.renderers.common import all_text
+from docagent.renderers.fonts import require_cjk
+from docagent.renderers.theme import branded, load_theme
 
 __all__ = ["FORMATS", "render_all"]
 
@@ -31,13 +31,13 @@ def render_all(
     files: dict[str, Path] = {}
     charts = {}
     if "docx" in formats or "pdf" in formats:
-        from renderers.charts import draw_all
+        from docagent.renderers.charts import draw_all
 
         t = time.perf_counter()
         charts = draw_all(bound, theme)
         timings["charts"] = time.perf_counter() - t
     elif any(isinstance(b, Image) for b in bound.plan.blocks):
-        from renderers.charts import draw_images
+        from docagent.renderers.charts import draw_images
 
         charts = draw_images(bound, theme)
     for fmt in FORMATS:
@@ -47,19 +47,19 @@ def render_all(
         tmp = path.with_suffix(f".{fmt}.part")  # never expose a half-written file
         t = time.perf_counter()
         if fmt == "docx":
-            from renderers.word import render_docx
+            from docagent.renderers.word import render_docx
 
             render_docx(bound, theme, charts, tmp)
         elif fmt == "xlsx":
-            from renderers.excel import render_xlsx
+            from docagent.renderers.excel import render_xlsx
 
             render_xlsx(bound, theme, tmp, charts)
         elif fmt == "pdf":
-            from renderers.pdf import render_pdf
+            from docagent.renderers.pdf import render_pdf
 
             render_pdf(bound, theme, charts, tmp)
         else:
-            from renderers.slides import render_pptx
+            from docagent.renderers.slides import render_pptx
 
             render_pptx(bound, theme, tmp)  # the QA pass (renderers/qa.py) reads the deck back
         tmp.replace(path)

@@ -27,8 +27,8 @@ from docagent.bind import Bound  # noqa: E402
 from docagent.formatting import compact  # noqa: E402
 from docagent.images import ImageFile  # noqa: E402
 from docagent.plan import Chart, ChartKind, Image  # noqa: E402
-from renderers.fonts import find_fonts  # noqa: E402
-from renderers.theme import Theme  # noqa: E402
+from docagent.renderers.fonts import find_fonts  # noqa: E402
+from docagent.renderers.theme import Theme  # noqa: E402
 
 MAX_BARS = 12
 MAX_SLICES = 7

@@ -16,7 +16,7 @@ from typing import Literal
 
 from docagent.bind import Bound
 from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
-from renderers import measure
+from docagent.renderers import measure
 
 # Geometry in points on a 16:9 slide (13.333 x 7.5 in).
 SLIDE_W, SLIDE_H = 960.0, 540.0

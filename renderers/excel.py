@@ -43,9 +43,9 @@ from docagent.plan import (
     Select,
     Table,
 )
-from renderers.charts import LOGO, RASTER_DPI, ChartImage, series_of
-from renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_label, numbering, table_data
-from renderers.formulas import (
+from docagent.renderers.charts import LOGO, RASTER_DPI, ChartImage, series_of
+from docagent.renderers.common import HIGHLIGHT_FILLS, caption, image_caption, kpi_label, numbering, table_data
+from docagent.renderers.formulas import (
     Bounds,
     Crit,
     Ranges,
@@ -55,8 +55,8 @@ from renderers.formulas import (
     period_bounds,
     text_value,
 )
-from renderers.modelsheet import ModelSheets
-from renderers.theme import Theme
+from docagent.renderers.modelsheet import ModelSheets
+from docagent.renderers.theme import Theme
 
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
 NEXT_BUCKET = {

@@ -18,7 +18,7 @@ from docagent.data.metrics import year_back
 from docagent.data.query import OutColumn
 from docagent.expr import Binary, Call, Name, Node, Num, Unary, parse
 from docagent.plan import Agg, Select
-from renderers.common import formula_text
+from docagent.renderers.common import formula_text
 
 IFS = {"sum": "SUMIFS", "avg": "AVERAGEIFS", "min": "MINIFS", "max": "MAXIFS"}
 PLAIN = {"sum": "SUM", "avg": "AVERAGE", "min": "MIN", "max": "MAX"}

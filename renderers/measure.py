@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from renderers.fonts import find_fonts, is_cjk
+from docagent.renderers.fonts import find_fonts, is_cjk
 
 EM = 1000  # measure at 1000 px so one character's advance is precise to 1/1000 em
 LINE = 1.2  # line height as a multiple of the font size (single spacing)

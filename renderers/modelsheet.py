@@ -20,8 +20,8 @@ from docagent.bind import Bound
 from docagent.models import Models, RowRef
 from docagent.modeluse import metric_period
 from docagent.plan import Chart, ChartKind, Metric, ModelRow
-from renderers.common import ASSUMPTIONS
-from renderers.modelformula import FIRST_COLUMN, Place, Writer, col_name, defined_name, quote_sheet
+from docagent.renderers.common import ASSUMPTIONS
+from docagent.renderers.modelformula import FIRST_COLUMN, Place, Writer, col_name, defined_name, quote_sheet
 
 BLUE, BLACK, GREEN = "#0000FF", "#000000", "#008000"
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

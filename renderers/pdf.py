@@ -40,8 +40,8 @@ from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, 
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from docagent.plans import plan_hash
-from renderers.charts import LOGO, ChartImage
-from renderers.common import (
+from docagent.renderers.charts import LOGO, ChartImage
+from docagent.renderers.common import (
     ASSUMPTIONS,
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
@@ -55,8 +55,8 @@ from renderers.common import (
     split_periods,
     table_data,
 )
-from renderers.fonts import find_fonts
-from renderers.theme import Theme
+from docagent.renderers.fonts import find_fonts
+from docagent.renderers.theme import Theme
 
 MARGIN = 18 * mm
 PLAIN_CELL_CHARS = 18

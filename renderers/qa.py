@@ -246,7 +246,7 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
             reader = pypdf.PdfReader(path)
             out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound)
         elif fmt == "pptx":  # text boxes and tables fit, charts have data, text moved to the notes is said
-            from renderers.slides import check_deck
+            from docagent.renderers.slides import check_deck
 
             out += [f"{path.name}: {finding}" for finding in check_deck(path)]
     return out

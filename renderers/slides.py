@@ -36,10 +36,10 @@ from docagent.bind import Bound
 from docagent.data.query import OutColumn
 from docagent.formatting import CURRENCY_SYMBOLS, compact
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
-from renderers import measure
-from renderers.charts import series_of
-from renderers.common import ASSUMPTIONS, model_table, split_periods, table_data
-from renderers.deck import (
+from docagent.renderers import measure
+from docagent.renderers.charts import series_of
+from docagent.renderers.common import ASSUMPTIONS, model_table, split_periods, table_data
+from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
     CELL_CHARS,
@@ -67,8 +67,8 @@ from renderers.deck import (
     table_pages,
     word,
 )
-from renderers.fonts import is_cjk
-from renderers.theme import Theme, templates_dir
+from docagent.renderers.fonts import is_cjk
+from docagent.renderers.theme import Theme, templates_dir
 
 TYPES = {
     ChartKind.bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
@@ -300,7 +300,7 @@ class Builder:
         """PNG or JPEG bytes for python-pptx, which cannot embed SVG: an SVG is rasterised first."""
         if img.kind != "svg":
             return bytes(img.data)
-        from renderers.charts import rasterize_svg  # imports cairosvg: only for a given SVG
+        from docagent.renderers.charts import rasterize_svg  # imports cairosvg: only for a given SVG
 
         return rasterize_svg(img.data, width_pt / 72)
 
@@ -565,7 +565,7 @@ class Builder:
         fields = block.model_dump(exclude_none=True, exclude={"type"}) if hasattr(block, "model_dump") else {}
         lines = [Line(f"{k}: {v}", "bullet") for k, v in fields.items() if v not in ([], {}, "")]
         probe = Slide("text", spec.title, lines=lines)
-        from renderers.deck import fit_lines
+        from docagent.renderers.deck import fit_lines
 
         moved = fit_lines(probe, self.meta.language)
         if moved:

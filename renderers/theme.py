@@ -38,7 +38,7 @@ class Theme(BaseModel):
 
 
 def templates_dir() -> Path:
-    return Path(str(resources.files("templates")))
+    return Path(str(resources.files("docagent.templates")))
 
 
 @lru_cache

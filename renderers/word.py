@@ -24,8 +24,8 @@ from docx.shared import Emu, Mm, Pt, RGBColor
 
 from docagent.bind import Bound
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
-from renderers.charts import LOGO, ChartImage
-from renderers.common import (
+from docagent.renderers.charts import LOGO, ChartImage
+from docagent.renderers.common import (
     ASSUMPTIONS,
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
@@ -39,7 +39,7 @@ from renderers.common import (
     split_periods,
     table_data,
 )
-from renderers.theme import Theme, templates_dir
+from docagent.renderers.theme import Theme, templates_dir
 
 # --- small XML helpers: the only place this module touches WordprocessingML ---
 

@@ -14,8 +14,8 @@ from PIL import Image, ImageOps
 
 from docagent.bind import bind
 from docagent.plan import Plan
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import render_all
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "examples" / "plans" / "coffee_shop.json"

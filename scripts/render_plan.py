@@ -11,9 +11,9 @@ from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.formatting import slug
 from docagent.plan import Plan
+from docagent.renderers import render_all
+from docagent.renderers.qa import check
 from docagent.validate import validate
-from renderers import render_all
-from renderers.qa import check
 
 parser = argparse.ArgumentParser()
 parser.add_argument("plan", type=Path)

@@ -166,7 +166,7 @@ def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[St
         subprocess.run(
             [str(BIN / "python"), "-c", "from docagent.store import migrate; migrate()"], env=env, check=True
         )
-        stack.start("api", [str(BIN / "uvicorn"), "api.app:app", "--host", "127.0.0.1", "--port", str(port)])
+        stack.start("api", [str(BIN / "uvicorn"), "docagent.api.app:app", "--host", "127.0.0.1", "--port", str(port)])
         if workers:
             stack.worker("plan", "plan", "threads", 4)
             stack.worker("render", "render", "prefork", 1)

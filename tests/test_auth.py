@@ -14,9 +14,9 @@ from click.testing import Result
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cli.main import app as cli
+from docagent.cli.main import app as cli
+from docagent.pipeline.jobs import plan_stage, render_stage
 from docagent.settings import get_settings
-from pipeline.jobs import plan_stage, render_stage
 from tests.conftest import EXAMPLE
 
 
@@ -33,9 +33,9 @@ def api(tmp_path_factory) -> Iterator[TestClient]:
             mp.delenv(name)
         mp.setenv("DOCAGENT_VAR_DIR", str(tmp_path_factory.mktemp("auth") / "var"))
         mp.setenv("DOCAGENT_JOBS_PER_MINUTE", "4")
-        mp.setattr("api.services.jobs.enqueue", run_inline)
+        mp.setattr("docagent.api.services.jobs.enqueue", run_inline)
         get_settings.cache_clear()
-        from api.app import create_app
+        from docagent.api.app import create_app
 
         with TestClient(create_app(), client=("127.0.0.1", 50000)) as c:  # loopback, as a local scraper
             yield c

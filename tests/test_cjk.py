@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.generate import generate
-from renderers.fonts import find_fonts
+from docagent.pipeline.generate import generate
+from docagent.renderers.fonts import find_fonts
 from tests.conftest import needs_poppler, needs_soffice
 
 pytestmark = pytest.mark.skipif(find_fonts().cjk is None, reason="no CJK font installed (fonts-wqy-zenhei)")

@@ -8,11 +8,11 @@ import typing
 import pytest
 
 from docagent.plan import Block
+from docagent.renderers.common import all_text
+from docagent.renderers.excel import Builder as ExcelBuilder
+from docagent.renderers.pdf import Builder as PdfBuilder
+from docagent.renderers.word import Builder as WordBuilder
 from docagent.validate import problems
-from renderers.common import all_text
-from renderers.excel import Builder as ExcelBuilder
-from renderers.pdf import Builder as PdfBuilder
-from renderers.word import Builder as WordBuilder
 from tests.plans import every_block
 
 BLOCK_TYPES = {cls.model_fields["type"].default for cls in typing.get_args(typing.get_args(Block)[0])}

@@ -25,9 +25,9 @@ from docagent.llm.fake import FakeModel, reply
 from docagent.plan import Plan
 from docagent.planners import PlanRequest
 from docagent.planners.llm import LLMPlanner
+from docagent.renderers import render_all
 from docagent.settings import Settings
 from docagent.validate import problems, validate
-from renderers import render_all
 from tests.conftest import EXAMPLE
 
 NAVY, ORANGE = "#1B2A4A", "#F28C28"

@@ -12,9 +12,9 @@ import pytest
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.plan import Paragraph, Plan
+from docagent.renderers import render_all
+from docagent.renderers.qa import check
 from docagent.validate import validate
-from renderers import render_all
-from renderers.qa import check
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DATA = {"budget": [EXAMPLES / "budget.csv"]}

@@ -87,10 +87,10 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     import shutil as sh
 
     from docagent.lifecycle import create_job
+    from docagent.pipeline.jobs import plan_stage, render_stage
     from docagent.records import create_dataset, get_job
     from docagent.settings import Settings
     from docagent.store import ArtifactRow, migrate, session
-    from pipeline.jobs import plan_stage, render_stage
     from tests.conftest import EXAMPLE
 
     settings = Settings(var_dir=tmp_path / "var")

@@ -17,9 +17,9 @@ from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.data.sql import quote
 from docagent.plan import Plan
+from docagent.renderers import render_all
+from docagent.renderers.common import formula_text
 from docagent.validate import validate
-from renderers import render_all
-from renderers.common import formula_text
 from tests.conftest import needs_soffice
 
 HOSTILE = [

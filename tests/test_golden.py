@@ -18,8 +18,8 @@ import pytest
 from docagent.bind import bind
 from docagent.data.catalog import Catalog
 from docagent.plan import Plan
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import render_all
 
 GOLDEN = Path(__file__).parent / "golden"
 VOLATILE = re.compile(r"^(docProps/|word/media/|xl/media/|customXml/)|\.rels$|^\[Content_Types\]")

@@ -55,6 +55,25 @@ def test_no_route_module_imports_another_and_pages_call_services():
     routes = sorted((ROOT / "api" / "routes").glob("*.py"))
     for p in routes:
         assert not re.search(
-            r"^\s*(from api\.routes\b|from api import routes|import api\.routes)", p.read_text(), re.M
+            r"^\s*(from docagent\.api\.routes\b|from docagent\.api import routes|import docagent\.api\.routes)",
+            p.read_text(),
+            re.M,
         ), p
-    assert "from api.services import" in (ROOT / "api" / "routes" / "dashboard.py").read_text()
+    assert "from docagent.api.services import" in (ROOT / "api" / "routes" / "dashboard.py").read_text()
+
+
+LAYERED = ("api", "workers", "pipeline", "renderers", "templates", "cli")
+
+
+def test_one_import_name_every_layer_is_a_docagent_subpackage():
+    """The top-level folders install as docagent.api, docagent.workers, ...: nothing imports them by their bare name."""
+    for name in LAYERED:
+        link = ROOT / "docagent" / name
+        assert link.is_symlink() and link.resolve() == (ROOT / name).resolve(), link
+    bare = re.compile(rf"^\s*(from|import) ({'|'.join(LAYERED)})(\.|\s)", re.M)
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("*/**/*.py")
+        if ".venv" not in p.parts and bare.search(p.read_text())
+    ]
+    assert offenders == []

@@ -86,7 +86,7 @@ def test_an_idempotency_key_taken_in_a_race_returns_the_first_job(tmp_path):
 
 
 def test_the_api_schema_lists_exactly_the_lifecycle_statuses():
-    from api.schemas import JobPublic
+    from docagent.api.schemas import JobPublic
 
     schema = JobPublic.model_json_schema()
     assert schema["$defs"]["JobStatus"]["enum"] == [s.value for s in JobStatus]

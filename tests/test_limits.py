@@ -35,7 +35,7 @@ def test_thirty_racing_creations_under_a_cap_of_ten_admit_ten_on_sqlite(tmp_path
 
 
 def test_a_retry_is_held_to_the_cap(tmp_path):
-    from api.services.jobs import retry
+    from docagent.api.services.jobs import retry
 
     settings = Settings(var_dir=tmp_path / "var", max_concurrent_jobs=2, jobs_per_minute=100)
     migrate(settings)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from docagent.pipeline.generate import generate
 from docagent.settings import Settings
-from pipeline.generate import generate
 from tests.conftest import EXAMPLE
 
 pytestmark = pytest.mark.skipif(

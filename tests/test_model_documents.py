@@ -12,8 +12,8 @@ import pytest
 from docagent.bind import bind
 from docagent.formatting import format_value
 from docagent.plan import Plan
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import render_all
 from tests.conftest import needs_poppler
 from tests.test_model_xlsx import coffee
 

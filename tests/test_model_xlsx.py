@@ -12,8 +12,8 @@ import pytest
 
 from docagent.bind import bind
 from docagent.plan import Plan
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import render_all
 from tests.conftest import ROOT, needs_soffice
 
 COFFEE = ROOT / "examples" / "plans" / "coffee_shop.json"

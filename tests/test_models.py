@@ -12,8 +12,8 @@ from docagent.bind import bind
 from docagent.errors import PlanError
 from docagent.models import Models, RowRef, period_labels
 from docagent.plan import Plan
+from docagent.renderers.modelformula import Place, Writer, defined_name
 from docagent.validate import problems, validate
-from renderers.modelformula import Place, Writer, defined_name
 from tests.conftest import ROOT
 
 COFFEE = ROOT / "examples" / "plans" / "coffee_shop.json"

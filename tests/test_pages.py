@@ -17,8 +17,8 @@ from tests.conftest import EXAMPLE
 def sent(monkeypatch) -> list[str]:
     """Job ids handed to the queue (no broker in these tests)."""
     ids: list[str] = []
-    monkeypatch.setattr("api.services.jobs.enqueue", ids.append)
-    monkeypatch.setattr("api.services.schedules.enqueue", ids.append)
+    monkeypatch.setattr("docagent.api.services.jobs.enqueue", ids.append)
+    monkeypatch.setattr("docagent.api.services.schedules.enqueue", ids.append)
     return ids
 
 
@@ -27,7 +27,7 @@ def client(tmp_path, monkeypatch, sent):
     monkeypatch.setenv("DOCAGENT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DOCAGENT_AUTH", "off")
     get_settings.cache_clear()
-    from api.app import create_app
+    from docagent.api.app import create_app
 
     # auth off answers loopback only; forms come from this server's own pages (Origin)
     base = "http://127.0.0.1"
@@ -152,7 +152,7 @@ def test_save_as_dataset_stores_one_version(client):
 
 
 def test_unused_drafts_are_deleted_after_their_time_to_live(client):
-    from api.services import drafts
+    from docagent.api.services import drafts
 
     with EXAMPLE.open("rb") as f:
         draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()

@@ -16,12 +16,12 @@ from docagent.data.catalog import Catalog
 from docagent.errors import PlanError, PlannerError, RepairBudgetExhausted
 from docagent.llm.client import ModelClient
 from docagent.llm.fake import FakeModel, FakeServer, reply
+from docagent.pipeline.generate import given_plan, load, render_job, revise_plan
 from docagent.plan import Plan
 from docagent.planners import PlanRequest
 from docagent.planners.llm import LLMPlanner
 from docagent.plans import diff, label, parse, plan_hash
 from docagent.settings import Settings
-from pipeline.generate import given_plan, load, render_job, revise_plan
 from tests.conftest import EXAMPLE
 
 REVENUE = {"column": "revenue", "agg": "sum", "label": "Revenue", "format": "currency"}

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import docagent
-from api.problems import STATUS_BY_CODE
 from docagent import errors
+from docagent.api.problems import STATUS_BY_CODE
 from docagent.settings import get_settings
 
 
@@ -25,7 +25,7 @@ def test_every_domain_error_lives_in_the_errors_module():
     for info in pkgutil.walk_packages(docagent.__path__, "docagent."):
         if ".migrations" not in info.name:
             importlib.import_module(info.name)
-    importlib.import_module("pipeline.delivery")
+    importlib.import_module("docagent.pipeline.delivery")
     assert {c.__module__ for c in all_errors()} == {"docagent.errors"}
 
 
@@ -47,7 +47,7 @@ def client(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCAGENT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DOCAGENT_AUTH", "off")
     get_settings.cache_clear()
-    from api.app import create_app
+    from docagent.api.app import create_app
 
     # auth off answers loopback only: the test client says it is on loopback
     with TestClient(create_app(), base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as c:
@@ -94,14 +94,14 @@ def test_a_missing_key_is_unauthorized_with_a_bearer_challenge(tmp_path, monkeyp
 
 
 def test_a_plan_error_carries_every_problem():
-    from api.problems import problem as body
+    from docagent.api.problems import problem as body
 
     b = body(errors.PlanError(["first", "second"]), "/x")
     assert b["status"] == 422 and b["problems"] == ["first", "second"] and b["code"] == "invalid_plan"
 
 
 def test_too_many_jobs_says_when_to_come_back():
-    from api.problems import headers_for, status_for
+    from docagent.api.problems import headers_for, status_for
 
     e = errors.TooManyJobs("slow down", 7)
     assert status_for(e) == 429 and headers_for(e) == {"Retry-After": "7"} and str(e) == "slow down"

@@ -17,10 +17,10 @@ from xlsxwriter.workbook import Workbook
 
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
+from docagent.pipeline.generate import generate
 from docagent.plan import Plan
+from docagent.renderers import qa, render_all
 from docagent.validate import validate
-from pipeline.generate import generate
-from renderers import qa, render_all
 from tests.conftest import EXAMPLE
 from tests.test_documents import FOUR_KPIS
 
@@ -59,7 +59,7 @@ def test_four_currency_kpis_fit_their_cells_and_cards(kpi_files):
 
 def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypatch):
     _, bound = kpi_files
-    import renderers.pdf as pdf
+    import docagent.renderers.pdf as pdf
 
     monkeypatch.setattr(pdf, "kpi_texts", lambda b, names, fits: [b.metric_text[m] for m in names])  # no short form
     files, _ = render_all(bound, "corporate", tmp_path, "kpis", ["pdf"])

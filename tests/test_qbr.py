@@ -220,7 +220,7 @@ def test_a_series_chart_is_one_native_series_per_region_in_the_workbook(files):
 def test_the_word_and_pdf_charts_draw_one_line_per_region(catalog):
     from docagent.bind import bind
     from docagent.plan import Plan
-    from renderers.charts import series_of
+    from docagent.renderers.charts import series_of
 
     catalog.ingest(EXAMPLE)
     catalog.ingest(TEAM)

@@ -14,9 +14,9 @@ import pytest
 from docagent.bind import bind
 from docagent.errors import FontMissing
 from docagent.plan import Plan
+from docagent.renderers import fonts as fonts_mod
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import fonts as fonts_mod
-from renderers import render_all
 from tests.conftest import EXAMPLE, needs_poppler, needs_soffice
 from tests.plans import CHARTS, every_block
 
@@ -222,13 +222,13 @@ def test_a_very_long_cell_and_a_very_wide_table_never_break_the_layout(tmp_path)
 
 
 def test_docx_and_xlsx_are_valid_against_the_ooxml_schema(rendered):
-    from renderers.qa import ooxml
+    from docagent.renderers.qa import ooxml
 
     assert ooxml(rendered["docx"]) == []
     assert ooxml(rendered["xlsx"]) == []
 
 
 def test_pdf_embeds_every_font_it_names(rendered):
-    from renderers.qa import pdf_fonts
+    from docagent.renderers.qa import pdf_fonts
 
     assert pdf_fonts(pypdf.PdfReader(rendered["pdf"]), "every.pdf") == []

@@ -18,8 +18,8 @@ from docagent.data.profile import profile
 from docagent.errors import NothingToPlan
 from docagent.plan import Chart, Kpis, Table
 from docagent.planners.rules import plan_report
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import render_all
 from tests.conftest import EXAMPLE
 from tests.test_cli import EXE
 

@@ -102,5 +102,7 @@ def test_a_plan_filled_in_strictly_validates():
 
 @pytest.mark.parametrize("cmd", [["schema"]])
 def test_cli_prints_the_schema(cmd):
-    out = subprocess.run([sys.executable, "-m", "cli.main", *cmd], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "docagent.cli.main", *cmd], capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(out) == plan_schema()

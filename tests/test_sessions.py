@@ -167,7 +167,7 @@ def test_a_bare_uvicorn_with_auth_off_serves_loopback_only(tmp_path):
     port = free_port()
     env = base_env(tmp_path / "var", DOCAGENT_AUTH="off")
     stack = Stack(f"http://127.0.0.1:{port}", env, tmp_path / "var", logs=tmp_path)
-    stack.start("api", [str(BIN / "uvicorn"), "api.app:app", "--host", "0.0.0.0", "--port", str(port)])
+    stack.start("api", [str(BIN / "uvicorn"), "docagent.api.app:app", "--host", "0.0.0.0", "--port", str(port)])
     try:
         stack.wait_ready()
         assert httpx.get(f"{stack.base}/v1/jobs").status_code == 200

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.plan import ChartKind, Plan
+from docagent.renderers import render_all
+from docagent.renderers.slides import check_deck
 from docagent.validate import validate
-from renderers import render_all
-from renderers.slides import check_deck
 from tests.conftest import EXAMPLE, needs_soffice
 from tests.plans import CHARTS, every_block
 
@@ -169,7 +169,7 @@ def test_two_hundred_rows_become_several_slides_each_with_the_header(tmp_path):
 
 
 def test_text_that_does_not_fit_goes_whole_sentences_to_the_notes(tmp_path):
-    from renderers.qa import check
+    from docagent.renderers.qa import check
 
     sentences = [f"Sentence number {n} explains one more detail of the quarter." for n in range(1, 61)]
     path, bound = render(
@@ -218,7 +218,7 @@ def test_slide_false_and_meta_slides_choose_what_reaches_the_deck(tmp_path):
 def test_theme_colours_and_fonts_reach_the_slides_the_charts_and_the_deck_theme(tmp_path):
     from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
-    from renderers.theme import load_theme
+    from docagent.renderers.theme import load_theme
 
     classic = load_theme("classic")
     chart = {"type": "chart", "kind": "grouped_bar", "title": "Two", "columns": ["k", "a", "b"]}
@@ -291,7 +291,7 @@ def test_command_line_writes_a_deck_that_passes_qa(tmp_path):
 def test_the_api_accepts_pptx_as_a_format_and_names_the_valid_ones():
     from pydantic import ValidationError
 
-    from api.schemas import JobCreate, ScheduledJob
+    from docagent.api.schemas import JobCreate, ScheduledJob
 
     assert JobCreate(prompt="x", formats=["pptx"]).formats == ["pptx"]
     assert "pptx" not in JobCreate(prompt="x").formats  # the default set stays docx, xlsx, pdf
@@ -302,7 +302,7 @@ def test_the_api_accepts_pptx_as_a_format_and_names_the_valid_ones():
 
 
 def test_deck_previews_need_libreoffice_and_never_fail_without_it(every, tmp_path, monkeypatch):
-    from renderers import preview
+    from docagent.renderers import preview
 
     monkeypatch.setattr(preview.shutil, "which", lambda name: None)
     assert preview.deck_previews(every[0], tmp_path) == []
@@ -312,7 +312,7 @@ def test_deck_previews_need_libreoffice_and_never_fail_without_it(every, tmp_pat
 def test_deck_previews_are_the_first_slides_as_landscape_images(every, tmp_path):
     from PIL import Image
 
-    from renderers.preview import deck_previews
+    from docagent.renderers.preview import deck_previews
 
     pngs = deck_previews(every[0], tmp_path)
     assert len(pngs) == 3
@@ -364,8 +364,8 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
 
 def test_a_block_type_the_deck_has_no_layout_for_still_gets_a_slide(tmp_path):
 
-    from renderers.slides import render_pptx
-    from renderers.theme import load_theme
+    from docagent.renderers.slides import render_pptx
+    from docagent.renderers.theme import load_theme
 
     class Gadget(BaseModel):  # stands for a block type added to the plan later
         type: str = "gadget"
@@ -384,10 +384,10 @@ def test_a_deck_only_job_stores_the_deck_and_previews_of_its_first_slides(tmp_pa
     import shutil
 
     from docagent.lifecycle import create_job
+    from docagent.pipeline.jobs import plan_stage, render_stage
     from docagent.records import create_dataset, get_job
     from docagent.settings import Settings
     from docagent.store import ArtifactRow, migrate, session
-    from pipeline.jobs import plan_stage, render_stage
 
     settings = Settings(var_dir=tmp_path / "var")
     migrate(settings)
@@ -455,7 +455,7 @@ def test_big_figures_too_long_for_a_kpi_card_are_shown_short_with_the_exact_valu
 def test_a_financial_model_becomes_assumption_and_statement_slides_with_its_computed_values(tmp_path):
     import json
 
-    from renderers.common import model_table
+    from docagent.renderers.common import model_table
 
     root = EXAMPLE.parent
     raw = json.loads((root / "plans" / "coffee_shop.json").read_text())
@@ -490,8 +490,8 @@ def _png(w: int, h: int) -> bytes:
 def test_images_placeholders_and_the_logo_reach_the_slides(tmp_path):
     from types import SimpleNamespace
 
-    from renderers.slides import render_pptx
-    from renderers.theme import load_theme
+    from docagent.renderers.slides import render_pptx
+    from docagent.renderers.theme import load_theme
 
     placeholder = {"type": "image", "source": None, "alt": "Store front at opening", "aspect": "4:3"}
     given = {"type": "image", "source": "store.png", "alt": "The store", "caption": "The first store"}
@@ -533,8 +533,8 @@ def test_brand_colours_read_back_from_the_slides(tmp_path):
 
 
 def test_a_theme_logo_file_goes_on_the_title_slide(tmp_path):
-    from renderers.slides import render_pptx
-    from renderers.theme import load_theme
+    from docagent.renderers.slides import render_pptx
+    from docagent.renderers.theme import load_theme
 
     logo = tmp_path / "logo.png"
     logo.write_bytes(_png(90, 30))

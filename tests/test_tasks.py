@@ -20,7 +20,7 @@ def job_id(tmp_path, monkeypatch) -> str:
 
 
 def test_a_stage_retries_a_transient_error_then_fails_its_job(job_id, monkeypatch):
-    from workers import tasks
+    from docagent.workers import tasks
 
     tries: list[str] = []
 
@@ -36,7 +36,7 @@ def test_a_stage_retries_a_transient_error_then_fails_its_job(job_id, monkeypatc
 
 
 def test_an_unexpected_error_fails_the_job_without_retrying(job_id, monkeypatch):
-    from workers import tasks
+    from docagent.workers import tasks
 
     tries: list[str] = []
 
@@ -51,7 +51,7 @@ def test_an_unexpected_error_fails_the_job_without_retrying(job_id, monkeypatch)
 
 
 def test_a_task_for_a_job_that_is_gone_fails_quietly(job_id):
-    from workers import tasks
+    from docagent.workers import tasks
 
     result = tasks.plan.apply(args=["no-such-job"])
     assert result.failed() and type(result.result).__name__ == "JobNotFound"

@@ -12,8 +12,8 @@ from docagent.data.catalog import Catalog
 from docagent.data.query import run_query
 from docagent.errors import PlanError
 from docagent.plan import Plan
+from docagent.renderers import render_all
 from docagent.validate import validate
-from renderers import render_all
 
 
 def budget(tmp_path: Path) -> Path:

@@ -49,7 +49,7 @@ def server(tmp_path, monkeypatch) -> Iterator[tuple[int, Counting]]:
                  "DOCAGENT_AUTH": "off"}.items():  # fmt: skip
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()
-    from api.app import create_app
+    from docagent.api.app import create_app
 
     counting = Counting(create_app())
     port = free_port()

@@ -7,9 +7,9 @@ import pytest
 
 from docagent.bind import bind
 from docagent.plan import Plan
-from renderers.common import formula_text
-from renderers.excel import render_xlsx
-from renderers.theme import load_theme
+from docagent.renderers.common import formula_text
+from docagent.renderers.excel import render_xlsx
+from docagent.renderers.theme import load_theme
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def broker_options(settings: Settings) -> tuple[str, dict[str, Any]]:
 def make_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     url, options = broker_options(settings)
-    app = Celery("docagent", broker=url, include=["workers.tasks"])
+    app = Celery("docagent", broker=url, include=["docagent.workers.tasks"])
     app.conf.update(
         broker_transport_options=options,
         broker_connection_retry_on_startup=True,

@@ -16,7 +16,7 @@ from celery.beat import Scheduler
 from docagent.reaper import Suspects, reap
 from docagent.schedules import fire_due
 from docagent.settings import get_settings
-from workers.app import broker_holds, enqueue
+from docagent.workers.app import broker_holds, enqueue
 
 log = logging.getLogger(__name__)
 

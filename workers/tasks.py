@@ -18,12 +18,12 @@ from sqlalchemy.exc import OperationalError
 
 from docagent.errors import DeliveryFailed, JobNotFound, StorageError
 from docagent.lifecycle import is_final
+from docagent.pipeline.delivery import deliver, run_for_job
+from docagent.pipeline.jobs import fail_unexpected, plan_stage, render_stage
 from docagent.reaper import hold, release
 from docagent.records import get_job
 from docagent.settings import get_settings
-from pipeline.delivery import deliver, run_for_job
-from pipeline.jobs import fail_unexpected, plan_stage, render_stage
-from workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app, enqueue
+from docagent.workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app, enqueue
 
 TRANSIENT = (OperationalError, StorageError, ConnectionError)
 

@@ -17,7 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 
-from api.deps import (
+from docagent import lifecycle
+from docagent.api.deps import (
     CSRF_FIELD,
     SAFE_METHODS,
     SESSION_COOKIE,
@@ -27,15 +28,14 @@ from api.deps import (
     current_owner,
     same_origin,
 )
-from api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
-from api.services import datasets, drafts, jobs, schedules
-from docagent import lifecycle
+from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
+from docagent.api.services import datasets, drafts, jobs, schedules
 from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError
 from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
 from docagent.sessions import close_session, open_session
 
-TEMPLATES = Path(str(resources.files("templates"))) / "dashboard"
+TEMPLATES = Path(str(resources.files("docagent.templates"))) / "dashboard"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 router = APIRouter(include_in_schema=False)
 PAGE = 20

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 
-from api.deps import OwnerDep, SettingsDep, StorageDep
-from api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
-from api.services import datasets
+from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
+from docagent.api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
+from docagent.api.services import datasets
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 

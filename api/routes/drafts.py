@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
-from api.deps import OwnerDep, SettingsDep
-from api.schemas import DatasetPublic, DraftPublic
-from api.services import datasets, drafts
+from docagent.api.deps import OwnerDep, SettingsDep
+from docagent.api.schemas import DatasetPublic, DraftPublic
+from docagent.api.services import datasets, drafts
 
 router = APIRouter(prefix="/v1/drafts", tags=["datasets"])
 

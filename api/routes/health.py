@@ -11,12 +11,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from sqlalchemy import func, select, text
 
-from api.deps import LOOPBACK, SettingsDep, StorageDep
+from docagent.api.deps import LOOPBACK, SettingsDep, StorageDep
 from docagent.errors import Forbidden, NotSignedIn
 from docagent.lifecycle import JobStatus
 from docagent.settings import Settings
 from docagent.store import JobRow, session
-from workers.app import app as celery_app
+from docagent.workers.app import app as celery_app
 
 router = APIRouter(tags=["health"])
 

@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
-from api.deps import OwnerDep, SettingsDep, StorageDep
-from api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
-from api.services import datasets, jobs
+from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
+from docagent.api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
+from docagent.api.services import datasets, jobs
 from docagent.errors import PlanError
 from docagent.lifecycle import JobStatus, is_final
 from docagent.records import download_name

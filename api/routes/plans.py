@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import OwnerDep, SettingsDep
-from api.schemas import PlanCheck, PlanProblems
-from api.services import plans
+from docagent.api.deps import OwnerDep, SettingsDep
+from docagent.api.schemas import PlanCheck, PlanProblems
+from docagent.api.services import plans
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import OwnerDep, SettingsDep
-from api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
-from api.services import schedules
+from docagent.api.deps import OwnerDep, SettingsDep
+from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
+from docagent.api.services import schedules
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 

@@ -10,8 +10,8 @@ from typing import Protocol
 
 from sqlalchemy import delete, func, select
 
-from api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
-from api.services.common import owned
+from docagent.api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
+from docagent.api.services.common import owned
 from docagent.errors import DatasetNotFound, UploadTooLarge
 from docagent.records import create_dataset
 from docagent.settings import Settings

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.services.datasets import Upload, receive
+from docagent.api.services.datasets import Upload, receive
 from docagent.data.isolated import inspect_file
 from docagent.errors import NotFound
 from docagent.records import create_dataset, plain_text, safe_filename

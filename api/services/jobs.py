@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from api.schemas import (
+from docagent import lifecycle
+from docagent.api.schemas import (
     ArtifactPublic,
     ErrorPublic,
     JobAccepted,
@@ -18,16 +19,15 @@ from api.schemas import (
     PlannerInfo,
     UsagePublic,
 )
-from api.services.common import owned
-from api.services.datasets import get_row as dataset_row
-from docagent import lifecycle
+from docagent.api.services.common import owned
+from docagent.api.services.datasets import get_row as dataset_row
 from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan
 from docagent.lifecycle import JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
 from docagent.store import ArtifactRow, JobRow, session
-from workers.app import enqueue
+from docagent.workers.app import enqueue
 
 FORMAT_ORDER = ("docx", "xlsx", "pdf", "pptx")
 

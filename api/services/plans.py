@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.services.datasets import get_row as dataset_row
+from docagent.api.services.datasets import get_row as dataset_row
 from docagent.errors import PlanError
 from docagent.revisions import check_given
 from docagent.settings import Settings

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
-from api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
-from api.services.common import owned
+from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
+from docagent.api.services.common import owned
 from docagent.cron import upcoming
 from docagent.errors import ScheduleNotFound
 from docagent.lifecycle import JobStatus
 from docagent.schedules import create_schedule, run_now, update_schedule
 from docagent.settings import Settings
 from docagent.store import JobRow, RunRow, ScheduleRow, now, session
-from workers.app import enqueue
+from docagent.workers.app import enqueue
 
 
 def run_public(run: RunRow, job_status: str | None) -> RunPublic:

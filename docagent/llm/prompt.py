@@ -24,7 +24,7 @@ SAMPLE = (3, 0, 0)
 
 @lru_cache
 def system_prompt() -> str:
-    text = (resources.files("templates") / "prompts" / "planner_system.md").read_text(encoding="utf-8")
+    text = (resources.files("docagent.templates") / "prompts" / "planner_system.md").read_text(encoding="utf-8")
     text = text.replace("{themes}", ", ".join(theme_names()))
     return text.rstrip() + "\n" + plan_schema_json()
 
