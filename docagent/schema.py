@@ -15,6 +15,9 @@ from typing import Any
 from docagent.plan import HIDDEN, Plan
 
 _DROP = {"title", "default", "discriminator"}
+# Class docstrings whose rule the system prompt already states (rules 4-6, 9): every request pays for
+# the schema, so they are said once, there.
+_SAID_IN_PROMPT = {"Select", "Unpivot", "Query", "Table", "Chart"}
 
 
 def _strict(node: Any) -> Any:
@@ -51,7 +54,10 @@ def _nullable(node: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache
 def plan_schema() -> dict[str, Any]:
-    return _strict(Plan.model_json_schema())
+    schema = Plan.model_json_schema()
+    for name in _SAID_IN_PROMPT:
+        schema["$defs"][name].pop("description", None)
+    return _strict(schema)
 
 
 def plan_schema_json() -> str:

@@ -78,7 +78,10 @@ def test_worker_pools_fit_their_work(compose):
 
 def test_dockerfile_installs_the_package():
     text = (ROOT / "Dockerfile").read_text()
-    assert "fonts-wqy-zenhei" in text and "pip install" in text and "COPY cli cli" in text
+    assert "fonts-wqy-zenhei" in text and "pip install" in text and "COPY . ." in text
+    assert not re.search(r"^COPY (?!\. \.)", text, re.M), "copy the project, not a list of packages"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "var", "out"} <= set(ignored)
 
 
 def test_the_api_starts_through_the_guarded_entry_point(compose):

@@ -58,8 +58,14 @@ def example_plans() -> list[Plan]:
     return [*found, every_block(), prose_plan(*PROSE)]
 
 
+def binds_data(plan: Plan) -> bool:
+    """The planner checks prose numbers only when there is data to bind to (as LLMPlanner.check does)."""
+    return any(m.dataset for m in plan.metrics) or any(getattr(b, "query", None) for b in plan.blocks)
+
+
 def test_the_example_plans_raise_no_false_alarm():
-    plans = example_plans()
+    # plans written without data (a PRD from notes, a worksheet) type their request's numbers
+    plans = [p for p in example_plans() if binds_data(p) or p.meta.title == "Review"]
     numbers = [m for p in plans for _, text in _prose(p) for m in NUMBER.finditer(PLACEHOLDER.sub(" ", text))]
     alarms = [a for p in plans for a in invented_numbers(p, set())]
     assert len(numbers) >= 15 and alarms == []  # the prose corpus alone holds 17 numbers
