@@ -153,7 +153,8 @@ def zip_bomb(path, size=300 * 2**20):
         ("broken.json", b'{"a": ', UnreadableData, "broken.json: invalid JSON at line 1"),
         ("empty.json", b"[]", EmptyFile, "empty.json: the JSON array has no records"),
         ("notes.docx", b"PK\x03\x04", UnsafeArchive, "notes.docx: not an Excel workbook"),
-        ("image.png", b"\x89PNG\r\n", UnsupportedFormat, "image.png: unsupported file type '.png'"),
+        ("image.gif", b"GIF89a", UnsupportedFormat, "image.gif: unsupported file type '.gif'"),
+        ("image.png", b"\x89PNG\r\n", UnreadableData, "image.png: not a PNG image"),  # images are inputs too
     ],
 )
 def test_bad_input_errors_name_the_file_and_problem(catalog, write, name, content, error, message):
