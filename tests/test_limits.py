@@ -6,6 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -62,12 +63,17 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         yield s
 
 
+def job_body(c: Any) -> dict[str, Any]:
+    """A job the service accepts without a model: a prompt with data (prompt-only jobs need the model)."""
+    ds = c.post("/v1/datasets", files={"file": ("t.csv", b"region,sales\nN,1\nS,2\n")}).json()
+    return {"prompt": "x", "dataset_ids": [ds["id"]], "formats": ["pdf"]}
+
+
 @servers
 def test_thirty_concurrent_requests_under_a_cap_of_ten_admit_ten(stack):
     with stack.client(stack.create_key("carl")) as c, ThreadPoolExecutor(30) as pool:
-        codes = list(
-            pool.map(lambda _: c.post("/v1/jobs", json={"prompt": "x", "formats": ["pdf"]}).status_code, range(30))
-        )
+        body = job_body(c)
+        codes = list(pool.map(lambda _: c.post("/v1/jobs", json=body).status_code, range(30)))
         assert Counter(codes) == {202: 10, 429: 20}
         assert c.get("/v1/jobs").json()["count"] == 10
 
@@ -76,14 +82,8 @@ def test_thirty_concurrent_requests_under_a_cap_of_ten_admit_ten(stack):
 def test_twenty_concurrent_requests_with_one_idempotency_key_make_one_job(stack):
     key = str(uuid.uuid4())
     with stack.client(stack.create_key("dora")) as c, ThreadPoolExecutor(20) as pool:
-        answers = list(
-            pool.map(
-                lambda _: c.post(
-                    "/v1/jobs", json={"prompt": "x", "formats": ["pdf"]}, headers={"Idempotency-Key": key}
-                ),
-                range(20),
-            )
-        )
+        body = job_body(c)
+        answers = list(pool.map(lambda _: c.post("/v1/jobs", json=body, headers={"Idempotency-Key": key}), range(20)))
         assert {r.status_code for r in answers} == {202}
         assert len({r.json()["id"] for r in answers}) == 1
         assert c.get("/v1/jobs").json()["count"] == 1
@@ -97,4 +97,4 @@ def test_run_now_counts_against_the_cap(stack):
         sid = c.post("/v1/schedules", json=body).json()["id"]
         codes = [c.post(f"/v1/schedules/{sid}/run").status_code for _ in range(12)]
         assert codes == [202] * 10 + [429] * 2
-        assert c.post("/v1/jobs", json={"prompt": "x", "formats": ["pdf"]}).status_code == 429
+        assert c.post("/v1/jobs", json=job_body(c)).status_code == 429
