@@ -152,7 +152,7 @@ def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[St
     """uvicorn API + separate plan and render workers over Redis, PostgreSQL and a shared storage dir."""
     import redis
 
-    db = 15
+    db = int(os.environ.get("DOCAGENT_TEST_REDIS_DB", "15"))  # parallel suites on one machine pick their own
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
     with postgres_database() as url:
         port = free_port()
