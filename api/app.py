@@ -6,14 +6,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from docagent.api import problems
 from docagent.api.middleware import BodyLimit, SecurityHeaders
-from docagent.api.routes import dashboard, datasets, drafts, health, jobs, plans, schedules
+from docagent.api.routes import brands, dashboard, datasets, drafts, health, jobs, plans, schedules
 from docagent.errors import DocagentError
 from docagent.settings import get_settings
 from docagent.store import migrate
@@ -33,11 +34,20 @@ async def domain_error(request: Request, error: Exception) -> Response:
 
 
 async def http_error(request: Request, error: Exception) -> Response:
-    """Unknown pages and refusals: a page for a browser on the dashboard, JSON elsewhere."""
+    """Unknown pages and refusals: a page for a browser on the dashboard, problem+json on /v1."""
     assert isinstance(error, HTTPException)
     if dashboard.wants_page(request) and error.status_code >= 400:
         return dashboard.error_page(request, error.status_code, str(error.detail))
+    if request.url.path.startswith("/v1/") and error.status_code >= 400:
+        return problems.http_problem(request, error.status_code, str(error.detail), error.headers)
     return await http_exception_handler(request, error)
+
+
+async def invalid_request(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    if request.url.path.startswith("/v1/") or request.url.path == "/v1":
+        return problems.invalid_request(request, error.errors())
+    return await request_validation_exception_handler(request, error)
 
 
 async def server_error(request: Request, error: Exception) -> Response:
@@ -57,10 +67,12 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.add_exception_handler(DocagentError, domain_error)  # dashboard pages get HTML, /v1 problem+json
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, server_error)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
+    app.include_router(brands.router)
     app.include_router(datasets.router)
     app.include_router(drafts.router)
     app.include_router(jobs.router)

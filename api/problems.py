@@ -2,12 +2,16 @@
 
 Routes and services raise `DocagentError` subclasses; the one handler below picks the HTTP
 status from the error's stable `code` and writes the body
-`{"type", "title", "status", "detail", "instance", "code", "problems"}`.
+`{"type", "title", "status", "detail", "instance", "code", "problems"}`. FastAPI's own request
+validation (code `invalid_request`, each error in `problems`) and Starlette's unknown routes
+(`not_found`) answer in the same shape on /v1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -41,6 +45,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "delivery_failed": 502,
     "invalid_schedule": 422,
     "invalid_key": 422,
+    "invalid_brand": 422,
+    "unknown_brand": 422,
     "unauthorized": 401,
     "forbidden": 403,
     "forbidden_destination": 422,
@@ -48,6 +54,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "job_not_found": 404,
     "dataset_not_found": 404,
     "schedule_not_found": 404,
+    "brand_not_found": 404,
     "artifact_not_found": 404,
     "illegal_transition": 409,
     "too_many_jobs": 429,
@@ -71,22 +78,48 @@ def headers_for(error: DocagentError) -> dict[str, str]:
 
 
 def problem(error: DocagentError, instance: str) -> dict[str, object]:
-    status = status_for(error)
-    return {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": str(error),
-        "instance": instance,
-        "code": error.code,
-        "problems": list(getattr(error, "problems", [])),
-    }
+    return body(status_for(error), str(error), instance, error.code, list(getattr(error, "problems", [])))
 
 
 async def handle(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DocagentError)
     return JSONResponse(
         problem(error, request.url.path), status_for(error), headers=headers_for(error), media_type=MEDIA_TYPE
+    )
+
+
+def body(status: int, detail: str, instance: str, code: str, problems: list[str]) -> dict[str, object]:
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "problems": problems,
+    }
+
+
+def where(loc: Sequence[object]) -> str:
+    """pydantic's error location as a path: ('body', 'formats', 0) -> 'formats.0'."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def invalid_request(request: Request, errors: Sequence[Any]) -> JSONResponse:
+    """FastAPI's own 422 (a body or parameter of the wrong shape), as problem+json with every error."""
+    found = [f"{where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors]
+    detail = "the request is not valid: " + "; ".join(found) if found else "the request is not valid"
+    return JSONResponse(body(422, detail, request.url.path, "invalid_request", found), 422, media_type=MEDIA_TYPE)
+
+
+def http_problem(request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Starlette's own errors (an unknown route, a method not allowed) in the same shape."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    return JSONResponse(
+        body(status, detail, request.url.path, code, []), status, headers=dict(headers or {}), media_type=MEDIA_TYPE
     )
 
 

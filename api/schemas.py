@@ -29,6 +29,7 @@ class ColumnPublic(BaseModel):
 class DatasetPublic(BaseModel):
     id: str
     name: str
+    kind: Literal["data", "image"] = "data"  # an image (PNG, JPEG, SVG) is named by image blocks and brand logos
     version: int
     filename: str
     format: str
@@ -65,6 +66,7 @@ class JobCreate(BaseModel):
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
     planner: Literal["auto", "rules", "llm"] = "auto"
     theme: str | None = Field(None, max_length=64)
+    brand: str | None = Field(None, max_length=64, description="a brand kit of yours (/v1/brands): the meta.brand")
     language: str | None = Field(None, max_length=16)
     plan: dict[str, Any] | None = Field(None, description="render this plan as is: no model call")
 
@@ -154,10 +156,41 @@ class JobPublic(BaseModel):
     parent_id: str | None = None
     instruction: str | None = None
     diff: PlanDiffPublic | None = None  # a revision: what changed from the parent's plan
+    brand: str | None = None
+    warnings: list[str] = []  # what the render QA pass found in the files and could not fix
 
 
 class JobsPublic(BaseModel):
     data: list[JobPublic]
+    count: int
+
+
+class BrandCreate(BaseModel):
+    """A brand kit: the fields of a plan's meta.brand."""
+
+    model_config = ConfigDict(extra="forbid")
+    primary: str = Field(max_length=16, examples=["#1B2A4A"])
+    accent: str = Field(max_length=16, examples=["#F28C28"])
+    palette: list[str] = Field(default_factory=list, max_length=20, description="chart colours; else primary, accent")
+    font: str | None = Field(None, max_length=100, description="heading font in .docx; the PDF keeps one it embeds")
+    logo: str | None = Field(None, max_length=200, description="the name of an image you uploaded")
+
+
+class BrandPublic(BaseModel):
+    name: str
+    primary: str
+    accent: str
+    palette: list[str]
+    font: str | None
+    logo: str | None
+    notes: list[str] = []  # fallbacks recorded, never failures (a font the PDF cannot embed)
+    created_at: Stamp
+    updated_at: Stamp
+
+
+class BrandsPublic(BaseModel):
+    themes: list[str]  # the theme files a job may name (a kit lays its colours over one)
+    data: list[BrandPublic]
     count: int
 
 
@@ -178,6 +211,7 @@ class ScheduledJob(BaseModel):
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
     planner: Literal["auto", "rules", "llm"] = "auto"
     theme: str | None = None
+    brand: str | None = Field(None, max_length=64)
     language: str | None = None
     source: DatasetSource | SqlSource
     plan: dict[str, Any] | None = Field(None, description="a frozen plan: each run renders it, no model call")

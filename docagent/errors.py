@@ -26,6 +26,8 @@
     ├── DeliveryFailed           a webhook did not accept a run's result (retried)
     ├── InvalidSchedule          a cron expression, time zone or source that cannot work
     ├── InvalidApiKey            a key name that is empty, too long, taken or unknown
+    ├── InvalidBrand             a brand kit whose colours, palette or logo cannot work (carries every problem)
+    ├── UnknownBrand             a job or schedule names a brand kit the owner does not have
     ├── NotSignedIn              no API key or session, or a revoked one
     ├── Forbidden                a cross-origin or token-less browser request; auth off off loopback
     ├── ForbiddenDestination     a webhook URL whose host is not a public address
@@ -33,6 +35,7 @@
     │   ├── JobNotFound
     │   ├── DatasetNotFound
     │   ├── ScheduleNotFound
+    │   ├── BrandNotFound
     │   └── ArtifactNotFound     a job's file, plan or preview page that does not exist (yet)
     ├── IllegalTransition        a job status change the lifecycle forbids (cancel a finished job)
     ├── TooManyJobs              the owner's rate or concurrency limit; carries `retry_after` seconds
@@ -186,6 +189,17 @@ class InvalidApiKey(DocagentError):
     code = "invalid_key"
 
 
+class InvalidBrand(_Problems):
+    code = "invalid_brand"
+
+    def __str__(self) -> str:
+        return "the brand kit cannot be used:\n" + "\n".join(f"- {p}" for p in self.problems)
+
+
+class UnknownBrand(DocagentError):
+    code = "unknown_brand"
+
+
 class NotSignedIn(DocagentError):
     code = "unauthorized"
 
@@ -212,6 +226,10 @@ class DatasetNotFound(NotFound):
 
 class ScheduleNotFound(NotFound):
     code = "schedule_not_found"
+
+
+class BrandNotFound(NotFound):
+    code = "brand_not_found"
 
 
 class ArtifactNotFound(NotFound):

@@ -117,6 +117,7 @@ def create_job(
     given_plan: dict[str, Any] | None = None,
     instruction: str | None = None,
     parent_id: str | None = None,
+    brand: str | None = None,
 ) -> tuple[JobRow, bool]:
     """A queued job (and True); if this owner's idempotency key is taken, that job (and False).
 
@@ -136,6 +137,7 @@ def create_job(
         given_plan=given_plan,  # rendered as is; with an instruction, revised by the model
         instruction=instruction,
         parent_id=parent_id,
+        brand=brand,
     )
     try:
         with session(settings) as s:
@@ -167,6 +169,7 @@ def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str,
         dataset_ids=[],
         planner_requested=spec.get("planner") or "auto",
         theme=spec.get("theme"),
+        brand=spec.get("brand"),
         language=spec.get("language"),
         schedule_id=schedule_id,
         source=spec.get("source"),

@@ -1,4 +1,4 @@
-"""Records in the job store that the API and the workers share: datasets, jobs (status aside), artifacts."""
+"""Records in the job store that the API and the workers share: datasets and images, jobs (status aside), artifacts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from docagent.data.isolated import inspect_file
 from docagent.errors import JobNotFound
 from docagent.formatting import slug
+from docagent.images import is_image, read_image
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import DatasetRow, JobRow, session
@@ -43,19 +44,23 @@ def create_dataset(
     named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
     if named != upload:
         upload.replace(named)
-    ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
-    display = plain_text(name or Path(filename).stem).strip()[:200] or "dataset"
-    row = DatasetRow(
-        owner=owner,
-        name=display,
-        filename=filename,
-        format=ds.format,
-        rows=ds.rows,
-        bytes=named.stat().st_size,
-        columns=[{"name": c.name, "type": c.type} for c in ds.columns],
-        profile=prof.model_dump(mode="json"),
-        storage_key="",
-    )
+    if is_image(named):
+        row = _image_row(named, filename, name)
+    else:
+        ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
+        display = plain_text(name or Path(filename).stem).strip()[:200] or "dataset"
+        row = DatasetRow(
+            owner=owner,
+            name=display,
+            filename=filename,
+            format=ds.format,
+            rows=ds.rows,
+            bytes=named.stat().st_size,
+            columns=[{"name": c.name, "type": c.type} for c in ds.columns],
+            profile=prof.model_dump(mode="json"),
+            storage_key="",
+        )
+    row.owner = owner
     with session(settings) as s:
         latest = s.scalar(
             select(func.max(DatasetRow.version)).where(DatasetRow.owner == owner, DatasetRow.name == display)
@@ -66,6 +71,23 @@ def create_dataset(
         row.storage_key = f"datasets/{row.id}/{filename}"
         get_storage(settings).put(row.storage_key, named)  # inside the transaction: no row without a file
     return row
+
+
+def _image_row(path: Path, filename: str, name: str | None) -> DatasetRow:
+    """An image stored like a dataset (kind image), named by its file name as plans refer to it."""
+    img = read_image(path)  # a real PNG, JPEG or SVG within the limits, or a clear refusal
+    display = plain_text(name or filename).strip()[:200] or filename
+    return DatasetRow(
+        kind="image",
+        name=display,
+        filename=filename,
+        format=img.kind,
+        rows=0,
+        bytes=len(img.data),
+        columns=[],
+        profile={"width": img.width, "height": img.height},
+        storage_key="",
+    )
 
 
 def latest_dataset(owner: str, name: str, settings: Settings | None = None) -> DatasetRow | None:

@@ -55,6 +55,7 @@ def revision_of(parent: JobRow, settings: Settings) -> dict[str, Any]:
         "parent_id": parent.id,
         "formats": list(parent.formats),
         "theme": parent.theme,
+        "brand": parent.brand,
         "language": parent.language,
     }
 

@@ -1,4 +1,4 @@
-"""The SQL job store (SQLAlchemy 2): datasets, jobs and artifacts, each with its owner.
+"""The SQL job store (SQLAlchemy 2): datasets (and images), jobs, artifacts, brand kits, each with its owner.
 
 SQLite by default, PostgreSQL in production; the schema is managed by Alembic
 (docagent/migrations) and upgraded at start-up.
@@ -50,6 +50,7 @@ class DatasetRow(Base):
     owner: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16), default="data", server_default="data")  # data | image
     filename: Mapped[str] = mapped_column(String(255))
     format: Mapped[str] = mapped_column(String(16))
     rows: Mapped[int] = mapped_column(Integer)
@@ -101,6 +102,10 @@ class JobRow(Base):
     instruction: Mapped[str | None] = mapped_column(Text, nullable=True)
     parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     replan_on_mismatch: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The owner's brand kit this job names (applied as the plan's meta.brand), and what the QA pass
+    # found in the files and could not fix.
+    brand: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ArtifactRow(Base):
@@ -114,6 +119,19 @@ class ArtifactRow(Base):
     storage_key: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
     provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # plan hash, data versions
+
+
+class BrandRow(Base):
+    """A brand kit of one owner, by name: the fields of a plan's meta.brand."""
+
+    __tablename__ = "brands"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_brands_owner_name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kit: Mapped[dict[str, Any]] = mapped_column(JSON)  # primary, accent, palette, font, logo
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
 
 
 class ScheduleRow(Base):

@@ -7,6 +7,7 @@ a model can fix it: where it is, what is wrong, what would be valid.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import assert_never
 
 from pydantic import ValidationError
@@ -219,16 +220,24 @@ def _check_meta(plan: Plan, catalog: Catalog, out: list[str]) -> None:
             f"meta.theme: unknown theme {plan.meta.theme!r}; themes: {', '.join(themes)} "
             "(for other colours keep a theme and set meta.brand)"
         )
-    brand: Brand | None = plan.meta.brand
-    if brand is None:
-        return
+    if plan.meta.brand is not None:
+        out.extend(brand_problems(plan.meta.brand, getattr(catalog, "images", {}), "meta.brand."))
+
+
+def brand_problems(
+    brand: Brand, images: Collection[str], where: str = "", whence: str = "given with the job"
+) -> list[str]:
+    """What is wrong with a brand kit, in a plan's meta.brand or stored by name (images: those it may use)."""
+    out: list[str] = []
     for name, value in [("primary", brand.primary), ("accent", brand.accent), *(("palette", c) for c in brand.palette)]:
         if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
-            out.append(f"meta.brand.{name}: {value!r} is not a colour; write #RRGGBB, like #1B2A4A")
+            out.append(f"{where}{name}: {value!r} is not a colour; write #RRGGBB, like #1B2A4A")
     if len(brand.palette) > 10:
-        out.append("meta.brand.palette: at most 10 colours")
-    if brand.logo is not None:
-        _image_name(brand.logo, catalog, "meta.brand.logo", out)
+        out.append(f"{where}palette: at most 10 colours")
+    if brand.logo is not None and brand.logo not in images:
+        given = ", ".join(repr(n) for n in images) or "none"
+        out.append(f"{where}logo: no image file {brand.logo!r} {whence}; images {whence}: {given} (or leave logo null)")
+    return out
 
 
 def _check_table(b: Table, names: list[str], types: dict[str, str], where: str, out: list[str]) -> None:

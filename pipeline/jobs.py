@@ -17,17 +17,19 @@ from sqlalchemy import delete
 
 from docagent import lifecycle
 from docagent.bind import bind
+from docagent.brands import kit_of, latest_image, named_images, with_images
 from docagent.data.catalog import Catalog
 from docagent.data.profile import add_joins, profile
-from docagent.errors import DatasetNotFound, DocagentError, PlanError
+from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
-from docagent.plan import Plan
+from docagent.plan import Brand, Plan
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance
 from docagent.records import update_job
 from docagent.renderers.preview import deck_previews, previews
+from docagent.renderers.qa import check as qa_check
 from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
@@ -74,6 +76,21 @@ def _plan(job: JobRow, catalog: Catalog, profiles: list[Any], settings: Settings
         return planned
 
 
+def _brand_kit(job: JobRow, settings: Settings) -> Brand | None:
+    return kit_of(job.owner, job.brand, settings) if job.brand else None
+
+
+def _with_images(job: JobRow, kit: Brand | None, settings: Settings) -> JobRow:
+    """The job with the images its kit and its given plan name among its files, like data files."""
+    names = named_images(job.given_plan) + ([kit.logo] if kit is not None and kit.logo else [])
+    if not names:
+        return job
+    if kit is not None and kit.logo and latest_image(job.owner, kit.logo, settings) is None:
+        raise InvalidBrand([f"brand {job.brand!r}: its logo {kit.logo!r} is no longer among your images; upload it"])
+    ids = with_images(job.owner, list(job.dataset_ids), names, settings)
+    return job if ids == job.dataset_ids else update_job(job.id, settings, dataset_ids=ids)
+
+
 def _provenance(job: JobRow, plan: Plan, settings: Settings) -> dict[str, Any]:
     storage = get_storage(settings)
     datasets = []
@@ -101,9 +118,13 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
     try:
         if job.source:  # a scheduled run reads its source fresh, now
             job = update_job(job_id, settings, dataset_ids=resolve_source(job, settings))
+        kit = _brand_kit(job, settings)
+        job = _with_images(job, kit, settings)  # a logo or a frozen plan's images travel like data files
         catalog, profiles = _catalog_for(job, settings)
         with catalog:
             planned = _plan(job, catalog, profiles, settings)
+        if kit is not None:
+            planned.plan.meta.brand = kit  # a kit the person chose wins over the planner's own meta.brand
     except DocagentError as e:
         end_failed(job_id, e.code, str(e), settings)
         return False
@@ -132,6 +153,7 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             plan = validate(Plan.model_validate(job.plan), catalog)
             bound = bind(plan, catalog)
         files, _times = render_job(bound, work, job.formats, job.theme, settings)
+        warnings = qa_check(files, bound)  # what the QA pass could not fix is kept on the job
         storage = get_storage(settings)
         origin = _provenance(job, plan, settings)
         records = []
@@ -156,6 +178,7 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             s.add_all(records)
             lifecycle.succeed(current)
             current.previews = len(pages)
+            current.warnings = warnings
             current.timings = {**(current.timings or {}), "render": round(time.perf_counter() - t, 3)}
     except DocagentError as e:
         end_failed(job_id, e.code, str(e), settings)

@@ -27,6 +27,7 @@ from defusedxml import ElementTree
 from openxml_audit import OpenXmlValidator
 
 from docagent.bind import Bound
+from docagent.brands import font_note
 from docagent.formatting import compact
 from docagent.plan import Chart, Heading, Image, Table
 from docagent.plan import Paragraph as PlanParagraph
@@ -231,10 +232,9 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
     out: list[str] = []
     brand = bound.plan.meta.brand
-    if brand is not None and brand.font and "pdf" in files:  # a fallback, recorded rather than failed
-        out.append(
-            f"brand font {brand.font!r}: named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
-        )
+    note = font_note(brand.font) if brand is not None else None
+    if note and "pdf" in files:  # a fallback, recorded rather than failed
+        out.append(note)
     for fmt, path in files.items():
         if fmt in ("docx", "xlsx", "pptx"):
             out += ooxml(path)

@@ -115,3 +115,21 @@ def test_routes_raise_domain_errors_and_never_build_error_responses():
         text = p.read_text()
         assert "HTTP_4" not in text.replace("HTTP_303", ""), p  # the dashboard's login redirect is no error
         assert "JSONResponse(" not in text or p.name == "health.py", p
+
+
+def test_a_request_of_the_wrong_shape_is_a_problem_naming_each_field(client):
+    body = problem(client.post("/v1/jobs", json={"prompt": "x", "formats": ["doc"], "colour": 1}), 422, "invalid_request")
+    assert body["problems"] == [
+        "formats.0: Input should be 'docx', 'xlsx', 'pdf' or 'pptx'",
+        "colour: Extra inputs are not permitted",
+    ]
+    assert body["detail"] == "the request is not valid: " + "; ".join(body["problems"])
+    assert problem(client.get("/v1/jobs", params={"limit": 0}), 422, "invalid_request")["problems"] == [
+        "limit: Input should be greater than or equal to 1"
+    ]
+
+
+def test_an_unknown_route_under_v1_is_a_not_found_problem(client):
+    body = problem(client.get("/v1/nothing-here"), 404, "not_found")
+    assert body["detail"] == "Not Found" and body["instance"] == "/v1/nothing-here"
+    assert problem(client.delete("/v1/jobs"), 405, "method_not_allowed")["title"] == "Method Not Allowed"

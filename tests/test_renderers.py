@@ -232,3 +232,33 @@ def test_pdf_embeds_every_font_it_names(rendered):
     from docagent.renderers.qa import pdf_fonts
 
     assert pdf_fonts(pypdf.PdfReader(rendered["pdf"]), "every.pdf") == []
+
+
+@pytest.mark.parametrize(
+    ("note", "language", "expected"),
+    [
+        (None, "en", "Table 1. Revenue by quarter. Source: sales.csv."),
+        ("Sum of revenue", "en", "Table 1. Revenue by quarter. Sum of revenue. Source: sales.csv."),
+        ("Is it growing?", "en", "Table 1. Revenue by quarter. Is it growing? Source: sales.csv."),
+        (None, "zh", "表 1：Revenue by quarter。来源: sales.csv。"),
+    ],
+)
+def test_a_caption_ends_its_sentence_before_the_source(note, language, expected):
+    from docagent.data.catalog import Catalog
+    from docagent.renderers.common import caption
+
+    plan = {
+        "meta": {"title": "t", "language": language},
+        "blocks": [
+            {
+                "type": "table",
+                "title": "Revenue by quarter",
+                "caption": note,
+                "query": {"dataset": "sales", "select": [{"column": "region"}]},
+            }
+        ],
+    }
+    with Catalog() as catalog:
+        catalog.ingest(EXAMPLE)
+        bound = bind(validate(Plan.model_validate(plan), catalog), catalog)
+    assert caption(bound.plan.blocks[0], bound, "表 1" if language == "zh" else "Table 1") == expected

@@ -29,8 +29,8 @@ from docagent.api.deps import (
     same_origin,
 )
 from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
-from docagent.api.services import datasets, drafts, jobs, schedules
-from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError
+from docagent.api.services import brands, datasets, drafts, jobs, schedules
+from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError, UnknownBrand
 from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
 from docagent.sessions import close_session, open_session
@@ -218,6 +218,7 @@ class NewJob(BaseModel):
     drafts: list[dict[str, Any]] = []
     formats: list[str] = ["docx", "xlsx", "pdf"]
     theme: str | None = None
+    brand: str = ""
     language: str = ""
     planner: str = "auto"
     key: str = Field(default_factory=lambda: secrets.token_urlsafe(16))
@@ -243,6 +244,7 @@ def new_job_form(
         form=form,
         themes=themes,
         theme=form.theme or settings.default_theme,
+        brands=[b.name for b in brands.list_brands(owner, settings).data],
         model_configured=bool(settings.llm_base_url),
     )
 
@@ -272,6 +274,7 @@ async def new_job_submit(
     draft_ids: Annotated[list[str] | None, Form()] = None,
     formats: Annotated[list[str] | None, Form()] = None,
     theme: Annotated[str | None, Form()] = None,
+    brand: Annotated[str | None, Form(max_length=64)] = None,
     language: Annotated[str | None, Form()] = None,
     planner: Annotated[str, Form()] = "auto",
     idempotency_key: Annotated[str, Form(max_length=200)] = "",
@@ -294,6 +297,7 @@ async def new_job_submit(
         drafts=kept,
         formats=formats or [],
         theme=theme,
+        brand=brand or "",
         language=language or "",
         planner=planner,
         key=idempotency_key or secrets.token_urlsafe(16),
@@ -311,13 +315,17 @@ async def new_job_submit(
                 formats=formats or [],
                 planner=planner,
                 theme=theme or None,
+                brand=brand or None,
                 language=language or None,
             )
             jobs.check_plannable(body, settings)
+            brands.check_choice(body.brand, owner, settings)
         except ValidationError as e:
             errors["form"] = "; ".join(err["msg"] for err in e.errors())
         except NothingToPlan as e:
             errors["data"] = str(e)
+        except UnknownBrand as e:
+            errors["brand"] = str(e)
     if body is not None and not errors:
         stored = []
         try:

@@ -1,8 +1,8 @@
-"""POST/GET/DELETE /v1/datasets: uploads are streamed to disk, checked, profiled, stored."""
+"""POST/GET/DELETE /v1/datasets: uploads (data files, or PNG/JPEG/SVG images) streamed to disk, checked, stored."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 
@@ -31,8 +31,9 @@ def list_datasets(
     settings: SettingsDep,
     skip: int = Query(0, ge=0, le=1_000_000),
     limit: int = Query(50, ge=1, le=200),
+    kind: Literal["data", "image"] | None = None,
 ) -> DatasetsPublic:
-    return datasets.list_datasets(owner, settings, skip, limit)
+    return datasets.list_datasets(owner, settings, skip, limit, kind)
 
 
 @router.get("/{dataset_id}", response_model=DatasetDetail)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
 from docagent.api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
-from docagent.api.services import datasets, jobs
+from docagent.api.services import brands, datasets, jobs
 from docagent.errors import PlanError
 from docagent.lifecycle import JobStatus, is_final
 from docagent.records import download_name
@@ -48,10 +48,11 @@ async def create_with_upload(
     formats: Annotated[str, Form()] = "docx,xlsx,pdf",
     planner: Annotated[str, Form()] = "auto",
     theme: Annotated[str | None, Form()] = None,
+    brand: Annotated[str | None, Form(max_length=64)] = None,
     language: Annotated[str | None, Form()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JobAccepted:
-    """One request: upload data files and submit the job."""
+    """One request: upload data files (and PNG, JPEG or SVG images for image blocks) and submit the job."""
     datasets.check_length(request.headers.get("content-length"), settings)
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     try:
@@ -66,11 +67,13 @@ async def create_with_upload(
                 "formats": fmts,
                 "planner": planner,
                 "theme": theme or None,
+                "brand": brand or None,
                 "language": language or None,
             }
         )
     except ValidationError as e:
         raise RequestValidationError(e.errors()) from None
+    brands.check_choice(body.brand, owner, settings)  # before any file is stored
     rows = [await datasets.ingest_upload(f, None, owner, settings) for f in files if f.filename]
     body.dataset_ids = [r.id for r in rows]
     return jobs.submit(body, owner, settings, idempotency_key)

@@ -1,4 +1,8 @@
-"""Datasets: uploads streamed to disk, checked, profiled and stored; listed, read and deleted by owner."""
+"""Datasets and images: uploads streamed to disk, checked, profiled and stored; listed, read and deleted by owner.
+
+An image (PNG, JPEG, SVG) is stored and versioned like a dataset, with kind "image", under its file
+name: what image blocks (`source`) and brand kits (`logo`) name.
+"""
 
 from __future__ import annotations
 
@@ -67,9 +71,13 @@ async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: 
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def list_datasets(owner: str, settings: Settings, skip: int = 0, limit: int = 50) -> DatasetsPublic:
+def list_datasets(
+    owner: str, settings: Settings, skip: int = 0, limit: int = 50, kind: str | None = None
+) -> DatasetsPublic:
     with session(settings) as s:
         q = select(DatasetRow).where(DatasetRow.owner == owner)
+        if kind is not None:
+            q = q.where(DatasetRow.kind == kind)
         count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = s.scalars(q.order_by(DatasetRow.created_at.desc()).offset(skip).limit(limit)).all()
         return DatasetsPublic(data=[public(r) for r in rows], count=count)

@@ -19,14 +19,16 @@ from docagent.api.schemas import (
     PlannerInfo,
     UsagePublic,
 )
+from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
 from docagent.api.services.datasets import get_row as dataset_row
+from docagent.brands import named_images, with_images
 from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan
 from docagent.lifecycle import JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
-from docagent.store import ArtifactRow, JobRow, session
+from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.workers.app import enqueue
 
 FORMAT_ORDER = ("docx", "xlsx", "pdf", "pptx")
@@ -48,6 +50,8 @@ def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict[str, Any
         stage=job.stage,
         parent_id=job.parent_id,
         instruction=job.instruction,
+        brand=job.brand,
+        warnings=list(job.warnings or []),
         diff=PlanDiffPublic(**diff(parent_plan, job.plan).as_dict()) if parent_plan and job.plan else None,
         previews=[f"/v1/jobs/{job.id}/preview/{n}" for n in range(1, (job.previews or 0) + 1)],
         planner=PlannerInfo(name=job.planner_name, model=job.model, fallback_reason=job.fallback_reason),
@@ -85,9 +89,18 @@ def check_quota(owner: str, settings: Settings) -> None:
         lifecycle.admit(s, owner, settings)
 
 
+def has_data(dataset_ids: list[str], settings: Settings) -> bool:
+    """Whether any of these is a dataset rather than an image (images alone give the rules planner nothing)."""
+    if not dataset_ids:
+        return False
+    with session(settings) as s:
+        kinds = s.scalars(select(DatasetRow.kind).where(DatasetRow.id.in_(dataset_ids))).all()
+    return not kinds or any(k != "image" for k in kinds)
+
+
 def check_plannable(body: JobCreate, settings: Settings) -> None:
     """A prompt without data needs the model planner: refuse it before anything is queued, not fail later."""
-    if body.dataset_ids or body.plan is not None:  # a given plan needs no planner
+    if body.plan is not None or has_data(body.dataset_ids, settings):  # a given plan needs no planner
         return
     if not settings.llm_base_url:
         raise NothingToPlan(
@@ -104,10 +117,12 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
     """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return JobAccepted(id=existing.id, status=JobStatus(existing.status))
-    check_plannable(body, settings)
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
+    check_plannable(body, settings)
+    check_choice(body.brand, owner, settings)  # an unknown kit: 422 naming the kits there are
     if body.plan is not None:  # a plan that cannot render is refused with every problem; nothing is queued
+        body.dataset_ids = with_images(owner, body.dataset_ids, named_images(body.plan), settings)
         body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
     job, created = lifecycle.create_job(
         owner,
@@ -121,6 +136,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
         settings=settings,
         limits=True,  # counted in the transaction that writes the job: a race cannot pass the cap
         given_plan=body.plan,
+        brand=body.brand,
     )
     if created:
         enqueue(job.id)
@@ -152,6 +168,7 @@ def revise(
         given_plan=fields["given_plan"],
         instruction=body.instruction,
         parent_id=parent.id,
+        brand=fields["brand"],
     )
     if created:
         enqueue(job.id)

@@ -6,6 +6,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
+from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
 from docagent.cron import upcoming
 from docagent.errors import ScheduleNotFound
@@ -50,6 +51,7 @@ def get_row(schedule_id: str, owner: str, settings: Settings) -> ScheduleRow:
 
 
 def create(body: ScheduleCreate, owner: str, settings: Settings) -> SchedulePublic:
+    check_choice(body.job.brand, owner, settings)
     return public(create_schedule(owner, body.model_dump(mode="json"), settings), settings)
 
 
@@ -65,6 +67,8 @@ def get(schedule_id: str, owner: str, settings: Settings) -> SchedulePublic:
 
 def update(schedule_id: str, body: ScheduleUpdate, owner: str, settings: Settings) -> SchedulePublic:
     get_row(schedule_id, owner, settings)
+    if body.job is not None:
+        check_choice(body.job.brand, owner, settings)
     changes = body.model_dump(mode="json", exclude_unset=True)
     # null means "leave as is", except for the webhook, where it removes it
     changes = {k: v for k, v in changes.items() if v is not None or k == "webhook_url"}

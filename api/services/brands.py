@@ -1,0 +1,63 @@
+"""Brand kits: list (with the theme names), store or replace, read, delete; a job's choice checked."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete as sa_delete
+
+from docagent.api.schemas import BrandCreate, BrandPublic, BrandsPublic
+from docagent.brands import brand_rows, find_brand, font_note, kit_of, save_brand
+from docagent.errors import BrandNotFound
+from docagent.plan import Brand
+from docagent.settings import Settings
+from docagent.store import BrandRow, session
+from docagent.themes import theme_names
+
+
+def public(row: BrandRow) -> BrandPublic:
+    kit = Brand.model_validate(row.kit)
+    note = font_note(kit.font)
+    return BrandPublic(
+        name=row.name,
+        primary=kit.primary,
+        accent=kit.accent,
+        palette=kit.palette,
+        font=kit.font or None,
+        logo=kit.logo,
+        notes=[note] if note else [],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def list_brands(owner: str, settings: Settings) -> BrandsPublic:
+    rows = brand_rows(owner, settings)
+    return BrandsPublic(themes=theme_names(), data=[public(r) for r in rows], count=len(rows))
+
+
+def put(name: str, body: BrandCreate, owner: str, settings: Settings) -> tuple[BrandPublic, bool]:
+    kit = Brand(**{**body.model_dump(), "font": body.font or ""})
+    row, created = save_brand(owner, name, kit, settings)
+    return public(row), created
+
+
+def get_row(name: str, owner: str, settings: Settings) -> BrandRow:
+    row = find_brand(owner, name, settings)
+    if row is None:  # another owner's kit is "not found" too
+        raise BrandNotFound("brand kit not found")
+    return row
+
+
+def get(name: str, owner: str, settings: Settings) -> BrandPublic:
+    return public(get_row(name, owner, settings))
+
+
+def delete(name: str, owner: str, settings: Settings) -> None:
+    row = get_row(name, owner, settings)
+    with session(settings) as s:
+        s.execute(sa_delete(BrandRow).where(BrandRow.id == row.id))
+
+
+def check_choice(name: str | None, owner: str, settings: Settings) -> None:
+    """A job or schedule naming a kit the owner lacks is refused before anything is queued."""
+    if name is not None:
+        kit_of(owner, name, settings)
