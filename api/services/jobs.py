@@ -82,13 +82,6 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
     return public(job, artifacts, parent.plan if parent is not None else None)
 
 
-def check_quota(owner: str, settings: Settings) -> None:
-    """Whether the owner may start a job now (job creation itself counts atomically, in lifecycle.admit)."""
-    with session(settings) as s:
-        lifecycle.lock_owner(s, owner)
-        lifecycle.admit(s, owner, settings)
-
-
 def has_data(dataset_ids: list[str], settings: Settings) -> bool:
     """Whether any of these is a dataset rather than an image (images alone give the rules planner nothing)."""
     if not dataset_ids:
