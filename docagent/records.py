@@ -63,7 +63,7 @@ def create_dataset(
     row.owner = owner
     with session(settings) as s:
         latest = s.scalar(
-            select(func.max(DatasetRow.version)).where(DatasetRow.owner == owner, DatasetRow.name == display)
+            select(func.max(DatasetRow.version)).where(DatasetRow.owner == owner, DatasetRow.name == row.name)
         )
         row.version = (latest or 0) + 1
         s.add(row)

@@ -129,6 +129,20 @@ def _east_asia(style_or_run: Any, font: str) -> None:
     style_or_run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
 
 
+def _unique_drawing_ids(doc: Any) -> None:
+    """Each part numbers its pictures from 1, but a drawing's id must be unique in the whole document:
+    the header's logo takes ids after the body's (Word repairs a file with duplicates)."""
+    used = [int(e.get("id")) for e in doc.element.body.iter(qn("wp:docPr"))]
+    next_id = max(used, default=0) + 1
+    for section in doc.sections:
+        for part in (section.header, section.footer):
+            if part.is_linked_to_previous:
+                continue
+            for e in part._element.iter(qn("wp:docPr")):
+                e.set("id", str(next_id))
+                next_id += 1
+
+
 def _update_fields_on_open(doc: DocxDocument) -> None:
     settings = doc.settings.element
     el = OxmlElement("w:updateFields")
@@ -238,6 +252,7 @@ class Builder:
         self._toc()
         for i, block in enumerate(self.bound.plan.blocks):
             self.block(i, block)
+        _unique_drawing_ids(doc)
         _update_fields_on_open(doc)
         return doc
 

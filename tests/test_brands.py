@@ -67,7 +67,11 @@ def upload(client: httpx.Client, name: str, content: bytes) -> httpx.Response:
 @pytest.fixture(scope="module")
 def images(client) -> dict[str, dict[str, Any]]:
     out = {}
-    for name, content in [("logo.png", png(300, 100)), ("photo.png", png(160, 80, NAVY)), ("diagram.svg", SVG.encode())]:
+    for name, content in [
+        ("logo.png", png(300, 100)),
+        ("photo.png", png(160, 80, NAVY)),
+        ("diagram.svg", SVG.encode()),
+    ]:
         r = upload(client, name, content)
         assert r.status_code == 201, r.text
         out[name] = r.json()
@@ -112,7 +116,7 @@ def test_images_are_uploaded_like_data_files_and_listed_as_images(client, images
          "evil.svg: SVG with <script> is refused: images may not carry scripts or embedded documents"),
         ("link.svg", b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
          b'width="9" height="9"><image xlink:href="http://evil.test/a.png"/></svg>',
-         "link.svg: SVG referring to 'http://evil.test/a.png' is refused"),
+         "link.svg: SVG referring to 'http://evil.test/a.png' is refused: only in-file (#id) references"),
         ("huge.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="50000" height="50000"></svg>',
          "huge.svg: 50000x50000 exceeds the limit of 10,000 per side"),
         ("fake.png", b"GIF89a this is not a png at all", "fake.png: not a PNG image (its content is something else)"),
@@ -164,7 +168,9 @@ def test_a_kit_is_checked_as_a_plans_meta_brand_is(client, bob, images):
     ]
     assert body["problems"][2].startswith("logo: no image file 'missing.png' uploaded; images uploaded: 'diagram.svg'")
     # a logo must be an image of this owner: bob has uploaded none
-    body = problem(bob.put("/v1/brands/b", json={"primary": NAVY, "accent": ORANGE, "logo": "logo.png"}), 422, "invalid_brand")
+    body = problem(
+        bob.put("/v1/brands/b", json={"primary": NAVY, "accent": ORANGE, "logo": "logo.png"}), 422, "invalid_brand"
+    )
     assert body["problems"] == ["logo: no image file 'logo.png' uploaded; images uploaded: none (or leave logo null)"]
     problem(client.put("/v1/brands/no%20spaces", json={"primary": NAVY, "accent": ORANGE}), 422, "invalid_brand")
     # a font is never refused: its fallback in the PDF is recorded
@@ -247,7 +253,7 @@ def test_a_job_naming_a_kit_renders_with_its_colours_and_logo_in_every_format(cl
 
 def test_uploaded_png_and_svg_images_fill_a_jobs_image_blocks(branded):
     document = docx.Document(io.BytesIO(branded["docx"]))
-    photo, diagram = document.inline_shapes
+    _chart, photo, diagram = document.inline_shapes
     assert abs(photo.width / photo.height - 2.0) < 0.01 and abs(diagram.width / diagram.height - 2.0) < 0.01
     assert photo.width < diagram.width  # half the text width, then all of it
     assert len(openpyxl.load_workbook(io.BytesIO(branded["xlsx"]))["Summary"]._images) == 3  # logo, photo, diagram
@@ -262,7 +268,9 @@ def test_the_one_shot_upload_takes_images_and_a_brand(client, images):
     )
     assert r.status_code == 202, r.text
     job = finished(client, r.json()["id"])
-    stand = next(d for d in client.get("/v1/datasets", params={"kind": "image"}).json()["data"] if d["name"] == "stand.png")
+    stand = next(
+        d for d in client.get("/v1/datasets", params={"kind": "image"}).json()["data"] if d["name"] == "stand.png"
+    )
     assert stand["id"] in job["dataset_ids"]
     document = docx.Document(io.BytesIO(artifact(client, job, "docx")))
     assert len(document.inline_shapes) == 1

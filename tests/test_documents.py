@@ -375,3 +375,16 @@ def test_short_figures_keep_three_significant_digits_and_their_currency(value, f
     from docagent.formatting import short
 
     assert short(value, fmt, currency, language) == text
+
+
+def test_a_header_logo_and_body_pictures_have_distinct_drawing_ids(tmp_path):
+    from docagent.renderers.qa import ooxml
+
+    plan = {
+        "meta": {"title": "Logo and photo", "brand": {"primary": NAVY, "accent": ORANGE, "logo": "logo.png"}},
+        "blocks": [{"type": "image", "source": "photo.png", "alt": "A photo"}],
+    }
+    out, _ = render(plan, tmp_path, {"logo.png": png_bytes(300, 100, ORANGE), "photo.png": png_bytes()})
+    ids = re.findall(r'<wp:docPr id="(\d+)"', "".join(parts(out["docx"], "word/").values()))
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert ooxml(out["docx"]) == []

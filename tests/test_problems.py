@@ -118,7 +118,9 @@ def test_routes_raise_domain_errors_and_never_build_error_responses():
 
 
 def test_a_request_of_the_wrong_shape_is_a_problem_naming_each_field(client):
-    body = problem(client.post("/v1/jobs", json={"prompt": "x", "formats": ["doc"], "colour": 1}), 422, "invalid_request")
+    body = problem(
+        client.post("/v1/jobs", json={"prompt": "x", "formats": ["doc"], "colour": 1}), 422, "invalid_request"
+    )
     assert body["problems"] == [
         "formats.0: Input should be 'docx', 'xlsx', 'pdf' or 'pptx'",
         "colour: Extra inputs are not permitted",
