@@ -258,3 +258,33 @@ def test_a_dataset_is_deleted_after_confirming(page, server, tmp_path):
     shot(page, "dashboard-datasets-phone", 390)
     page.goto("/datasets/gone-for-good")
     assert page.locator("h1").inner_text() == "Not found" and "dataset" in page.locator("main").inner_text()
+
+
+def test_a_brand_kit_is_chosen_on_the_new_job_form_and_the_jobs_warnings_are_listed(page, server):
+    from playwright.sync_api import expect
+
+    page.goto("/jobs/new")
+    assert page.locator("#brand").count() == 0  # no kits yet: no Brand select
+    with server.client() as api:
+        kit = {"primary": "#1B2A4A", "accent": "#F28C28", "font": "Georgia"}
+        assert api.put("/v1/brands/acme", json=kit).status_code in (200, 201)
+    page.goto("/jobs/new")
+    page.set_input_files("#files", str(EXAMPLE))
+    page.locator(".profile-card").wait_for(timeout=30_000)
+    page.select_option("#brand", "acme")
+    page.fill("#prompt", "Sales in our colours")
+    shot(page, "dashboard-new-job-brand", 1280)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    page.locator("#live [data-status]").filter(has_text="succeeded").wait_for(timeout=90_000)
+    warnings = page.locator("#warnings")
+    expect(warnings).to_contain_text("1 warning from the check before delivery")
+    expect(warnings.locator("li")).to_have_text(
+        ["brand font 'Georgia': named for Word headings; the PDF uses DejaVu Sans, the font it can embed"]
+    )
+    shot(page, "dashboard-job-warnings", 1280)
+    job_id = page.url.rsplit("/", 1)[-1]
+    with server.client() as api:
+        assert api.get(f"/v1/jobs/{job_id}").json()["brand"] == "acme"
+    expect(page.locator("#live")).to_contain_text("brand acme")
+    assert page.problems == []  # type: ignore[attr-defined]
