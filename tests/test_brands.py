@@ -17,6 +17,7 @@ import pypdf
 import pytest
 from PIL import Image as PILImage
 
+from docagent.llm.fake import FakeModel, FakeServer, reply
 from tests.conftest import EXAMPLE
 from tests.service import Stack, embedded, wait_status
 
@@ -34,9 +35,25 @@ def png(w: int = 120, h: int = 60, color: str = ORANGE) -> bytes:
     return buf.getvalue()
 
 
+IMAGE_PLAN = {
+    "meta": {"title": "Our stand"},
+    "blocks": [{"type": "image", "source": "photo.png", "alt": "The stand", "caption": "The stand"}],
+}
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
-    with embedded(tmp_path_factory.mktemp("brands")) as s:
+def fake() -> Iterator[FakeModel]:
+    model = FakeModel(then=reply(json.dumps(IMAGE_PLAN)))
+    server = FakeServer(model)
+    model.url = server.url  # type: ignore[attr-defined]
+    yield model
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def stack(fake, tmp_path_factory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("brands")
+    with embedded(tmp, DOCAGENT_LLM_BASE_URL=fake.url, DOCAGENT_LLM_AGENTIC="off") as s:  # type: ignore[attr-defined]
         yield s
 
 
@@ -127,6 +144,20 @@ def test_hostile_or_false_images_are_refused_with_a_clear_problem_and_leave_noth
     body = problem(upload(client, name, content), 422, "bad_input")
     assert body["detail"] == message
     assert client.get("/v1/datasets").json()["count"] == before
+
+
+def test_the_model_is_told_which_uploaded_images_it_may_place(client, fake, images):
+    photo = images["photo.png"]
+    r = client.post(
+        "/v1/jobs", json={"prompt": "A page about our stand", "dataset_ids": [photo["id"]], "planner": "llm"}
+    )
+    assert r.status_code == 202, r.text
+    job = finished(client, r.json()["id"])
+    asked = fake.requests[-1]["messages"][-1]["content"]
+    assert asked.endswith("\nImage files given with the job: photo.png.")
+    assert job["planner"]["name"] == "llm"
+    document = docx.Document(io.BytesIO(artifact(client, job, "docx")))
+    assert len(document.inline_shapes) == 1
 
 
 # --- brand kits ---
