@@ -327,3 +327,21 @@ def test_an_example_plan_has_no_warnings(client):
     job = finished(client, r.json()["id"])
     assert job["warnings"] == []
     assert 'id="warnings"' not in client.get(f"/jobs/{job['id']}", headers={"accept": "text/html"}).text
+
+
+def test_a_scheduled_run_applies_the_kit_its_schedule_names(client, images, branded):
+    with EXAMPLE.open("rb") as f:
+        assert client.post("/v1/datasets", files={"file": ("sales.csv", f)}, data={"name": "sales"}).status_code == 201
+    plan = json.loads((PLANS / "lesson_plan.json").read_text())
+    schedule = {
+        "name": "weekly",
+        "cron": "0 8 * * mon",
+        "job": {"plan": plan, "source": {"dataset": "sales"}, "brand": "sponsor"},
+    }
+    created = client.post("/v1/schedules", json=schedule)
+    assert created.status_code == 201, created.text
+    run = client.post(f"/v1/schedules/{created.json()['id']}/run").json()
+    job = finished(client, run["job_id"])
+    assert job["brand"] == "sponsor" and images["logo.png"]["id"] in job["dataset_ids"]
+    assert client.get(f"/v1/jobs/{job['id']}/plan").json()["meta"]["brand"]["primary"] == NAVY
+    assert "<pic:pic" in zipped(artifact(client, job, "docx"), "word/header")  # the kit's logo
