@@ -234,7 +234,7 @@ def test_an_unknown_brand_is_refused_before_anything_is_queued(client, images):
 
 SPONSOR_PLAN: dict[str, Any] = {
     # the plan's own meta.brand loses to the kit the job names
-    "meta": {"title": "Sponsorship", "brand": {"primary": GREEN, "accent": GREEN}},
+    "meta": {"title": "Sponsorship", "brand": {"primary": GREEN, "accent": GREEN, "logo": "missing.png"}},
     "blocks": [
         {"type": "heading", "text": "Packages", "level": 1},
         {"type": "table", "title": "Tiers", "columns": ["Tier", "Price"], "rows": [["Gold", 5000], ["Silver", 2500]]},
@@ -259,6 +259,9 @@ def branded(client, images) -> dict[str, Any]:
 def test_a_job_naming_a_kit_renders_with_its_colours_and_logo_in_every_format(client, images, branded):
     job = branded["job"]
     assert job["brand"] == "sponsor"
+    # without the kit, the plan's own brand names a logo nobody uploaded
+    refused = problem(client.post("/v1/jobs", json={"plan": SPONSOR_PLAN}), 422, "invalid_plan")
+    assert refused["problems"][0].startswith("meta.brand.logo: no image file 'missing.png' given with the job")
     plan = client.get(f"/v1/jobs/{job['id']}/plan").json()
     assert plan["meta"]["brand"] | {"palette": []} == {
         "primary": NAVY, "accent": ORANGE, "palette": [], "font": "Georgia", "logo": "logo.png"

@@ -57,7 +57,6 @@ def delete(name: str, owner: str, settings: Settings) -> None:
         s.execute(sa_delete(BrandRow).where(BrandRow.id == row.id))
 
 
-def check_choice(name: str | None, owner: str, settings: Settings) -> None:
-    """A job or schedule naming a kit the owner lacks is refused before anything is queued."""
-    if name is not None:
-        kit_of(owner, name, settings)
+def check_choice(name: str | None, owner: str, settings: Settings) -> Brand | None:
+    """The kit a job or schedule names; one the owner lacks is refused before anything is queued."""
+    return kit_of(owner, name, settings) if name is not None else None

@@ -113,8 +113,10 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
     check_plannable(body, settings)
-    check_choice(body.brand, owner, settings)  # an unknown kit: 422 naming the kits there are
+    kit = check_choice(body.brand, owner, settings)  # an unknown kit: 422 naming the kits there are
     if body.plan is not None:  # a plan that cannot render is refused with every problem; nothing is queued
+        if kit is not None and isinstance(body.plan.get("meta"), dict):  # checked as it will render
+            body.plan = {**body.plan, "meta": {**body.plan["meta"], "brand": kit.model_dump(mode="json")}}
         body.dataset_ids = with_images(owner, body.dataset_ids, named_images(body.plan), settings)
         body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
     job, created = lifecycle.create_job(
