@@ -206,3 +206,26 @@ def test_deleting_a_dataset_asks_first_then_says_what_went(client):
     assert done.status_code == 303
     assert "Deleted sales v1." in client.get(done.headers["location"]).text
     assert client.get("/v1/datasets").json()["count"] == 0
+
+
+def test_an_uploaded_image_is_listed_and_shown_as_an_image(client):
+    import io
+
+    from PIL import Image as PILImage
+
+    buf = io.BytesIO()
+    PILImage.new("RGB", (300, 100), "#1B2A4A").save(buf, format="PNG")
+    image = client.post("/v1/datasets", files={"file": ("logo.png", buf.getvalue(), "image/png")}).json()
+    assert image["kind"] == "image"
+    listed = client.get("/datasets").text
+    assert re.search(r'<a href="/datasets/\w+">logo.png</a>.*?<td class="num">image</td>', listed, re.S)
+    page = client.get(f"/datasets/{image['id']}").text
+    assert "logo.png · PNG image · 300 × 100 · image blocks and brand logos name it “logo.png”" in page
+    assert "<h2>Columns</h2>" not in page
+    new_job = client.get("/jobs/new").text
+    assert "logo.png <small>v1 · image · logo.png</small>" in new_job
+    assert 'id="brand"' not in new_job  # no kits yet
+    assert client.put(
+        "/v1/brands/acme", json={"primary": "#1B2A4A", "accent": "#F28C28", "logo": "logo.png"}
+    ).is_success
+    assert re.search(r'<select id="brand" name="brand".*?<option\s*>acme</option>', client.get("/jobs/new").text, re.S)
