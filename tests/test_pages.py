@@ -171,6 +171,11 @@ def test_a_prompt_without_data_or_model_is_refused_before_queueing(client, sent)
     assert page.status_code == 422 and "upload or choose a dataset" in page.text
     assert "An essay on tea</textarea>" in page.text and 'value="docx" checked' in page.text
     assert '<option value="rules" selected>' in page.text and "<option selected>corporate</option>" in page.text
+    # an image is no data for the rules planner
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    image = client.post("/v1/datasets", files={"file": ("logo.svg", svg, "image/svg+xml")}).json()
+    r = client.post("/v1/jobs", json={"prompt": "An essay on tea", "dataset_ids": [image["id"]]})
+    assert r.status_code == 422 and r.json()["code"] == "nothing_to_plan"
     assert sent == [] and client.get("/v1/jobs").json()["count"] == 0
 
 
