@@ -33,6 +33,7 @@ from docagent.plan import Chart, Heading, Image, Table
 from docagent.plan import Paragraph as PlanParagraph
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_CHECK_BYTES = 2 * 1024 * 1024  # larger files are not checked, and the job says so
 MAX_AUDIT_BYTES = 20 * 1024 * 1024  # the schema audit reads every part; larger files are skipped, and said so
 ENDS_SENTENCE = tuple(".!?:;…。！？：")
 FOOT_PT = 50  # header and footer lie within this many points of the page edge
@@ -236,6 +237,10 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
     if note and "pdf" in files:  # a fallback, recorded rather than failed
         out.append(note)
     for fmt, path in files.items():
+        size = path.stat().st_size
+        if size > MAX_CHECK_BYTES:  # a workbook of 100,000s of rows takes minutes to audit: said, not done
+            out.append(f"{path.name}: not checked ({size:,} bytes is over the check limit of {MAX_CHECK_BYTES:,})")
+            continue
         if fmt in ("docx", "xlsx", "pptx"):
             out += ooxml(path)
         if fmt == "docx":
