@@ -72,7 +72,7 @@ def headers_for(error: DocagentError) -> dict[str, str]:
 
 def problem(error: DocagentError, instance: str) -> dict[str, object]:
     status = status_for(error)
-    return {
+    body: dict[str, object] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -81,6 +81,9 @@ def problem(error: DocagentError, instance: str) -> dict[str, object]:
         "code": error.code,
         "problems": list(getattr(error, "problems", [])),
     }
+    if field := getattr(error, "field", None):  # the request field at fault, for a form to mark it
+        body["field"] = field
+    return body
 
 
 async def handle(request: Request, error: Exception) -> JSONResponse:

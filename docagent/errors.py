@@ -24,7 +24,7 @@
     ├── StorageError             the artifact store failed (disk full, bucket unreachable)
     ├── SourceError              a scheduled run's source (dataset name, SQL query) failed at run time
     ├── DeliveryFailed           a webhook did not accept a run's result (retried)
-    ├── InvalidSchedule          a cron expression, time zone or source that cannot work
+    ├── InvalidSchedule          a cron expression, time zone or source that cannot work (names the field)
     ├── InvalidApiKey            a key name that is empty, too long, taken or unknown
     ├── NotSignedIn              no API key or session, or a revoked one
     ├── Forbidden                a cross-origin or token-less browser request; auth off off loopback
@@ -179,7 +179,17 @@ class DeliveryFailed(DocagentError):
 
 
 class InvalidSchedule(DocagentError):
+    """Names the field at fault (`cron`, `timezone`, `webhook_url`, `job.source`, ...) when there is one."""
+
     code = "invalid_schedule"
+
+    def __init__(self, problem: str, field: str | None = None) -> None:
+        super().__init__(problem, field)
+        self.problem = problem
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}" if self.field else self.problem
 
 
 class InvalidApiKey(DocagentError):

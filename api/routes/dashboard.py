@@ -28,7 +28,7 @@ from docagent.api.deps import (
     current_owner,
     same_origin,
 )
-from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
+from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import datasets, drafts, jobs, schedules
 from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError
 from docagent.lifecycle import FINAL, JobStatus
@@ -394,23 +394,6 @@ def error_page(request: Request, code: int, detail: str) -> HTMLResponse:
 
 def wants_page(request: Request) -> bool:
     return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
-
-
-@router.get("/schedules", response_class=HTMLResponse)
-def schedules_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    data = schedules.list_schedules(owner, settings).data
-    return page(request, "schedules.html", owner, nav="schedules", schedules=data)
-
-
-@router.post("/schedules/{schedule_id}/{action}")
-def schedule_action(schedule_id: str, action: str, owner: PageOwner, settings: SettingsDep) -> Response:
-    if action == "run":
-        run = schedules.run(schedule_id, owner, settings)
-        return see_other(f"/jobs/{run.job_id}" if run.job_id else "/schedules")
-    if action in ("enable", "disable"):
-        schedules.update(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
-        return see_other("/schedules")
-    raise NotFound(f"unknown action {action!r}; use run, enable or disable")
 
 
 def job_form_error(

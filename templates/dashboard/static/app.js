@@ -166,3 +166,75 @@ function submitOnce() {
 }
 
 document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); uploads(); planEditor(); });
+
+// The schedule form: the cron expression in words and its next fire times, as you type.
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function wallClock(iso) {
+  // the server sends each time in the zone's own offset: show that wall clock, as the page itself does
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::[\d.]+)?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
+  if (!m) return [iso, ""];
+  const [, y, mo, d, h, mi, z] = m;
+  const day = DAYS[new Date(Date.UTC(+y, +mo - 1, +d)).getUTCDay()];
+  return [`${day} ${+d} ${MONTHS[+mo - 1]} ${y}, ${h}:${mi}`, z === "Z" ? "UTC+00:00" : `UTC${z}`];
+}
+
+function markField(input, message) {
+  const error = document.getElementById(`${input.id}-error`);
+  if (error) error.textContent = message || "";
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+function cronPreview() {
+  const cron = document.getElementById("cron");
+  const zone = document.getElementById("timezone");
+  const words = document.getElementById("cron-words");
+  const times = document.getElementById("cron-times");
+  if (!cron || !zone || !words || !times) return;
+  let timer;
+  let asked = 0;
+  const update = async () => {
+    const n = ++asked;
+    const query = new URLSearchParams({ cron: cron.value, timezone: zone.value });
+    const r = await fetch(`/v1/schedules/preview?${query}`, { headers: { Accept: "application/json" } });
+    const body = await r.json().catch(() => ({}));
+    if (n !== asked) return;  // a newer edit is being previewed
+    if (r.ok) {
+      markField(cron);
+      markField(zone);
+      words.replaceChildren(`${body.description} `, el("span", { class: "muted" }, `(${body.timezone})`));
+      times.replaceChildren(...body.next_fire_times.map((iso) => {
+        const [when, offset] = wallClock(iso);
+        const li = el("li");
+        li.append(el("time", { datetime: iso }, when), " ", el("small", {}, offset));
+        return li;
+      }));
+      return;
+    }
+    const bad = body.field === "timezone" ? zone : cron;
+    const detail = typeof body.detail === "string" ? body.detail.replace(/^(cron|timezone): /, "") : `not valid (${r.status})`;
+    markField(bad === zone ? cron : zone);
+    markField(bad, detail);
+    words.replaceChildren(el("span", { class: "muted" }, "Fix the expression or the zone to see when it runs."));
+    times.replaceChildren();
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(update, 300); };
+  cron.addEventListener("input", later);
+  zone.addEventListener("input", later);
+  zone.addEventListener("change", later);
+}
+
+function sourceChoice() {
+  const radios = [...document.querySelectorAll('input[name="source"]')];
+  if (!radios.length) return;
+  const show = () => {
+    const chosen = (radios.find((r) => r.checked) || radios[0]).value;
+    document.querySelectorAll("[data-source]").forEach((part) => { part.hidden = part.dataset.source !== chosen; });
+  };
+  radios.forEach((r) => r.addEventListener("change", show));
+  show();
+}
+
+document.addEventListener("DOMContentLoaded", () => { cronPreview(); sourceChoice(); });
