@@ -84,12 +84,14 @@ def test_the_form_names_each_problem_under_its_field_and_keeps_what_was_typed(cl
     assert "Give the schedule a name" in field_error(html, "name") and marked_invalid(html, "name")
     assert "invalid cron expression" in field_error(html, "cron") and marked_invalid(html, "cron")
     assert "Choose at least one format" in field_error(html, "formats")
+    assert "Enter a full address" in field_error(html, "webhook_url")  # every problem at once
     assert 'value="0 8 * * someday"' in html and ">Keep me</textarea>" in html and 'value="Asia/Shanghai"' in html
     assert client.get("/v1/schedules").json()["count"] == 0
 
 
 def test_a_webhook_to_a_private_address_is_refused_on_its_field(client):  # noqa: F811
-    r = client.post("/schedules/new", data={**form(webhook_url="http://169.254.169.254/latest"), **token(client)})
+    metadata = form(name="", webhook_url="http://169.254.169.254/latest")
+    r = client.post("/schedules/new", data={**metadata, **token(client)})
     assert r.status_code == 422
     assert "is not a public address" in field_error(r.text, "webhook_url") and marked_invalid(r.text, "webhook_url")
     assert 'value="http://169.254.169.254/latest"' in r.text
@@ -118,7 +120,7 @@ def test_create_then_edit_keeps_the_form_and_changes_the_schedule(client):  # no
     settings = get_settings()
     create_dataset(EXAMPLE, "sales.csv", "sales", settings.owner, settings)
     html = client.get("/schedules/new").text
-    assert '<option selected>sales</option>' in html and "At 08:00, only on Monday" in html
+    assert "<option selected>sales</option>" in html and "At 08:00, only on Monday" in html
     assert html.count('<option value="Asia/Shanghai">') == 1  # the zone list
     r = client.post("/schedules/new", data={**form(), **token(client)})
     assert r.status_code == 303, r.text

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import AnyHttpUrl, BaseModel, TypeAdapter, ValidationError
 
 from docagent.api.deps import SettingsDep
 from docagent.api.routes.dashboard import PageOwner, page, see_other
@@ -20,11 +20,14 @@ from docagent.api.services import schedules
 from docagent.cron import describe, zone
 from docagent.errors import InvalidSchedule, NotFound
 from docagent.lifecycle import FINAL, DeliveryStatus
+from docagent.schedules import check_webhook
 
 router = APIRouter(include_in_schema=False)
 FORMATS = ["docx", "xlsx", "pdf", "pptx"]
 PLANNERS = [("auto", "auto"), ("rules", "rules"), ("llm", "model")]
 HISTORY = 50
+WEBHOOK = TypeAdapter(AnyHttpUrl)
+BAD_URL = "Enter a full address such as https://example.com/hook."
 
 
 class ScheduleForm(BaseModel):
@@ -70,8 +73,8 @@ class ScheduleForm(BaseModel):
         return {**kept, "prompt": self.prompt, "formats": self.formats, "planner": self.planner, "source": source}
 
 
-def check(form: ScheduleForm, frozen: bool) -> dict[str, str]:
-    """The problems a person can fix on the form, each under its field."""
+def check(form: ScheduleForm, frozen: bool, settings: SettingsDep) -> dict[str, str]:
+    """The problems a person can fix on the form, each under its field, all at once."""
     errors = {}
     if not form.name.strip():
         errors["name"] = "Give the schedule a name, for example “Weekly sales”."
@@ -89,6 +92,13 @@ def check(form: ScheduleForm, frozen: bool) -> dict[str, str]:
         errors["prompt"] = "Describe the document each run makes, for example “Weekly sales by region”."
     if not form.formats:
         errors["formats"] = "Choose at least one format."
+    if url := form.webhook_url.strip():
+        try:
+            check_webhook(str(WEBHOOK.validate_python(url)), settings)  # the API's SSRF guard
+        except ValidationError:
+            errors["webhook_url"] = BAD_URL
+        except InvalidSchedule as e:
+            errors["webhook_url"] = e.problem
     return errors
 
 
@@ -107,7 +117,7 @@ def submit(form: ScheduleForm, owner: str, settings: SettingsDep, existing: Sche
     """Create or change the schedule; returns it, or the errors by field."""
     kept = {k: v for k, v in (existing.job if existing else {}).items() if k not in ("source",)}
     frozen = bool(kept.get("plan"))
-    errors = check(form, frozen)
+    errors = check(form, frozen, settings)
     if errors:
         return errors
     fields = {
@@ -127,7 +137,7 @@ def submit(form: ScheduleForm, owner: str, settings: SettingsDep, existing: Sche
         for err in e.errors():
             where = ".".join(str(p) for p in err["loc"])
             field = field_of(where)
-            message = "Enter a full address such as https://example.com/hook." if field == "webhook_url" else err["msg"]
+            message = BAD_URL if field == "webhook_url" else err["msg"]
             found.setdefault(field, message)
         return found
     except InvalidSchedule as e:
