@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, FormatError, MissingFieldError, WrongArgumentError
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from docagent.errors import InvalidSchedule
 
@@ -31,6 +31,10 @@ def check_expr(expr: str) -> None:
         raise InvalidSchedule(
             f"invalid cron expression {expr!r}; use five fields: minute hour day-of-month month day-of-week", "cron"
         )
+    try:
+        croniter(expr, dt.datetime(2000, 1, 1)).get_next(dt.datetime)  # from a leap year: 29 February is a date
+    except CroniterBadDateError:
+        raise InvalidSchedule(f"the cron expression {expr!r} never fires: no month has that day", "cron") from None
 
 
 def check(expr: str, tz: str) -> None:

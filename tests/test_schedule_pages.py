@@ -38,6 +38,7 @@ def test_preview_follows_daylight_saving_in_the_zone(client):  # noqa: F811
     [
         ({"cron": "0 25 * * *", "timezone": "UTC"}, "cron", "invalid cron expression '0 25 * * *'"),
         ({"cron": "every monday", "timezone": "UTC"}, "cron", "use five fields"),
+        ({"cron": "0 0 30 2 *", "timezone": "UTC"}, "cron", "never fires"),
         ({"cron": "0 8 * * mon", "timezone": "Europe/Atlantis"}, "timezone", "unknown time zone 'Europe/Atlantis'"),
     ],
 )
