@@ -177,3 +177,28 @@ def test_delete_asks_first_then_says_it_is_done(client):  # noqa: F811
     assert "Deleted the schedule “Weekly sales”." in client.get(r.headers["location"]).text
     assert client.get("/v1/schedules").json()["count"] == 0
     assert client.get(f"/schedules/{sid}", headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_the_history_shows_late_and_skipped_runs_and_failed_deliveries(client, sent, monkeypatch):  # noqa: F811
+    from docagent.schedules import fire_due
+    from docagent.store import RunRow, ScheduleRow, session
+
+    monkeypatch.setenv("DOCAGENT_WEBHOOK_ALLOW", '["127.0.0.0/8"]')
+    get_settings.cache_clear()
+    settings = get_settings()
+    created = client.post("/schedules/new", data={**form(webhook_url="http://127.0.0.1:9/hook"), **token(client)})
+    sid = created.headers["location"].split("/")[2].split("?")[0]
+    at = dt.datetime.now(dt.UTC)
+    with session(settings) as s:
+        s.get(ScheduleRow, sid).next_fire_at = at - dt.timedelta(days=15)  # type: ignore[union-attr]
+    (late,) = fire_due(at, settings)  # two Mondays were missed: one late run
+    client.post(f"/schedules/{sid}/run", data={"back": "schedule", **token(client)})  # the late run's job is queued
+    with session(settings) as s:
+        run = s.get(RunRow, late.id)
+        assert run is not None
+        run.delivery_status, run.delivery_attempts, run.delivery_error = "failed", 5, "HTTP 500"
+    rows = client.get(f"/partials/schedules/{sid}/runs").text
+    assert rows.count("<tr data-run=") == 2
+    assert "late" in rows and "skipped: the previous run was still going" in rows
+    assert "delivery-failed" in rows and "5 attempts" in rows and "HTTP 500" in rows
+    assert "no job" in rows  # the skipped run made none
