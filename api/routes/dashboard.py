@@ -7,27 +7,21 @@ import datetime as dt
 import json
 import secrets
 from http import HTTPStatus
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 
 from docagent import lifecycle
 from docagent.api.deps import (
-    CSRF_FIELD,
-    SAFE_METHODS,
     SESSION_COOKIE,
     SettingsDep,
     StorageDep,
-    check_csrf,
-    current_owner,
     same_origin,
 )
+from docagent.api.pages import TEMPLATES, PageOwner, page, see_other
 from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import datasets, drafts, jobs, schedules
 from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError
@@ -35,37 +29,8 @@ from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
 from docagent.sessions import close_session, open_session
 
-TEMPLATES = Path(str(resources.files("docagent.templates"))) / "dashboard"
-templates = Jinja2Templates(directory=str(TEMPLATES))
 router = APIRouter(include_in_schema=False)
 PAGE = 20
-
-
-async def page_owner(request: Request, settings: SettingsDep) -> str:
-    """Like the API's owner, but a browser without a session is sent to the login page, and
-    every form that changes something must carry the session's CSRF token."""
-    try:
-        owner = current_owner(request, settings)
-    except NotSignedIn:
-        raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
-    if request.method not in SAFE_METHODS:
-        same_origin(request)
-        check_csrf(request, (await request.form()).get(CSRF_FIELD))
-    return owner
-
-
-PageOwner = Annotated[str, Depends(page_owner)]
-
-
-def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
-    csrf = getattr(request.state, "csrf", "")
-    return templates.TemplateResponse(
-        request, name, {"owner": owner, "final": FINAL, "csrf_token": csrf, **context}, status_code=code
-    )
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AnyHttpUrl, BaseModel, TypeAdapter, ValidationError
 
 from docagent.api.deps import SettingsDep
-from docagent.api.routes.dashboard import PageOwner, page, see_other
+from docagent.api.pages import PageOwner, page, see_other
 from docagent.api.schemas import ScheduleCreate, SchedulePublic, ScheduleUpdate
 from docagent.api.services import schedules
 from docagent.cron import describe, zone
