@@ -202,3 +202,22 @@ def test_the_history_shows_late_and_skipped_runs_and_failed_deliveries(client, s
     assert "late" in rows and "skipped: the previous run was still going" in rows
     assert "delivery-failed" in rows and "5 attempts" in rows and "HTTP 500" in rows
     assert "no job" in rows  # the skipped run made none
+
+
+def test_a_sql_source_on_a_granted_connection(client, monkeypatch, tmp_path):  # noqa: F811
+    owner = get_settings().owner
+    monkeypatch.setenv("DOCAGENT_CONNECTIONS", f'{{"warehouse": "sqlite:///{tmp_path / "w.db"}"}}')
+    monkeypatch.setenv("DOCAGENT_CONNECTION_GRANTS", f'{{"warehouse": ["{owner}"]}}')
+    get_settings.cache_clear()
+    assert "<option selected>warehouse</option>" in client.get("/schedules/new").text
+    empty = client.post("/schedules/new", data={**form(source="sql", connection="warehouse"), **token(client)})
+    assert empty.status_code == 422 and "Write the query" in field_error(empty.text, "source")
+    sql = "SELECT region, SUM(amount) AS amount FROM orders GROUP BY region"
+    r = client.post("/schedules/new", data={**form(source="sql", connection="warehouse", sql=sql), **token(client)})
+    assert r.status_code == 303, r.text
+    sid = r.headers["location"].split("/")[2].split("?")[0]
+    assert client.get(f"/v1/schedules/{sid}").json()["job"]["source"] == {"sql": sql, "connection": "warehouse"}
+    page = client.get(f"/schedules/{sid}").text
+    assert "a query on <strong>warehouse</strong>" in page and "SUM(amount)" in page
+    edit = client.get(f"/schedules/{sid}/edit").text
+    assert 'value="sql" checked' in edit and "GROUP BY region</textarea>" in edit

@@ -257,8 +257,9 @@ def schedules_page(request: Request, owner: PageOwner, settings: SettingsDep, de
 
 @router.get("/schedules/new", response_class=HTMLResponse)
 def new_schedule_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    names = schedules.dataset_names(owner, settings)
-    return form_page(request, owner, settings, ScheduleForm(dataset=names[0] if names else ""))
+    names, conns = schedules.dataset_names(owner, settings), schedules.connections(owner, settings)
+    first = ScheduleForm(dataset=names[0] if names else "", connection=conns[0] if conns else "")
+    return form_page(request, owner, settings, first)
 
 
 @router.post("/schedules/new", response_class=HTMLResponse, response_model=None)
