@@ -15,7 +15,7 @@ from pydantic import AnyHttpUrl, BaseModel, TypeAdapter, ValidationError
 
 from docagent.api.deps import SettingsDep
 from docagent.api.pages import PageOwner, page, see_other
-from docagent.api.schemas import ScheduleCreate, SchedulePublic, ScheduleUpdate
+from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, ScheduleUpdate
 from docagent.api.services import schedules
 from docagent.cron import describe, zone
 from docagent.errors import InvalidSchedule, NotFound
@@ -113,7 +113,9 @@ def field_of(loc: str) -> str:
     return FIELD_OF.get(loc, "form")
 
 
-def submit(form: ScheduleForm, owner: str, settings: SettingsDep, existing: SchedulePublic | None) -> Any:
+def submit(
+    form: ScheduleForm, owner: str, settings: SettingsDep, existing: SchedulePublic | None
+) -> SchedulePublic | dict[str, str]:
     """Create or change the schedule; returns it, or the errors by field."""
     kept = {k: v for k, v in (existing.job if existing else {}).items() if k not in ("source",)}
     frozen = bool(kept.get("plan"))
@@ -282,11 +284,11 @@ NOTICES = {
 }
 
 
-def run_rows(schedule_id: str, owner: str, settings: SettingsDep) -> Any:
+def run_rows(schedule_id: str, owner: str, settings: SettingsDep) -> RunsPublic:
     return schedules.runs(schedule_id, owner, settings, HISTORY)
 
 
-def settled(run: Any) -> bool:
+def settled(run: RunPublic) -> bool:
     """Nothing more will change in this row: the job ended and its webhook is done."""
     job_done = run.job_id is None or run.job_status in FINAL
     return job_done and run.delivery_status != DeliveryStatus.PENDING

@@ -111,7 +111,7 @@ def runs(schedule_id: str, owner: str, settings: Settings, limit: int = 50) -> R
 
 def preview(cron: str, timezone: str, n: int = 5) -> SchedulePreview:
     """The expression in words and its next `n` fire times in the zone's offset; InvalidSchedule names the field."""
-    cron = cron.strip()
+    cron, timezone = cron.strip(), timezone.strip()
     check(cron, timezone)
     z = zone(timezone)
     times = [t.astimezone(z) for t in upcoming(cron, timezone, now(), n)]
