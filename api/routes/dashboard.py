@@ -116,6 +116,7 @@ def jobs_page(
     settings: SettingsDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    deleted: str = "",
 ) -> HTMLResponse:
     wanted, found = _jobs(owner, settings, status_, skip)
     base = {"status": wanted.value} if wanted else {}
@@ -124,6 +125,7 @@ def jobs_page(
         "jobs.html",
         owner,
         nav="jobs",
+        deleted=deleted[:120],
         jobs=found.data,
         count=found.count,
         statuses=list(JobStatus),
@@ -352,6 +354,18 @@ def job_partial(job_id: str, request: Request, owner: PageOwner, settings: Setti
 def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
     jobs.retry(job_id, owner, settings)
     return see_other(f"/jobs/{job_id}")
+
+
+@router.get("/jobs/{job_id}/delete", response_class=HTMLResponse)
+def job_confirm_delete(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+    context = detail_context(job_id, owner, settings)
+    return page(request, "confirm_delete_job.html", owner, nav="jobs", **context)
+
+
+@router.post("/jobs/{job_id}/delete")
+def job_delete(job_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+    prompt = jobs.delete(job_id, owner, settings, storage)
+    return see_other("/?" + urlencode({"deleted": prompt.strip()[:80] or job_id}))
 
 
 @router.post("/jobs/{job_id}/cancel")
