@@ -293,3 +293,21 @@ def test_a_canceled_job_offers_retry_and_retry_queues_it_again(client, sent):
     assert api.status_code == 202 and api.json()["status"] == "queued"
     refused = client.post(f"/v1/jobs/{finished_job('succeeded')}/retry")
     assert refused.status_code == 409 and "only a failed or canceled job" in refused.json()["detail"]
+
+
+def test_a_dataset_page_lists_every_version_of_its_name_with_column_changes(client):
+    first = client.post("/v1/datasets", files={"file": ("sales.csv", b"region,sales\nN,1\n")}).json()
+    second = client.post("/v1/datasets", files={"file": ("sales.csv", b"region,sales,units\nN,1,2\n")}).json()
+    client.post("/v1/datasets", files={"file": ("other.csv", b"a\n1\n")})
+    listing = client.get("/datasets").text
+    assert len(re.findall(r'href="/datasets/\w+"', listing)) == 2 and "2 versions" in listing  # one row per name
+    page = client.get(f"/datasets/{first['id']}").text
+    assert "Versions of sales" in page and f'href="/datasets/{second["id"]}">v2</a>' in page
+    assert '<strong aria-current="page">v1</strong>' in page and "+ units" in page
+    assert page.count("<h2>Columns</h2>") == 1  # the shown version's profile
+
+
+@pytest.mark.parametrize("path", ["/", "/?status=failed", "/?skip=40"])
+def test_an_empty_jobs_list_never_counts_zero_to_zero(client, path):
+    page = client.get(path).text
+    assert "0–0" not in page and "of 0" not in page and "1–0" not in page and "41–" not in page

@@ -146,8 +146,8 @@ def jobs_rows(
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
-    _, found = _jobs(owner, settings, status_, skip)
-    return page(request, "_job_rows.html", owner, jobs=found.data)
+    wanted, found = _jobs(owner, settings, status_, skip)
+    return page(request, "_job_rows.html", owner, jobs=found.data, status=wanted)
 
 
 def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -383,7 +383,8 @@ def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep, del
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     d = datasets.get_dataset(dataset_id, owner, settings)
-    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
+    found = datasets.versions(d.name, owner, settings)
+    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile, versions=found)
 
 
 @router.get("/datasets/{dataset_id}/delete", response_class=HTMLResponse)
