@@ -97,10 +97,10 @@ function previews() {
     const link = all[index];
     dialog.dataset.index = String(index);
     const img = dialog.querySelector(".viewer-page img");
-    img.src = link.href;
+    img.src = link.getAttribute("href");
     img.alt = link.querySelector("img").alt;
     dialog.querySelector("#viewer-title").textContent = `${link.dataset.label} ${index + 1} of ${all.length}`;
-    dialog.querySelector("a.button").href = link.href;
+    dialog.querySelector("a.button").href = link.getAttribute("href");
     dialog.querySelector('[data-step="-1"]').disabled = index === 0;
     dialog.querySelector('[data-step="1"]').disabled = index === all.length - 1;
   };
