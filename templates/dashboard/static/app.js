@@ -121,7 +121,8 @@ function el(tag, attrs = {}, text = "") {
 }
 
 function profileCard(d) {
-  const card = el("div", { class: "profile-card", "data-dataset": d.id });
+  // scrolls sideways when wide: focusable, so a keyboard can scroll it too
+  const card = el("div", { class: "profile-card", "data-dataset": d.id, tabindex: "0", role: "region", "aria-label": `Preview of ${d.name}` });
   card.append(el("h3", {}, `${d.name} · ${d.rows.toLocaleString()} rows · ${d.columns.length} columns`));
   const table = el("table");
   const head = el("tr");
