@@ -65,10 +65,10 @@ def page(browser, server):
     context.close()
 
 
-def shot(pg, name: str, width: int) -> None:
+def shot(pg, name: str, width: int, full_page: bool = True) -> None:
     if SHOTS:
         pg.set_viewport_size({"width": width, "height": 900 if width > 600 else 844})
-        pg.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=True)
+        pg.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=full_page)
 
 
 def test_upload_submit_watch_preview_download(page, tmp_path):
@@ -79,6 +79,9 @@ def test_upload_submit_watch_preview_download(page, tmp_path):
     assert "2,922 rows" in card.text_content() and "order_date" in card.text_content()
     assert page.locator("#draft-list input[type=checkbox]:checked").count() == 1
     page.fill("#prompt", "Quarterly sales report for the leadership team")
+    shot(page, "dashboard-new-job", 1280)
+    shot(page, "dashboard-new-job-phone", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.click("button[type=submit]")
     page.wait_for_url("**/jobs/*")
     url_before = page.url
@@ -261,7 +264,9 @@ def test_a_dataset_is_deleted_after_confirming(page, server, tmp_path):
     page.wait_for_url("**/datasets?deleted=*")
     assert page.locator(".notice").inner_text() == "Deleted doomed v1."
     assert versions(server, "doomed") == 0
+    shot(page, "dashboard-datasets", 1280)
     shot(page, "dashboard-datasets-phone", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/datasets/gone-for-good")
     assert page.locator("h1").inner_text() == "Not found" and "dataset" in page.locator("main").inner_text()
 
@@ -281,7 +286,7 @@ def check_preview_viewer(page) -> None:
     expect(big).to_have_js_property("complete", True)
     assert page.evaluate("() => document.querySelector('#viewer img').naturalWidth") >= 800  # not a thumbnail
     assert big.bounding_box()["width"] > 600
-    shot(page, "dashboard-preview", 1280)
+    shot(page, "dashboard-preview", 1280, full_page=False)  # a modal covers the viewport, not the page
     page.set_viewport_size({"width": 1280, "height": 900})
     page.keyboard.press("ArrowRight")
     expect(viewer.locator("h2")).to_have_text(f"Page 2 of {links.count()}")
@@ -294,7 +299,7 @@ def check_preview_viewer(page) -> None:
     assert page.evaluate("() => document.activeElement.getAttribute('href')") == links.first.get_attribute("href")
     links.first.click()
     expect(viewer).to_be_visible()
-    shot(page, "dashboard-preview-phone", 390)
+    shot(page, "dashboard-preview-phone", 390, full_page=False)
     page.keyboard.press("Escape")
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -339,7 +344,7 @@ def test_a_canceled_job_is_retried_then_a_failed_one_deleted_after_confirming(pa
     page.wait_for_url(f"**/jobs/{job.id}")
     # no data and no model: the worker takes it again and it fails, as it says
     expect(page.locator("#live [data-status]")).to_have_text("failed", timeout=60_000)
-    page.get_by_role("link", name="Delete…").click()
+    page.get_by_role("link", name="Delete job…").click()
     expect(page.locator("h1")).to_have_text("Delete this job?")
     with server.client() as c:
         assert c.get(f"/v1/jobs/{job.id}").status_code == 200  # asking deleted nothing
@@ -382,3 +387,26 @@ def test_no_format_ticked_keeps_every_other_field_and_marks_the_group(page, serv
     assert page.locator("#formats").get_attribute("aria-describedby") == "formats-error"
     assert page.locator("#formats input[aria-invalid=true]").count() == 4
     shot(page, "dashboard-new-job-errors", 1280)
+
+
+def test_a_dataset_page_lists_the_versions_of_its_name(page, server, tmp_path):
+    grown = tmp_path / "regional.csv"
+    grown.write_text(EXAMPLE.read_text().replace("\n", ",1\n").replace(",1\n", ",returns\n", 1))
+    with server.client() as c, EXAMPLE.open("rb") as f:
+        c.post("/v1/datasets", files={"file": ("regional.csv", f)}, data={"name": "regional"})
+        newest = c.post("/v1/datasets", files={"file": ("regional.csv", grown.read_bytes())}, data={"name": "regional"})
+    page.goto("/datasets")
+    row = page.locator("tr", has_text="regional")
+    expect(row).to_contain_text("2 versions")
+    row.get_by_role("link", name="regional", exact=True).click()
+    expect(page.locator("h1")).to_have_text("regional v2")
+    versions = page.locator("table.versions tbody tr")
+    expect(versions).to_have_count(2)
+    expect(versions.first).to_contain_text("+ returns")
+    versions.nth(1).get_by_role("link", name="v1", exact=True).click()
+    expect(page.locator("h1")).to_have_text("regional v1")
+    assert newest.json()["version"] == 2
+    page.goto(f"/datasets/{newest.json()['id']}")
+    shot(page, "dashboard-dataset", 1280)
+    shot(page, "dashboard-dataset-phone", 390)
+    assert page.problems == []  # type: ignore[attr-defined]
