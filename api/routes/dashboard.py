@@ -138,18 +138,6 @@ def jobs_page(
     )
 
 
-@router.get("/partials/jobs", response_class=HTMLResponse)
-def jobs_rows(
-    request: Request,
-    owner: PageOwner,
-    settings: SettingsDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> HTMLResponse:
-    wanted, found = _jobs(owner, settings, status_, skip)
-    return page(request, "_job_rows.html", owner, jobs=found.data, status=wanted)
-
-
 def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
     items = []
     for b in (plan or {}).get("blocks", []):
