@@ -83,7 +83,7 @@ def test_create_run_edit_disable_and_delete_a_schedule(page, server, hook):  # n
 
     page.get_by_role("button", name="Run now").click()
     page.wait_for_url("**?done=run")
-    history = page.locator("tbody[data-live] tr[data-run]")
+    history = page.locator("tbody[data-runs] tr[data-run]")
     expect(history).to_have_count(1)
     expect(history.locator("td").first).to_contain_text("run now")
     # the history follows the job and its webhook without a reload
@@ -161,7 +161,7 @@ def test_a_schedule_made_from_a_job_shows_its_frozen_plan(page, server):  # noqa
     page.fill("#timezone", "Europe/Paris")
     page.click("#schedule-form button")
     page.wait_for_url("**/schedules")
-    row = page.locator("tr", has=page.locator(".tag", has_text="frozen plan"))
+    row = page.locator("tr", has=page.locator(".chip", has_text="frozen plan"))
     expect(row).to_contain_text("At 07:00, only on Tuesday")
     row.locator("td a").first.click()
     expect(page.locator(".facts")).to_contain_text("frozen from job")
