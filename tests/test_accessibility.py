@@ -45,7 +45,8 @@ def site(server, axe):  # noqa: F811  (axe first: no point building pages that c
             "timezone": "Europe/Paris",
             "job": {"prompt": "Weekly sales", "formats": ["pdf"], "source": {"dataset": "sales"}},
         }
-        assert c.post("/v1/schedules", json=schedule).status_code == 201
+        made = c.post("/v1/schedules", json=schedule)
+        assert made.status_code == 201
         settings = Settings(var_dir=server.var)
         with session(settings) as s:
             owner = s.get(DatasetRow, ds["id"]).owner
@@ -57,7 +58,13 @@ def site(server, axe):  # noqa: F811  (axe first: no point building pages that c
                 break
             time.sleep(0.5)
         assert c.get(f"/v1/jobs/{ok}").json()["status"] == "succeeded"
-    return {"dataset": ds["id"], "succeeded": ok, "failed": failed.id, "empty_key": server.create_key("nobody")}
+    return {
+        "dataset": ds["id"],
+        "succeeded": ok,
+        "failed": failed.id,
+        "schedule": made.json()["id"],
+        "empty_key": server.create_key("nobody"),
+    }
 
 
 def violations(pg, where: str, axe: str) -> list[str]:
@@ -98,6 +105,8 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, se
 
     context, pg = signed_in(browser, server, site["empty_key"], width)
     found += violations(pg, "jobs (empty)", axe)
+    pg.goto("/schedules")
+    found += violations(pg, "schedules (empty)", axe)
     context.close()
 
     context, pg = signed_in(browser, server, server.key, width)
@@ -111,6 +120,10 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, se
         "datasets": "/datasets",
         "dataset": f"/datasets/{site['dataset']}",
         "schedules": "/schedules",
+        "new schedule": "/schedules/new",
+        "schedule": f"/schedules/{site['schedule']}",
+        "edit schedule": f"/schedules/{site['schedule']}/edit",
+        "delete schedule": f"/schedules/{site['schedule']}/delete",
         "error page": "/datasets/no-such-dataset",
     }
     for name, path in pages.items():
@@ -130,5 +143,11 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, se
     pg.click("button[type=submit]")
     expect(pg.locator("#formats-error")).not_to_be_empty()
     found += violations(pg, "new job with errors", axe)
+    pg.goto("/schedules/new")
+    pg.fill("#cron", "0 8 * * someday")
+    pg.uncheck("input[name=formats][value=pdf]")
+    pg.click("button[type=submit]")
+    expect(pg.locator("#name-error")).not_to_be_empty()
+    found += violations(pg, "new schedule with errors", axe)
     context.close()
     assert not found, f"{len(found)} serious or critical violations at {width} px:\n" + "\n".join(found)
