@@ -23,6 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
 from docagent.bind import Bound
+from docagent.i18n import phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
@@ -254,13 +255,12 @@ class Builder:
             head.add_run().add_picture(io.BytesIO(logo.png), height=Emu(int(logo.height_in * 914400)))
         foot = section.footer.paragraphs[0]
         foot.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        zh = meta.language.startswith("zh")
-        foot.add_run("第 " if zh else "Page ")
-        _field(foot, "PAGE", "1")
-        foot.add_run(" 页，共 " if zh else " of ")
-        _field(foot, "NUMPAGES", "1")
-        if zh:
-            foot.add_run(" 页")
+        # "Page {page} of {pages}" in the document's language, the numbers as fields Word fills in
+        for part in re.split(r"(\{page\}|\{pages\})", phrase(meta.language, "page")):
+            if part in ("{page}", "{pages}"):
+                _field(foot, "PAGE" if part == "{page}" else "NUMPAGES", "1")
+            elif part:
+                foot.add_run(part)
         for r in foot.runs:
             r.font.size = Pt(8)
 

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 
-from docagent import lifecycle
+from docagent import i18n, lifecycle
 from docagent.api.deps import (
     CSRF_FIELD,
     SAFE_METHODS,
@@ -242,6 +242,7 @@ def new_job_form(
         errors=errors or {},
         form=form,
         themes=themes,
+        languages=i18n.supported(),
         theme=form.theme or settings.default_theme,
         model_configured=bool(settings.llm_base_url),
     )
