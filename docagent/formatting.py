@@ -198,7 +198,14 @@ def _placeholder(m: re.Match[str], values: dict[str, str]) -> str:
 
 def fill(text: str, values: dict[str, str]) -> str:
     """Replace placeholders ({name}, {name:abs}, {name|up|down|flat}); unknown names stay visible."""
-    return PLACEHOLDER.sub(lambda m: _placeholder(m, values), text)
+
+    def shown(m: re.Match[str]) -> str:
+        out = _placeholder(m, values)
+        if out.endswith(".") and text[m.end() : m.end() + 1] == ".":  # "4,7 Mio." ends a sentence once
+            return out[:-1]
+        return out
+
+    return PLACEHOLDER.sub(shown, text)
 
 
 def slug(title: str) -> str:

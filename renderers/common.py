@@ -30,7 +30,6 @@ from docagent.plan import (
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 WIDE_COLUMNS = 8  # a table with more columns gets a landscape page
 MAX_FORMULA_TEXT = 255  # Excel's limit for a string literal inside a formula
-ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
 HIGHLIGHT_FILLS = {"bad": "#F8D7DA", "good": "#D1E7DD", "warn": "#FFF3CD"}  # fills readable under dark text
 
 

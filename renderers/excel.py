@@ -467,7 +467,7 @@ class Builder:
     def summary(self) -> None:
         """The whole document on the first sheet, in reading order: prose as wrapped text cells,
         KPIs, tables, charts and images; the data behind them on the sheets after it."""
-        ws = self.wb.add_worksheet("Summary")
+        ws = self.wb.add_worksheet(phrase(self.bound.plan.meta.language, "summary_sheet"))
         self.models.write()  # the model sheets follow the summary
         home = ws
         ws.set_landscape()
@@ -514,7 +514,9 @@ class Builder:
                     row += 23
                 case Chart():
                     if self.charts_ws is None:
-                        self.charts_ws = self.wb.add_worksheet("Chart data")
+                        self.charts_ws = self.wb.add_worksheet(
+                            phrase(self.bound.plan.meta.language, "chart_data_sheet")
+                        )
                         self._chart_row = 0
                         self.chart_widths = [12.0] * 8
                     chart = self.chart(i, block, self.charts_ws)

@@ -39,7 +39,7 @@ from docagent.i18n import REFERENCE, base, phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import ASSUMPTIONS, model_table, split_periods, table_data
+from docagent.renderers.common import model_table, split_periods, table_data
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -563,8 +563,9 @@ class Builder:
         data = model_table(self.bound, i)
         if data.assumptions:
             rows = [[a, v, n] for a, v, n in data.assumptions]
-            page = Slide("table", f"{spec.title}: {ASSUMPTIONS}", spec.kicker)
-            self.grid_slides(page, [ASSUMPTIONS, "", ""], rows, [False, True, False], set(), [])
+            assumptions = phrase(self.meta.language, "assumptions")
+            page = Slide("table", f"{spec.title}: {assumptions}", spec.kicker)
+            self.grid_slides(page, [assumptions, "", ""], rows, [False, True, False], set(), [])
         for part in split_periods(data, MODEL_PERIODS):
             rows = [[label, *values] for label, values, _ in part.rows]
             bold = {k for k, (_, _, style) in enumerate(part.rows) if style in ("total", "subtotal")}

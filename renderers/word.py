@@ -27,7 +27,6 @@ from docagent.i18n import phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
-    ASSUMPTIONS,
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
     caption,
@@ -448,7 +447,13 @@ class Builder:
         grids: list[tuple[list[str], list[tuple[str, list[str], str]], list[float]]] = []
         if data.assumptions:
             rows = [(a, [v, n], "input") for a, v, n in data.assumptions]
-            grids.append(([ASSUMPTIONS, "", ""], rows, [usable * 0.42, usable * 0.18, usable * 0.4]))
+            grids.append(
+                (
+                    [phrase(self.bound.plan.meta.language, "assumptions"), "", ""],
+                    rows,
+                    [usable * 0.42, usable * 0.18, usable * 0.4],
+                )
+            )
         for part in split_periods(data, int((usable - label) // col)):
             n = len(part.header) - 1
             grids.append((part.header, part.rows, [label] + [(usable - label) / max(n, 1)] * n))

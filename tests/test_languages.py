@@ -196,3 +196,11 @@ def test_the_rules_planners_report_reads_in_each_language(code, tmp_path):
     planner, document = i18n.phrases(code, "planner"), i18n.phrases(code, "document")
     for heading in (document["contents"], planner["summary"], planner["trend"], planner["appendix"]):
         assert heading.replace(NBSP, " ") in text, heading  # pdftotext writes a no-break space as a space
+
+
+def test_an_abbreviated_figure_at_the_end_of_a_sentence_keeps_one_full_stop():
+    from docagent.formatting import fill
+
+    shown = format_value(4_700_000, "compact", language="de")
+    assert shown.endswith("Mio.")
+    assert fill("Der Umsatz erreicht {rev}.", {"rev": shown}) == f"Der Umsatz erreicht {shown}"
