@@ -4,6 +4,7 @@ under load with wrk. (The service helpers come from tests/service.py: the same s
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, pct
-from bench.stub_model import StubModel
 from docagent.data.catalog import Catalog
 from docagent.data.profile import profile
+from docagent.llm.fake import FakeModel, FakeServer, reply
 from docagent.planners.rules import plan_report
 from tests.service import Stack, distributed, postgres_up, redis_up
 
@@ -156,7 +157,7 @@ def run() -> list[Row]:
     rows = []
     plan = recorded_plan()
     for delay in DELAYS:
-        stub = StubModel(plan, delay)
+        stub = FakeServer(FakeModel(then=reply(json.dumps(plan), usage=(4000, 1300, 0, 0))), delay_s=delay)
         tmp = Path(tempfile.mkdtemp(prefix="bench-service-"))
         try:
             for name, ctx in stacks(tmp, stub.url):

@@ -229,7 +229,7 @@ def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
 
 def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
-    out: list[str] = []
+    out: list[str] = list(bound.notes)
     brand = bound.plan.meta.brand
     if brand is not None and brand.font and "pdf" in files:  # a fallback, recorded rather than failed
         out.append(

@@ -78,13 +78,6 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
     return public(job, artifacts, parent.plan if parent is not None else None)
 
 
-def check_quota(owner: str, settings: Settings) -> None:
-    """Whether the owner may start a job now (job creation itself counts atomically, in lifecycle.admit)."""
-    with session(settings) as s:
-        lifecycle.lock_owner(s, owner)
-        lifecycle.admit(s, owner, settings)
-
-
 def check_plannable(body: JobCreate, settings: Settings) -> None:
     """A prompt without data needs the model planner: refuse it before anything is queued, not fail later."""
     if body.dataset_ids or body.plan is not None:  # a given plan needs no planner

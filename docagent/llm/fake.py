@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,8 +66,11 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> A
 
 
 class FakeModel:
-    def __init__(self, *answers: Answer) -> None:
+    """Answers in order; `then` (if given) answers every request after the script runs out."""
+
+    def __init__(self, *answers: Answer, then: Answer | None = None) -> None:
         self.answers: list[Answer] = list(answers)
+        self.then = then
         self.requests: list[dict[str, Any]] = []
 
     def http_client(self) -> Any:
@@ -75,9 +79,9 @@ class FakeModel:
     def _handle(self, request: Any) -> Any:
         body = json.loads(request.content)
         self.requests.append(body)
-        if not self.answers:
+        if not self.answers and self.then is None:
             raise AssertionError("the fake model received more requests than scripted")
-        answer = self.answers.pop(0)
+        answer: Answer = self.answers.pop(0) if self.answers else self.then
         if isinstance(answer, BaseException):
             raise answer
         if isinstance(answer, Callable):  # type: ignore[arg-type]
@@ -86,9 +90,12 @@ class FakeModel:
 
 
 class FakeServer:
-    """The same fake on a loopback port, for a service under test in another process."""
+    """The same fake on a loopback port, for a service under test in another process.
 
-    def __init__(self, fake: FakeModel) -> None:
+    `delay_s` holds each answer back, as a model's generation time would, without serialising requests.
+    """
+
+    def __init__(self, fake: FakeModel, delay_s: float = 0.0) -> None:
         self.fake = fake
         lock = threading.Lock()
 
@@ -97,6 +104,7 @@ class FakeServer:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(delay_s)
                 with lock:
                     try:
                         answer = fake._handle(httpx.Request("POST", "http://fake/v1/chat/completions", content=body))
