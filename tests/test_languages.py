@@ -32,7 +32,7 @@ FRENCH_CSV = """Date;Région;Produit;Chiffre d'affaires;Coût
 2025-09-30;Occitanie;Ordinateurs;13900,00;8800,00
 2025-10-14;Île-de-France;Écrans;5200,00;3100,00
 2025-11-03;Bretagne;Ordinateurs;17500,00;11000,00
-2025-12-19;Occitanie;Claviers;1500,00;700,00
+2025-12-31;Occitanie;Claviers;1500,00;700,00
 """
 SALES_CSV = "date,region,revenue,cost\n" + "".join(
     f"2025-{m:02d}-15,{r},{1000 + 37 * m * (k + 1)}.5,{600 + 11 * m}\n"
