@@ -116,6 +116,7 @@ def jobs_page(
     settings: SettingsDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    deleted: str = "",
 ) -> HTMLResponse:
     wanted, found = _jobs(owner, settings, status_, skip)
     base = {"status": wanted.value} if wanted else {}
@@ -124,6 +125,7 @@ def jobs_page(
         "jobs.html",
         owner,
         nav="jobs",
+        deleted=deleted[:120],
         jobs=found.data,
         count=found.count,
         statuses=list(JobStatus),
@@ -134,18 +136,6 @@ def jobs_page(
         prev_query=urlencode({**base, "skip": max(0, skip - PAGE)}),
         next_query=urlencode({**base, "skip": skip + PAGE}),
     )
-
-
-@router.get("/partials/jobs", response_class=HTMLResponse)
-def jobs_rows(
-    request: Request,
-    owner: PageOwner,
-    settings: SettingsDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> HTMLResponse:
-    _, found = _jobs(owner, settings, status_, skip)
-    return page(request, "_job_rows.html", owner, jobs=found.data)
 
 
 def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -355,6 +345,18 @@ def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectR
     return see_other(f"/jobs/{job_id}")
 
 
+@router.get("/jobs/{job_id}/delete", response_class=HTMLResponse)
+def job_confirm_delete(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+    context = detail_context(job_id, owner, settings)
+    return page(request, "confirm_delete_job.html", owner, nav="jobs", **context)
+
+
+@router.post("/jobs/{job_id}/delete")
+def job_delete(job_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+    prompt = jobs.delete(job_id, owner, settings, storage)
+    return see_other("/?" + urlencode({"deleted": prompt.strip()[:80] or job_id}))
+
+
 @router.post("/jobs/{job_id}/cancel")
 def job_cancel(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
     jobs.cancel(job_id, owner, settings)
@@ -370,7 +372,8 @@ def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep, del
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     d = datasets.get_dataset(dataset_id, owner, settings)
-    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
+    found = datasets.versions(d.name, owner, settings)
+    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile, versions=found)
 
 
 @router.get("/datasets/{dataset_id}/delete", response_class=HTMLResponse)
