@@ -40,6 +40,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "source_failed": 422,
     "delivery_failed": 502,
     "invalid_schedule": 422,
+    "unsupported_language": 422,
     "invalid_key": 422,
     "unauthorized": 401,
     "forbidden": 403,

@@ -46,7 +46,7 @@ class Bound:
         return fill(s, self.metric_text)
 
     def fmt(self, value: Any, col: OutColumn) -> str:
-        return format_value(value, col.format, self.plan.meta.currency, col.bucket)
+        return format_value(value, col.format, self.plan.meta.currency, col.bucket, self.plan.meta.language)
 
     def source_of(self, block: Table | Chart) -> str | None:
         if block.query is None:
@@ -104,7 +104,7 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
         bound.windows[m.name] = metric_windows(catalog, m)
         if note := partial_period(catalog, m):
             bound.notes.append(note)
-        bound.metric_text[m.name] = format_value(value, metric_format(m), currency)
+        bound.metric_text[m.name] = format_value(value, metric_format(m), currency, language=plan.meta.language)
     used: set[str] = {m.dataset for m in plan.metrics if m.dataset}
     for i, b in enumerate(plan.blocks):
         if isinstance(b, Chart) and b.model is not None:

@@ -39,7 +39,8 @@
     ├── RevisionRefused          a job that cannot be revised now
     │   ├── RevisionNeedsModel   no model endpoint: revising a plan is the model's work
     │   └── NothingToRevise      the job has no plan (yet)
-    └── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
+    ├── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
+    └── UnsupportedLanguage      an explicit language docagent has no phrase table for (lists the supported)
 
 Every exception pickles (it crosses Celery) because it only carries plain arguments.
 The API turns each `code` into an HTTP status in one place (api/problems.py).
@@ -257,3 +258,7 @@ class RevisionNeedsModel(RevisionRefused):
 
 class NothingToRevise(RevisionRefused):
     code = "no_plan"
+
+
+class UnsupportedLanguage(DocagentError):
+    code = "unsupported_language"

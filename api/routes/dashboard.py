@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from docagent import lifecycle
+from docagent import i18n, lifecycle
 from docagent.api.deps import (
     SESSION_COOKIE,
     SettingsDep,
@@ -197,6 +197,7 @@ def new_job_form(
         errors=errors or {},
         form=form,
         themes=themes,
+        languages=i18n.supported(),
         theme=form.theme or settings.default_theme,
         model_configured=bool(settings.llm_base_url),
     )

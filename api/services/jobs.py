@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
-from docagent import lifecycle
+from docagent import i18n, lifecycle
 from docagent.api.schemas import (
     ArtifactPublic,
     ErrorPublic,
@@ -99,6 +99,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
     """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return JobAccepted(id=existing.id, status=JobStatus(existing.status))
+    i18n.check_language(body.language)  # 422 listing what docagent writes, before anything is queued
     check_plannable(body, settings)
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
