@@ -429,7 +429,7 @@ def job_schedule(
         body = ScheduleCreate.model_validate(
             {"name": title[:200], "cron": cron.strip(), "timezone": timezone.strip() or "UTC", "job": spec}
         )
-        schedules.create(body, owner, settings)
+        created = schedules.create(body, owner, settings)
     except ValidationError as e:
         error = "; ".join(err["msg"] for err in e.errors())
         return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
@@ -437,4 +437,4 @@ def job_schedule(
         raise
     except DocagentError as e:
         return job_form_error(request, job_id, owner, settings, 422, schedule_error=str(e))
-    return see_other("/schedules")
+    return see_other(f"/schedules/{created.id}?done=created")
