@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from docagent.api import problems
 from docagent.api.middleware import BodyLimit, SecurityHeaders
-from docagent.api.routes import brands, dashboard, datasets, drafts, health, jobs, plans, schedules
+from docagent.api.routes import brands, dashboard, dashboard_schedules, datasets, drafts, health, jobs, plans, schedules
 from docagent.errors import DocagentError
 from docagent.settings import get_settings
 from docagent.store import migrate
@@ -79,6 +79,7 @@ def create_app() -> FastAPI:
     app.include_router(plans.router)
     app.include_router(schedules.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_schedules.router)
     app.mount("/static", StaticFiles(directory=str(dashboard.TEMPLATES / "static")), name="static")
     return app
 

@@ -44,6 +44,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "source_failed": 422,
     "delivery_failed": 502,
     "invalid_schedule": 422,
+    "unsupported_language": 422,
     "invalid_key": 422,
     "invalid_brand": 422,
     "unknown_brand": 422,
@@ -78,7 +79,10 @@ def headers_for(error: DocagentError) -> dict[str, str]:
 
 
 def problem(error: DocagentError, instance: str) -> dict[str, object]:
-    return body(status_for(error), str(error), instance, error.code, list(getattr(error, "problems", [])))
+    out = body(status_for(error), str(error), instance, error.code, list(getattr(error, "problems", [])))
+    if field := getattr(error, "field", None):  # the request field at fault, for a form to mark it
+        out["field"] = field
+    return out
 
 
 async def handle(request: Request, error: Exception) -> JSONResponse:

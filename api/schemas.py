@@ -270,6 +270,15 @@ class SchedulePublic(BaseModel):
     created_at: Stamp
 
 
+class SchedulePreview(BaseModel):
+    """What a cron expression means in a zone: in words, and its next fire times (in that zone's offset)."""
+
+    cron: str
+    timezone: str
+    description: str
+    next_fire_times: list[dt.datetime]
+
+
 class SchedulesPublic(BaseModel):
     data: list[SchedulePublic]
     count: int

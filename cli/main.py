@@ -13,6 +13,7 @@ from rich.console import Console
 
 from docagent.data.references import is_reference
 from docagent.errors import DocagentError
+from docagent.i18n import supported
 from docagent.pipeline.generate import FORMATS, generate, load, plan_job, render_plan
 from docagent.schema import plan_schema_json
 from docagent.settings import get_settings
@@ -24,7 +25,10 @@ DataArg = Annotated[list[Path] | None, typer.Argument(help="CSV, TSV, XLSX, JSON
 PromptOpt = Annotated[str, typer.Option("--prompt", "-p", help="What the document should be")]
 PlannerOpt = Annotated[str, typer.Option(help="auto | rules | llm")]
 ThemeOpt = Annotated[str | None, typer.Option(help="theme name from templates/themes")]
-LangOpt = Annotated[str | None, typer.Option(help="language code; default: guessed from the prompt")]
+LangOpt = Annotated[
+    str | None,
+    typer.Option(help=f"one of {', '.join(supported())}; default: the prompt's language (or the data's), else en"),
+]
 
 
 def _fail(e: DocagentError) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.data.catalog import Catalog, Column
-from docagent.data.metrics import Window, metric_windows, run_metric
+from docagent.data.metrics import Window, metric_windows, partial_period, run_metric
 from docagent.data.query import OutColumn, Result, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
@@ -40,12 +40,13 @@ class Bound:
     data: dict[str, DataSheet] = field(default_factory=dict)  # datasets the plan reads
     images: dict[str, ImageFile] = field(default_factory=dict)  # image files given with the job
     models: ModelValues | None = None  # the evaluated model blocks, when the plan has any
+    notes: list[str] = field(default_factory=list)  # what a reader should know about the figures
 
     def text(self, s: str) -> str:
         return fill(s, self.metric_text)
 
     def fmt(self, value: Any, col: OutColumn) -> str:
-        return format_value(value, col.format, self.plan.meta.currency, col.bucket)
+        return format_value(value, col.format, self.plan.meta.currency, col.bucket, self.plan.meta.language)
 
     def source_of(self, block: Table | Chart) -> str | None:
         if block.query is None:
@@ -101,7 +102,9 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
         value = run_metric(catalog, m)
         bound.metrics[m.name] = value
         bound.windows[m.name] = metric_windows(catalog, m)
-        bound.metric_text[m.name] = format_value(value, metric_format(m), currency)
+        if note := partial_period(catalog, m):
+            bound.notes.append(note)
+        bound.metric_text[m.name] = format_value(value, metric_format(m), currency, language=plan.meta.language)
     used: set[str] = {m.dataset for m in plan.metrics if m.dataset}
     for i, b in enumerate(plan.blocks):
         if isinstance(b, Chart) and b.model is not None:

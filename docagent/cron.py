@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, FormatError, MissingFieldError, WrongArgumentError
+from croniter import CroniterBadDateError, croniter
 
 from docagent.errors import InvalidSchedule
 
@@ -20,15 +21,34 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise InvalidSchedule(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Shanghai'") from None
+        raise InvalidSchedule(
+            f"unknown time zone {name!r}; use an IANA name such as 'Asia/Shanghai'", "timezone"
+        ) from None
+
+
+def check_expr(expr: str) -> None:
+    if not croniter.is_valid(expr) or len(expr.split()) != 5:
+        raise InvalidSchedule(
+            f"invalid cron expression {expr!r}; use five fields: minute hour day-of-month month day-of-week", "cron"
+        )
+    try:
+        croniter(expr, dt.datetime(2000, 1, 1)).get_next(dt.datetime)  # from a leap year: 29 February is a date
+    except CroniterBadDateError:
+        raise InvalidSchedule(f"the cron expression {expr!r} never fires: no month has that day", "cron") from None
 
 
 def check(expr: str, tz: str) -> None:
-    if not croniter.is_valid(expr) or len(expr.split()) != 5:
-        raise InvalidSchedule(
-            f"invalid cron expression {expr!r}; use five fields: minute hour day-of-month month day-of-week"
-        )
+    check_expr(expr)
     zone(tz)
+
+
+def describe(expr: str) -> str:
+    """The expression in words ("At 08:00, only on Monday"), 24-hour clock; the zone is the caller's to add."""
+    check_expr(expr)
+    try:
+        return str(ExpressionDescriptor(expr, casing_type=CasingTypeEnum.Sentence, use_24hour_time_format=True))
+    except (FormatError, MissingFieldError, WrongArgumentError):
+        return expr  # croniter reads a few forms the describer does not: the expression itself then
 
 
 def fire_times(expr: str, tz: str, after: dt.datetime) -> Iterator[dt.datetime]:

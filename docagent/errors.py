@@ -24,7 +24,7 @@
     ├── StorageError             the artifact store failed (disk full, bucket unreachable)
     ├── SourceError              a scheduled run's source (dataset name, SQL query) failed at run time
     ├── DeliveryFailed           a webhook did not accept a run's result (retried)
-    ├── InvalidSchedule          a cron expression, time zone or source that cannot work
+    ├── InvalidSchedule          a cron expression, time zone or source that cannot work (names the field)
     ├── InvalidApiKey            a key name that is empty, too long, taken or unknown
     ├── InvalidBrand             a brand kit whose colours, palette or logo cannot work (carries every problem)
     ├── UnknownBrand             a job or schedule names a brand kit the owner does not have
@@ -42,7 +42,8 @@
     ├── RevisionRefused          a job that cannot be revised now
     │   ├── RevisionNeedsModel   no model endpoint: revising a plan is the model's work
     │   └── NothingToRevise      the job has no plan (yet)
-    └── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
+    ├── UploadTooLarge           an upload over DOCAGENT_MAX_UPLOAD_BYTES
+    └── UnsupportedLanguage      an explicit language docagent has no phrase table for (lists the supported)
 
 Every exception pickles (it crosses Celery) because it only carries plain arguments.
 The API turns each `code` into an HTTP status in one place (api/problems.py).
@@ -182,7 +183,17 @@ class DeliveryFailed(DocagentError):
 
 
 class InvalidSchedule(DocagentError):
+    """Names the field at fault (`cron`, `timezone`, `webhook_url`, `job.source`, ...) when there is one."""
+
     code = "invalid_schedule"
+
+    def __init__(self, problem: str, field: str | None = None) -> None:
+        super().__init__(problem, field)
+        self.problem = problem
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}" if self.field else self.problem
 
 
 class InvalidApiKey(DocagentError):
@@ -265,3 +276,7 @@ class RevisionNeedsModel(RevisionRefused):
 
 class NothingToRevise(RevisionRefused):
     code = "no_plan"
+
+
+class UnsupportedLanguage(DocagentError):
+    code = "unsupported_language"

@@ -4,7 +4,7 @@
                   │
                   ▼
     ┌──────── queued ◄──────────────┐  requeue (the reaper re-sends a stale job)
-    │             │ start_planning   │  retry (only a failed job)
+    │             │ start_planning   │  retry (a failed or canceled job)
     │             ▼                  │
     ├─────── planning ───────────────┤
     │             │ start_rendering  │
@@ -13,7 +13,9 @@
     │             │ succeed
     │             ▼
     │        succeeded                    fail: any unfinished job -> failed
-    └──► canceled (cancel)                a final job never changes, except failed -> queued by retry
+    └──► canceled (cancel)                a final job never changes, except failed/canceled -> queued by retry
+
+Only a finished job may be deleted (`check_deletable`): a queued or running one is canceled first.
 
 A redelivered task may repeat its stage (planning -> planning, rendering -> rendering), and the
 reaper may re-send a job that is still queued.
@@ -75,7 +77,7 @@ _NEXT: dict[JobStatus, frozenset[JobStatus]] = {
     ),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
-    JobStatus.CANCELED: frozenset(),
+    JobStatus.CANCELED: frozenset({JobStatus.QUEUED}),
 }
 
 
@@ -284,13 +286,23 @@ def cancel(job: JobRow, at: dt.datetime | None = None) -> None:
     job.stage, job.finished_at = None, at or now()
 
 
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELED})
+
+
 def retry(job: JobRow) -> None:
-    """A failed job starts again from planning."""
-    if job.status != JobStatus.FAILED:
-        raise IllegalTransition(f"only a failed job can be retried; this one is {job.status}")
+    """A failed or canceled job starts again from planning."""
+    if job.status not in RETRYABLE:
+        raise IllegalTransition(f"only a failed or canceled job can be retried; this one is {job.status}")
     _move(job, JobStatus.QUEUED)
     job.progress, job.error_code, job.error_message = 0.0, None, None
     job.plan, job.finished_at, job.stage = None, None, None
+    job.started_at, job.timings = None, {}  # the timeline starts again too
+
+
+def check_deletable(job: JobRow) -> None:
+    """A job is deleted only once it has finished: a worker may still be writing a running job's files."""
+    if job.status not in FINAL:
+        raise IllegalTransition(f"a {job.status} job cannot be deleted; cancel it first")
 
 
 def requeue(job: JobRow, at: dt.datetime) -> None:
@@ -301,11 +313,13 @@ def requeue(job: JobRow, at: dt.datetime) -> None:
 
 __all__ = [
     "FINAL",
+    "RETRYABLE",
     "UNFINISHED",
     "DeliveryStatus",
     "JobStatus",
     "admit",
     "cancel",
+    "check_deletable",
     "create_job",
     "fail",
     "find_by_key",

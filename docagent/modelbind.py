@@ -63,7 +63,7 @@ def bind_models(bound: Bound) -> ModelValues | None:
             continue
         value = float(values[metric_period(m, models)])
         bound.metrics[m.name] = value
-        bound.metric_text[m.name] = format_value(value, m.format, currency)
+        bound.metric_text[m.name] = format_value(value, m.format, currency, language=plan.meta.language)
     for k, b in enumerate(plan.blocks):
         if isinstance(b, Chart) and b.model is not None:
             bound.results[k] = chart_result(mv, b)

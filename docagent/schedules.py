@@ -36,17 +36,17 @@ POWERFUL_ROLE = (
 def validate_source(source: dict[str, Any], settings: Settings) -> None:
     if "dataset" in source:
         if not str(source["dataset"]).strip():
-            raise InvalidSchedule("source.dataset must name a dataset")
+            raise InvalidSchedule("must name a dataset", "job.source.dataset")
         return
     if "sql" in source:
         conn = source.get("connection")
         if conn not in settings.connections:
             known = ", ".join(sorted(settings.connections)) or "none configured (DOCAGENT_CONNECTIONS)"
-            raise InvalidSchedule(f"unknown connection {conn!r}; known: {known}")
+            raise InvalidSchedule(f"unknown connection {conn!r}; known: {known}", "job.source.connection")
         if not str(source["sql"]).strip():
-            raise InvalidSchedule("source.sql is empty")
+            raise InvalidSchedule("the query is empty", "job.source.sql")
         return
-    raise InvalidSchedule('source must be {"dataset": NAME} or {"sql": "SELECT ...", "connection": NAME}')
+    raise InvalidSchedule('must be {"dataset": NAME} or {"sql": "SELECT ...", "connection": NAME}', "job.source")
 
 
 def check_webhook(url: str | None, settings: Settings) -> None:
@@ -55,7 +55,7 @@ def check_webhook(url: str | None, settings: Settings) -> None:
         try:
             resolve(url, settings.webhook_allow)
         except ForbiddenDestination as e:
-            raise InvalidSchedule(f"webhook_url: {e}") from None
+            raise InvalidSchedule(str(e), "webhook_url") from None
 
 
 def check_grant(source: dict[str, Any], owner: str, settings: Settings) -> None:
@@ -63,7 +63,8 @@ def check_grant(source: dict[str, Any], owner: str, settings: Settings) -> None:
     if "sql" in source and owner not in settings.connection_grants.get(str(source.get("connection")), []):
         raise InvalidSchedule(
             f"the connection {source.get('connection')!r} is not granted to this key; "
-            "an operator grants it with DOCAGENT_CONNECTION_GRANTS"
+            "an operator grants it with DOCAGENT_CONNECTION_GRANTS",
+            "job.source.connection",
         )
 
 
@@ -74,9 +75,10 @@ def freeze(owner: str, spec: dict[str, Any], settings: Settings) -> dict[str, An
         with session(settings) as s:
             job = s.get(JobRow, str(spec["from_job"]))
         if job is None or job.owner != owner:
-            raise InvalidSchedule(f"from_job: no job {spec['from_job']!r}")
+            raise InvalidSchedule(f"no job {spec['from_job']!r}", "job.from_job")
         if job.plan is None:
-            raise InvalidSchedule(f"from_job: job {job.id} has no plan yet ({job.status}); schedule it once it has")
+            problem = f"job {job.id} has no plan yet ({job.status}); schedule it once it has"
+            raise InvalidSchedule(problem, "job.from_job")
         spec.setdefault("plan", job.plan)
         if not str(spec.get("prompt") or "").strip():
             spec["prompt"] = job.prompt
@@ -84,9 +86,9 @@ def freeze(owner: str, spec: dict[str, Any], settings: Settings) -> dict[str, An
         try:
             spec["plan"] = parse(spec["plan"]).model_dump(mode="json")
         except PlanError as e:
-            raise InvalidSchedule("the plan is not valid: " + "; ".join(e.problems)) from None
+            raise InvalidSchedule("the plan is not valid: " + "; ".join(e.problems), "job.plan") from None
     elif not str(spec.get("prompt") or "").strip():
-        raise InvalidSchedule("a schedule's job needs a prompt, a plan or from_job")
+        raise InvalidSchedule("a schedule's job needs a prompt, a plan or from_job", "job.prompt")
     spec.setdefault("prompt", "")
     return spec
 
@@ -122,6 +124,8 @@ def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: 
         check_grant(row.job.get("source") or {}, owner, settings)
         if "webhook_url" in changes:
             check_webhook(row.webhook_url, settings)
+        if row.webhook_url and not row.webhook_secret:  # a webhook added later is signed too
+            row.webhook_secret = secrets.token_urlsafe(32)
         row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
         return row
 

@@ -5,12 +5,12 @@ The CLI calls this directly; Celery tasks call the same steps by job id.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docagent import i18n
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, add_joins, profile
@@ -39,14 +39,15 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)  # what the QA pass found and could not fix
 
 
-def guess_language(prompt: str) -> str:
-    if re.search(r"[\u3040-\u30ff]", prompt):
-        return "ja"
-    if re.search(r"[\u4e00-\u9fff]", prompt):
-        return "zh"
-    if re.search(r"[\uac00-\ud7af]", prompt):
-        return "ko"
-    return "en"
+def guess_language(prompt: str, profiles: Sequence[Profile] = ()) -> str:
+    """The prompt's language when it is clear, else the data's (column names and common values), else English."""
+    hints = [
+        text
+        for p in profiles
+        for c in p.columns
+        for text in (c.name, *(v for v, _ in c.top[:3] if isinstance(v, str) and not v.isdigit()))
+    ]
+    return i18n.detect(prompt, hints)
 
 
 def make_planner(name: str, settings: Settings) -> Planner:
@@ -88,7 +89,7 @@ def plan_job(
     settings = settings or get_settings()
     if theme and theme not in theme_names():  # the caller's choice: say so before any planning
         raise RenderError(f"unknown theme {theme!r}; available: {', '.join(theme_names())}")
-    lang = language or guess_language(prompt)
+    lang = i18n.check_language(language) or guess_language(prompt, profiles)
     request = PlanRequest(prompt, profiles, catalog, lang, theme, references or [])
     planned = make_planner(planner, settings).plan(request)
     if theme:
@@ -118,7 +119,7 @@ def revise_plan(
     """Ask the model to change `previous` as the instruction says; checked and repaired as usual."""
     settings = settings or get_settings()
     planner = make_planner("llm", settings)  # a revision needs the model: no rules fallback
-    lang = language or previous.meta.language
+    lang = i18n.check_language(language) or previous.meta.language
     request = PlanRequest(instruction, profiles, catalog, lang, theme, references or [], previous=previous)
     planned = planner.plan(request)
     if theme:

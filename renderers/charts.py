@@ -24,9 +24,10 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
-from docagent.formatting import compact  # noqa: E402
+from docagent.formatting import compact, format_value  # noqa: E402
+from docagent.i18n import REFERENCE, base, phrase  # noqa: E402
 from docagent.images import ImageFile  # noqa: E402
-from docagent.plan import Chart, ChartKind, Image  # noqa: E402
+from docagent.plan import Chart, ChartKind, Fmt, Image  # noqa: E402
 from docagent.renderers.fonts import find_fonts  # noqa: E402
 from docagent.renderers.theme import Theme  # noqa: E402
 
@@ -45,6 +46,7 @@ class Series:
     y2: list[tuple[str, list[float]]]
     folded: bool  # the tail was folded into "Other"
     percent: bool = False  # every value is a ratio shown as a percentage
+    language: str = "en"  # of the axis numbers
 
 
 @dataclass
@@ -69,13 +71,15 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
     limit = MAX_SLICES if kind in (ChartKind.pie, ChartKind.donut) else MAX_BARS
     categorical = kind not in (ChartKind.line, ChartKind.area, ChartKind.scatter, ChartKind.combo)
     folded = False
+    language = bound.plan.meta.language
+    other_label = phrase(language, "other")
     if categorical and len(rows) > limit:
         yi = names.index(block.y[0])
         rows.sort(key=lambda r: _num(r[yi]), reverse=True)
         additive = all((c.select is None or c.additive) for c in res.columns if c.name in block.y)
         head, tail = rows[: limit - 1], rows[limit - 1 :]
         if additive:
-            other: list[Any] = ["Other" if n == block.x else None for n in names]
+            other: list[Any] = [other_label if n == block.x else None for n in names]
             for n in block.y:
                 i = names.index(n)
                 other[i] = sum(_num(r[i]) for r in tail)
@@ -84,11 +88,11 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
         else:
             rows = rows[:limit]
     xs = [r[names.index(block.x)] for r in rows]
-    labels = [x if x == "Other" and folded else bound.fmt(x, xcol) for x in xs]
+    labels = [x if x == other_label and folded else bound.fmt(x, xcol) for x in xs]
     legend = bound.models.legend(block) if bound.models and block.model else {}  # a model row's label
     pick = lambda cols: [(legend.get(n, n), [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
     percent = all(c.format == "percent" for c in res.columns if c.name in block.y)
-    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent)
+    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent, language)
 
 
 def _setup_fonts() -> list[str]:
@@ -135,9 +139,13 @@ def draw(block: Chart, bound: Bound, index: int, theme: Theme, formats: tuple[st
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
 
 
-def _yaxis(ax: Any, percent: bool = False) -> None:
-    # PercentFormatter picks the decimals from the axis range: 35.5%, 36.0%, not 36%, 36%
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0) if percent else FuncFormatter(lambda v, _: compact(v)))
+def _yaxis(ax: Any, percent: bool = False, language: str = "en") -> None:
+    if percent and base(language) != REFERENCE:  # the language's percent form: 35,5 %
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_value(v, Fmt.percent, language=language)))
+    else:  # PercentFormatter picks the decimals from the axis range: 35.5%, 36.0%, not 36%, 36%
+        ax.yaxis.set_major_formatter(
+            PercentFormatter(1.0) if percent else FuncFormatter(lambda v, _: compact(v, language))
+        )
     ax.grid(axis="y", color="#E5E7EB", linewidth=0.8)
     ax.set_axisbelow(True)
 
@@ -166,8 +174,8 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
         xs = [_num(x) for x in s.categories]
         for name, ys in s.y:
             ax.scatter(xs, ys, s=18, alpha=0.8, label=name)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
-        _yaxis(ax)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, s.language)))
+        _yaxis(ax, False, s.language)
         if multi:
             ax.legend(frameon=False)
         return
@@ -177,7 +185,7 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             ax.barh([p + k * height for p in pos], ys, height=height, label=name)
         ax.set_yticks([p + height * (len(s.y) - 1) / 2 for p in pos], labels)
         ax.invert_yaxis()
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, s.language)))
         ax.grid(axis="x", color="#E5E7EB", linewidth=0.8)
         ax.set_axisbelow(True)
     elif kind in (ChartKind.line, ChartKind.area):
@@ -186,26 +194,26 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             if kind == ChartKind.area:
                 ax.fill_between(pos, ys, alpha=0.25)
         _xticks(ax, pos, labels)
-        _yaxis(ax, s.percent)
+        _yaxis(ax, s.percent, s.language)
     elif kind == ChartKind.stacked_bar:
         bottom = [0.0] * n
         for name, ys in s.y:
             ax.bar(pos, ys, bottom=bottom, width=0.7, label=name)
             bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
         _xticks(ax, pos, labels)
-        _yaxis(ax, s.percent)
+        _yaxis(ax, s.percent, s.language)
     else:  # bar, grouped_bar, combo
         width = 0.8 / len(s.y)
         for k, (name, ys) in enumerate(s.y):
             ax.bar([p - 0.4 + width * (k + 0.5) for p in pos], ys, width=width * 0.95, label=name)
         _xticks(ax, pos, labels)
-        _yaxis(ax, s.percent)
+        _yaxis(ax, s.percent, s.language)
         if kind == ChartKind.combo and s.y2:
             ax2 = ax.twinx()
             for k, (name, ys) in enumerate(s.y2):
                 color = theme.palette[(len(s.y) + k) % len(theme.palette)]
                 ax2.plot(pos, ys, color=color, marker="o", markersize=3, linewidth=2, label=name)
-            ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+            ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, s.language)))
             ax2.spines["right"].set_visible(True)
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = ax2.get_legend_handles_labels()

@@ -10,6 +10,7 @@ from docagent.bind import Bound, metric_format
 from docagent.data.catalog import NUMERIC
 from docagent.data.query import OutColumn
 from docagent.formatting import format_value, short
+from docagent.i18n import phrase
 from docagent.plan import (
     Bullets,
     Callout,
@@ -28,10 +29,7 @@ from docagent.plan import (
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 WIDE_COLUMNS = 8  # a table with more columns gets a landscape page
-CONTENTS = {"zh": "目录", "ja": "目次"}  # the contents page's title; English otherwise
 MAX_FORMULA_TEXT = 255  # Excel's limit for a string literal inside a formula
-ASSUMPTIONS = "Assumptions"  # the .xlsx sheet of model inputs, and their heading elsewhere
-TOTAL_LABELS = {"zh": "合计", "ja": "合計", "de": "Gesamt", "fr": "Total", "es": "Total"}
 HIGHLIGHT_FILLS = {"bad": "#F8D7DA", "good": "#D1E7DD", "warn": "#FFF3CD"}  # fills readable under dark text
 
 
@@ -119,7 +117,7 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
                 total_values.append(sum(r[i] for r in res.rows if isinstance(r[i], int | float)))
             else:
                 total_values.append(None)
-        label = TOTAL_LABELS.get(bound.plan.meta.language[:2], "Total")
+        label = phrase(bound.plan.meta.language, "total")
         totals = [bound.fmt(v, c) if v is not None else "" for v, c in zip(total_values, columns, strict=True)]
         first_text = next((k for k, c in enumerate(columns) if not additive(c)), None)
         if first_text is not None:  # the label goes in the first column that has no sum
@@ -139,9 +137,9 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
 
 
 def numbering(bound: Bound) -> dict[int, str]:
-    """'Table 2' / 'Figure 1' (or 表 2 / 图 1) for every table and chart block."""
-    zh = bound.plan.meta.language.startswith("zh")
-    names = ("表", "图") if zh else ("Table", "Figure")
+    """'Table 2' / 'Figure 1' (Tableau 2, 表 2 …) for every table and chart block."""
+    language = bound.plan.meta.language
+    names = (phrase(language, "table"), phrase(language, "figure"))
     counts = [0, 0]
     out = {}
     for i, b in enumerate(bound.plan.blocks):
@@ -153,15 +151,14 @@ def numbering(bound: Bound) -> dict[int, str]:
 
 
 def caption(block: Table | Chart, bound: Bound, label: str) -> str:
-    zh = bound.plan.meta.language.startswith("zh")
-    sep = "：" if zh else ". "
-    text = f"{label}{sep}{bound.text(block.title)}"
+    language = bound.plan.meta.language
+    text = f"{label}{phrase(language, 'caption_sep')}{bound.text(block.title)}"
     if block.caption:
-        text = punctuate(text, zh) + (" " if not zh else "") + bound.text(block.caption)
+        text = punctuate(text, language) + phrase(language, "space") + bound.text(block.caption)
     source = bound.source_of(block)
     if source:
-        text = punctuate(text, zh) + f"{'来源' if zh else ' Source'}: {source}"
-    return punctuate(text, zh)
+        text = punctuate(text, language) + phrase(language, "space") + phrase(language, "source", source=source)
+    return punctuate(text, language)
 
 
 def kpi_texts(bound: Bound, metrics: list[str], fits: Callable[[str], bool]) -> list[str]:
@@ -181,20 +178,20 @@ def kpi_texts(bound: Bound, metrics: list[str], fits: Callable[[str], bool]) -> 
     return out
 
 
-def punctuate(text: str, zh: bool = False) -> str:
+def punctuate(text: str, language: str = "en") -> str:
     """A caption ends with a full stop, so the source that follows reads as its own sentence."""
     text = text.rstrip()
     if text and text[-1] not in ".!?:;…。！？：":
-        text += "。" if zh else "."
+        text += phrase(language, "full_stop")
     return text
 
 
 def image_caption(block: Image, bound: Bound) -> str:
-    return punctuate(bound.text(block.caption or ""), bound.plan.meta.language.startswith("zh"))
+    return punctuate(bound.text(block.caption or ""), bound.plan.meta.language)
 
 
 def contents_title(language: str) -> str:
-    return CONTENTS.get(language[:2], "Contents")
+    return phrase(language, "contents")
 
 
 def kpi_label(item: Kpi, metrics: dict[str, Metric]) -> str:
@@ -255,12 +252,12 @@ def model_table(bound: Bound, index: int) -> ModelTable:
     mv = bound.models
     assert mv is not None
     block = mv.block(index)
-    cur = bound.plan.meta.currency
+    cur, lang = bound.plan.meta.currency, bound.plan.meta.language
     rows = [
-        (r.label, [format_value(float(v), r.format, cur) for v in mv.row(index, r.name)], str(r.style))
+        (r.label, [format_value(float(v), r.format, cur, language=lang) for v in mv.row(index, r.name)], str(r.style))
         for r in block.rows
     ]
-    inputs = [(x.label, format_value(x.value, x.format, cur), x.note or "") for x in block.inputs]
+    inputs = [(x.label, format_value(x.value, x.format, cur, language=lang), x.note or "") for x in block.inputs]
     return ModelTable(block.title, ["", *mv.labels(index)], rows, inputs)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from docagent.bind import Bound
+from docagent.i18n import phrase, supported
 from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from docagent.renderers import measure
 
@@ -33,21 +34,7 @@ BODY_SIZES = (22.0, 20.0, 18.0, 16.0)
 TABLE_ROWS = 12  # at most this many body rows on one slide
 CELL_CHARS = 120  # a longer table cell is cut at a word, the full text goes to the notes
 
-WORDS = {
-    "agenda": {"zh": "议程", "ja": "アジェンダ", "de": "Agenda", "fr": "Ordre du jour", "es": "Agenda"},
-    "key_figures": {
-        "zh": "关键数据",
-        "ja": "主要指標",
-        "de": "Kennzahlen",
-        "fr": "Chiffres clés",
-        "es": "Cifras clave",
-    },
-    "source": {"zh": "来源", "ja": "出典", "de": "Quelle", "fr": "Source", "es": "Fuente"},
-    "not_on_slide": {"zh": "未放入幻灯片", "ja": "スライド外", "de": "Nicht auf der Folie"},
-}
-ENGLISH = {"agenda": "Agenda", "key_figures": "Key figures", "source": "Source", "not_on_slide": "Not on the slide"}
-
-MARKERS = {f"[{w}]" for w in [*WORDS["not_on_slide"].values(), ENGLISH["not_on_slide"]]}
+MARKERS = {f"[{phrase(code, 'not_on_slide')}]" for code in supported()}  # notes text the QA pass counts
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
 Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "image", "other"]
 
@@ -82,7 +69,7 @@ class Deck:
 
 
 def word(key: str, language: str) -> str:
-    return WORDS[key].get(language[:2], ENGLISH[key])
+    return phrase(language, key)
 
 
 def mark(text: str, language: str) -> str:

@@ -22,6 +22,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from docagent.bind import Bound, DataSheet, metric_format
 from docagent.data.query import OutColumn
+from docagent.formatting import format_value
+from docagent.i18n import phrase
 from docagent.images import ImageFile
 from docagent.plan import (
     Bullets,
@@ -259,7 +261,17 @@ class Builder:
         for k, w in enumerate(widths):
             ws.set_column(k, k, w)
         if not sheet.complete:
-            ws.write_string(last + 2, 0, f"First {len(sheet.rows):,} of {sheet.total_rows:,} rows.", self.f["note"])
+            ws.write_string(
+                last + 2,
+                0,
+                phrase(
+                    self.bound.plan.meta.language,
+                    "first_rows",
+                    shown=format_value(len(sheet.rows), language=self.bound.plan.meta.language),
+                    total=format_value(sheet.total_rows, language=self.bound.plan.meta.language),
+                ),
+                self.f["note"],
+            )
 
     def cell(self, ws: Worksheet, r: int, c: int, v: Any, typ: str, fmt: Any = None) -> None:
         if v is None:
@@ -455,7 +467,7 @@ class Builder:
     def summary(self) -> None:
         """The whole document on the first sheet, in reading order: prose as wrapped text cells,
         KPIs, tables, charts and images; the data behind them on the sheets after it."""
-        ws = self.wb.add_worksheet("Summary")
+        ws = self.wb.add_worksheet(phrase(self.bound.plan.meta.language, "summary_sheet"))
         self.models.write()  # the model sheets follow the summary
         home = ws
         ws.set_landscape()
@@ -502,7 +514,9 @@ class Builder:
                     row += 23
                 case Chart():
                     if self.charts_ws is None:
-                        self.charts_ws = self.wb.add_worksheet("Chart data")
+                        self.charts_ws = self.wb.add_worksheet(
+                            phrase(self.bound.plan.meta.language, "chart_data_sheet")
+                        )
                         self._chart_row = 0
                         self.chart_widths = [12.0] * 8
                     chart = self.chart(i, block, self.charts_ws)
@@ -523,7 +537,7 @@ class Builder:
         sources = sorted({d.source for d in self.bound.data.values()})
         if sources:
             row += 1
-            label = "来源" if meta.language.startswith("zh") else "Sources"
+            label = phrase(meta.language, "sources")
             ws.write_string(row, 0, f"{label}: {', '.join(sources)}.", self.f["note"])
         for k, w in enumerate(self.widths):
             ws.set_column(k, k, w)

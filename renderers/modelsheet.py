@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.bind import Bound
+from docagent.i18n import phrase
 from docagent.models import Models, RowRef
 from docagent.modeluse import metric_period
 from docagent.plan import Chart, ChartKind, Metric, ModelRow
-from docagent.renderers.common import ASSUMPTIONS
 from docagent.renderers.modelformula import FIRST_COLUMN, Place, Writer, col_name, defined_name, quote_sheet
 
 BLUE, BLACK, GREEN = "#0000FF", "#000000", "#008000"
@@ -81,7 +81,9 @@ class Workbook:
             return
         inputs = [x for b in mv.models.blocks.values() for x in b.inputs]
         if inputs:  # a model titled like it goes below the inputs
-            self.cursor[self.sheet_name(ASSUMPTIONS, taken)] = 2 + len(inputs) + len(mv.models.blocks) + 1
+            self.cursor[self.sheet_name(phrase(self.bound.plan.meta.language, "assumptions"), taken)] = (
+                2 + len(inputs) + len(mv.models.blocks) + 1
+            )
         for i, b in mv.models.blocks.items():
             by_sheet: dict[str, Section] = {}
             for r in b.rows:
@@ -169,12 +171,13 @@ class ModelSheets:
     def assumptions(self) -> None:
         mv = self.bound.models
         assert mv is not None
-        ws = self.worksheet(self.book.sheet_name(ASSUMPTIONS, set()))
+        language = self.bound.plan.meta.language
+        ws = self.worksheet(self.book.sheet_name(phrase(language, "assumptions"), set()))
         ws.set_column(0, 0, 36)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 60)
-        ws.write_string(0, 0, ASSUMPTIONS, self.title)
-        for k, h in enumerate(["Input", "Value", "Note"]):
+        ws.write_string(0, 0, phrase(language, "assumptions"), self.title)
+        for k, h in enumerate([phrase(language, w) for w in ("input", "value", "note")]):
             ws.write_string(1, k, h, [self.head_left, self.head, self.head_note][k])
         ws.freeze_panes(2, 1)
         row = 2
@@ -238,7 +241,9 @@ class ModelSheets:
         ws.repeat_rows(0, header_row)
         ws.repeat_columns(0)
         ws.set_header("&L&A")
-        ws.set_footer("&L" + self.bound.plan.meta.title.replace("&", "&&") + "&RPage &P of &N")
+        meta = self.bound.plan.meta
+        page = phrase(meta.language, "page").replace("&", "&&").replace("{page}", "&P").replace("{pages}", "&N")
+        ws.set_footer("&L" + meta.title.replace("&", "&&") + "&R" + page)
 
     # --- what other blocks read from the model ---
 

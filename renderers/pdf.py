@@ -36,13 +36,13 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
+from docagent.i18n import phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from docagent.plans import plan_hash
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
-    ASSUMPTIONS,
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
     caption,
@@ -567,7 +567,7 @@ class Builder:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]
         if data.assumptions:
-            rows = [[Paragraph(self.m(ASSUMPTIONS), head), "", ""]]
+            rows = [[Paragraph(self.m(phrase(self.bound.plan.meta.language, "assumptions")), head), "", ""]]
             rows += [[Paragraph(self.m(a), cell), v, Paragraph(self.m(n), cell)] for a, v, n in data.assumptions]
             widths = [self.width * 0.4, self.width * 0.18, self.width * 0.42]
             tbl = RLTable(rows, colWidths=widths, repeatRows=1)

@@ -231,7 +231,7 @@ def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
 
 def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
-    out: list[str] = []
+    out: list[str] = list(bound.notes)
     brand = bound.plan.meta.brand
     note = font_note(brand.font) if brand is not None else None
     if note and "pdf" in files:  # a fallback, recorded rather than failed

@@ -34,11 +34,12 @@ from pptx.util import Emu, Pt
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
-from docagent.formatting import CURRENCY_SYMBOLS, compact
+from docagent.formatting import CURRENCY_SYMBOLS, compact, format_value, long_date, short
+from docagent.i18n import REFERENCE, base, phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import ASSUMPTIONS, model_table, split_periods, table_data
+from docagent.renderers.common import model_table, split_periods, table_data
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -138,7 +139,9 @@ def _today(language: str) -> str:
     d = dt.date.today()
     if language[:2] in ("zh", "ja"):
         return f"{d.year}年{d.month}月{d.day}日"
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}" if language.startswith("en") else d.isoformat()
+    if language.startswith("en"):
+        return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    return long_date(d, language)
 
 
 def _xml_text(text: str) -> str:
@@ -402,6 +405,8 @@ class Builder:
         fmt = next((m.format for m in self.bound.plan.metrics if m.name == metric), None)
         if not isinstance(value, int | float) or abs(value) < 10_000 or fmt not in SHORTENED:
             return shown
+        if base(self.meta.language) != REFERENCE:
+            return short(value, fmt, self.meta.currency, self.meta.language)
         symbol = CURRENCY_SYMBOLS.get(self.meta.currency.upper(), "") if fmt == Fmt.currency else ""
         return ("-" if value < 0 else "") + symbol + compact(abs(value))
 
@@ -450,7 +455,12 @@ class Builder:
         body = [*rows, *([data.totals] if data.totals else [])]
         notes = list(spec.notes)
         if len(data.rows) > MAX_TABLE_ROWS:
-            shown = f"The slides show the first {MAX_TABLE_ROWS:,} of {len(data.rows):,} rows."
+            shown = phrase(
+                self.meta.language,
+                "slide_rows",
+                shown=format_value(MAX_TABLE_ROWS, language=self.meta.language),
+                total=format_value(len(data.rows), language=self.meta.language),
+            )
             notes.append(mark(shown, self.meta.language))
             self.moved.append(f"slide {spec.title!r}: {shown[:-1].lower()}; the .xlsx and .docx hold them all")
         cut_notes = []
@@ -491,7 +501,10 @@ class Builder:
             if len(pages) > 1:
                 page.title = f"{spec.title} ({n}/{len(pages)})"
             if len(groups) > 1:
-                notes_here = [f"Columns {cols[1] + 1}–{cols[-1] + 1} of {n_cols}, after the first.", *notes]
+                notes_here = [
+                    phrase(self.meta.language, "slide_columns", first=cols[1] + 1, last=cols[-1] + 1, n=n_cols),
+                    *notes,
+                ]
             else:
                 notes_here = list(notes)
             slide = self._new()
@@ -550,8 +563,9 @@ class Builder:
         data = model_table(self.bound, i)
         if data.assumptions:
             rows = [[a, v, n] for a, v, n in data.assumptions]
-            page = Slide("table", f"{spec.title}: {ASSUMPTIONS}", spec.kicker)
-            self.grid_slides(page, [ASSUMPTIONS, "", ""], rows, [False, True, False], set(), [])
+            assumptions = phrase(self.meta.language, "assumptions")
+            page = Slide("table", f"{spec.title}: {assumptions}", spec.kicker)
+            self.grid_slides(page, [assumptions, "", ""], rows, [False, True, False], set(), [])
         for part in split_periods(data, MODEL_PERIODS):
             rows = [[label, *values] for label, values, _ in part.rows]
             bold = {k for k, (_, _, style) in enumerate(part.rows) if style in ("total", "subtotal")}

@@ -23,10 +23,10 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
 from docagent.bind import Bound
+from docagent.i18n import phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
-    ASSUMPTIONS,
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
     caption,
@@ -269,13 +269,12 @@ class Builder:
             head.add_run().add_picture(io.BytesIO(logo.png), height=Emu(int(logo.height_in * 914400)))
         foot = section.footer.paragraphs[0]
         foot.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        zh = meta.language.startswith("zh")
-        foot.add_run("第 " if zh else "Page ")
-        _field(foot, "PAGE", "1")
-        foot.add_run(" 页，共 " if zh else " of ")
-        _field(foot, "NUMPAGES", "1")
-        if zh:
-            foot.add_run(" 页")
+        # "Page {page} of {pages}" in the document's language, the numbers as fields Word fills in
+        for part in re.split(r"(\{page\}|\{pages\})", phrase(meta.language, "page")):
+            if part in ("{page}", "{pages}"):
+                _field(foot, "PAGE" if part == "{page}" else "NUMPAGES", "1")
+            elif part:
+                foot.add_run(part)
         for r in foot.runs:
             r.font.size = Pt(8)
 
@@ -463,7 +462,13 @@ class Builder:
         grids: list[tuple[list[str], list[tuple[str, list[str], str]], list[float]]] = []
         if data.assumptions:
             rows = [(a, [v, n], "input") for a, v, n in data.assumptions]
-            grids.append(([ASSUMPTIONS, "", ""], rows, [usable * 0.42, usable * 0.18, usable * 0.4]))
+            grids.append(
+                (
+                    [phrase(self.bound.plan.meta.language, "assumptions"), "", ""],
+                    rows,
+                    [usable * 0.42, usable * 0.18, usable * 0.4],
+                )
+            )
         for part in split_periods(data, int((usable - label) // col)):
             n = len(part.header) - 1
             grids.append((part.header, part.rows, [label] + [(usable - label) / max(n, 1)] * n))

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from docagent.bind import bind
-from docagent.data.metrics import run_metric
+from docagent.data.metrics import partial_period, run_metric
 from docagent.data.query import compile_query, run_query
 from docagent.plan import Metric, Plan, Query
 from docagent.validate import problems
@@ -202,6 +202,17 @@ def test_a_plan_written_today_moves_with_new_data(shop):
     assert (run_metric(shop, latest), run_metric(shop, previous)) == (490, 380)
     shop.con.execute("INSERT INTO shop VALUES (DATE '2026-01-05', 'North', 7, 1)")  # next month's data
     assert (run_metric(shop, latest), run_metric(shop, previous)) == (7, 490)
+
+
+def test_a_latest_period_still_running_is_noted_when_compared_with_a_whole_one(shop):
+    m = metric(expr="sum(revenue)", time_column="day", bucket="quarter", period="latest", compare="previous")
+    assert partial_period(shop, m) is None  # both quarters reach 50 days in
+    shop.con.execute("INSERT INTO shop VALUES (DATE '2026-01-05', 'North', 7, 1)")  # four days into a quarter
+    note = partial_period(shop, m)
+    assert note is not None
+    assert "up to 2026-01-05 only" in note and "runs to 2025-11-20" in note
+    assert bind(plan({"type": "paragraph", "text": "{m}"}, metrics=[m]), shop).notes == [note]
+    assert partial_period(shop, m.model_copy(update={"compare": None, "result": "value"})) is None
 
 
 def test_metric_period_problems(shop):

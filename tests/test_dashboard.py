@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from docagent import lifecycle
+from docagent.settings import Settings
+from docagent.store import DatasetRow, session
 from tests.conftest import EXAMPLE, ROOT
 from tests.service import embedded
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 SHOTS = os.environ.get("DOCAGENT_SCREENSHOTS") == "1"
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +65,10 @@ def page(browser, server):
     context.close()
 
 
-def shot(pg, name: str, width: int) -> None:
+def shot(pg, name: str, width: int, full_page: bool = True) -> None:
     if SHOTS:
         pg.set_viewport_size({"width": width, "height": 900 if width > 600 else 844})
-        pg.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=True)
+        pg.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=full_page)
 
 
 def test_upload_submit_watch_preview_download(page, tmp_path):
@@ -75,6 +79,9 @@ def test_upload_submit_watch_preview_download(page, tmp_path):
     assert "2,922 rows" in card.text_content() and "order_date" in card.text_content()
     assert page.locator("#draft-list input[type=checkbox]:checked").count() == 1
     page.fill("#prompt", "Quarterly sales report for the leadership team")
+    shot(page, "dashboard-new-job", 1280)
+    shot(page, "dashboard-new-job-phone", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.click("button[type=submit]")
     page.wait_for_url("**/jobs/*")
     url_before = page.url
@@ -93,9 +100,11 @@ def test_upload_submit_watch_preview_download(page, tmp_path):
         assert Path(path).read_bytes()[:5].startswith(magic)
         assert info.value.suggested_filename == f"Quarterly-sales-report-for-the-leadership-team.{fmt}"
     assert page.locator(".outline li").count() > 5
+    assert "Planned by the rules planner" in page.locator("#planner-line").inner_text()
     shot(page, "dashboard-job", 1280)
     shot(page, "dashboard-job-phone", 390)
     page.set_viewport_size({"width": 1280, "height": 900})
+    check_preview_viewer(page)
     page.goto("/")
     assert page.locator("tbody tr[data-job]").count() >= 1
     assert page.locator("tbody .badge-succeeded").count() >= 1
@@ -128,15 +137,15 @@ def test_pages_need_a_session(browser, server):
 
 
 def test_every_page_loads_without_console_errors(page, server):
+    with server.client() as c, EXAMPLE.open("rb") as f:  # a dataset, so its page is visited too
+        assert c.post("/v1/datasets", files={"file": ("sales.csv", f)}).status_code == 201
     for path in ["/", "/?status=failed", "/jobs/new", "/datasets", "/schedules"]:
         response = page.goto(path)
         assert response.status == 200, path
         page.wait_for_load_state("networkidle")
     page.goto("/datasets")
-    first = page.locator("tbody a").first
-    if first.count():
-        first.click()
-        assert page.locator("h2", has_text="Columns").count() == 1
+    page.locator("tbody a[href^='/datasets/']").first.click()
+    assert page.locator("h2", has_text="Columns").count() == 1
     assert page.problems == []  # type: ignore[attr-defined]
 
 
@@ -255,9 +264,151 @@ def test_a_dataset_is_deleted_after_confirming(page, server, tmp_path):
     page.wait_for_url("**/datasets?deleted=*")
     assert page.locator(".notice").inner_text() == "Deleted doomed v1."
     assert versions(server, "doomed") == 0
+    shot(page, "dashboard-datasets", 1280)
     shot(page, "dashboard-datasets-phone", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/datasets/gone-for-good")
     assert page.locator("h1").inner_text() == "Not found" and "dataset" in page.locator("main").inner_text()
+
+
+def check_preview_viewer(page) -> None:
+    """Previews open large in a dialog: arrows move between pages, Esc closes and focus goes back."""
+    links = page.locator("a.preview-link")
+    assert links.count() >= 2
+    assert links.first.get_attribute("href").endswith("/preview/1")  # without JavaScript: the full-size image
+    links.first.focus()
+    page.keyboard.press("Enter")
+    viewer = page.locator("dialog#viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("h2")).to_have_text(f"Page 1 of {links.count()}")
+    big = viewer.locator(".viewer-page img")
+    expect(big).to_have_attribute("src", links.first.get_attribute("href"))
+    expect(big).to_have_js_property("complete", True)
+    assert page.evaluate("() => document.querySelector('#viewer img').naturalWidth") >= 800  # not a thumbnail
+    assert big.bounding_box()["width"] > 600
+    shot(page, "dashboard-preview", 1280, full_page=False)  # a modal covers the viewport, not the page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.keyboard.press("ArrowRight")
+    expect(viewer.locator("h2")).to_have_text(f"Page 2 of {links.count()}")
+    expect(big).to_have_attribute("src", links.nth(1).get_attribute("href"))
+    page.keyboard.press("ArrowLeft")
+    expect(viewer.locator("h2")).to_have_text(f"Page 1 of {links.count()}")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    assert page.evaluate("() => document.activeElement.classList.contains('preview-link')")
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == links.first.get_attribute("href")
+    links.first.click()
+    expect(viewer).to_be_visible()
+    shot(page, "dashboard-preview-phone", 390, full_page=False)
+    page.keyboard.press("Escape")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def owner_and_settings(server) -> tuple[str, Settings]:
+    """The signed-in key's owner and the server's settings, to move a job as a worker would."""
+    settings = Settings(var_dir=server.var)
+    with server.client() as c:
+        ds = c.post("/v1/datasets", files={"file": ("owner-probe.csv", b"a\n1\n")}).json()
+    with session(settings) as s:
+        return s.get(DatasetRow, ds["id"]).owner, settings
+
+
+def test_the_timeline_follows_the_live_status(page, server):
+    owner, settings = owner_and_settings(server)
+    job, _ = lifecycle.create_job(owner, "Timeline check", [], ["pdf"], settings=settings)  # not sent to a worker
+    page.goto(f"/jobs/{job.id}")
+    badge, current = page.locator("#live [data-status]"), page.locator(".stages li.current span")
+    expect(badge).to_have_text("queued")
+    expect(current).to_have_text("queued")
+    for move, status in ((lifecycle.start_planning, "planning"), (lifecycle.start_rendering, "rendering")):
+        with lifecycle.locked(job.id, settings) as row:
+            move(row)
+        expect(badge).to_have_text(status)  # by server-sent events, no reload
+        expect(current).to_have_text(status)
+        expect(page.locator(".stages li.done")).to_have_count(2 if status == "planning" else 3)
+    with lifecycle.locked(job.id, settings) as row:
+        lifecycle.cancel(row)
+    expect(badge).to_have_text("canceled")
+    expect(page.locator(".stages li.current")).to_have_count(0)
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_canceled_job_is_retried_then_a_failed_one_deleted_after_confirming(page, server):
+    owner, settings = owner_and_settings(server)
+    job, _ = lifecycle.create_job(owner, "Retry me", [], ["pdf"], settings=settings)
+    with lifecycle.locked(job.id, settings) as row:
+        lifecycle.cancel(row)
+    page.goto(f"/jobs/{job.id}")
+    page.get_by_role("button", name="Retry").click()
+    page.wait_for_url(f"**/jobs/{job.id}")
+    # no data and no model: the worker takes it again and it fails, as it says
+    expect(page.locator("#live [data-status]")).to_have_text("failed", timeout=60_000)
+    page.get_by_role("link", name="Delete job…").click()
+    expect(page.locator("h1")).to_have_text("Delete this job?")
+    with server.client() as c:
+        assert c.get(f"/v1/jobs/{job.id}").status_code == 200  # asking deleted nothing
+    page.get_by_role("button", name="Delete job").click()
+    page.wait_for_url("**/?deleted=*")
+    expect(page.locator(".notice")).to_have_text("Deleted the job “Retry me”.")
+    expect(page.locator(f'tr[data-job="{job.id}"]')).to_have_count(0)
+    with server.client() as c:
+        assert c.get(f"/v1/jobs/{job.id}").status_code == 404
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_the_jobs_list_shows_jobs_made_elsewhere_without_a_reload(page, server):
+    page.goto("/")
+    marker = page.evaluate("() => { window.notReloaded = true; return true }")
+    with server.client() as c, EXAMPLE.open("rb") as f:
+        ds = c.post("/v1/datasets", files={"file": ("elsewhere.csv", f)}).json()
+        body = {"prompt": "Made through the API", "dataset_ids": [ds["id"]], "formats": ["pdf"]}
+        job = c.post("/v1/jobs", json=body).json()
+    row = page.locator(f'tr[data-job="{job["id"]}"]')
+    expect(row).to_have_count(1, timeout=15_000)
+    expect(row.locator(".badge-succeeded")).to_have_count(1, timeout=90_000)
+    assert marker and page.evaluate("() => window.notReloaded === true")
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_no_format_ticked_keeps_every_other_field_and_marks_the_group(page, server):
+    with server.client() as c:
+        c.post("/v1/datasets", files={"file": ("kept.csv", b"region,sales\nN,1\n")})
+    page.goto("/jobs/new")
+    page.fill("#prompt", "Keep what I typed")
+    for f in ("docx", "xlsx", "pdf"):
+        page.uncheck(f"input[name=formats][value={f}]")
+    page.locator("#dataset-list label", has_text="kept").locator("input").check()
+    page.select_option("#planner", "rules")
+    page.click("button[type=submit]")
+    expect(page.locator("#formats-error")).to_have_text("Choose at least one format.")
+    assert page.input_value("#prompt") == "Keep what I typed" and page.input_value("#planner") == "rules"
+    assert page.locator("#dataset-list label", has_text="kept").locator("input").is_checked()
+    assert page.locator("#formats").get_attribute("aria-describedby") == "formats-error"
+    assert page.locator("#formats input[aria-invalid=true]").count() == 4
+    shot(page, "dashboard-new-job-errors", 1280)
+
+
+def test_a_dataset_page_lists_the_versions_of_its_name(page, server, tmp_path):
+    grown = tmp_path / "regional.csv"
+    grown.write_text(EXAMPLE.read_text().replace("\n", ",1\n").replace(",1\n", ",returns\n", 1))
+    with server.client() as c, EXAMPLE.open("rb") as f:
+        c.post("/v1/datasets", files={"file": ("regional.csv", f)}, data={"name": "regional"})
+        newest = c.post("/v1/datasets", files={"file": ("regional.csv", grown.read_bytes())}, data={"name": "regional"})
+    page.goto("/datasets")
+    row = page.locator("tr", has_text="regional")
+    expect(row).to_contain_text("2 versions")
+    row.get_by_role("link", name="regional", exact=True).click()
+    expect(page.locator("h1")).to_have_text("regional v2")
+    versions = page.locator("table.versions tbody tr")
+    expect(versions).to_have_count(2)
+    expect(versions.first).to_contain_text("+ returns")
+    versions.nth(1).get_by_role("link", name="v1", exact=True).click()
+    expect(page.locator("h1")).to_have_text("regional v1")
+    assert newest.json()["version"] == 2
+    page.goto(f"/datasets/{newest.json()['id']}")
+    shot(page, "dashboard-dataset", 1280)
+    shot(page, "dashboard-dataset-phone", 390)
 
 
 def test_a_brand_kit_is_chosen_on_the_new_job_form_and_the_jobs_warnings_are_listed(page, server):

@@ -116,7 +116,7 @@ def test_schedule_this_creates_a_frozen_schedule(page, server, job):
     page.fill("#cron", "0 7 * * tue")
     page.fill("#timezone", "Asia/Shanghai")
     page.click("#schedule-form button")
-    page.wait_for_url("**/schedules")
+    page.wait_for_url("**/schedules/*?done=created")  # the new schedule's own page
     assert "Regional sales" in page.content()
     with server.client() as c:
         (sched,) = [s for s in c.get("/v1/schedules").json()["data"] if s["job"].get("from_job") == job["id"]]

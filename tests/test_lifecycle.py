@@ -57,13 +57,26 @@ def test_cancel_names_how_the_job_ended():
         lifecycle.cancel(job(S))
 
 
-def test_only_a_failed_job_is_retried_and_it_starts_clean():
-    j = job(F, error_code="boom", error_message="it broke", plan={"blocks": []}, stage=None)
+@pytest.mark.parametrize("status", [F, C])
+def test_a_failed_or_canceled_job_is_retried_and_it_starts_clean(status):
+    j = job(status, error_code="boom", error_message="it broke", plan={"blocks": []}, stage=None, timings={"plan": 1})
     lifecycle.retry(j)
     assert (j.status, j.error_code, j.error_message, j.plan, j.progress) == (Q, None, None, None, 0.0)
-    for status in (Q, P, R, S, C):
-        with pytest.raises(IllegalTransition, match=f"only a failed job can be retried; this one is {status}"):
-            lifecycle.retry(job(status))
+    assert (j.started_at, j.timings) == (None, {})
+
+
+@pytest.mark.parametrize("status", [Q, P, R, S])
+def test_an_unfinished_or_succeeded_job_is_not_retried(status):
+    with pytest.raises(IllegalTransition, match=f"only a failed or canceled job can be retried; this one is {status}"):
+        lifecycle.retry(job(status))
+
+
+@pytest.mark.parametrize("status", [Q, P, R])
+def test_only_a_finished_job_may_be_deleted(status):
+    with pytest.raises(IllegalTransition, match=f"a {status} job cannot be deleted; cancel it first"):
+        lifecycle.check_deletable(job(status))
+    for finished in (S, F, C):
+        lifecycle.check_deletable(job(finished))
 
 
 def test_a_queued_job_cannot_skip_planning():

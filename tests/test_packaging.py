@@ -22,7 +22,9 @@ def installed(tmp_path_factory) -> Path:
     """A fresh venv outside the repository with the built wheel; its dependencies come from this venv."""
     tmp = tmp_path_factory.mktemp("wheel")
     # build from a copy: setuptools writes build/ into the tree it builds
-    junk = shutil.ignore_patterns(".git", ".venv", "build", "var", "out", "*.egg-info", "__pycache__", ".*_cache")
+    junk = shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "build", "var", "out", "*.egg-info", "__pycache__", ".*_cache"
+    )
     source = shutil.copytree(ROOT, tmp / "src", symlinks=True, ignore=junk)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(source)],

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from docagent import lifecycle
 from docagent.settings import get_settings
+from docagent.storage import get_storage
+from docagent.store import ArtifactRow, JobRow, session
 from tests.conftest import EXAMPLE
 
 
@@ -211,6 +213,109 @@ def test_deleting_a_dataset_asks_first_then_says_what_went(client):
     assert done.status_code == 303
     assert "Deleted sales v1." in client.get(done.headers["location"]).text
     assert client.get("/v1/datasets").json()["count"] == 0
+
+
+def finished_job(status: str, formats: tuple[str, ...] = ("pdf",)) -> str:
+    """A job that ended as `status`, with a stored PDF and one preview page when it succeeded."""
+    settings = get_settings()
+    job, _ = lifecycle.create_job(settings.owner, f"A {status} report", [], list(formats), settings=settings)
+    with lifecycle.locked(job.id, settings) as row:
+        if status == "canceled":
+            lifecycle.cancel(row)
+        elif status == "failed":
+            lifecycle.fail(row, "boom", "it broke")
+        elif status == "succeeded":
+            lifecycle.start_planning(row)
+            lifecycle.start_rendering(row)
+            lifecycle.succeed(row)
+            row.previews = 1
+    if status == "succeeded":
+        storage, src = get_storage(settings), settings.var_dir / "file.bin"
+        src.write_bytes(b"%PDF-1.7 test")
+        for key in (f"jobs/{job.id}/pdf", f"jobs/{job.id}/preview-1.png"):
+            storage.put(key, src)
+        with session(settings) as s:
+            s.add(
+                ArtifactRow(job_id=job.id, format="pdf", filename="a.pdf", bytes=13, storage_key=f"jobs/{job.id}/pdf")
+            )
+    return job.id
+
+
+def job_files(job_id: str) -> list[str]:
+    folder = get_settings().var_dir / "storage" / "jobs" / job_id
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "canceled"])
+def test_a_finished_job_is_deleted_with_its_files_and_its_datasets_stay(client, status):
+    with EXAMPLE.open("rb") as f:
+        ds = client.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
+    job_id = finished_job(status)
+    with session(get_settings()) as s:
+        s.get(JobRow, job_id).dataset_ids = [ds["id"]]
+    if status == "succeeded":
+        assert job_files(job_id) == ["pdf", "preview-1.png"]
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    assert job_files(job_id) == []
+    assert client.get(f"/v1/datasets/{ds['id']}").status_code == 200
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 404
+
+
+def test_a_queued_job_cannot_be_deleted(client):
+    settings = get_settings()
+    job, _ = lifecycle.create_job(settings.owner, "Still waiting", [], ["pdf"], settings=settings)
+    r = client.delete(f"/v1/jobs/{job.id}")
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert (
+        r.json()["code"] == "illegal_transition"
+        and r.json()["detail"] == "a queued job cannot be deleted; cancel it first"
+    )
+    assert client.get(f"/v1/jobs/{job.id}").json()["status"] == "queued"
+    assert "/delete" not in client.get(f"/jobs/{job.id}").text  # no Delete button on an unfinished job
+
+
+def test_deleting_a_job_from_its_page_asks_first_then_says_what_went(client):
+    job_id = finished_job("failed")
+    page = client.get(f"/jobs/{job_id}").text
+    assert f'href="/jobs/{job_id}/delete"' in page  # a link to a question, not a POST
+    ask = client.get(f"/jobs/{job_id}/delete")
+    assert "Delete this job?" in ask.text and f'action="/jobs/{job_id}/delete"' in ask.text
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 200  # asking deleted nothing
+    done = client.post(f"/jobs/{job_id}/delete", data=token(client))
+    assert done.status_code == 303 and done.headers["location"].startswith("/?deleted=")
+    assert "Deleted the job “A failed report”." in client.get(done.headers["location"]).text
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+
+
+def test_a_canceled_job_offers_retry_and_retry_queues_it_again(client, sent):
+    job_id = finished_job("canceled")
+    assert f'action="/jobs/{job_id}/retry"' in client.get(f"/jobs/{job_id}").text
+    r = client.post(f"/jobs/{job_id}/retry", data=token(client))
+    assert r.status_code == 303 and sent == [job_id]
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
+    api = client.post(f"/v1/jobs/{finished_job('canceled')}/retry")
+    assert api.status_code == 202 and api.json()["status"] == "queued"
+    refused = client.post(f"/v1/jobs/{finished_job('succeeded')}/retry")
+    assert refused.status_code == 409 and "only a failed or canceled job" in refused.json()["detail"]
+
+
+def test_a_dataset_page_lists_every_version_of_its_name_with_column_changes(client):
+    first = client.post("/v1/datasets", files={"file": ("sales.csv", b"region,sales\nN,1\n")}).json()
+    second = client.post("/v1/datasets", files={"file": ("sales.csv", b"region,sales,units\nN,1,2\n")}).json()
+    client.post("/v1/datasets", files={"file": ("other.csv", b"a\n1\n")})
+    listing = client.get("/datasets").text
+    assert len(re.findall(r'href="/datasets/\w+"', listing)) == 2 and "2 versions" in listing  # one row per name
+    page = client.get(f"/datasets/{first['id']}").text
+    assert "Versions of sales" in page and f'href="/datasets/{second["id"]}">v2</a>' in page
+    assert '<strong aria-current="page">v1</strong>' in page and "+ units" in page
+    assert page.count("<h2>Columns</h2>") == 1  # the shown version's profile
+
+
+@pytest.mark.parametrize("path", ["/", "/?status=failed", "/?skip=40"])
+def test_an_empty_jobs_list_never_counts_zero_to_zero(client, path):
+    page = client.get(path).text
+    assert "0–0" not in page and "of 0" not in page and "1–0" not in page and "41–" not in page
 
 
 def test_an_uploaded_image_is_listed_and_shown_as_an_image(client):

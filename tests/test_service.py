@@ -115,6 +115,20 @@ def test_cancel(dataset, client):
     assert client.post(f"/v1/jobs/{job_id}/cancel").status_code == 409
 
 
+def test_a_canceled_job_is_retried_then_deleted_with_its_files(dataset, client):
+    job_id = client.post("/v1/jobs", json={"prompt": "Cancel me", "dataset_ids": [dataset["id"]]}).json()["id"]
+    assert client.post(f"/v1/jobs/{job_id}/cancel").json()["status"] == "canceled"
+    assert client.post(f"/v1/jobs/{job_id}/retry").status_code == 202
+    done = wait_status(client, job_id, {"succeeded", "failed"})
+    assert done["status"] == "succeeded", done["error"]
+    assert {a["format"] for a in done["artifacts"]} == {"docx", "xlsx", "pdf"} and done["previews"]
+    assert client.get(done["previews"][0]).status_code == 200
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    assert client.get(done["artifacts"][0]["url"]).status_code == 404
+    assert client.get(f"/v1/datasets/{dataset['id']}").status_code == 200  # the data stays
+
+
 def test_one_shot_upload_and_prompt(client):
     with EXAMPLE.open("rb") as f:
         r = client.post(

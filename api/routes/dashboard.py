@@ -7,65 +7,30 @@ import datetime as dt
 import json
 import secrets
 from http import HTTPStatus
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 
-from docagent import lifecycle
+from docagent import i18n, lifecycle
 from docagent.api.deps import (
-    CSRF_FIELD,
-    SAFE_METHODS,
     SESSION_COOKIE,
     SettingsDep,
     StorageDep,
-    check_csrf,
-    current_owner,
     same_origin,
 )
-from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate, ScheduleUpdate
+from docagent.api.pages import TEMPLATES, PageOwner, page, see_other
+from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import brands, datasets, drafts, jobs, schedules
 from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError, UnknownBrand
 from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
 from docagent.sessions import close_session, open_session
 
-TEMPLATES = Path(str(resources.files("docagent.templates"))) / "dashboard"
-templates = Jinja2Templates(directory=str(TEMPLATES))
 router = APIRouter(include_in_schema=False)
 PAGE = 20
-
-
-async def page_owner(request: Request, settings: SettingsDep) -> str:
-    """Like the API's owner, but a browser without a session is sent to the login page, and
-    every form that changes something must carry the session's CSRF token."""
-    try:
-        owner = current_owner(request, settings)
-    except NotSignedIn:
-        raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"}) from None
-    if request.method not in SAFE_METHODS:
-        same_origin(request)
-        check_csrf(request, (await request.form()).get(CSRF_FIELD))
-    return owner
-
-
-PageOwner = Annotated[str, Depends(page_owner)]
-
-
-def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
-    csrf = getattr(request.state, "csrf", "")
-    return templates.TemplateResponse(
-        request, name, {"owner": owner, "final": FINAL, "csrf_token": csrf, **context}, status_code=code
-    )
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -116,6 +81,7 @@ def jobs_page(
     settings: SettingsDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    deleted: str = "",
 ) -> HTMLResponse:
     wanted, found = _jobs(owner, settings, status_, skip)
     base = {"status": wanted.value} if wanted else {}
@@ -124,6 +90,7 @@ def jobs_page(
         "jobs.html",
         owner,
         nav="jobs",
+        deleted=deleted[:120],
         jobs=found.data,
         count=found.count,
         statuses=list(JobStatus),
@@ -134,18 +101,6 @@ def jobs_page(
         prev_query=urlencode({**base, "skip": max(0, skip - PAGE)}),
         next_query=urlencode({**base, "skip": skip + PAGE}),
     )
-
-
-@router.get("/partials/jobs", response_class=HTMLResponse)
-def jobs_rows(
-    request: Request,
-    owner: PageOwner,
-    settings: SettingsDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> HTMLResponse:
-    _, found = _jobs(owner, settings, status_, skip)
-    return page(request, "_job_rows.html", owner, jobs=found.data)
 
 
 def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -243,6 +198,7 @@ def new_job_form(
         errors=errors or {},
         form=form,
         themes=themes,
+        languages=i18n.supported(),
         theme=form.theme or settings.default_theme,
         brands=[b.name for b in brands.list_brands(owner, settings).data],
         model_configured=bool(settings.llm_base_url),
@@ -362,6 +318,18 @@ def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectR
     return see_other(f"/jobs/{job_id}")
 
 
+@router.get("/jobs/{job_id}/delete", response_class=HTMLResponse)
+def job_confirm_delete(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
+    context = detail_context(job_id, owner, settings)
+    return page(request, "confirm_delete_job.html", owner, nav="jobs", **context)
+
+
+@router.post("/jobs/{job_id}/delete")
+def job_delete(job_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+    prompt = jobs.delete(job_id, owner, settings, storage)
+    return see_other("/?" + urlencode({"deleted": prompt.strip()[:80] or job_id}))
+
+
 @router.post("/jobs/{job_id}/cancel")
 def job_cancel(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
     jobs.cancel(job_id, owner, settings)
@@ -377,7 +345,8 @@ def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep, del
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     d = datasets.get_dataset(dataset_id, owner, settings)
-    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile)
+    found = datasets.versions(d.name, owner, settings)
+    return page(request, "dataset.html", owner, nav="datasets", d=d, profile=d.profile, versions=found)
 
 
 @router.get("/datasets/{dataset_id}/delete", response_class=HTMLResponse)
@@ -402,23 +371,6 @@ def error_page(request: Request, code: int, detail: str) -> HTMLResponse:
 
 def wants_page(request: Request) -> bool:
     return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
-
-
-@router.get("/schedules", response_class=HTMLResponse)
-def schedules_page(request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
-    data = schedules.list_schedules(owner, settings).data
-    return page(request, "schedules.html", owner, nav="schedules", schedules=data)
-
-
-@router.post("/schedules/{schedule_id}/{action}")
-def schedule_action(schedule_id: str, action: str, owner: PageOwner, settings: SettingsDep) -> Response:
-    if action == "run":
-        run = schedules.run(schedule_id, owner, settings)
-        return see_other(f"/jobs/{run.job_id}" if run.job_id else "/schedules")
-    if action in ("enable", "disable"):
-        schedules.update(schedule_id, ScheduleUpdate(enabled=action == "enable"), owner, settings)
-        return see_other("/schedules")
-    raise NotFound(f"unknown action {action!r}; use run, enable or disable")
 
 
 def job_form_error(
@@ -485,7 +437,7 @@ def job_schedule(
         body = ScheduleCreate.model_validate(
             {"name": title[:200], "cron": cron.strip(), "timezone": timezone.strip() or "UTC", "job": spec}
         )
-        schedules.create(body, owner, settings)
+        created = schedules.create(body, owner, settings)
     except ValidationError as e:
         error = "; ".join(err["msg"] for err in e.errors())
         return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
@@ -493,4 +445,4 @@ def job_schedule(
         raise
     except DocagentError as e:
         return job_form_error(request, job_id, owner, settings, 422, schedule_error=str(e))
-    return see_other("/schedules")
+    return see_other(f"/schedules/{created.id}?done=created")

@@ -1,4 +1,4 @@
-"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry, revise."""
+"""/v1/jobs: create (JSON or one-shot upload), read, list, plan, artifacts, events, cancel, retry, revise, delete."""
 
 from __future__ import annotations
 
@@ -170,3 +170,11 @@ def cancel(job_id: str, owner: OwnerDep, settings: SettingsDep) -> JobAccepted:
 @router.post("/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
 def retry(job_id: str, owner: OwnerDep, settings: SettingsDep) -> JobAccepted:
     return jobs.retry(job_id, owner, settings)
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(job_id: str, owner: OwnerDep, settings: SettingsDep, storage: StorageDep) -> Response:
+    """Delete a finished job (succeeded, failed or canceled) and its files; its datasets stay.
+    A queued or running job is a 409 `illegal_transition`: cancel it first."""
+    jobs.delete(job_id, owner, settings, storage)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

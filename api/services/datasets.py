@@ -83,6 +83,13 @@ def list_datasets(
         return DatasetsPublic(data=[public(r) for r in rows], count=count)
 
 
+def versions(name: str, owner: str, settings: Settings) -> list[DatasetPublic]:
+    """Every stored version of one dataset name, newest first."""
+    with session(settings) as s:
+        q = select(DatasetRow).where(DatasetRow.owner == owner, DatasetRow.name == name)
+        return [public(r) for r in s.scalars(q.order_by(DatasetRow.version.desc()))]
+
+
 def get_row(dataset_id: str, owner: str, settings: Settings) -> DatasetRow:
     return owned(DatasetRow, dataset_id, owner, settings, DatasetNotFound, "dataset")
 

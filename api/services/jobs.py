@@ -1,12 +1,13 @@
-"""Jobs: submit (idempotent, within the owner's limits), read, list, files, cancel, retry, revise."""
+"""Jobs: submit (idempotent, within the owner's limits), read, list, files, cancel, retry, revise, delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
-from docagent import lifecycle
+from docagent import i18n, lifecycle
 from docagent.api.schemas import (
     ArtifactPublic,
     ErrorPublic,
@@ -28,6 +29,7 @@ from docagent.lifecycle import JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
+from docagent.storage import Storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.workers.app import enqueue
 
@@ -110,6 +112,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
     """Queue a job (a repeated idempotency key returns the first job, even past the limits)."""
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return JobAccepted(id=existing.id, status=JobStatus(existing.status))
+    i18n.check_language(body.language)  # 422 listing what docagent writes, before anything is queued
     for dataset_id in body.dataset_ids:
         dataset_row(dataset_id, owner, settings)  # "not found" for a dataset that is not yours
     check_plannable(body, settings)
@@ -223,9 +226,32 @@ def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
         job = s.get(JobRow, job_id, with_for_update=True)
         if job is None:
             raise JobNotFound(f"no job {job_id}")
-        if job.status == JobStatus.FAILED:  # an illegal retry is refused as such, not counted
+        if job.status in lifecycle.RETRYABLE:  # an illegal retry is refused as such, not counted
             lifecycle.admit(s, owner, settings)  # a retry is held to the limits like a new job
         lifecycle.retry(job)
         accepted = JobAccepted(id=job.id, status=JobStatus(job.status))
     enqueue(job_id)
     return accepted
+
+
+PREVIEW_PAGES = 3  # the most preview pages a render writes (renderers/preview.py)
+
+
+def delete(job_id: str, owner: str, settings: Settings, storage: Storage) -> str:
+    """Delete a finished job with its files (artifacts and previews); its datasets stay. Returns its prompt."""
+    get_row(job_id, owner, settings)
+    with session(settings) as s:
+        job = s.get(JobRow, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        lifecycle.check_deletable(job)
+        keys = set(s.scalars(select(ArtifactRow.storage_key).where(ArtifactRow.job_id == job_id)))
+        # a job canceled while rendering may have written files it never recorded
+        keys |= {f"jobs/{job_id}/{fmt}" for fmt in job.formats}
+        keys |= {f"jobs/{job_id}/preview-{n}.png" for n in range(1, max(job.previews or 0, PREVIEW_PAGES) + 1)}
+        prompt = job.prompt
+        s.execute(sql_delete(ArtifactRow).where(ArtifactRow.job_id == job_id))
+        s.delete(job)
+    for key in sorted(keys):  # after the rows are gone: a file without a row is only garbage, never a broken link
+        storage.delete(key)
+    return prompt

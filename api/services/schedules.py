@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
+
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
-from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, SchedulesPublic, ScheduleUpdate
+from docagent.api.schemas import (
+    RunPublic,
+    RunsPublic,
+    ScheduleCreate,
+    SchedulePreview,
+    SchedulePublic,
+    SchedulesPublic,
+    ScheduleUpdate,
+)
 from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
-from docagent.cron import upcoming
+from docagent.cron import check, describe, upcoming, zone
 from docagent.errors import ScheduleNotFound
 from docagent.lifecycle import JobStatus
 from docagent.schedules import create_schedule, run_now, update_schedule
 from docagent.settings import Settings
-from docagent.store import JobRow, RunRow, ScheduleRow, now, session
+from docagent.store import DatasetRow, JobRow, RunRow, ScheduleRow, now, session
 from docagent.workers.app import enqueue
 
 
@@ -100,3 +111,30 @@ def runs(schedule_id: str, owner: str, settings: Settings, limit: int = 50) -> R
             s.execute(select(JobRow.id, JobRow.status).where(JobRow.id.in_([r.job_id for r in rows]))).all()
         )
     return RunsPublic(data=[run_public(r, statuses.get(r.job_id or "")) for r in rows], count=count)
+
+
+def preview(cron: str, timezone: str, n: int = 5) -> SchedulePreview:
+    """The expression in words and its next `n` fire times in the zone's offset; InvalidSchedule names the field."""
+    cron, timezone = cron.strip(), timezone.strip()
+    check(cron, timezone)
+    z = zone(timezone)
+    times = [t.astimezone(z) for t in upcoming(cron, timezone, now(), n)]
+    return SchedulePreview(cron=cron, timezone=timezone, description=describe(cron), next_fire_times=times)
+
+
+@functools.cache
+def zones() -> list[str]:
+    """IANA zone names a person picks from (Region/City, and UTC)."""
+    named = (z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return ["UTC", *sorted(named)]
+
+
+def dataset_names(owner: str, settings: Settings) -> list[str]:
+    """The names a dataset source can read (each run takes that name's newest version)."""
+    with session(settings) as s:
+        return sorted(s.scalars(select(DatasetRow.name).where(DatasetRow.owner == owner).distinct()))
+
+
+def connections(owner: str, settings: Settings) -> list[str]:
+    """The SQL connections granted to this owner's key."""
+    return sorted(name for name in settings.connections if owner in settings.connection_grants.get(name, []))

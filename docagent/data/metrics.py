@@ -157,6 +157,45 @@ def _value(catalog: Catalog, m: Metric, ds: Dataset, win: Window | None) -> floa
     return float(value)
 
 
+def _last_time(catalog: Catalog, m: Metric, ds: Dataset, win: Window) -> Day | None:
+    assert m.time_column
+    t = quote(m.time_column)
+    where, params = _where(m.filters)
+    where += (" AND " if where else " WHERE ") + f"{t} >= ? AND {t} < ?"
+    sql = f"SELECT max({t}) FROM {quote(ds.table)}{where}"
+    row = catalog.con.execute(sql, [*params, win.start, win.end]).fetchone()
+    return row[0] if row else None
+
+
+def _at(d: Day) -> dt.datetime:
+    return d if isinstance(d, dt.datetime) else dt.datetime.combine(d, dt.time())
+
+
+def partial_period(catalog: Catalog, m: Metric) -> str | None:
+    """A note when the latest period is still running but is compared with a whole one.
+
+    The data's own cadence decides: the latest bucket is partial when its rows reach a shorter way into it
+    than the compared bucket's rows reach into that one (monthly rows in quarters, daily rows in months).
+    """
+    if m.period != Period.latest or m.compare is None or m.bucket in (None, "day") or not m.dataset:
+        return None
+    ds = catalog.get(m.dataset)
+    win, against = metric_windows(catalog, m) if ds else (None, None)
+    if ds is None or win is None or against is None:
+        return None
+    last, base_last = _last_time(catalog, m, ds, win), _last_time(catalog, m, ds, against)
+    if last is None or base_last is None:
+        return None
+    reach, base_reach = _at(last) - _at(win.start), _at(base_last) - _at(against.start)
+    if reach >= base_reach * 0.9:
+        return None
+    return (
+        f"metric {m.name!r}: the latest {m.bucket} has data up to {last:%Y-%m-%d} only, while the {m.bucket} "
+        f"it is compared with runs to {base_last:%Y-%m-%d}; the comparison sets part of a {m.bucket} "
+        "against a whole one"
+    )
+
+
 def change(value: float | None, base: float | None, result: str) -> float | None:
     if value is None or base is None:
         return None
@@ -188,6 +227,7 @@ __all__ = [
     "change",
     "metric_problems",
     "metric_windows",
+    "partial_period",
     "run_metric",
     "shift",
     "windows",

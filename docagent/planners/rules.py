@@ -482,8 +482,10 @@ def _cap(s: str) -> str:
 
 
 def _moved(metric: str, w: dict[str, str]) -> str:
-    """'rose by 5.2%' / 'fell by 3.1%' / 'changed by 0.0%', following the bound value's sign."""
-    return f"{{{metric}|{w['rose']}|{w['fell']}|{w['flat']}}} {{{metric}:abs}}"
+    """'rose by 5.2%' / 'fell by 3.1%' / 'changed by 0.0%', following the bound value's sign, in the
+    language's order ('4.1%増加' in Japanese)."""
+    word = f"{{{metric}|{w['rose']}|{w['fell']}|{w['flat']}}}"
+    return w["moved"].format(word=word, amount=f"{{{metric}:abs}}")
 
 
 def _appendix(profiles: list[Profile], w: dict[str, str]) -> list[Block]:

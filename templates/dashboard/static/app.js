@@ -7,34 +7,110 @@ async function swap(el, url) {
   if (r.ok) el.innerHTML = await r.text();
 }
 
-function liveJobs() {
-  const body = document.querySelector("tbody[data-live]");
-  if (!body) return;
-  const tick = async () => {
-    if (body.querySelector('tr[data-final="no"]')) await swap(body, body.dataset.live);
-    setTimeout(tick, 2000);
-  };
-  setTimeout(tick, 2000);
+async function fetchPage(url) {
+  const r = await fetch(url, { headers: { Accept: "text/html" } });
+  return r.ok ? new DOMParser().parseFromString(await r.text(), "text/html") : null;
 }
 
+// The jobs list follows new jobs (made elsewhere: the API, a schedule, another tab) and status changes.
+function liveJobs() {
+  const body = document.querySelector("tbody[data-page]");
+  if (!body) return;
+  const tick = async () => {
+    if (!document.hidden) {
+      const doc = await fetchPage(body.dataset.page).catch(() => null);
+      const rows = doc && doc.querySelector("tbody[data-page]");
+      if (rows && rows.innerHTML !== body.innerHTML) body.innerHTML = rows.innerHTML;
+      const pager = doc && doc.querySelector(".pager");
+      const mine = document.querySelector(".pager");
+      if (pager && mine && pager.innerHTML !== mine.innerHTML) mine.innerHTML = pager.innerHTML;
+    }
+    setTimeout(tick, 3000);
+  };
+  setTimeout(tick, 3000);
+}
+
+// The job page follows the job: each status event redraws the status card (badge, timeline, actions).
 function liveJob() {
   const box = document.getElementById("live");
   if (!box || box.dataset.final === "yes" || !window.EventSource) return;
   const id = box.dataset.job;
   const events = new EventSource(`/v1/jobs/${id}/events`);
+  let shown = box.querySelector("[data-status]")?.textContent.trim();
   events.addEventListener("status", async (e) => {
     const data = JSON.parse(e.data);
-    const badge = box.querySelector("[data-status]");
-    if (badge) { badge.textContent = data.status; badge.className = `badge badge-${data.status}`; }
     const bar = document.getElementById("progress");
     if (bar) bar.value = data.progress;
     if (FINAL.includes(data.status)) {
       events.close();
       box.dataset.final = "yes";
       await swap(box, `/partials/jobs/${id}`);
+      previews();
+      return;
     }
+    if (data.status === shown) return;
+    shown = data.status;
+    const doc = await fetchPage(`/partials/jobs/${id}`).catch(() => null);
+    const fresh = doc && doc.getElementById("status-card");
+    const card = document.getElementById("status-card");
+    if (fresh && card && box.dataset.final !== "yes") card.replaceWith(fresh);
   });
   events.onerror = () => events.close();
+}
+
+// Preview pages open large in a dialog: arrow keys move between pages, Esc closes, focus returns to the
+// thumbnail. Without JavaScript each thumbnail is a plain link to the full-size image.
+function previews() {
+  const links = [...document.querySelectorAll("a.preview-link")];
+  if (!links.length) return;
+  let dialog = document.getElementById("viewer");
+  if (!dialog) {
+    dialog = el("dialog", { id: "viewer", class: "viewer", "aria-labelledby": "viewer-title" });
+    const bar = el("div", { class: "viewer-bar" });
+    const title = el("h2", { id: "viewer-title" });
+    const prev = el("button", { type: "button", class: "secondary", "data-step": "-1", "aria-label": "Previous page" }, "←");
+    const next = el("button", { type: "button", class: "secondary", "data-step": "1", "aria-label": "Next page" }, "→");
+    const full = el("a", { class: "button secondary", target: "_blank", rel: "noopener" }, "Open image");
+    const close = el("button", { type: "button", class: "secondary", "data-close": "" }, "Close");
+    bar.append(title, prev, next, full, close);
+    const figure = el("div", { class: "viewer-page" });
+    figure.append(el("img", { alt: "" }));
+    dialog.append(bar, figure);
+    document.body.append(dialog);
+    dialog.addEventListener("click", (e) => {
+      if (e.target === dialog || e.target.closest("[data-close]")) dialog.close();
+      const step = e.target.closest("[data-step]");
+      if (step) show(Number(dialog.dataset.index) + Number(step.dataset.step));
+    });
+    dialog.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowRight" || e.key === "ArrowDown" || e.key === "PageDown") { e.preventDefault(); show(Number(dialog.dataset.index) + 1); }
+      if (e.key === "ArrowLeft" || e.key === "ArrowUp" || e.key === "PageUp") { e.preventDefault(); show(Number(dialog.dataset.index) - 1); }
+    });
+    dialog.addEventListener("close", () => {
+      const opener = document.querySelectorAll("a.preview-link")[Number(dialog.dataset.index)];
+      if (opener) opener.focus();
+    });
+  }
+  const show = (i) => {
+    const all = [...document.querySelectorAll("a.preview-link")];
+    const index = Math.max(0, Math.min(all.length - 1, i));
+    const link = all[index];
+    dialog.dataset.index = String(index);
+    const img = dialog.querySelector(".viewer-page img");
+    img.src = link.getAttribute("href");
+    img.alt = link.querySelector("img").alt;
+    dialog.querySelector("#viewer-title").textContent = `${link.dataset.label} ${index + 1} of ${all.length}`;
+    dialog.querySelector("a.button").href = link.getAttribute("href");
+    dialog.querySelector('[data-step="-1"]').disabled = index === 0;
+    dialog.querySelector('[data-step="1"]').disabled = index === all.length - 1;
+  };
+  links.forEach((link, i) => link.addEventListener("click", (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;  // a new tab still opens the image
+    e.preventDefault();
+    show(i);
+    if (!dialog.open) dialog.showModal();
+    dialog.querySelector("[data-close]").focus();
+  }));
 }
 
 function el(tag, attrs = {}, text = "") {
@@ -45,7 +121,8 @@ function el(tag, attrs = {}, text = "") {
 }
 
 function profileCard(d) {
-  const card = el("div", { class: "profile-card", "data-dataset": d.id });
+  // scrolls sideways when wide: focusable, so a keyboard can scroll it too
+  const card = el("div", { class: "profile-card", "data-dataset": d.id, tabindex: "0", role: "region", "aria-label": `Preview of ${d.name}` });
   card.append(el("h3", {}, `${d.name} · ${d.rows.toLocaleString()} rows · ${d.columns.length} columns`));
   const table = el("table");
   const head = el("tr");
@@ -165,4 +242,88 @@ function submitOnce() {
   form.addEventListener("submit", () => sessionStorage.setItem("docagent-submitted-key", key.value));
 }
 
-document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); uploads(); planEditor(); });
+document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); previews(); uploads(); planEditor(); });
+
+// The schedule form: the cron expression in words and its next fire times, as you type.
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function wallClock(iso) {
+  // the server sends each time in the zone's own offset: show that wall clock, as the page itself does
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::[\d.]+)?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
+  if (!m) return [iso, ""];
+  const [, y, mo, d, h, mi, z] = m;
+  const day = DAYS[new Date(Date.UTC(+y, +mo - 1, +d)).getUTCDay()];
+  return [`${day} ${+d} ${MONTHS[+mo - 1]} ${y}, ${h}:${mi}`, z === "Z" ? "UTC+00:00" : `UTC${z}`];
+}
+
+function markField(input, message) {
+  const error = document.getElementById(`${input.id}-error`);
+  if (error) error.textContent = message || "";
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+function cronPreview() {
+  const cron = document.getElementById("cron");
+  const zone = document.getElementById("timezone");
+  const words = document.getElementById("cron-words");
+  const times = document.getElementById("cron-times");
+  if (!cron || !zone || !words || !times) return;
+  let timer;
+  let asked = 0;
+  const update = async () => {
+    const n = ++asked;
+    const query = new URLSearchParams({ cron: cron.value, timezone: zone.value });
+    const r = await fetch(`/v1/schedules/preview?${query}`, { headers: { Accept: "application/json" } });
+    const body = await r.json().catch(() => ({}));
+    if (n !== asked) return;  // a newer edit is being previewed
+    if (r.ok) {
+      markField(cron);
+      markField(zone);
+      words.replaceChildren(`${body.description} `, el("span", { class: "muted" }, `(${body.timezone})`));
+      times.replaceChildren(...body.next_fire_times.map((iso) => {
+        const [when, offset] = wallClock(iso);
+        const li = el("li");
+        li.append(el("time", { datetime: iso }, when), " ", el("small", {}, offset));
+        return li;
+      }));
+      return;
+    }
+    const bad = body.field === "timezone" ? zone : cron;
+    const detail = typeof body.detail === "string" ? body.detail.replace(/^(cron|timezone): /, "") : `not valid (${r.status})`;
+    markField(bad === zone ? cron : zone);
+    markField(bad, detail);
+    words.replaceChildren(el("span", { class: "muted" }, "Fix the expression or the zone to see when it runs."));
+    times.replaceChildren();
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(update, 300); };
+  cron.addEventListener("input", later);
+  zone.addEventListener("input", later);
+  zone.addEventListener("change", later);
+}
+
+function sourceChoice() {
+  const radios = [...document.querySelectorAll('input[name="source"]')];
+  if (!radios.length) return;
+  const show = () => {
+    const chosen = (radios.find((r) => r.checked) || radios[0]).value;
+    document.querySelectorAll("[data-source]").forEach((part) => { part.hidden = part.dataset.source !== chosen; });
+  };
+  radios.forEach((r) => r.addEventListener("change", show));
+  show();
+}
+
+// A schedule's run history follows its jobs and webhook deliveries until every row has settled.
+function liveRuns() {
+  const body = document.querySelector("tbody[data-runs]");
+  if (!body) return;
+  const tick = async () => {
+    if (!body.querySelector('tr[data-final="no"]')) return;
+    if (!document.hidden) await swap(body, body.dataset.runs).catch(() => null);
+    setTimeout(tick, 2000);
+  };
+  setTimeout(tick, 2000);
+}
+
+document.addEventListener("DOMContentLoaded", () => { cronPreview(); sourceChoice(); liveRuns(); });
