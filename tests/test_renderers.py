@@ -240,7 +240,7 @@ def test_pdf_embeds_every_font_it_names(rendered):
         (None, "en", "Table 1. Revenue by quarter. Source: sales.csv."),
         ("Sum of revenue", "en", "Table 1. Revenue by quarter. Sum of revenue. Source: sales.csv."),
         ("Is it growing?", "en", "Table 1. Revenue by quarter. Is it growing? Source: sales.csv."),
-        (None, "zh", "表 1：Revenue by quarter。来源: sales.csv。"),
+        (None, "zh", "表 1：Revenue by quarter。来源：sales.csv。"),
     ],
 )
 def test_a_caption_ends_its_sentence_before_the_source(note, language, expected):
