@@ -328,7 +328,9 @@ def test_an_uploaded_image_is_listed_and_shown_as_an_image(client):
     image = client.post("/v1/datasets", files={"file": ("logo.png", buf.getvalue(), "image/png")}).json()
     assert image["kind"] == "image"
     listed = client.get("/datasets").text
-    assert re.search(r'<a href="/datasets/\w+">logo.png</a>.*?<td class="num" data-unit="rows">image</td>', listed, re.S)
+    assert re.search(
+        r'<a href="/datasets/\w+">logo.png</a>.*?<td class="num" data-unit="rows">image</td>', listed, re.S
+    )
     page = client.get(f"/datasets/{image['id']}").text
     assert "logo.png · PNG image · 300 × 100 · image blocks and brand logos name it “logo.png”" in page
     assert "<h2>Columns</h2>" not in page
