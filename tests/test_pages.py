@@ -341,3 +341,13 @@ def test_an_uploaded_image_is_listed_and_shown_as_an_image(client):
         "/v1/brands/acme", json={"primary": "#1B2A4A", "accent": "#F28C28", "logo": "logo.png"}
     ).is_success
     assert re.search(r'<select id="brand" name="brand".*?<option\s*>acme</option>', client.get("/jobs/new").text, re.S)
+
+
+def test_the_new_job_form_offers_the_newest_version_of_each_name(client):
+    ids = [
+        client.post("/v1/datasets", files={"file": ("sales.csv", f"region,revenue\nNorth,{n}\n")}).json()["id"]
+        for n in (1, 2, 3)
+    ]
+    form = client.get("/jobs/new").text
+    assert re.findall(r'name="dataset_ids" value="(\w+)"', form) == [ids[2]]
+    assert "v3 · 1 row" in form

@@ -22,7 +22,7 @@ from docagent.api.deps import (
     same_origin,
 )
 from docagent.api.pages import TEMPLATES, PageOwner, page, see_other
-from docagent.api.schemas import JobCreate, JobPublic, JobRevise, ScheduleCreate
+from docagent.api.schemas import DatasetPublic, JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import brands, datasets, drafts, jobs, schedules
 from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError, UnknownBrand
 from docagent.lifecycle import FINAL, JobStatus
@@ -188,13 +188,18 @@ def new_job_form(
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     themes = sorted(p.stem for p in (TEMPLATES.parent / "themes").glob("*.json"))
+    uploaded = datasets.list_datasets(owner, settings, 0, 200).data  # newest first
+    newest: dict[str, DatasetPublic] = {}
+    for d in uploaded:  # one row per name, as the Datasets page shows them; an older version only when chosen
+        newest.setdefault(d.name, d)
+    shown = [d for d in uploaded if newest[d.name] is d or d.id in form.chosen]
     return page(
         request,
         "new_job.html",
         owner,
         code,
         nav="new",
-        datasets=datasets.list_datasets(owner, settings, 0, 50).data,
+        datasets=shown,
         errors=errors or {},
         form=form,
         themes=themes,
