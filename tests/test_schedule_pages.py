@@ -221,3 +221,23 @@ def test_a_sql_source_on_a_granted_connection(client, monkeypatch, tmp_path):  #
     assert "a query on <strong>warehouse</strong>" in page and "SUM(amount)" in page
     edit = client.get(f"/schedules/{sid}/edit").text
     assert 'value="sql" checked' in edit and "GROUP BY region</textarea>" in edit
+
+
+def test_the_form_chooses_the_language_and_brand_kit_of_each_run(client):  # noqa: F811
+    settings = get_settings()
+    create_dataset(EXAMPLE, "sales.csv", "sales", settings.owner, settings)
+    assert 'id="brand"' not in client.get("/schedules/new").text  # no kits yet
+    assert client.put("/v1/brands/acme", json={"primary": "#1B2A4A", "accent": "#F28C28"}).is_success
+    html = client.get("/schedules/new").text
+    assert '<option value="fr" >Français</option>' in html and "<option >acme</option>" in html
+    r = client.post("/schedules/new", data={**form(language="fr", brand="acme"), **token(client)})
+    assert r.status_code == 303, r.text
+    sid = r.headers["location"].split("/")[2].split("?")[0]
+    job = client.get(f"/v1/schedules/{sid}").json()["job"]
+    assert (job["language"], job["brand"]) == ("fr", "acme")
+    edit = client.get(f"/schedules/{sid}/edit").text
+    assert '<option value="fr" selected>Français</option>' in edit and "<option selected>acme</option>" in edit
+    r = client.post(f"/schedules/{sid}/edit", data={**form(language="", brand=""), **token(client)})
+    assert r.status_code == 303
+    job = client.get(f"/v1/schedules/{sid}").json()["job"]
+    assert (job.get("language"), job.get("brand")) == (None, None)  # cleared: from the prompt, the theme

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AnyHttpUrl, BaseModel, TypeAdapter, ValidationError
 
+from docagent import i18n
 from docagent.api.deps import SettingsDep
 from docagent.api.pages import PageOwner, page, see_other
 from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, ScheduleUpdate
-from docagent.api.services import schedules
+from docagent.api.services import brands, schedules
 from docagent.cron import describe, zone
-from docagent.errors import InvalidSchedule, NotFound
+from docagent.errors import InvalidSchedule, NotFound, UnknownBrand
 from docagent.lifecycle import FINAL, DeliveryStatus
 from docagent.schedules import check_webhook
 
@@ -43,6 +44,8 @@ class ScheduleForm(BaseModel):
     prompt: str = ""
     formats: list[str] = ["pdf"]
     planner: str = "auto"
+    language: str = ""  # "" = from the prompt
+    brand: str = ""  # "" = the theme's colours
     webhook_url: str = ""
     enabled: bool = True
 
@@ -60,6 +63,8 @@ class ScheduleForm(BaseModel):
             prompt=job.get("prompt", ""),
             formats=job.get("formats", []),
             planner=job.get("planner", "auto"),
+            language=job.get("language") or "",
+            brand=job.get("brand") or "",
             webhook_url=s.webhook_url or "",
             enabled=s.enabled,
         )
@@ -70,7 +75,10 @@ class ScheduleForm(BaseModel):
             source: dict[str, str] = {"sql": self.sql, "connection": self.connection}
         else:
             source = {"dataset": self.dataset}
-        return {**kept, "prompt": self.prompt, "formats": self.formats, "planner": self.planner, "source": source}
+        chosen = {"language": self.language or None, "brand": self.brand or None}
+        return {**kept, "prompt": self.prompt, "formats": self.formats, "planner": self.planner, **chosen} | {
+            "source": source
+        }
 
 
 def check(form: ScheduleForm, frozen: bool, settings: SettingsDep) -> dict[str, str]:
@@ -109,7 +117,8 @@ def field_of(loc: str) -> str:
     """The form field for a schedule body's field ("job.source.connection" is the source)."""
     if loc.startswith("job."):
         part = loc.split(".")[1]
-        return {"source": "source", "prompt": "prompt", "formats": "formats", "planner": "planner"}.get(part, "form")
+        known = ("source", "prompt", "formats", "planner", "language", "brand")
+        return part if part in known else "form"
     return FIELD_OF.get(loc, "form")
 
 
@@ -144,6 +153,8 @@ def submit(
         return found
     except InvalidSchedule as e:
         return {field_of(e.field or ""): e.problem}
+    except UnknownBrand as e:  # deleted since the form was drawn
+        return {"brand": str(e)}
 
 
 def local(t: dt.datetime | None, tz: str) -> str:
@@ -203,6 +214,8 @@ def form_page(
         connections=schedules.connections(owner, settings),
         formats=FORMATS,
         planners=PLANNERS,
+        languages=i18n.supported(),
+        brands=[b.name for b in brands.list_brands(owner, settings).data],
         local=local,
         offset=offset,
     )
@@ -223,6 +236,8 @@ class Fields:
         prompt: Annotated[str, Form(max_length=20_000)] = "",
         formats: Annotated[list[str] | None, Form()] = None,
         planner: Annotated[str, Form()] = "auto",
+        language: Annotated[str, Form(max_length=16)] = "",
+        brand: Annotated[str, Form(max_length=64)] = "",
         webhook_url: Annotated[str, Form(max_length=2000)] = "",
         enabled: Annotated[str, Form()] = "",
     ) -> None:
@@ -237,6 +252,8 @@ class Fields:
             prompt=prompt,
             formats=[f for f in formats or [] if f in FORMATS],
             planner=planner if planner in dict(PLANNERS) else "auto",
+            language=language.strip(),
+            brand=brand.strip(),
             webhook_url=webhook_url,
             enabled=enabled == "on",
         )
