@@ -148,3 +148,25 @@ def test_a_brand_font_the_pdf_cannot_embed_is_recorded_as_a_fallback(tmp_path):
     assert qa.check({"pdf": path}, bound)[0] == (
         "brand font 'Futura': named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
     )
+
+
+def test_the_schema_audit_reads_the_first_rows_of_each_sheet_and_still_finds_errors(tmp_path):
+    import zipfile
+
+    path = tmp_path / "big.xlsx"
+    wb = Workbook(str(path))
+    ws = wb.add_worksheet()
+    for r in range(2_000):
+        ws.write_row(r, 0, [r, f"name {r}", r * 1.5])
+    wb.close()
+    with zipfile.ZipFile(qa.sample(path, tmp_path / "sample.xlsx")) as z:
+        assert z.read("xl/worksheets/sheet1.xml").count(b"<row ") == qa.AUDIT_ROWS
+    assert qa.ooxml(path) == []
+    bad = tmp_path / "bad.xlsx"  # a defect in the rows the audit reads is still found
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="A2">', b'<bogus/><c r="A2">', 1)
+            out.writestr(item, data)
+    assert any("Unexpected element 'bogus'" in finding for finding in qa.ooxml(bad))
