@@ -246,6 +246,10 @@ def admit(s: Session, owner: str, settings: Settings) -> None:
 def locked(job_id: str, settings: Settings) -> Iterator[JobRow]:
     """The job, locked for update; the transaction commits when the block ends."""
     with session(settings) as s:
+        if s.get_bind().dialect.name == "sqlite":  # FOR UPDATE is ignored there: write first, so this
+            # transaction holds the database's write lock before it reads (a cancel and a worker's next
+            # stage could otherwise both read "queued" and the later commit would undo the other)
+            s.execute(update(JobRow).where(JobRow.id == job_id).values(id=JobRow.id))
         job = s.get(JobRow, job_id, with_for_update=True)
         if job is None:
             raise JobNotFound(f"no job {job_id}")

@@ -98,6 +98,32 @@ def test_an_idempotency_key_taken_in_a_race_returns_the_first_job(tmp_path):
     assert created_other and other.id != first.id
 
 
+def test_a_cancel_waits_for_a_worker_holding_the_job_so_neither_write_is_lost(tmp_path):
+    """On SQLite, where FOR UPDATE is ignored: the worker's stage holds the write lock from its first read."""
+    import threading
+
+    settings = Settings(var_dir=tmp_path / "var")
+    migrate(settings)
+    created, _ = lifecycle.create_job("o", "p", [], ["pdf"], settings=settings)
+    holding, canceled = threading.Event(), threading.Event()
+
+    def cancel() -> None:
+        holding.wait(5)
+        with lifecycle.locked(created.id, settings) as j:
+            lifecycle.cancel(j)
+        canceled.set()
+
+    other = threading.Thread(target=cancel)
+    other.start()
+    with lifecycle.locked(created.id, settings) as j:  # the worker's plan stage
+        holding.set()
+        assert not canceled.wait(0.5)  # the cancel waits for this transaction
+        lifecycle.start_planning(j)
+    other.join(10)
+    with lifecycle.locked(created.id, settings) as j:
+        assert j.status == C and j.attempts == 1  # planning started, then the cancel won: both writes kept
+
+
 def test_the_api_schema_lists_exactly_the_lifecycle_statuses():
     from docagent.api.schemas import JobPublic
 
