@@ -6,9 +6,7 @@ DOCAGENT_SCREENSHOTS=1 also writes the schedule form's and page's screenshots in
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from playwright.sync_api import expect
 from tests.conftest import EXAMPLE
 from tests.service import Stack, embedded, wait_status
 from tests.test_dashboard import CHROMIUM, browser, page, shot  # noqa: F401  (shared browser and signed-in page)
-from tests.test_schedules import Receiver
+from tests.test_schedules import Receiver, receiving
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
@@ -25,12 +23,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 @pytest.fixture(scope="module")
 def hook() -> Iterator[str]:
     """A webhook receiver on loopback that accepts every delivery."""
-    Receiver.calls, Receiver.fail_first = [], 0
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{receiver.server_address[1]}/reports"
-    receiver.shutdown()
-    receiver.server_close()
+    with receiving("/reports", fail_first=0) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -120,14 +122,23 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def receiver():
-    Receiver.calls, Receiver.fail_first = [], 1
+@contextmanager
+def receiving(path: str, fail_first: int) -> Iterator[str]:
+    """A webhook receiver on loopback, answering 500 to the first `fail_first` deliveries; yields its URL."""
+    Receiver.calls, Receiver.fail_first = [], fail_first
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    with receiving("/hook", fail_first=1) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
