@@ -54,7 +54,8 @@ async def server_error(request: Request, error: Exception) -> Response:
     detail = "The server failed to answer this request; the error is in its log."
     if dashboard.wants_page(request):
         return dashboard.error_page(request, 500, detail)
-    return JSONResponse({"detail": detail}, 500)
+    # problem+json like every other error; the exception itself stays in the log, never in the answer
+    return JSONResponse(problems.body(500, detail, request.url.path, "error", []), 500, media_type=problems.MEDIA_TYPE)
 
 
 def create_app() -> FastAPI:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
+from docagent.formats import DEFAULT_FORMATS, Format
 from docagent.lifecycle import JobStatus
 
 
@@ -17,8 +18,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 Stamp = Annotated[dt.datetime, AfterValidator(_utc)]
 MaybeStamp = Annotated[dt.datetime | None, AfterValidator(_utc)]
-Format = Literal["docx", "xlsx", "pdf", "pptx"]
-ALL_FORMATS: list[Format] = ["docx", "xlsx", "pdf"]  # the default set; a .pptx deck on request
+ALL_FORMATS: list[Format] = list(DEFAULT_FORMATS)  # the default set; a .pptx deck on request
 
 
 class ColumnPublic(BaseModel):

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from docagent.data.references import is_reference
 from docagent.errors import DocagentError
+from docagent.formats import FORMATS as ALL_FORMATS
 from docagent.i18n import supported
 from docagent.pipeline.generate import FORMATS, generate, load, plan_job, render_plan
 from docagent.schema import plan_schema_json
@@ -36,7 +37,7 @@ def _fail(e: DocagentError) -> None:
     raise typer.Exit(2)
 
 
-FORMAT_HELP = "comma-separated: docx,xlsx,pdf,pptx"
+FORMAT_HELP = "comma-separated: " + ",".join(ALL_FORMATS)
 
 
 @app.command(name="generate")

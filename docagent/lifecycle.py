@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docagent.errors import IllegalTransition, JobNotFound, TooManyJobs
+from docagent.formats import DEFAULT_FORMATS
 from docagent.settings import Settings, get_settings
 from docagent.store import JobRow, QuotaRow, now, session
 
@@ -167,7 +168,7 @@ def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str,
     job = _new(
         owner=owner,
         prompt=spec["prompt"],
-        formats=spec.get("formats") or ["docx", "xlsx", "pdf"],
+        formats=spec.get("formats") or list(DEFAULT_FORMATS),
         dataset_ids=[],
         planner_requested=spec.get("planner") or "auto",
         theme=spec.get("theme"),

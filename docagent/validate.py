@@ -19,7 +19,6 @@ from docagent.data.query import output_columns, output_name, query_problems, sco
 from docagent.errors import PlanError
 from docagent.modeluse import model_problems
 from docagent.plan import (
-    Block,
     Brand,
     Bullets,
     Callout,
@@ -40,34 +39,11 @@ from docagent.plan import (
     malformed_placeholders,
     placeholders,
 )
+from docagent.texts import block_names, block_texts
 from docagent.themes import theme_names
 
 ORDERED_OPS = {Op.gt, Op.ge, Op.lt, Op.le}
 NO_SERIES = (ChartKind.pie, ChartKind.donut, ChartKind.scatter, ChartKind.combo)
-
-
-def _short(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def block_names(blocks: list[Block]) -> list[str]:
-    """'block 4 (chart 'Revenue by quarter' under 'Results › Growth')': a model finds a block by its
-    title and the headings above it."""
-    out: list[str] = []
-    path: list[tuple[int, str]] = []  # the open headings, outermost first
-    for i, b in enumerate(blocks, 1):
-        if isinstance(b, Heading):
-            path = [(level, text) for level, text in path if level < b.level]
-        title = getattr(b, "title", None) or (b.text if isinstance(b, Heading) else None)
-        name = f"block {i} ({b.type}"
-        if title:
-            name += f" {_short(title)!r}"
-        if path:
-            name += " under " + repr(" › ".join(_short(text, 30) for _, text in path))
-        out.append(name + ")")
-        if isinstance(b, Heading):
-            path.append((b.level, b.text))
-    return out
 
 
 def _dataset(catalog: Catalog, name: str, where: str, out: list[str]) -> Dataset | None:
@@ -270,12 +246,10 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
         _check_metric(m, catalog, out)
     known = set(metric_names)
     for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
-        texts: list[str] = []
         match b:
             case Heading() | Paragraph():
-                texts = [b.text]
+                pass
             case Image():
-                texts = [b.alt, b.caption or ""]
                 if b.source is not None:
                     _image_name(b.source, catalog, where, out)
                 if not 0.1 <= b.width <= 1:
@@ -283,7 +257,6 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                 if not re.fullmatch(r"[1-9]\d?:[1-9]\d?", b.aspect):
                     out.append(f"{where}: aspect {b.aspect!r} must be width:height, like 16:9, 4:3 or 1:1")
             case Bullets():
-                texts = b.items
                 if b.start < 1:
                     out.append(f"{where}: start must be 1 or more")
                 elif b.start != 1 and not b.ordered:
@@ -291,15 +264,14 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                 if not 0 <= b.lines <= 12:
                     out.append(f"{where}: lines (writing lines per item) must be 0 to 12, not {b.lines}")
             case Callout():
-                texts = [b.text, b.title or ""]
+                pass
             case Kpis():
                 for k in b.items:
                     if k.metric not in known:
                         out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
             case Chart() if b.model is not None:
-                texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
+                pass  # drawn from a model block: checked with the models
             case Table() | Chart():
-                texts = [b.title, b.caption or ""]
                 names = _literal(b, where, out)
                 types: dict[str, str] = {}
                 keys: list[str] = []
@@ -332,6 +304,12 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
             case _:
                 assert_never(b)
 
+        texts = block_texts(b)
+        if isinstance(b, Kpis | Model):  # labels are printed as written: a placeholder would show as {name}
+            for t in texts:
+                if placeholders(t) or malformed_placeholders(t):
+                    out.append(f"{where}: labels are printed as written; remove the {{...}} placeholder from {t!r}")
+            continue
         for t in texts:
             for bad in malformed_placeholders(t):
                 out.append(

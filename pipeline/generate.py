@@ -16,6 +16,7 @@ from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, add_joins, profile
 from docagent.data.references import is_reference, load_references
 from docagent.errors import PlanError, PlannerError, RenderError
+from docagent.formats import DEFAULT_FORMATS
 from docagent.formatting import slug
 from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
@@ -27,7 +28,7 @@ from docagent.settings import Settings, get_settings
 from docagent.themes import theme_names
 from docagent.validate import schema_problems, validate
 
-FORMATS = ("docx", "xlsx", "pdf")  # the default set; "pptx" adds a deck
+FORMATS = DEFAULT_FORMATS  # "pptx" adds a deck
 Progress = Callable[[str, float], None]
 
 

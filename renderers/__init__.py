@@ -3,19 +3,53 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docagent.bind import Bound
 from docagent.errors import RenderError
+from docagent.formats import FORMATS
 from docagent.plan import Image
 from docagent.renderers.common import all_text
 from docagent.renderers.fonts import require_cjk
-from docagent.renderers.theme import branded, load_theme
+from docagent.renderers.theme import Theme, branded, load_theme
 
-__all__ = ["FORMATS", "render_all"]
+__all__ = ["FORMATS", "RENDERERS", "render_all"]
 
-FORMATS = ("docx", "xlsx", "pdf", "pptx")
+if TYPE_CHECKING:  # the chart module loads matplotlib: only a job that draws pays for it
+    from docagent.renderers.charts import ChartImage
+
+    Render = Callable[[Bound, Theme, dict[int, ChartImage], Path], object]
+
+
+# One signature for every format; each imports its library only when that format is asked for.
+def _docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+    from docagent.renderers.word import render_docx
+
+    render_docx(bound, theme, charts, path)
+
+
+def _xlsx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+    from docagent.renderers.excel import render_xlsx
+
+    render_xlsx(bound, theme, path, charts)
+
+
+def _pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+    from docagent.renderers.pdf import render_pdf
+
+    render_pdf(bound, theme, charts, path)
+
+
+def _pptx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+    from docagent.renderers.slides import render_pptx
+
+    render_pptx(bound, theme, path)  # native charts; the QA pass (renderers/qa.py) reads the deck back
+
+
+RENDERERS: dict[str, Render] = {"docx": _docx, "xlsx": _xlsx, "pdf": _pdf, "pptx": _pptx}
+assert tuple(RENDERERS) == FORMATS, "a renderer for every format of docagent.formats"
 
 
 def render_all(
@@ -29,7 +63,7 @@ def render_all(
     require_cjk(all_text(bound))
     timings: dict[str, float] = {}
     files: dict[str, Path] = {}
-    charts = {}
+    charts: dict[int, ChartImage] = {}
     if "docx" in formats or "pdf" in formats:
         from docagent.renderers.charts import draw_all
 
@@ -46,22 +80,7 @@ def render_all(
         path = out_dir / f"{stem}.{fmt}"
         tmp = path.with_suffix(f".{fmt}.part")  # never expose a half-written file
         t = time.perf_counter()
-        if fmt == "docx":
-            from docagent.renderers.word import render_docx
-
-            render_docx(bound, theme, charts, tmp)
-        elif fmt == "xlsx":
-            from docagent.renderers.excel import render_xlsx
-
-            render_xlsx(bound, theme, tmp, charts)
-        elif fmt == "pdf":
-            from docagent.renderers.pdf import render_pdf
-
-            render_pdf(bound, theme, charts, tmp)
-        else:
-            from docagent.renderers.slides import render_pptx
-
-            render_pptx(bound, theme, tmp)  # the QA pass (renderers/qa.py) reads the deck back
+        RENDERERS[fmt](bound, theme, charts, tmp)
         tmp.replace(path)
         timings[fmt] = time.perf_counter() - t
         files[fmt] = path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, assert_never
+from typing import Any
 
 from docagent.bind import Bound, metric_format
 from docagent.data.catalog import NUMERIC
@@ -12,20 +12,14 @@ from docagent.data.query import OutColumn
 from docagent.formatting import format_value, short
 from docagent.i18n import phrase
 from docagent.plan import (
-    Bullets,
-    Callout,
     Chart,
     Fmt,
-    Heading,
     Image,
     Kpi,
-    Kpis,
     Metric,
-    Model,
-    PageBreak,
-    Paragraph,
     Table,
 )
+from docagent.texts import block_texts
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 WIDE_COLUMNS = 8  # a table with more columns gets a landscape page
@@ -203,38 +197,13 @@ def kpi_label(item: Kpi, metrics: dict[str, Metric]) -> str:
 def all_text(bound: Bound) -> list[str]:
     """Every string that will appear in the documents, for font coverage checks."""
     p = bound.plan
-    out = [p.meta.title, p.meta.subtitle or "", p.meta.author or ""]
+    out = [p.meta.title, p.meta.subtitle or "", p.meta.author or "", *(m.label for m in p.metrics)]
     for i, b in enumerate(p.blocks):
-        match b:
-            case Heading() | Paragraph():
-                out.append(bound.text(b.text))
-            case Bullets():
-                out += [bound.text(x) for x in b.items]
-            case Callout():
-                out += [bound.text(b.text), b.title or ""]
-            case Image():
-                out += [b.alt, b.caption or ""]
-            case Kpis():
-                out += [k.label or "" for k in b.items]
-                out += [m.label for m in p.metrics]
-            case Table() | Chart():
-                out += [b.title, b.caption or ""]
-                res = bound.results.get(i)
-                if res:
-                    out += [c.name for c in res.columns]
-                    out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
-            case Model():
-                out += [
-                    b.title,
-                    *(r.label for r in b.rows),
-                    *(x.label for x in b.inputs),
-                    *(x.note or "" for x in b.inputs),
-                ]
-            case PageBreak():
-                pass
-            case _:
-                assert_never(b)
-
+        out += [bound.text(t) for t in block_texts(b)]
+        res = bound.results.get(i)
+        if res:  # a table's or chart's header and text cells
+            out += [c.name for c in res.columns]
+            out += [str(v) for r in res.rows for v in r if isinstance(v, str)]
     return out
 
 

@@ -12,11 +12,11 @@ recorded in `Deck.moved`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, assert_never
 
 from docagent.bind import Bound
 from docagent.i18n import phrase, supported
-from docagent.plan import Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
 from docagent.renderers import measure
 
 # Geometry in points on a 16:9 slide (13.333 x 7.5 in).
@@ -36,7 +36,7 @@ CELL_CHARS = 120  # a longer table cell is cut at a word, the full text goes to 
 
 MARKERS = {f"[{phrase(code, 'not_on_slide')}]" for code in supported()}  # notes text the QA pass counts
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
-Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "image", "other"]
+Kind = Literal["title", "agenda", "section", "text", "kpis", "chart", "table", "model", "image"]
 
 
 @dataclass
@@ -245,7 +245,7 @@ class Planner:
             self.open = None
         self.visual("kpis", i, title)
 
-    def block(self, i: int, b: object) -> None:
+    def block(self, i: int, b: Block) -> None:
         t = self.bound.text
         match b:
             case Heading():
@@ -273,8 +273,8 @@ class Planner:
                     self.close()  # text after the break opens a new slide under the same heading
             case Image():  # an image, or its placeholder, on a slide of its own
                 self.visual("image", i, t(b.caption) if b.caption else b.alt)
-            case _:  # a block type this renderer does not know yet still gets a slide
-                self.visual("other", i, str(getattr(b, "type", "block")))
+            case _:
+                assert_never(b)
 
     def plan(self) -> Deck:
         meta = self.meta

@@ -384,7 +384,7 @@ def test_ingested_ordinal_keys_sort_naturally_in_tables_and_charts(catalog, writ
 
 
 def test_problems_name_a_block_by_its_title_and_heading_path():
-    from docagent.validate import block_names
+    from docagent.texts import block_names
 
     p = plan(
         {"type": "heading", "text": "Results", "level": 1},

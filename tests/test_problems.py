@@ -135,3 +135,20 @@ def test_an_unknown_route_under_v1_is_a_not_found_problem(client):
     body = problem(client.get("/v1/nothing-here"), 404, "not_found")
     assert body["detail"] == "Not Found" and body["instance"] == "/v1/nothing-here"
     assert problem(client.delete("/v1/jobs"), 405, "method_not_allowed")["title"] == "Method Not Allowed"
+
+
+def test_an_unexpected_failure_is_a_problem_that_leaks_no_internals(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCAGENT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DOCAGENT_AUTH", "off")
+    get_settings.cache_clear()
+    from docagent.api.app import create_app
+    from docagent.api.services import jobs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret-table-name is corrupt")
+
+    monkeypatch.setattr(jobs, "list_jobs", broken)
+    app = create_app()
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000), raise_server_exceptions=False) as c:
+        body = problem(c.get("/v1/jobs"), 500, "error")
+    assert "secret-table-name" not in str(body) and body["instance"] == "/v1/jobs"

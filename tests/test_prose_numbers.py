@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from docagent.plan import PLACEHOLDER, Plan
-from docagent.planners.numbers import NUMBER, _prose, invented_numbers
+from docagent.planners.numbers import NUMBER, invented_numbers
+from docagent.texts import plan_texts
 from tests.plans import every_block
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,26 @@ def binds_data(plan: Plan) -> bool:
 def test_the_example_plans_raise_no_false_alarm():
     # plans written without data (a PRD from notes, a worksheet) type their request's numbers
     plans = [p for p in example_plans() if binds_data(p) or p.meta.title == "Review"]
-    numbers = [m for p in plans for _, text in _prose(p) for m in NUMBER.finditer(PLACEHOLDER.sub(" ", text))]
+    numbers = [m for p in plans for _, text in plan_texts(p) for m in NUMBER.finditer(PLACEHOLDER.sub(" ", text))]
     alarms = [a for p in plans for a in invented_numbers(p, set())]
     assert len(numbers) >= 15 and alarms == []  # the prose corpus alone holds 17 numbers
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "image", "source": None, "alt": "A chart", "caption": "Revenue grew 47.3% to 8,412,000"},
+        {"type": "image", "source": None, "alt": "Revenue grew 47.3% to 8,412,000"},
+        {
+            "type": "model",
+            "title": "Plan",
+            "periods": {"start": "2026", "count": 3},
+            "rows": [{"name": "rev", "label": "Revenue (8,412,000 last year)", "formula": "1"}],
+        },
+    ],
+    ids=["image caption", "alt text", "model row label"],
+)
+def test_a_figure_in_any_text_a_reader_sees_is_caught(block):
+    plan = Plan.model_validate({"meta": {"title": "Review"}, "blocks": [block]})
+    problems = invented_numbers(plan, set())
+    assert any("'8,412,000'" in p for p in problems) and all(p.startswith("block 1 (") for p in problems)

@@ -25,6 +25,7 @@ from docagent.api.pages import TEMPLATES, PageOwner, page, see_other
 from docagent.api.schemas import DatasetPublic, JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import brands, datasets, drafts, jobs, schedules
 from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError, UnknownBrand
+from docagent.formats import DEFAULT_FORMATS
 from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import Plan
 from docagent.sessions import close_session, open_session
@@ -171,7 +172,7 @@ class NewJob(BaseModel):
     prompt: str = ""
     chosen: list[str] = []
     drafts: list[dict[str, Any]] = []
-    formats: list[str] = ["docx", "xlsx", "pdf"]
+    formats: list[str] = list(DEFAULT_FORMATS)
     theme: str | None = None
     brand: str = ""
     language: str = ""

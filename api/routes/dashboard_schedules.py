@@ -20,11 +20,11 @@ from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, Schedule
 from docagent.api.services import brands, schedules
 from docagent.cron import describe, zone
 from docagent.errors import InvalidSchedule, NotFound, UnknownBrand
+from docagent.formats import FORMATS
 from docagent.lifecycle import FINAL, DeliveryStatus
 from docagent.schedules import check_webhook
 
 router = APIRouter(include_in_schema=False)
-FORMATS = ["docx", "xlsx", "pdf", "pptx"]
 PLANNERS = [("auto", "auto"), ("rules", "rules"), ("llm", "model")]
 HISTORY = 50
 WEBHOOK = TypeAdapter(AnyHttpUrl)

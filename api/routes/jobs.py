@@ -17,16 +17,11 @@ from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
 from docagent.api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
 from docagent.api.services import brands, datasets, jobs
 from docagent.errors import PlanError
+from docagent.formats import CONTENT_TYPES, DEFAULT_FORMATS
 from docagent.lifecycle import JobStatus, is_final
 from docagent.records import download_name
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-CONTENT_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-}
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -45,7 +40,7 @@ async def create_with_upload(
     files: Annotated[list[UploadFile], File()],
     prompt: Annotated[str | None, Form(max_length=20_000)] = None,
     plan: Annotated[str | None, Form(max_length=2_000_000, description="a plan as JSON: no model call")] = None,
-    formats: Annotated[str, Form()] = "docx,xlsx,pdf",
+    formats: Annotated[str, Form()] = ",".join(DEFAULT_FORMATS),
     planner: Annotated[str, Form()] = "auto",
     theme: Annotated[str | None, Form()] = None,
     brand: Annotated[str | None, Form(max_length=64)] = None,

@@ -25,6 +25,7 @@ from docagent.api.services.common import owned
 from docagent.api.services.datasets import get_row as dataset_row
 from docagent.brands import named_images, with_images
 from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan
+from docagent.formats import FORMATS
 from docagent.lifecycle import JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
@@ -32,8 +33,6 @@ from docagent.settings import Settings
 from docagent.storage import Storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.workers.app import enqueue
-
-FORMAT_ORDER = ("docx", "xlsx", "pdf", "pptx")
 
 
 def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict[str, Any] | None = None) -> JobPublic:
@@ -67,7 +66,7 @@ def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict[str, Any
                 url=f"/v1/jobs/{job.id}/artifacts/{a.format}",
                 provenance=a.provenance,
             )
-            for a in sorted(artifacts, key=lambda a: FORMAT_ORDER.index(a.format))
+            for a in sorted(artifacts, key=lambda a: FORMATS.index(a.format))
         ],
     )
 

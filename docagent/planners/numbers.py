@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from docagent.data.profile import Profile
-from docagent.plan import PLACEHOLDER, Bullets, Callout, Chart, Heading, Kpis, Paragraph, Plan, Table
+from docagent.plan import PLACEHOLDER, Plan
+from docagent.texts import plan_texts
 
 NUMBER = re.compile(r"(?<![\w.])([-+]?[$€£¥]?\d[\d,]*(?:\.\d+)?)(\s?%)?")
 SMALL = 12  # "top 5", "3 regions", "Q4": counts and ordinals a writer may type
@@ -45,24 +46,6 @@ def allowed_numbers(prompt: str, profiles: list[Profile], references: list[str])
     return {_norm(m.group(1)) for t in texts for m in NUMBER.finditer(t)}
 
 
-def _prose(plan: Plan) -> list[tuple[str, str]]:
-    out = [("meta.title", plan.meta.title), ("meta.subtitle", plan.meta.subtitle or "")]
-    for i, b in enumerate(plan.blocks, 1):
-        where = f"block {i} ({b.type})"
-        if isinstance(b, Heading | Paragraph):
-            out.append((where, b.text))
-        elif isinstance(b, Bullets):
-            out += [(where, x) for x in b.items]
-        elif isinstance(b, Callout):
-            out += [(where, b.text), (where, b.title or "")]
-        elif isinstance(b, Kpis):
-            out += [(where, k.label or "") for k in b.items]
-        elif isinstance(b, Table | Chart):
-            out += [(where, b.title), (where, b.caption or "")]
-    out += [(f"metric {m.name!r}", m.label) for m in plan.metrics]
-    return out
-
-
 def _words_only(m: re.Match[str]) -> str:
     """A placeholder leaves only its sign-following words, which are checked like any prose."""
     return " " + (m.group(3) or "").replace("|", " ; ") + " "
@@ -86,7 +69,7 @@ def is_prose_number(text: str, m: re.Match[str]) -> bool:
 
 def invented_numbers(plan: Plan, allowed: set[str]) -> list[str]:
     problems = []
-    for where, text in _prose(plan):
+    for where, text in plan_texts(plan):
         bare = PLACEHOLDER.sub(_words_only, text)
         for m in NUMBER.finditer(bare):
             token, percent = m.group(1), m.group(2)
