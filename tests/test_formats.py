@@ -20,7 +20,7 @@ def test_the_api_offers_exactly_the_registered_formats():
     from docagent.api.schemas import ALL_FORMATS, JobCreate
 
     field = JobCreate.model_fields["formats"].annotation
-    assert set(get_args(get_args(field)[0])) == set(FORMATS) and ALL_FORMATS == list(DEFAULT_FORMATS)
+    assert set(get_args(get_args(field)[0])) == set(FORMATS) and list(DEFAULT_FORMATS) == ALL_FORMATS
 
 
 def test_an_unknown_format_is_refused_with_the_choices(tmp_path):
