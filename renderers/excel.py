@@ -57,7 +57,7 @@ from docagent.renderers.formulas import (
     period_bounds,
     text_value,
 )
-from docagent.renderers.modelsheet import ModelSheets
+from docagent.renderers.modelsheet import CHART_TYPES, ModelSheets
 from docagent.renderers.theme import Theme
 
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
@@ -661,18 +661,7 @@ class Builder:
             shown = [picked[k], *(self.bound.fmt(r[k], c) for r in rows[:200])]
             self.chart_widths[k] = max(self.chart_widths[k], min(47, max(text_width(x) for x in shown)))
         kind = ChartKind(block.kind)
-        xl_type = {
-            ChartKind.bar: ("column", None),
-            ChartKind.grouped_bar: ("column", None),
-            ChartKind.stacked_bar: ("column", "stacked"),
-            ChartKind.hbar: ("bar", None),
-            ChartKind.line: ("line", None),
-            ChartKind.area: ("area", None),
-            ChartKind.pie: ("pie", None),
-            ChartKind.donut: ("doughnut", None),
-            ChartKind.scatter: ("scatter", None),
-            ChartKind.combo: ("column", None),
-        }[kind]
+        xl_type = CHART_TYPES[kind]
         opts = {"type": xl_type[0]} | ({"subtype": xl_type[1]} if xl_type[1] else {})
         chart = self.wb.add_chart(opts)
         sheet = ws.name  # XlsxWriter quotes names in list-form ranges itself

@@ -19,6 +19,7 @@ from docagent.data.query import OutColumn
 from docagent.expr import Binary, Call, Name, Node, Num, Unary, parse
 from docagent.plan import Agg, Select
 from docagent.renderers.common import formula_text
+from docagent.renderers.modelformula import col_name
 
 IFS = {"sum": "SUMIFS", "avg": "AVERAGEIFS", "min": "MINIFS", "max": "MAXIFS"}
 PLAIN = {"sum": "SUM", "avg": "AVERAGE", "min": "MIN", "max": "MAX"}
@@ -212,15 +213,6 @@ def period_bounds(
         return win, None
     other = _shift(start, bucket, -1) if compare == "previous" else _year_back(start, bucket)
     return win, (other, _shift(other, bucket, 1), False)
-
-
-def col_name(col: int) -> str:
-    name = ""
-    col += 1
-    while col:
-        col, r = divmod(col - 1, 26)
-        name = chr(65 + r) + name
-    return name
 
 
 def cell(row: int, col: int) -> str:

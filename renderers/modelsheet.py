@@ -25,14 +25,18 @@ from docagent.renderers.modelformula import FIRST_COLUMN, Place, Writer, col_nam
 
 BLUE, BLACK, GREEN = "#0000FF", "#000000", "#008000"
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-CHART_TYPES = {
+# XlsxWriter's chart type and subtype per kind, for model charts and the data charts of excel.py
+CHART_TYPES: dict[ChartKind, tuple[str, str | None]] = {
     ChartKind.bar: ("column", None),
     ChartKind.grouped_bar: ("column", None),
     ChartKind.stacked_bar: ("column", "stacked"),
     ChartKind.hbar: ("bar", None),
     ChartKind.line: ("line", None),
     ChartKind.area: ("area", None),
-    ChartKind.combo: ("column", None),
+    ChartKind.pie: ("pie", None),
+    ChartKind.donut: ("doughnut", None),
+    ChartKind.scatter: ("scatter", None),
+    ChartKind.combo: ("column", None),  # the y2 series are added as a line on a secondary axis
 }
 
 
