@@ -147,12 +147,18 @@ def embedded(tmp: Path, cwd: Path | None = None, **settings: str) -> Iterator[St
         stack.stop()
 
 
+def redis_test_db() -> int:
+    """Parallel suites on one machine pick their own database; pytest-xdist's workers count down from it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(os.environ.get("DOCAGENT_TEST_REDIS_DB", "15")) - int(worker.removeprefix("gw") or 0)
+
+
 @contextmanager
 def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[Stack]:
     """uvicorn API + separate plan and render workers over Redis, PostgreSQL and a shared storage dir."""
     import redis
 
-    db = int(os.environ.get("DOCAGENT_TEST_REDIS_DB", "15"))  # parallel suites on one machine pick their own
+    db = redis_test_db()
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
     with postgres_database() as url:
         port = free_port()
