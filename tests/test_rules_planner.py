@@ -77,7 +77,7 @@ def test_several_datasets_get_a_section_each(tmp_path):
         validate(plan, c)
     headings = [b.text for b in plan.blocks if b.type == "heading"]
     assert "Dataset: a.csv" in headings and "Dataset: b.csv" in headings
-    assert plan.meta.title == "A report"
+    assert plan.meta.title == "V report"  # named after what the data measures, not after a file
 
 
 def test_without_data_the_rules_planner_says_so():
