@@ -102,7 +102,8 @@ def _number(kind: str, integer: bool) -> Candidate:
 def _time(fmt: str, kind: str) -> Candidate:
     parsed = f"try_strptime(@V, '{fmt}')"
     expr = f"CAST({parsed} AS DATE)" if kind == "date" else parsed
-    return Candidate(kind, expr, f"{parsed} IS NOT NULL")
+    # "01-Jan-00" read with %Y is the year 0: a four-digit year format must find four digits
+    return Candidate(kind, expr, f"coalesce(year({parsed}) BETWEEN 1000 AND 9999, false)")
 
 
 def _quarter(pattern: str, year: int, quarter: int) -> Candidate:
