@@ -9,7 +9,6 @@ import subprocess
 import pytest
 
 from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
 from tests.test_cli import EXE
 
 FORMS = [
