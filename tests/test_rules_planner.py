@@ -189,7 +189,7 @@ def test_t1_to_t4_keys_are_a_trend_in_their_natural_order(tmp_path):
         plan = plan_report([profile(c, ds)], "Rapport")
         validate(plan, c)
         bound = bind(plan, c)
-    i = next(i for i, b in enumerate(plan.blocks) if isinstance(b, Chart) and b.x == "trimestre")
+    i = next(i for i, b in enumerate(plan.blocks) if isinstance(b, Chart) and b.x == "Trimestre")
     assert bound.results[i].rows == [("T1", 20), ("T2", 40), ("T3", 60), ("T4", 80)]
 
 

@@ -88,7 +88,7 @@ WEIGHTS = [
     ),
     (
         _words(
-            r"\b(life expectancy|lifeexp|expectancy|per capita|percap|espérance|lebenserwartung|esperanza"
+            r"\b(life expectancy|life exp|lifeexp|expectancy|per capita|percap|espérance|lebenserwartung|esperanza"
             r"|expectativa)\b",
             r"寿命|人均|一人当たり",
         ),

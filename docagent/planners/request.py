@@ -82,6 +82,7 @@ SYNONYMS: list[tuple[str, ...]] = [
     (
         "revenue",
         "sales",
+        "ca",
         "turnover",
         "income",
         "umsatz",
@@ -324,6 +325,8 @@ def _has(text: str, word: str) -> bool:
     """`word` in `text`: CJK anywhere, Latin at a word start (stems and German compounds: 'umsatzbericht')."""
     if _cjk(word):
         return word in text
+    if len(word) <= 3:  # short words whole: "day" is not "daily", "pop" not "popular"
+        return re.search(r"(?<![^\W\d_])" + re.escape(word) + r"s?(?![^\W\d_])", text) is not None
     return re.search(r"(?<![^\W\d_])" + re.escape(word), text) is not None or (len(word) >= 5 and word in text)
 
 
@@ -331,10 +334,10 @@ def _stems(name: str) -> list[str]:
     """The words of a column name worth looking for in a request: 'Krankheitstage' -> 'krankheitstage', 'krankh'."""
     out = []
     for w in _fold(name).split():
-        if len(w) >= 4 and w.isascii() or len(w) >= 4:
+        if _cjk(w):
+            out += [w] if len(w) >= 2 else []
+        elif len(w) >= 3:
             out.append(w[: max(4, len(w) - 2)] if len(w) > 5 else w)
-        elif not w.isascii() and len(w) >= 2:
-            out.append(w)
     return out
 
 
@@ -352,6 +355,16 @@ def names_in(prompt: str, columns: list[str]) -> list[str]:
         if hits:
             found.append((min(hits), col))
     return [c for _, c in sorted(found)]
+
+
+BY = r"(?:\bby|\bper|\bnach|\bje|\bpar|\bpor|\bpour|按|分|別)"
+
+
+def grouped_by(prompt: str, column: str) -> bool:
+    """Whether the request groups by this column ("tips by day and party size"), rather than naming a measure."""
+    text = _fold(prompt)
+    near = BY + r"\W+(?:[^\W\d_]+\W+){0,3}?"
+    return any(re.search(near + re.escape(stem), text) for stem in _stems(column))
 
 
 @dataclass
@@ -429,4 +442,4 @@ def short_title(prompt: str) -> str | None:
     return first[0].upper() + first[1:]
 
 
-__all__ = ["Ask", "names_in", "read", "short_title"]
+__all__ = ["Ask", "grouped_by", "names_in", "read", "short_title"]

@@ -42,19 +42,40 @@ REVENUE = re.compile(
 COST = re.compile(r"cost|cogs|expense|co[uû]t|charges|kosten|costo|custo|gastos|成本|费用|支出|原価|費用", re.I)
 
 
+# Names data sets abbreviate, as a person would write them (whole names first, then single words).
+SPELLED = {
+    "life exp": "life expectancy",
+    "lifeexp": "life expectancy",
+    "gdp percap": "GDP per capita",
+    "gdppercap": "GDP per capita",
+    "pop": "population",
+    "temp max": "maximum temperature",
+    "temp min": "minimum temperature",
+    "tmax": "maximum temperature",
+    "tmin": "minimum temperature",
+    "prcp": "precipitation",
+}
+WORDS = {"qty": "quantity", "amt": "amount", "pct": "%", "avg": "average", "temp": "temperature", "gdp": "GDP"}
+
+
 def readable(name: str) -> str:
-    """'total_bill' -> 'Total bill', 'orderDate' -> 'Order date', 'Customer.name' -> 'Customer name';
-    'Chiffre d'affaires' as it is."""
+    """'total_bill' -> 'Total bill', 'orderDate' -> 'Order date', 'Customer.name' -> 'Customer name',
+    'lifeExp' -> 'Life expectancy'; 'Chiffre d'affaires' as it is."""
     text = re.sub(r"(?<=[a-z])([A-Z])(?=[a-z])", lambda m: " " + m.group(1).lower(), name)
     text = re.sub(r"(?<=[^\W\d_])\.(?=[^\W\d_])", " ", text)  # a nested JSON key, not a decimal point
     text = " ".join(text.replace("_", " ").split()) or name
+    spelled = SPELLED.get(text.lower())
+    if spelled is None and text.isascii():
+        spelled = " ".join(WORDS.get(word.lower(), word) for word in text.split())
+    text = spelled or text
     return text[:1].upper() + text[1:]
 
 
 def phrase(name: str) -> str:
     """A column's name inside a sentence: 'total_bill' -> 'total bill'; 'Chiffre d'affaires', 'CA' kept."""
     text = readable(name)
-    return text[:1].lower() + text[1:] if name == name.lower() else text
+    acronym = re.match(r"[A-Z]{2}", text) is not None
+    return text[:1].lower() + text[1:] if name[:1].islower() and not acronym else text
 
 
 def ident(text: str, taken: set[str], fallback: str) -> str:

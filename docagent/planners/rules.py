@@ -25,6 +25,7 @@ from docagent.plan import (
     Chart,
     ChartKind,
     DocKind,
+    Filter,
     Fmt,
     Heading,
     Highlight,
@@ -32,6 +33,7 @@ from docagent.plan import (
     Kpis,
     Meta,
     Metric,
+    Op,
     Paragraph,
     Period,
     Plan,
@@ -42,7 +44,7 @@ from docagent.plan import (
     Transform,
     Unpivot,
 )
-from docagent.planners.request import Ask, names_in, read, short_title
+from docagent.planners.request import Ask, grouped_by, names_in, read, short_title
 from docagent.planners.roles import (
     base_of,
     cadence,
@@ -114,7 +116,7 @@ class _Section:
     """One dataset's part of the report."""
 
     def __init__(self, p: Profile, w: dict[str, str], taken: set[str], prompt: str, ask: Ask, multi: bool) -> None:
-        self.p, self.w, self.taken, self.ask, self.multi = p, w, taken, ask, multi
+        self.p, self.w, self.taken, self.ask, self.multi, self.prompt = p, w, taken, ask, multi, prompt
         self.ds = p.dataset
         self.named = names_in(prompt, [c.name for c in p.columns])
         self.ms, self.stocks, self.rates = measures(p, self.named), stocks(p, self.named), rates(p, self.named)
@@ -125,6 +127,16 @@ class _Section:
         self.extra = [c for c in asked[1:4] if c.role in ("additive", "stock")]
         self.cats = self._categories()
         self.cat = self.cats[0] if self.cats else None
+        self.ms = [x for x in self.ms if x not in self.cats]
+        # Prices of four symbols, life expectancy of five continents: averages the request splits by a category
+        # are shown per category, never as one mixed average.
+        self.split = (
+            self.m is not None
+            and self.m.role == "average"
+            and self.cat is not None
+            and self.cat.name in self.named
+            and self.cat.distinct <= 8
+        )
         self.axis = time_axis(p, ask.bucket)
         self.cad = cadence(self.axis[0]) if self.axis else None
         self.partial = self.axis is not None and partial_latest(*self.axis)
@@ -143,10 +155,12 @@ class _Section:
         self._check_request()
 
     def _categories(self) -> list[ColumnProfile]:
+        lead = self.m.name if self.m is not None else None
         named = [
-            c for n in self.named if (c := self.p.column(n)) is not None
-            and c.role == "category" and 2 <= c.distinct <= 50
-        ]  # fmt: skip
+            c for n in self.named if (c := self.p.column(n)) is not None and 2 <= c.distinct <= 50
+            and (c.role == "category" or (c.type == "integer" and c.distinct <= 12 and c.name != lead
+                                          and grouped_by(self.prompt, c.name)))
+        ]  # fmt: skip  # "tips by party size": a small whole number the request groups by is a dimension
         if named:
             return named[:2]
         cat = category(self.p, self.named)
@@ -207,6 +221,11 @@ class _Section:
         blocks += self._drivers()
         for cat in self.cats:
             blocks += self._breakdown(cat)
+        limit = self.ask.below if self.ask.below is not None else self.ask.above
+        marked = any(isinstance(b, Table) and b.highlight for b in blocks)
+        note = w["no_threshold"].format(value=f"{(limit or 0) * 100:g}%")
+        if limit is not None and not marked and note not in self.unmet:
+            self.unmet.append(note)
         if self.m is None and self.cat is None and not self.p.period_columns:
             blocks.append(Bullets(items=[w["no_measure"]]))
         return blocks
@@ -224,14 +243,15 @@ class _Section:
         return {"agg": Agg.sum, "column": c.name}
 
     def label(self, c: ColumnProfile) -> str:
-        return self.w["average"].format(m=readable(c.name)) if c.role == "average" else readable(c.name)
+        return self.w["average"].format(m=phrase(c.name)) if c.role == "average" else readable(c.name)
 
     def _fmt(self, c: ColumnProfile) -> Fmt:
         if c.role == "average":
             return Fmt.number
         times = max(self.axis[0].distinct, 1) if self.axis and c.role == "stock" else 1
         big = (c.mean or 0) * self.p.rows / times >= 1e6
-        return Fmt.compact if big else Fmt.integer if c.type == "integer" else Fmt.number
+        whole = c.type == "integer" or abs(c.mean or 0) >= 1000  # 55,229 employed, not 55,229.00
+        return Fmt.compact if big else Fmt.integer if whole else Fmt.number
 
     def _bucket_of(self, c: ColumnProfile) -> Bucket:
         """A stock is read per period of the data's own cadence (the level in each month); others per the
@@ -247,6 +267,8 @@ class _Section:
         m, w = self.m, self.w
         if m.role == "stock" and self.axis is not None:
             return  # its headline is the latest level (_latest): a level summed over time means nothing
+        if m.role == "average" and self.split:
+            return
         if m.role == "average":
             avg = self.metric(f"avg_{m.name}", label=self.label(m), format=Fmt.number, **self.agg_of(m))
             self.kpis.append(Kpi(metric=avg))
@@ -274,6 +296,9 @@ class _Section:
         m, w = self.m, self.w
         bucket = self._bucket_of(m)
         b, label = w[bucket], readable(m.name)
+        if self.split:
+            self._latest_each(m, bucket)
+            return
         # A latest period still running is left out: the last full one is compared with the one before.
         full = self.partial and m.role != "stock" and bucket == self.axis[1]
         period = Period.previous if full else Period.latest
@@ -309,6 +334,19 @@ class _Section:
             self.kpis.append(Kpi(metric=yoy, label=w[names[2]].format(bucket=b)))
             text += w["yoy_clause"].format(bucket=b, change=_moved(yoy, w))
         self.sentences.append(text + w["stop"])
+
+    def _latest_each(self, m: ColumnProfile, bucket: Bucket) -> None:
+        """The latest period's value for each value of the category (each symbol's price)."""
+        assert self.cat is not None
+        period = Period.previous if self.partial and bucket == self.axis[1] else Period.latest  # type: ignore[index]
+        key = "full_latest" if period == Period.previous else "latest"
+        for value, _ in self.cat.top[:4]:
+            label = self.w[key].format(m=value, bucket=self.w[bucket])
+            only = [Filter(column=self.cat.name, op=Op.eq, value=value)]
+            name = self._relative(
+                f"latest_{value}", label, period, bucket, format=self._fmt(m), filters=only, **self.agg_of(m)
+            )
+            self.kpis.append(Kpi(metric=name))
 
     def _to_date(self) -> None:
         """Year to date against the same span a year earlier, when the request asks for it."""
@@ -400,6 +438,10 @@ class _Section:
             sel.append(Select(column=second.name, agg=Agg.sum, label=readable(second.name)))
         shown = [m, second] if second else [m]
         title = w["trend_title"].format(m=" & ".join(self.label(x) for x in shown), bucket=b)
+        series = None
+        if self.split and self.cat is not None:
+            series = readable(self.cat.name)
+            sel.insert(1, Select(column=self.cat.name, label=series))
         caption = {"stock": "level_caption", "average": "avg_caption"}.get(m.role, "trend_caption")
         # revenue and cost share one axis (their gap is the margin); other pairs get a line on their own axis
         same_axis = self.pair is not None
@@ -409,13 +451,16 @@ class _Section:
             Chart(
                 kind=ChartKind.combo if second and not same_axis else ChartKind.line,
                 title=title,
-                caption=w[caption].format(bucket=b),
+                caption=(w["series_caption"].format(c=phrase(self.cat.name)) + " " if series and self.cat else "")
+                + w[caption].format(bucket=b),
                 query=Query(dataset=self.ds, select=sel),
                 x=w["period"],
                 y=ys,
                 y2=[readable(second.name)] if second and not same_axis else None,
+                series=series,
             ),
         ]
+        blocks += self._period_table()
         if self.pair is not None:
             expr = margin_expr(self.pair[0].name, self.pair[1].name)
             blocks.append(
@@ -435,21 +480,52 @@ class _Section:
             )
         return blocks
 
+    def _period_table(self) -> list[Block]:
+        """The report's periods (the quarters a quarterly request asks for) with every measure it names: flows
+        summed, levels as their average over the period (a level is never added up over time)."""
+        assert self.axis is not None and self.m is not None
+        col, bucket = self.axis
+        if not self.extra and not (self.m.role == "stock" and bucket != self.cad):
+            return []
+        w, t = self.w, q(col.name)
+        select = [Select(column=col.name, bucket=bucket, label=w["period"])]
+        for c in [self.m, *self.extra]:
+            if c.role == "stock":
+                # the sum over the period's dates divided by their number: the average level, categories added
+                expr = f"sum({q(c.name)}) / count_distinct({t})"
+                select.append(Select(expr=expr, label=w["level_avg"].format(m=readable(c.name)), format=Fmt.number))
+            else:
+                select.append(Select(label=self.label(c), format=self._fmt(c), **self.agg_of(c)))
+        title = w["trend_title"].format(m=", ".join(readable(c.name) for c in [self.m, *self.extra]), bucket=w[bucket])
+        return [Table(title=title, caption=None, query=Query(dataset=self.ds, select=select))]
+
     def _ordinal_trend(self, m: ColumnProfile) -> list[Block]:
         """No date column but a key with a natural order (years, months, T1..T4): a trend along it."""
         key = ordinal_axis(self.p)
         if key is None:
             return []
         w, label = self.w, self.label(m)
-        query = Query(
-            dataset=self.ds,
-            select=[Select(column=key.name), Select(label=label, **self.agg_of(m))],
-            sort=[Sort(by=key.name, order=key.order)],
-        )
-        title = w["rank_title"].format(m=label, c=readable(key.name))
+        select = [Select(column=key.name, label=readable(key.name)), Select(label=label, **self.agg_of(m))]
+        if any(key is c for c in self.cats):
+            return []  # "tips by day": the breakdown by day shows it
+        series = None
+        if self.split and self.cat is not None:
+            series = readable(self.cat.name)
+            select.insert(1, Select(column=self.cat.name, label=series))
+        query = Query(dataset=self.ds, select=select, sort=[Sort(by=readable(key.name), order=key.order)])
+        title = w["rank_title"].format(m=label, c=phrase(key.name))
+        caption = w["series_caption"].format(c=phrase(self.cat.name)) if series and self.cat else None
         return [
             Heading(text=w["trend"], level=self.level),
-            Chart(kind=ChartKind.line, title=title, query=query, x=key.name, y=[label]),
+            Chart(
+                kind=ChartKind.line,
+                title=title,
+                caption=caption,
+                query=query,
+                x=readable(key.name),
+                y=[label],
+                series=series,
+            ),
         ]
 
     def _periods(self) -> list[Block]:
@@ -523,8 +599,9 @@ class _Section:
             return []
         col, bucket = self.axis[0], self._bucket_of(self.m)
         w, m, c = self.w, self.label(self.m), readable(self.cat.name)
+        ct = phrase(self.cat.name)
         if self.partial and bucket == self.axis[1] and self.m.role != "stock":
-            self.unmet.append(w["partial_drivers"].format(bucket=w[bucket], c=c))
+            self.unmet.append(w["partial_drivers"].format(bucket=w[bucket], c=ct))
             return []
         change = w["change_col"].format(bucket=w[bucket])
         value = self.agg_of(self.m)
@@ -550,7 +627,7 @@ class _Section:
         return [
             Heading(text=w["drivers"].format(bucket=w[bucket]), level=self.level),
             Table(
-                title=w["drivers_title"].format(m=m, c=c, bucket=w[bucket]),
+                title=w["drivers_title"].format(m=m, c=ct, bucket=w[bucket]),
                 caption=w["drivers_caption"].format(bucket=w[bucket]),
                 query=query,
             ),
@@ -558,7 +635,7 @@ class _Section:
 
     def _breakdown(self, cat: ColumnProfile) -> list[Block]:
         w = self.w
-        c = readable(cat.name)
+        c, ct = readable(cat.name), phrase(cat.name)  # a column's label; its name inside a title
         counted = Select(agg=Agg.count, label=w["records"], format=Fmt.integer)
         key = Select(column=cat.name, label=c)
         top = self.ask.top or 12
@@ -589,50 +666,53 @@ class _Section:
             ylabel = w["records"]
             sel = chart_sel = [key, counted]
         u = self.unpivot if self.m is None else None
-        sort = [Sort(by=ylabel, desc=True)]
+        # a number used as a dimension (party size 1-6) keeps its own order
+        sort = [Sort(by=c)] if cat.type in ("integer", "number") else [Sort(by=ylabel, desc=True)]
         marks, note = self._highlights(sel)
+        summed = self.m is None or self.m.role == "additive"
         return [
-            Heading(text=w["by"].format(c=c), level=self.level),
+            Heading(text=w["by"].format(c=ct), level=self.level),
             Chart(
                 kind=ChartKind.hbar if cat.distinct > 6 else ChartKind.bar,
-                title=w["rank_title"].format(m=ylabel, c=c),
-                caption=w["rank_caption" if cat.distinct > top else "rank_caption_all"].format(c=c),
+                title=w["rank_title"].format(m=ylabel, c=ct),
+                caption=w["rank_caption" if cat.distinct > top else "rank_caption_all"].format(c=ct),
                 query=Query(dataset=self.ds, unpivot=u, select=chart_sel, sort=sort, limit=top),
                 x=c,
                 y=[ylabel],
             ),
             Table(
-                title=w["table_title"].format(c=c),
-                caption=w["table_caption"] + note,
+                title=w["table_title" if summed else "rank_title"].format(c=ct, m=ylabel),
+                caption=(w["table_caption"] if summed and cat.type == "text" else "") + note or None,
                 query=Query(
                     dataset=self.ds, unpivot=u, select=sel, sort=sort, limit=max(top, 50) if not self.ask.top else top
                 ),
-                totals=self.m is None or self.m.role == "additive",
+                totals=summed,
                 highlight=marks,
             ),
         ]
 
     def _levels(self, cat: ColumnProfile) -> list[Block]:
-        """A stock by category: each category's level in the latest period of the data's cadence."""
+        """A stock by category: each category's level in the latest period of the data's cadence (for the
+        first category the 'what moved' table shows it, with the change)."""
         assert self.m is not None and self.axis is not None and self.cad is not None
+        if cat is self.cat:
+            return []
         w, c, m = self.w, readable(cat.name), readable(self.m.name)
         b = w[self.cad]
         select = [
             Select(column=self.axis[0].name, bucket=self.cad, label=w["period"]),
             Select(column=cat.name, label=c),
             Select(column=self.m.name, agg=Agg.sum, label=m),
+            *(Select(label=self.label(x), **self.agg_of(x)) for x in self.extra),
         ]
         sort = [Sort(by=w["period"], desc=True), Sort(by=m, desc=True)]
         query = Query(dataset=self.ds, select=select, sort=sort, limit=min(cat.distinct, self.ask.top or 12))
         return [
             Heading(text=w["by"].format(c=c), level=self.level),
-            Chart(
-                kind=ChartKind.hbar if cat.distinct > 6 else ChartKind.bar,
+            Table(
                 title=w["drivers_title"].format(m=m, c=c, bucket=b),
                 caption=w["level_caption"].format(bucket=b),
                 query=query,
-                x=c,
-                y=[m],
             ),
         ]
 
