@@ -134,7 +134,7 @@ class _Section:
             self.m is not None
             and self.m.role == "average"
             and self.cat is not None
-            and self.cat.name in self.named
+            and grouped_by(prompt, self.cat.name)  # "by symbol"; not "weather" in "Weather summary"
             and self.cat.distinct <= 8
         )
         self.axis = time_axis(p, ask.bucket)
@@ -161,8 +161,8 @@ class _Section:
             and (c.role == "category" or (c.type == "integer" and c.distinct <= 12 and c.name != lead
                                           and grouped_by(self.prompt, c.name)))
         ]  # fmt: skip  # "tips by party size": a small whole number the request groups by is a dimension
-        if named:
-            return named[:2]
+        if named:  # those the request groups by ("by region") first
+            return sorted(named, key=lambda c: not grouped_by(self.prompt, c.name))[:2]
         cat = category(self.p, self.named)
         return [cat] if cat else []
 
@@ -285,12 +285,20 @@ class _Section:
         )
         self.kpis.append(Kpi(metric=total))
         self.sentences.append(w["total_sentence"].format(label=label, total=f"{{{total}}}"))
+        if self.axis is None and self.unpivot is None:  # no time to follow: the typical record says more
+            typical = w["average"].format(m=phrase(m.name))
+            avg = self.metric(f"avg_{m.name}", label=typical, agg=Agg.avg, column=m.name, format=Fmt.number)
+            self.kpis.append(Kpi(metric=avg))
+            self.sentences.append(w["total_sentence"].format(label=_cap(typical), total=f"{{{avg}}}"))
 
     def _relative(self, key: str, label: str, period: Period, bucket: Bucket, **kw: object) -> str:
         assert self.axis is not None
         return self.metric(key, label=label, time_column=self.axis[0].name, bucket=bucket, period=period, **kw)
 
     def _latest(self) -> None:
+        year = ordinal_axis(self.p)
+        if self.m is not None and self.axis is None and self.split and year is not None and year.role == "time":
+            self._latest_each(self.m, Bucket.year, year)  # life expectancy of each continent in the latest year
         if self.m is None or self.axis is None:
             return
         m, w = self.m, self.w
@@ -335,18 +343,31 @@ class _Section:
             text += w["yoy_clause"].format(bucket=b, change=_moved(yoy, w))
         self.sentences.append(text + w["stop"])
 
-    def _latest_each(self, m: ColumnProfile, bucket: Bucket) -> None:
-        """The latest period's value for each value of the category (each symbol's price)."""
+    def _latest_each(self, m: ColumnProfile, bucket: Bucket, year: ColumnProfile | None = None) -> None:
+        """The latest period's value for each value of the category (each symbol's price); with a whole-number
+        year column instead of dates, the latest year's."""
         assert self.cat is not None
-        period = Period.previous if self.partial and bucket == self.axis[1] else Period.latest  # type: ignore[index]
-        key = "full_latest" if period == Period.previous else "latest"
-        for value, _ in self.cat.top[:4]:
-            label = self.w[key].format(m=value, bucket=self.w[bucket])
+        full = self.axis is not None and self.partial and bucket == self.axis[1]
+        period = Period.previous if full else Period.latest
+        key = "full_latest" if full else "latest"
+        w, items = self.w, []
+        for value, _ in self.cat.top[:5]:
             only = [Filter(column=self.cat.name, op=Op.eq, value=value)]
-            name = self._relative(
-                f"latest_{value}", label, period, bucket, format=self._fmt(m), filters=only, **self.agg_of(m)
-            )
+            kw = {"format": self._fmt(m), **self.agg_of(m)}
+            if year is not None:
+                label = f"{value}, {year.max}"
+                only.append(Filter(column=year.name, op=Op.eq, value=year.max))
+                name = self.metric(f"latest_{value}", label=label, filters=only, **kw)
+            else:
+                label = w[key].format(m=value, bucket=w[bucket])
+                name = self._relative(f"latest_{value}", label, period, bucket, filters=only, **kw)
             self.kpis.append(Kpi(metric=name))
+            items.append(w["split_item"].format(value=f"{{{name}}}", name=value))
+        if period == Period.latest and self.cat.distinct <= len(self.cat.top):  # every value named
+            m_text = _noun(self.label(m), w) if m.role == "average" else phrase(m.name)
+            self.sentences.append(
+                w["split_sentence"].format(bucket=w[bucket], m=m_text, items=w["list_sep"].join(items))
+            )
 
     def _to_date(self) -> None:
         """Year to date against the same span a year earlier, when the request asks for it."""
@@ -452,7 +473,8 @@ class _Section:
                 kind=ChartKind.combo if second and not same_axis else ChartKind.line,
                 title=title,
                 caption=(w["series_caption"].format(c=phrase(self.cat.name)) + " " if series and self.cat else "")
-                + w[caption].format(bucket=b),
+                + w[caption].format(bucket=b)
+                + (" " + w["partial_note"].format(bucket=b) if self.partial and bucket == self.axis[1] else ""),
                 query=Query(dataset=self.ds, select=sel),
                 x=w["period"],
                 y=ys,
@@ -505,7 +527,11 @@ class _Section:
         if key is None:
             return []
         w, label = self.w, self.label(m)
-        select = [Select(column=key.name, label=readable(key.name)), Select(label=label, **self.agg_of(m))]
+        as_text = Fmt.text if key.type == "integer" else None  # 2007, not 2,007
+        select = [
+            Select(column=key.name, label=readable(key.name), format=as_text),
+            Select(label=label, **self.agg_of(m)),
+        ]
         if any(key is c for c in self.cats):
             return []  # "tips by day": the breakdown by day shows it
         series = None
@@ -538,7 +564,7 @@ class _Section:
             Heading(text=w["periods"], level=self.level),
             Chart(
                 kind=ChartKind.line if len(u.columns) > 4 else ChartKind.bar,
-                title=w["trend_title"].format(m=u.value, bucket=u.name.lower()),
+                title=w["trend_title"].format(m=u.value, bucket=_noun(u.name, w)),
                 caption=w["periods_caption"].format(n=len(u.columns)),
                 query=Query(dataset=self.ds, unpivot=u, select=[Select(column=u.name), total]),
                 x=u.name,
@@ -572,7 +598,7 @@ class _Section:
             return
         sums = [f"sum({q(c)})" for c in u.columns]
         level = role_of(u.value, Stats("number", 2, 0, 2)) == "stock"  # a headcount sheet: never add years up
-        label = w["total"].format(m=u.value.lower()) if u.value.isascii() else u.value
+        label = w["total"].format(m=_noun(u.value, w)) if u.value.isascii() else u.value
         if level:
             label = w["level"].format(m=u.value, bucket=u.columns[-1]).replace(f"({u.columns[-1]})", u.columns[-1])
         cols = [c for c in self.p.columns if c.name in u.columns]
@@ -605,7 +631,7 @@ class _Section:
             return []
         change = w["change_col"].format(bucket=w[bucket])
         value = self.agg_of(self.m)
-        pct = self.m.role != "average"  # an average moves by points
+        pct = self.m.role == "additive"  # an average moves by points; a level's change is a count (+5 people)
         select = [
             Select(column=col.name, bucket=bucket, label=w["period"]),
             Select(column=self.cat.name, label=c),
@@ -650,6 +676,9 @@ class _Section:
                     column=self.m.name, agg=Agg.sum, transform=Transform.share, label=w["share"], format=Fmt.percent
                 )
                 sel.append(share)
+                if self.axis is None:
+                    typical = w["average"].format(m=phrase(self.m.name))
+                    sel.append(Select(column=self.m.name, agg=Agg.avg, label=typical, format=Fmt.number))
                 sel += [Select(column=x.name, agg=Agg.sum, label=readable(x.name)) for x in self.ms[1:3]]
             if self.pair is not None:
                 expr = margin_expr(self.pair[0].name, self.pair[1].name)
@@ -749,6 +778,11 @@ def _fresh(name: str, taken: set[str]) -> str:
         out, n = f"{name} {n}", n + 1
     taken.add(out)
     return out
+
+
+def _noun(text: str, w: dict[str, str]) -> str:
+    """A word inside a sentence: lower case, except in languages that capitalise nouns (German)."""
+    return text if w["quarter"][:1].isupper() else text.lower()
 
 
 def _cap(s: str) -> str:
