@@ -84,3 +84,16 @@ def test_the_profile_and_the_model_prompt_show_the_same_roles_and_weights(tmp_pa
     assert p.column("Marge").weight == "CA"  # type: ignore[union-attr]
     shown = {c["name"]: (c["role"], c.get("weighted_by")) for c in compact_profile(p)["columns"]}
     assert shown == {col.name: (col.role, col.weight) for col in p.columns}
+
+
+def test_nested_json_kept_as_text_is_not_a_category(tmp_path):
+    path = tmp_path / "orders.json"
+    path.write_text(
+        '[{"id": 1, "items": [{"sku": "A"}], "country": "FR", "amount": 3},'
+        ' {"id": 2, "items": [{"sku": "B"}], "country": "DE", "amount": 5}]',
+        encoding="utf-8",
+    )
+    with Catalog() as c:
+        (ds,) = c.ingest(path)
+        p = profile(c, ds)
+    assert (p.column("items").role, p.column("country").role) == ("text", "category")  # type: ignore[union-attr]

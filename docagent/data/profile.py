@@ -103,6 +103,8 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
         )
     for col in cols:
         col.role = role_of(col.name, Stats(col.type, col.distinct, col.nulls, ds.rows, col.min, col.max))
+        if col.role == "category" and col.top and all(v.startswith(("[", "{")) for v, _ in col.top):
+            col.role = "text"  # nested JSON kept as text (an order's items) is no dimension to group by
     for col in cols:
         col.weight = weight_of(col.name, col.role, [(o.name, o.role) for o in cols])
     names = [c.name for c in ds.columns]
