@@ -77,7 +77,7 @@ def test_several_datasets_get_a_section_each(tmp_path):
         validate(plan, c)
     headings = [b.text for b in plan.blocks if b.type == "heading"]
     assert "Dataset: a.csv" in headings and "Dataset: b.csv" in headings
-    assert plan.meta.title == "A report"
+    assert plan.meta.title == "V report"  # named after what the data measures, not after a file
 
 
 def test_without_data_the_rules_planner_says_so():
@@ -189,7 +189,7 @@ def test_t1_to_t4_keys_are_a_trend_in_their_natural_order(tmp_path):
         plan = plan_report([profile(c, ds)], "Rapport")
         validate(plan, c)
         bound = bind(plan, c)
-    i = next(i for i, b in enumerate(plan.blocks) if isinstance(b, Chart) and b.x == "trimestre")
+    i = next(i for i, b in enumerate(plan.blocks) if isinstance(b, Chart) and b.x == "Trimestre")
     assert bound.results[i].rows == [("T1", 20), ("T2", 40), ("T3", 60), ("T4", 80)]
 
 

@@ -39,6 +39,7 @@ class Dataset:
     rows: int
     columns: list[Column] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what ingestion changed, e.g. totals rows dropped
+    sheet: str | None = None  # the worksheet's own name, for a workbook of several sheets
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -118,9 +119,13 @@ class Catalog:
                     path, work, s.max_xlsx_uncompressed_bytes, s.max_xlsx_ratio, s.max_xlsx_part_bytes
                 )
                 if len(staged) > 1:
+                    sheets = [st.name for st in staged]
                     for st in staged:
                         st.name = f"{name or path.stem}_{st.name}"
-                    name = None
+                    loaded = [self._load_text(path, fmt, st, st.name) for st in staged]
+                    for ds, sheet in zip(loaded, sheets, strict=True):
+                        ds.sheet = sheet  # a reader names a sheet by its title, not by the file
+                    return loaded
             return [self._load_text(path, fmt, st, name or st.name) for st in staged]
         finally:
             shutil.rmtree(work, ignore_errors=True)

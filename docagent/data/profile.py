@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.ordinal import period_columns
+from docagent.data.roles import Stats, role_of, weight_of
 from docagent.data.sql import quote
 
 TOP_VALUES = 5
@@ -30,6 +31,8 @@ class ColumnProfile(BaseModel):
     mean: float | None = None
     top: list[tuple[str, int]] = []
     order: list[str] | None = None  # natural order of an ordinal text key
+    role: str = "text"  # how it may be aggregated: docagent.data.roles
+    weight: str | None = None  # the column an average role is weighted by, where evident
 
 
 class Profile(BaseModel):
@@ -42,6 +45,7 @@ class Profile(BaseModel):
     sample: list[dict[str, Any]]
     notes: list[str] = []  # what ingestion left out, e.g. totals rows
     period_columns: list[str] = []  # number columns named as periods (Q1..Q4, 2024..), in order
+    sheet: str | None = None  # the worksheet's name, for a workbook of several sheets
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -97,6 +101,12 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
                 order=c.order,
             )
         )
+    for col in cols:
+        col.role = role_of(col.name, Stats(col.type, col.distinct, col.nulls, ds.rows, col.min, col.max))
+        if col.role == "category" and col.top and all(v.startswith(("[", "{")) for v, _ in col.top):
+            col.role = "text"  # nested JSON kept as text (an order's items) is no dimension to group by
+    for col in cols:
+        col.weight = weight_of(col.name, col.role, [(o.name, o.role) for o in cols])
     names = [c.name for c in ds.columns]
     sample = [
         {n: _plain(v) for n, v in zip(names, r, strict=True)}
@@ -111,6 +121,7 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
         sample=sample,
         notes=list(ds.notes),
         period_columns=period_columns([c.name for c in ds.columns if c.type in NUMERIC]),
+        sheet=ds.sheet,
     )
 
 

@@ -7,6 +7,7 @@ instead of into NULLs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -35,12 +36,33 @@ DATE_FORMATS = [
     "%d %B %Y",
     "%b %d, %Y",
     "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
     "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b, %Y",
     "%b %Y",
     "%B %Y",
+    "%b-%Y",
+    "%b-%y",
     "%Y-%m",
+    "%Y/%m",
+    "%m/%Y",
+    "%m.%Y",
     "%Y年%m月%d日",
+    "%Y年%m月",
+    "%Y年%m月%d号",
 ]
+# "2024 Q1", "2024-Q1", "Q1 2024", "T1 2024" (trimestre): the quarter's first day.
+QUARTER_FIRST = r"(\d{4})\s*[-/ ]?\s*[QqTt]([1-4])"
+QUARTER_LAST = r"[QqTt]([1-4])\s*[-/ ]?\s*(\d{4})"
+# A number in a column named as a date is an Excel serial day (1 = 1900-01-01); 20000-80000 is 1954-2119.
+DATE_NAME = re.compile(
+    r"^(date|datum|fecha|data|jour|tag|day|día|dia|period|période|month|mois|monat|mes|日期|日付|年月日)$"
+    r"|(^|[\s_])date$|^(date|fecha|data)[\s_]|datum$|日期$",
+    re.I,
+)
+SERIAL_MIN, SERIAL_MAX = 20000, 80000
 DATETIME_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
@@ -80,7 +102,24 @@ def _number(kind: str, integer: bool) -> Candidate:
 def _time(fmt: str, kind: str) -> Candidate:
     parsed = f"try_strptime(@V, '{fmt}')"
     expr = f"CAST({parsed} AS DATE)" if kind == "date" else parsed
-    return Candidate(kind, expr, f"{parsed} IS NOT NULL")
+    # "01-Jan-00" read with %Y is the year 0: a four-digit year format must find four digits
+    return Candidate(kind, expr, f"coalesce(year({parsed}) BETWEEN 1000 AND 9999, false)")
+
+
+def _quarter(pattern: str, year: int, quarter: int) -> Candidate:
+    def part(group: int) -> str:
+        return f"CAST(regexp_extract(@V, '^{pattern}$', {group}) AS INTEGER)"
+
+    expr = f"make_date({part(year)}, {part(quarter)} * 3 - 2, 1)"
+    return Candidate("date", expr, f"regexp_full_match(@V, '{pattern}')")
+
+
+QUARTERS = [_quarter(QUARTER_FIRST, 1, 2), _quarter(QUARTER_LAST, 2, 1)]
+EXCEL_SERIAL = Candidate(
+    "date",
+    "CAST(DATE '1899-12-30' + CAST(floor(TRY_CAST(@V AS DOUBLE)) AS INTEGER) AS DATE)",
+    f"coalesce(TRY_CAST(@V AS DOUBLE) BETWEEN {SERIAL_MIN} AND {SERIAL_MAX}, false)",
+)
 
 
 def candidates(decimal_comma: bool) -> list[Candidate]:
@@ -93,6 +132,7 @@ def candidates(decimal_comma: bool) -> list[Candidate]:
         *(_number(k, True) for k in numbers),
         *(_number(k, False) for k in numbers),
         *dates,
+        *QUARTERS,
         *(_time(f, "datetime") for f in DATETIME_FORMATS),
         Candidate("datetime", "TRY_CAST(@V AS TIMESTAMP)", "TRY_CAST(@V AS TIMESTAMP) IS NOT NULL"),
     ]
@@ -106,10 +146,11 @@ def infer(
     con: duckdb.DuckDBPyConnection, table: str, columns: list[str], decimal_comma: bool
 ) -> list[Candidate | None]:
     """For each column, the first candidate that fits every non-empty value (None: text)."""
-    cands = candidates(decimal_comma)
+    every = candidates(decimal_comma)
     sample = f"(SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS})"
     proposals: list[list[Candidate]] = []
     for col in columns:
+        cands = [EXCEL_SERIAL, *every] if DATE_NAME.search(col) else every
         misses = ", ".join(_misses(c, "v") for c in cands)
         row = con.execute(f"SELECT count(v), {misses} FROM (SELECT {_v(col)} AS v FROM {sample})").fetchone()
         assert row is not None

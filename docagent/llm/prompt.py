@@ -38,7 +38,9 @@ def _fence(tag: str, body: str) -> str:
 def compact_profile(p: Profile, level: int = 0) -> dict[str, Any]:
     cols = []
     for c in p.columns[: MAX_COLUMNS[level]]:
-        item: dict[str, Any] = {"name": c.name, "type": c.type}
+        item: dict[str, Any] = {"name": c.name, "type": c.type, "role": c.role}
+        if c.weight:
+            item["weighted_by"] = c.weight
         if level < 2:
             item["nulls"], item["distinct"] = c.nulls, c.distinct
             if c.min is not None:
