@@ -69,9 +69,11 @@ def _column_names(raw: list[str]) -> list[str]:
 class Catalog:
     """Datasets of one job (or one CLI run), held in one DuckDB database."""
 
-    def __init__(self, path: Path | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, path: Path | None = None, settings: Settings | None = None, workdir: Path | None = None) -> None:
+        """`workdir`: a directory its caller owns and removes (a process that may be killed cannot clean up)."""
         self.settings = settings or get_settings()
-        self._tmp = Path(tempfile.mkdtemp(prefix="docagent-"))
+        self._owned = workdir is None
+        self._tmp = Path(tempfile.mkdtemp(prefix="docagent-")) if workdir is None else workdir
         db = str(path) if path else str(self._tmp / "catalog.duckdb")
         self.con = duckdb.connect(db)
         self.con.execute(f"SET memory_limit = '{self.settings.duckdb_memory_limit}'")
@@ -82,7 +84,8 @@ class Catalog:
 
     def close(self) -> None:
         self.con.close()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        if self._owned:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> Catalog:
         return self

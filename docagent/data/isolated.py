@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+import shutil
+import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -29,12 +31,12 @@ def _ctx() -> Any:
     return _context
 
 
-def _child(conn: Connection, path: str, settings: Settings) -> None:
+def _child(conn: Connection, path: str, settings: Settings, workdir: str) -> None:
     cpu = max(1, settings.ingest_cpu_s)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
     try:
-        with Catalog(settings=settings) as catalog:
+        with Catalog(settings=settings, workdir=Path(workdir)) as catalog:
             ds = catalog.ingest(Path(path))[0]
             conn.send(("ok", ds, profile(catalog, ds)))
     except DocagentError as e:
@@ -56,9 +58,15 @@ def _too_big(settings: Settings) -> str:
 def inspect_file(path: Path, settings: Settings) -> tuple[Dataset, Profile]:
     """The first dataset in `path` and its profile, computed in a bounded child process."""
     ctx = _ctx()
+    # the parent owns the child's scratch space: a child killed by its limits cannot clean up
+    workdir = tempfile.mkdtemp(prefix="docagent-ingest-")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(sender, str(path), settings), daemon=True)
-    child.start()
+    child = ctx.Process(target=_child, args=(sender, str(path), settings, workdir), daemon=True)
+    try:
+        child.start()
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     sender.close()
     try:
         # CPU time bounds the work; the wall clock only guards against a child that hangs
@@ -73,6 +81,7 @@ def inspect_file(path: Path, settings: Settings) -> tuple[Dataset, Profile]:
         if child.is_alive():
             child.kill()
         child.join()
+        shutil.rmtree(workdir, ignore_errors=True)
     if status == "ok":
         return value, prof
     raise value if isinstance(value, DocagentError) else UnreadableData(path.name, _too_big(settings))
