@@ -76,6 +76,8 @@ def create_dataset(
 def _image_row(path: Path, filename: str, name: str | None) -> DatasetRow:
     """An image stored like a dataset (kind image), named by its file name as plans refer to it."""
     img = read_image(path)  # a real PNG, JPEG or SVG within the limits, or a clear refusal
+    if img.kind == "svg":
+        path.write_bytes(img.data)  # what is stored and drawn is our serialisation of the checked tree
     display = plain_text(name or filename).strip()[:200] or filename
     return DatasetRow(
         kind="image",
