@@ -181,7 +181,11 @@ class Catalog:
     def _load_parquet(self, path: Path, name: str) -> Dataset:
         name = dataset_name(name, set(self.datasets))
         try:
-            self.con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM read_parquet(?)", [str(path)])
+            self.con.execute(  # in file order, as text tables are (see typing.cast_table)
+                f"CREATE TABLE {quote(name)} AS SELECT * EXCLUDE (file_row_number) "
+                "FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number",
+                [str(path)],
+            )
         except duckdb.Error as e:
             msg = str(e).split("\n")[0]
             raise UnreadableData(path.name, f"not a readable Parquet file ({msg})") from None
