@@ -27,7 +27,7 @@ from docagent.plan import Brand, Plan
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance
-from docagent.records import update_job
+from docagent.records import load_stored, update_job
 from docagent.renderers.preview import deck_previews, previews
 from docagent.renderers.qa import check as qa_check
 from docagent.schedules import resolve_source
@@ -39,7 +39,6 @@ from docagent.validate import validate
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
     catalog = Catalog(settings=settings)
-    storage = get_storage(settings)
     profiles = []
     try:
         with session(settings) as s:
@@ -47,9 +46,8 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
         for row in rows:
             if row is None:
                 raise DatasetNotFound("a dataset of this job was deleted")
-            with storage.local_path(row.storage_key) as path:
-                for ds in catalog.ingest(path, name=row.name):
-                    profiles.append(profile(catalog, ds))
+            for ds in load_stored(catalog, row, settings):
+                profiles.append(profile(catalog, ds))
         add_joins(catalog, profiles)
     except BaseException:
         catalog.close()

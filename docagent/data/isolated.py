@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from docagent.data.catalog import Catalog, Dataset
+from docagent.data.catalog import Catalog, Dataset, dataset_name, save_typed
 from docagent.data.profile import Profile, profile
 from docagent.errors import DocagentError, UnreadableData
 from docagent.settings import Settings
@@ -31,13 +31,16 @@ def _ctx() -> Any:
     return _context
 
 
-def _child(conn: Connection, path: str, settings: Settings, workdir: str) -> None:
+def _child(conn: Connection, path: str, settings: Settings, workdir: str, keep: str | None) -> None:
     cpu = max(1, settings.ingest_cpu_s)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
     try:
         with Catalog(settings=settings, workdir=Path(workdir)) as catalog:
-            ds = catalog.ingest(Path(path))[0]
+            found = catalog.ingest(Path(path))
+            ds = found[0]
+            if keep is not None:
+                save_typed(catalog, found, dataset_name(Path(path).stem, set()), Path(keep))
             conn.send(("ok", ds, profile(catalog, ds)))
     except DocagentError as e:
         conn.send(("error", e, None))
@@ -55,13 +58,18 @@ def _too_big(settings: Settings) -> str:
     )
 
 
-def inspect_file(path: Path, settings: Settings) -> tuple[Dataset, Profile]:
-    """The first dataset in `path` and its profile, computed in a bounded child process."""
+def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tuple[Dataset, Profile]:
+    """The first dataset in `path` and its profile, computed in a bounded child process.
+
+    With `keep` (an empty directory), every dataset of the file is also written there in its typed
+    form (`save_typed`), so nothing has to parse the original again.
+    """
     ctx = _ctx()
     # the parent owns the child's scratch space: a child killed by its limits cannot clean up
     workdir = tempfile.mkdtemp(prefix="docagent-ingest-")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(sender, str(path), settings, workdir), daemon=True)
+    keep_dir = None if keep is None else str(keep)
+    child = ctx.Process(target=_child, args=(sender, str(path), settings, workdir, keep_dir), daemon=True)
     try:
         child.start()
     except BaseException:
