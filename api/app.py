@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from docagent.api import problems
-from docagent.api.middleware import BodyLimit, SecurityHeaders
+from docagent.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from docagent.api.routes import brands, dashboard, dashboard_schedules, datasets, drafts, health, jobs, plans, schedules
 from docagent.errors import DocagentError
 from docagent.settings import get_settings
@@ -51,6 +51,12 @@ async def invalid_request(request: Request, error: Exception) -> Response:
 
 
 async def server_error(request: Request, error: Exception) -> Response:
+    if problems.unavailable(error):  # the database or broker is down: 503, come back later
+        if dashboard.wants_page(request):
+            page = dashboard.error_page(request, 503, "The service is briefly unavailable; try again in a moment.")
+            page.headers["Retry-After"] = str(problems.RETRY_AFTER_S)
+            return page
+        return problems.unavailable_problem(request.url.path)
     detail = "The server failed to answer this request; the error is in its log."
     if dashboard.wants_page(request):
         return dashboard.error_page(request, 500, detail)
@@ -70,8 +76,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, server_error)
-    app.add_middleware(SecurityHeaders)
+    # the last added runs first: headers on every answer, then who is asking, then how much they send
     app.add_middleware(BodyLimit)
+    app.add_middleware(Authenticate)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(brands.router)
     app.include_router(datasets.router)

@@ -19,6 +19,26 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")  # as the Host header spells them
+# what a reverse proxy adds: any of them means the request came from somewhere else
+PROXY_HEADERS = ("forwarded", "x-real-ip", "true-client-ip", "cf-connecting-ip", "client-ip", "via")
+
+
+def proxied(request: Request) -> bool:
+    """True when a proxy says it passed this request on (Forwarded, X-Real-IP, any X-Forwarded-*, ...)."""
+    return any(name in PROXY_HEADERS or name.startswith("x-forwarded-") for name in request.headers)
+
+
+def from_loopback(request: Request) -> bool:
+    """A direct connection from this machine: loopback peer, and no proxy in between."""
+    return bool(request.client) and request.client.host in LOOPBACK and not proxied(request)  # type: ignore[union-attr]
+
+
+def loopback_host(request: Request) -> bool:
+    """The Host the browser asked for is a loopback name: a rebound DNS name (evil.example -> 127.0.0.1) is not."""
+    host = request.headers.get("host", "").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name in LOOPBACK_HOSTS
 
 
 def same_origin(request: Request) -> None:
@@ -35,16 +55,23 @@ def same_origin(request: Request) -> None:
 
 
 def loopback_only(request: Request) -> None:
-    """DOCAGENT_AUTH=off serves only connections made to and from loopback, however the server was started."""
-    server, client = request.scope.get("server"), request.client
+    """DOCAGENT_AUTH=off serves only connections made to and from loopback, however the server was started,
+    for pages on loopback: a browser tricked into calling it under another name (DNS rebinding) or
+    from another site is refused."""
+    server = request.scope.get("server")
     local = server[0] if server else ""
-    remote = client.host if client else ""
-    proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
-    if local not in LOOPBACK or remote not in LOOPBACK or proxied:
+    if local not in LOOPBACK or not from_loopback(request):
         raise Forbidden(
             "DOCAGENT_AUTH=off serves loopback only: this server is reachable on a network address "
             "(or through a proxy); turn auth on and use an API key"
         )
+    if not loopback_host(request):
+        raise Forbidden(
+            f"DOCAGENT_AUTH=off answers only to loopback names (127.0.0.1, localhost, [::1]), "
+            f"not Host {request.headers.get('host', '')[:80]!r}"
+        )
+    if "origin" in request.headers:
+        same_origin(request)  # with a loopback Host, this is a page of this very server
 
 
 def session_owner(request: Request, settings: Settings) -> str | None:
@@ -68,9 +95,7 @@ def check_csrf(request: Request, token: object) -> None:
 
 def current_owner(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> str:
     if settings.auth == "off":
-        loopback_only(request)
-        if request.method not in SAFE_METHODS and "origin" in request.headers:
-            same_origin(request)  # a page elsewhere must not drive a local server either
+        loopback_only(request)  # a page elsewhere must not drive a local server either
         request.state.csrf = auth_off_csrf(settings)
         return settings.owner
     header = request.headers.get("authorization", "")

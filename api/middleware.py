@@ -1,6 +1,7 @@
-"""ASGI middleware: request bodies bounded while they are read, and browser security headers.
+"""ASGI middleware: callers identified before their body is read, bodies bounded while they
+are read, and browser security headers.
 
-Both are plain ASGI (no BaseHTTPMiddleware), so streamed responses such as server-sent
+All are plain ASGI (no BaseHTTPMiddleware), so streamed responses such as server-sent
 events pass through untouched.
 """
 
@@ -9,8 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from docagent.api.problems import MEDIA_TYPE, problem, status_for
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from docagent.api.deps import SAFE_METHODS, current_owner
+from docagent.api.pages import page
+from docagent.api.problems import MEDIA_TYPE, headers_for, problem, status_for
 from docagent.api.services.datasets import SLACK, too_large
+from docagent.errors import DocagentError, Forbidden, NotSignedIn, UploadTooLarge
 from docagent.settings import get_settings
 
 Scope = dict[str, Any]
@@ -28,9 +35,74 @@ HEADERS = [
 API_DOCS = ("/docs", "/redoc")  # FastAPI's own pages load their scripts from a CDN
 
 
+OPEN_PATHS = ("/login",)  # the sign-in form carries the key in its (size-limited) body
+
+
+class Authenticate:
+    """Refuse a request that may carry a body unless its headers already say who sends it.
+
+    The API key, or the session cookie with its Origin (and, on /v1, its X-CSRF-Token header),
+    and auth-off mode's loopback, Host and Origin checks are all in the headers: a stranger's
+    body is never read, parsed or spooled. The route's own dependency checks again, with the
+    form's CSRF token where the token is in the body.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            # a key lookup is a database query: off the event loop
+            await run_in_threadpool(current_owner, request, get_settings())
+        except (NotSignedIn, Forbidden) as error:
+            await _refusal(request, error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _refusal(request: Request, error: DocagentError) -> Any:
+    """What the route's own dependency would answer: problem+json on /v1, else the login or an error page."""
+    if not scope_is_api(request):
+        if isinstance(error, NotSignedIn):
+            return Redirect("/login")
+        return page(request, "error.html", "", status_for(error), title="Not allowed", detail=str(error))
+    body = json.dumps(problem(error, request.url.path)).encode()
+    return Raw(status_for(error), body, {**headers_for(error), "content-type": MEDIA_TYPE, "connection": "close"})
+
+
+def scope_is_api(request: Request) -> bool:
+    return request.url.path.startswith("/v1/") or request.url.path == "/v1"
+
+
+class Raw:
+    """A complete answer sent without reading the request's body."""
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.status, self.body = status, body
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self.headers.append((b"content-length", str(len(body)).encode()))
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class Redirect(Raw):
+    def __init__(self, location: str) -> None:
+        super().__init__(303, b"", {"location": location, "connection": "close"})
+
+
 class BodyLimit:
     """Refuse a body over the limit: by Content-Length before reading, or by a running count
     for chunked bodies, so nothing past the limit is read, parsed or spooled to disk.
+
+    File uploads (multipart) may be as large as DOCAGENT_MAX_UPLOAD_BYTES; every other body
+    (JSON, a form's fields) is parsed whole in memory, so it gets the far smaller
+    DOCAGENT_MAX_BODY_BYTES.
 
     Past the limit the app is told the client went away (so it stops reading), its answer to
     the cut-off body is dropped, and the client gets 413.
@@ -43,10 +115,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = get_settings().max_upload_bytes
-        length = dict(scope["headers"]).get(b"content-length", b"")
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        settings = get_settings()
+        limit = settings.max_upload_bytes if upload else settings.max_body_bytes
+        length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > limit + SLACK:
-            await _refuse(scope, send, limit)
+            await _refuse(scope, send, limit, upload)
             return
         seen, cut, started = 0, False, False
 
@@ -75,11 +150,11 @@ class BodyLimit:
             if not cut:
                 raise
         if cut and not started:
-            await _refuse(scope, send, limit)
+            await _refuse(scope, send, limit, upload)
 
 
-async def _refuse(scope: Scope, send: Any, limit: int) -> None:
-    error = too_large(limit)
+async def _refuse(scope: Scope, send: Any, limit: int, upload: bool) -> None:
+    error = too_large(limit) if upload else body_too_large(limit)
     body = json.dumps(problem(error, scope["path"])).encode()
     headers = [
         (b"content-type", MEDIA_TYPE.encode()),
@@ -88,6 +163,13 @@ async def _refuse(scope: Scope, send: Any, limit: int) -> None:
     ]
     await send({"type": "http.response.start", "status": status_for(error), "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def body_too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(
+        f"request body exceeds the limit of {limit / 2**20:g} MiB for JSON and form fields "
+        "(DOCAGENT_MAX_BODY_BYTES); send files as multipart uploads"
+    )
 
 
 class SecurityHeaders:
@@ -112,4 +194,4 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-__all__ = ["BodyLimit", "SecurityHeaders"]
+__all__ = ["Authenticate", "BodyLimit", "SecurityHeaders"]

@@ -15,6 +15,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from docagent.errors import DocagentError, NotSignedIn, TooManyJobs
 
@@ -70,12 +73,34 @@ def status_for(error: DocagentError) -> int:
     return STATUS_BY_CODE.get(error.code, 500)
 
 
+RETRY_AFTER_S = 5  # a service the API depends on is down: ask clients to come back soon
+
+
 def headers_for(error: DocagentError) -> dict[str, str]:
     if isinstance(error, NotSignedIn):
         return {"WWW-Authenticate": "Bearer"}
     if isinstance(error, TooManyJobs):
         return {"Retry-After": str(error.retry_after)}
+    if status_for(error) == 503:
+        return {"Retry-After": str(RETRY_AFTER_S)}
     return {}
+
+
+def unavailable(error: BaseException) -> bool:
+    """The database or the broker could not be reached (not a bug in the request or in us)."""
+    if isinstance(error, OperationalError | InterfaceError) or getattr(error, "connection_invalidated", False):
+        return True
+    return isinstance(error, KombuOperationalError | RedisConnectionError | ConnectionError | TimeoutError)
+
+
+def unavailable_problem(instance: str) -> JSONResponse:
+    detail = "the job store or the queue is unreachable; try again shortly"
+    return JSONResponse(
+        body(503, detail, instance, "service_unavailable", []),
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+        media_type=MEDIA_TYPE,
+    )
 
 
 def problem(error: DocagentError, instance: str) -> dict[str, object]:

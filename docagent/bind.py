@@ -125,6 +125,7 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
         ds = catalog.get(name)
         if ds is None:
             continue
-        rows = catalog.con.execute(f"SELECT * FROM {quote(ds.table)} LIMIT {DATA_SHEET_ROWS}").fetchall()
+        # the first rows in file order (tables are stored in it); a LIMIT alone takes whichever a thread reads first
+        rows = catalog.con.execute(f"SELECT * FROM {quote(ds.table)} ORDER BY rowid LIMIT {DATA_SHEET_ROWS}").fetchall()
         bound.data[name] = DataSheet(name, ds.source, ds.columns, rows, ds.rows)
     return bound

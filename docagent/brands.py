@@ -2,8 +2,9 @@
 
 A kit is checked exactly as a plan's meta.brand is (docagent.validate.brand_problems): hex
 colours, at most ten palette colours, and a logo that names an image the owner has uploaded.
-A font is never refused: Word headings use it by name, the PDF keeps a font it can embed,
-and that fallback is recorded as a note. An explicitly chosen kit replaces whatever
+A font is never refused for being unavailable: Word headings use it by name, the PDF keeps a
+font it can embed, and that fallback is recorded as a note. Only what is no font name is refused
+(control characters, over 31 characters: the OOXML limit). An explicitly chosen kit replaces whatever
 meta.brand the planner wrote (the person's choice wins over the model's guess).
 """
 

@@ -243,15 +243,20 @@ def admit(s: Session, owner: str, settings: Settings) -> None:
 # --- transitions ---
 
 
+def lock_row(s: Session, job_id: str) -> JobRow | None:
+    """The job in this transaction, locked until it ends (None if there is none), on every database."""
+    if s.get_bind().dialect.name == "sqlite":  # FOR UPDATE is ignored there: write first, so this
+        # transaction holds the database's write lock before it reads (a cancel and a worker's next
+        # stage, or two deletes, could otherwise both read the row and the later commit undo the other)
+        s.execute(update(JobRow).where(JobRow.id == job_id).values(id=JobRow.id))
+    return s.get(JobRow, job_id, with_for_update=True, populate_existing=True)
+
+
 @contextmanager
 def locked(job_id: str, settings: Settings) -> Iterator[JobRow]:
     """The job, locked for update; the transaction commits when the block ends."""
     with session(settings) as s:
-        if s.get_bind().dialect.name == "sqlite":  # FOR UPDATE is ignored there: write first, so this
-            # transaction holds the database's write lock before it reads (a cancel and a worker's next
-            # stage could otherwise both read "queued" and the later commit would undo the other)
-            s.execute(update(JobRow).where(JobRow.id == job_id).values(id=JobRow.id))
-        job = s.get(JobRow, job_id, with_for_update=True)
+        job = lock_row(s, job_id)
         if job is None:
             raise JobNotFound(f"no job {job_id}")
         yield job
@@ -329,6 +334,7 @@ __all__ = [
     "fail",
     "find_by_key",
     "is_final",
+    "lock_row",
     "lock_owner",
     "locked",
     "requeue",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -9,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from docagent.data.catalog import MANIFEST, Catalog, Dataset
 from docagent.data.isolated import inspect_file
 from docagent.errors import JobNotFound
 from docagent.formatting import slug
 from docagent.images import is_image, read_image
 from docagent.settings import Settings, get_settings
-from docagent.storage import get_storage
+from docagent.storage import Storage, get_storage
 from docagent.store import DatasetRow, JobRow, session
 
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -44,10 +46,13 @@ def create_dataset(
     named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
     if named != upload:
         upload.replace(named)
+    typed = upload.parent / ".typed"  # a leading dot: no safe file name can be this
     if is_image(named):
         row = _image_row(named, filename, name)
     else:
-        ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
+        typed.mkdir(exist_ok=True)
+        # untrusted bytes: parsed in a bounded child process, which also writes the typed tables
+        ds, prof = inspect_file(named, settings, keep=typed)
         display = plain_text(name or Path(filename).stem).strip()[:200] or "dataset"
         row = DatasetRow(
             owner=owner,
@@ -69,13 +74,59 @@ def create_dataset(
         s.add(row)
         s.flush()
         row.storage_key = f"datasets/{row.id}/{filename}"
-        get_storage(settings).put(row.storage_key, named)  # inside the transaction: no row without a file
+        storage = get_storage(settings)
+        storage.put(row.storage_key, named)  # inside the transaction: no row without a file
+        if (typed / MANIFEST).is_file():  # the manifest last: its presence means every table is there
+            for part in sorted(typed.glob("*.parquet")):
+                storage.put(f"{typed_prefix(row)}/{part.name}", part)
+            storage.put(f"{typed_prefix(row)}/{MANIFEST}", typed / MANIFEST)
     return row
+
+
+def typed_prefix(row: DatasetRow) -> str:
+    return f"datasets/{row.id}/typed"
+
+
+def _manifest(row: DatasetRow, storage: Storage) -> dict[str, Any] | None:
+    key = f"{typed_prefix(row)}/{MANIFEST}"
+    if row.kind == "image" or not storage.exists(key):
+        return None  # an image, or a dataset stored before typed tables were kept
+    with storage.open(key) as f:
+        found: dict[str, Any] = json.load(f)
+    return found
+
+
+def load_stored(catalog: Catalog, row: DatasetRow, settings: Settings) -> list[Dataset]:
+    """A stored dataset into `catalog`, under the names plans use: read back from the typed tables
+    written at upload, never by parsing the original file again (which only the bounded child does)."""
+    storage = get_storage(settings)
+    manifest = _manifest(row, storage)
+    if manifest is None:
+        with storage.local_path(row.storage_key) as path:
+            return catalog.ingest(path, name=row.name)
+    out = []
+    base = manifest["base"]
+    for entry in manifest["tables"]:
+        # as ingesting the file under row.name would name it: the name, plus a sheet's suffix
+        suffix = "" if entry["name"] == base else entry["name"].removeprefix(base + "_")
+        name = f"{row.name}_{suffix}" if suffix else row.name
+        with storage.local_path(f"{typed_prefix(row)}/{entry['file']}") as path:
+            out.append(catalog.load_typed(path, name, row.filename, row.format, entry["notes"]))
+    return out
+
+
+def stored_keys(row: DatasetRow, settings: Settings) -> list[str]:
+    """Every object a dataset has in storage: the original file and its typed tables."""
+    manifest = _manifest(row, get_storage(settings))
+    tables = [f"{typed_prefix(row)}/{e['file']}" for e in manifest["tables"]] if manifest else []
+    return [row.storage_key, *tables, *([f"{typed_prefix(row)}/{MANIFEST}"] if manifest else [])]
 
 
 def _image_row(path: Path, filename: str, name: str | None) -> DatasetRow:
     """An image stored like a dataset (kind image), named by its file name as plans refer to it."""
     img = read_image(path)  # a real PNG, JPEG or SVG within the limits, or a clear refusal
+    if img.kind == "svg":
+        path.write_bytes(img.data)  # what is stored and drawn is our serialisation of the checked tree
     display = plain_text(name or filename).strip()[:200] or filename
     return DatasetRow(
         kind="image",

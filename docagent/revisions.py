@@ -12,22 +12,20 @@ from docagent.data.catalog import Catalog
 from docagent.errors import NothingToRevise, RevisionNeedsModel
 from docagent.plan import Plan
 from docagent.plans import check
+from docagent.records import load_stored
 from docagent.settings import Settings
-from docagent.storage import get_storage
 from docagent.store import DatasetRow, JobRow, session
 
 
 def catalog_of(dataset_ids: list[str], settings: Settings) -> Catalog:
     """An open catalog holding the stored datasets, under the names plans use for them."""
-    storage = get_storage(settings)
     with session(settings) as s:
         rows = [s.get(DatasetRow, i) for i in dataset_ids]
     catalog = Catalog(settings=settings)
     try:
         for row in rows:
             if row is not None:
-                with storage.local_path(row.storage_key) as path:
-                    catalog.ingest(path, name=row.name)
+                load_stored(catalog, row, settings)  # typed tables: no workbook is parsed in the API
     except BaseException:
         catalog.close()
         raise

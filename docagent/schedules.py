@@ -15,11 +15,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from docagent.cron import check, fire_times, next_fire
-from docagent.errors import ForbiddenDestination, InvalidSchedule, PlanError, ScheduleNotFound, SourceError
+from docagent.cron import check, fire_times, next_fire, upcoming
+from docagent.errors import (
+    ForbiddenDestination,
+    InvalidSchedule,
+    PlanError,
+    ScheduleNotFound,
+    SourceError,
+    TooManyJobs,
+)
 from docagent.lifecycle import DeliveryStatus, admit, lock_owner, schedule_has_unfinished, start_schedule_run
 from docagent.netguard import resolve
 from docagent.plans import parse
@@ -93,9 +100,31 @@ def freeze(owner: str, spec: dict[str, Any], settings: Settings) -> dict[str, An
     return spec
 
 
+def check_interval(expr: str, tz: str, settings: Settings) -> None:
+    """Refuse a schedule that fires more often than DOCAGENT_MIN_SCHEDULE_INTERVAL_S (its closest fires in a year)."""
+    times = upcoming(expr, tz, now(), 12)
+    gap = min((b - a).total_seconds() for a, b in zip(times, times[1:], strict=False))
+    if gap < settings.min_schedule_interval_s:
+        raise InvalidSchedule(
+            f"fires every {gap:g} s; schedules fire at most every {settings.min_schedule_interval_s} s "
+            "(DOCAGENT_MIN_SCHEDULE_INTERVAL_S)",
+            "cron",
+        )
+
+
+def check_count(s: Any, owner: str, settings: Settings) -> None:
+    """Call with the owner locked: a key holds at most DOCAGENT_MAX_SCHEDULES schedules."""
+    have = s.scalar(select(func.count()).where(ScheduleRow.owner == owner)) or 0
+    if have >= settings.max_schedules:
+        raise InvalidSchedule(
+            f"this key has {have} schedules, the most it may hold (DOCAGENT_MAX_SCHEDULES); delete one first", "cron"
+        )
+
+
 def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | None = None) -> ScheduleRow:
     settings = settings or get_settings()
     check(fields["cron"], fields["timezone"])
+    check_interval(fields["cron"], fields["timezone"], settings)
     fields = {**fields, "job": freeze(owner, fields["job"], settings)}
     validate_source(fields["job"].get("source") or {}, settings)
     check_grant(fields["job"].get("source") or {}, owner, settings)
@@ -105,6 +134,8 @@ def create_schedule(owner: str, fields: dict[str, Any], settings: Settings | Non
         row.webhook_secret = secrets.token_urlsafe(32)
     row.next_fire_at = next_fire(row.cron, row.timezone, now()) if row.enabled else None
     with session(settings) as s:
+        lock_owner(s, owner)  # concurrent creations cannot pass the cap together
+        check_count(s, owner, settings)
         s.add(row)
     return row
 
@@ -120,6 +151,8 @@ def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: 
         for k, v in changes.items():
             setattr(row, k, plain_text(v) if k == "name" else v)
         check(row.cron, row.timezone)
+        if "cron" in changes or "timezone" in changes:
+            check_interval(row.cron, row.timezone, settings)
         validate_source(row.job.get("source") or {}, settings)
         check_grant(row.job.get("source") or {}, owner, settings)
         if "webhook_url" in changes:
@@ -130,7 +163,9 @@ def update_schedule(row_id: str, owner: str, changes: dict[str, Any], settings: 
         return row
 
 
-def _start_run(s: Any, sched: ScheduleRow, fire_time: dt.datetime, late: bool, manual: bool) -> RunRow | None:
+def _start_run(
+    s: Any, sched: ScheduleRow, fire_time: dt.datetime, late: bool, manual: bool, settings: Settings | None = None
+) -> RunRow | None:
     """Insert the run for this fire time (None if another scheduler already did) and its job."""
     run = RunRow(
         schedule_id=sched.id,
@@ -151,6 +186,13 @@ def _start_run(s: Any, sched: ScheduleRow, fire_time: dt.datetime, late: bool, m
     if not sched.allow_overlap and schedule_has_unfinished(s, sched.id):
         run.outcome = "skipped_overlap"
         return run
+    if not manual:  # run-now was admitted by its caller; a fire counts against the owner's limits here
+        lock_owner(s, sched.owner)
+        try:
+            admit(s, sched.owner, settings or get_settings())
+        except TooManyJobs:
+            run.outcome = "skipped_limit"
+            return run
     run.job_id = start_schedule_run(s, sched.owner, sched.id, sched.job).id
     if sched.webhook_url:
         run.delivery_status = DeliveryStatus.PENDING
@@ -178,7 +220,7 @@ def fire_due(at: dt.datetime | None = None, settings: Settings | None = None) ->
                 missed.append(t)
             latest = missed[-1]  # no burst of catch-up runs: only the newest missed fire time
             late = len(missed) > 1 or (at - latest).total_seconds() > settings.schedule_grace_s
-            run = _start_run(s, sched, latest, late, manual=False)
+            run = _start_run(s, sched, latest, late, manual=False, settings=settings)
             sched.next_fire_at = next_fire(sched.cron, sched.timezone, at)
             if run is not None:
                 started.append(run)

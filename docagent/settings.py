@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     sql_row_limit: int = 1_000_000
     schedule_grace_s: float = 120.0  # a run starting later than this after its fire time is flagged late
     beat_interval_s: float = 1.0
+    max_schedules: int = 20  # per key; each fire also counts against the key's job limits
+    min_schedule_interval_s: int = 60  # the shortest time between two fires of one schedule
     webhook_max_attempts: int = 5
     webhook_timeout_s: float = 10.0
     # Webhooks reach public addresses only; list internal networks a receiver may use, e.g. '["10.1.2.0/24"]'.
@@ -47,6 +49,7 @@ class Settings(BaseSettings):
     # Which keys may use each connection, by key name: '{"warehouse": ["finance"]}'. Unlisted: no key may.
     connection_grants: dict[str, list[str]] = {}
     max_upload_bytes: int = 100 * 1024 * 1024
+    max_body_bytes: int = 4 * 1024 * 1024  # any other body (JSON, form fields): parsed whole in memory
     draft_ttl_s: int = 3600  # an upload profiled for the New job form but never submitted is deleted after this
     max_rows: int = 5_000_000
     max_columns: int = 500

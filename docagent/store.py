@@ -160,7 +160,7 @@ class RunRow(Base):
     schedule_id: Mapped[str] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), index=True)
     fire_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(24))  # started | skipped_overlap
+    outcome: Mapped[str] = mapped_column(String(24))  # started | skipped_overlap | skipped_limit
     late: Mapped[bool] = mapped_column(default=False)
     manual: Mapped[bool] = mapped_column(default=False)
     delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a lifecycle.DeliveryStatus

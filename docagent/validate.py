@@ -200,6 +200,9 @@ def _check_meta(plan: Plan, catalog: Catalog, out: list[str]) -> None:
         out.extend(brand_problems(plan.meta.brand, getattr(catalog, "images", {}), "meta.brand."))
 
 
+MAX_FONT_NAME = 31  # the OOXML schema's limit on a font's name
+
+
 def brand_problems(
     brand: Brand, images: Collection[str], where: str = "", whence: str = "given with the job"
 ) -> list[str]:
@@ -210,6 +213,13 @@ def brand_problems(
             out.append(f"{where}{name}: {value!r} is not a colour; write #RRGGBB, like #1B2A4A")
     if len(brand.palette) > 10:
         out.append(f"{where}palette: at most 10 colours")
+    font = brand.font
+    if font and (len(font) > MAX_FONT_NAME or not font.isprintable() or font != font.strip()):
+        # Office files name the font in XML (w:rFonts, a:latin): 31 characters at most, and no control characters
+        out.append(
+            f"{where}font: {font[:40]!r} is not a font name; give at most {MAX_FONT_NAME} printable characters "
+            "without leading or trailing spaces, like 'Source Sans 3' (or leave it empty)"
+        )
     if brand.logo is not None and brand.logo not in images:
         given = ", ".join(repr(n) for n in images) or "none"
         out.append(f"{where}logo: no image file {brand.logo!r} {whence}; images {whence}: {given} (or leave logo null)")

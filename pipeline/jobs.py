@@ -20,14 +20,14 @@ from docagent.bind import bind
 from docagent.brands import kit_of, latest_image, named_images, with_images
 from docagent.data.catalog import Catalog
 from docagent.data.profile import add_joins, profile
-from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, PlanError
+from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, JobNotFound, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
 from docagent.plan import Brand, Plan
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance
-from docagent.records import update_job
+from docagent.records import load_stored, update_job
 from docagent.renderers.preview import deck_previews, previews
 from docagent.renderers.qa import check as qa_check
 from docagent.schedules import resolve_source
@@ -39,7 +39,6 @@ from docagent.validate import validate
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
     catalog = Catalog(settings=settings)
-    storage = get_storage(settings)
     profiles = []
     try:
         with session(settings) as s:
@@ -47,9 +46,8 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
         for row in rows:
             if row is None:
                 raise DatasetNotFound("a dataset of this job was deleted")
-            with storage.local_path(row.storage_key) as path:
-                for ds in catalog.ingest(path, name=row.name):
-                    profiles.append(profile(catalog, ds))
+            for ds in load_stored(catalog, row, settings):
+                profiles.append(profile(catalog, ds))
         add_joins(catalog, profiles)
     except BaseException:
         catalog.close()
@@ -154,12 +152,13 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             bound = bind(plan, catalog)
         files, _times = render_job(bound, work, job.formats, job.theme, settings)
         warnings = qa_check(files, bound)  # what the QA pass could not fix is kept on the job
-        storage = get_storage(settings)
         origin = _provenance(job, plan, settings)
         records = []
         for fmt, path in files.items():
             key = f"jobs/{job_id}/{fmt}"
-            size = storage.put(key, path)
+            size = _store(job_id, key, path, settings)
+            if size is None:
+                return
             records.append(
                 ArtifactRow(
                     job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=origin
@@ -169,7 +168,8 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
         if not pages and "pptx" in files:  # a deck without a PDF: its first slides, where LibreOffice is present
             pages = deck_previews(files["pptx"], work)
         for n, png in enumerate(pages, 1):
-            storage.put(f"jobs/{job_id}/preview-{n}.png", png)
+            if _store(job_id, f"jobs/{job_id}/preview-{n}.png", png, settings) is None:
+                return
         with session(settings) as s:
             current = s.get(JobRow, job_id, with_for_update=True)
             if current is None or current.status == JobStatus.CANCELED:
@@ -184,6 +184,19 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
         end_failed(job_id, e.code, str(e), settings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _store(job_id: str, key: str, path: Path, settings: Settings) -> int | None:
+    """Write one of the job's files only while its row says it may be written: under the job's lock,
+    the job still there and rendering. A cancel or a delete takes the same lock, so no file lands
+    after either (None: stop rendering)."""
+    try:
+        with lifecycle.locked(job_id, settings) as current:
+            if current.status != JobStatus.RENDERING:
+                return None
+            return get_storage(settings).put(key, path)
+    except JobNotFound:  # deleted meanwhile
+        return None
 
 
 def fail_unexpected(job_id: str, error: BaseException, settings: Settings | None = None) -> None:

@@ -77,6 +77,18 @@ def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
+def use_bomb(levels: int = 8) -> bytes:
+    """1.3 KB of nested <use>: each level draws the one below ten times (10^7 rectangles)."""
+    defs = ['<g id="l0"><rect width="1" height="1"/></g>']
+    for i in range(1, levels):
+        defs.append(f'<g id="l{i}">' + f'<use href="#l{i - 1}"/>' * 10 + "</g>")
+    body = f'<defs>{"".join(defs)}</defs><use href="#l{levels - 1}"/>'
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{body}</svg>'.encode()
+
+
+USE_BOMB = use_bomb()
+
+
 def upload(client: httpx.Client, name: str, content: bytes) -> httpx.Response:
     return client.post("/v1/datasets", files={"file": (name, content, "application/octet-stream")})
 
@@ -137,6 +149,10 @@ def test_images_are_uploaded_like_data_files_and_listed_as_images(client, images
         ("huge.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="50000" height="50000"></svg>',
          "huge.svg: 50000x50000 exceeds the limit of 10,000 per side"),
         ("fake.png", b"GIF89a this is not a png at all", "fake.png: not a PNG image (its content is something else)"),
+        ("dots.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="1..2" height="2"/>',
+         "dots.svg: SVG width '1..2' is not a length; give a number, or a viewBox"),
+        ("bomb.svg", USE_BOMB,
+         "bomb.svg: SVG drawing more than 20,000 elements once every <use> is expanded is refused"),
     ],
 )  # fmt: skip
 def test_hostile_or_false_images_are_refused_with_a_clear_problem_and_leave_nothing(client, name, content, message):
@@ -210,6 +226,24 @@ def test_a_kit_is_checked_as_a_plans_meta_brand_is(client, bob, images):
         "brand font 'Georgia': named for Word headings; the PDF uses DejaVu Sans, the font it can embed"
     ]
     assert client.get("/v1/brands/bad").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "font",
+    ["Georgia\x07", "Arial\nBlack", "\u202eGeorgia", "A" * 32, " Georgia", "Open Sans Condensed Light Italic Pro"],
+)
+def test_a_font_name_an_office_file_cannot_hold_is_refused(client, font):
+    body = problem(
+        client.put("/v1/brands/odd", json={"primary": NAVY, "accent": ORANGE, "font": font}), 422, "invalid_brand"
+    )
+    assert body["problems"][0].startswith("font: ") and "at most 31 printable characters" in body["problems"][0]
+    assert client.get("/v1/brands/odd").status_code == 404
+
+
+@pytest.mark.parametrize("font", ["A" * 31, "Source Sans 3", "微软雅黑", "Noto Sans CJK SC"])
+def test_a_printable_font_name_of_up_to_31_characters_is_kept(client, font):
+    r = client.put("/v1/brands/ok", json={"primary": NAVY, "accent": ORANGE, "font": font})
+    assert r.status_code in (200, 201) and r.json()["font"] == font
 
 
 def test_an_unknown_brand_is_refused_before_anything_is_queued(client, images):

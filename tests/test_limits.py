@@ -13,7 +13,7 @@ import pytest
 from docagent import lifecycle
 from docagent.errors import TooManyJobs
 from docagent.settings import Settings
-from docagent.store import migrate
+from docagent.store import ScheduleRow, migrate
 from tests.service import Stack, distributed, postgres_up, redis_up
 
 servers = pytest.mark.skipif(not (redis_up() and postgres_up()), reason="Redis and PostgreSQL needed")
@@ -98,3 +98,70 @@ def test_run_now_counts_against_the_cap(stack):
         codes = [c.post(f"/v1/schedules/{sid}/run").status_code for _ in range(12)]
         assert codes == [202] * 10 + [429] * 2
         assert c.post("/v1/jobs", json=job_body(c)).status_code == 429
+
+
+# --- schedules: every fire counts, and a key's schedules are bounded ---
+
+
+def every_minute(settings: Settings, owner: str, n: int) -> list[str]:
+    from docagent.schedules import create_schedule
+
+    job = {"prompt": "Minute report", "formats": ["pdf"], "source": {"dataset": "sales"}}
+    return [
+        create_schedule(owner, {"name": f"s{i}", "cron": "* * * * *", "timezone": "UTC", "job": job}, settings).id
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "cap", "started"),
+    [(30, 100, 30), (100, 10, 10)],
+    ids=["rate limit of 30 a minute", "cap of 10 unfinished"],
+)
+def test_forty_every_minute_schedules_fire_no_more_jobs_than_the_limits_allow(tmp_path, per_minute, cap, started):
+    import datetime as dt
+
+    from docagent.schedules import fire_due
+
+    settings = Settings(var_dir=tmp_path / "var", jobs_per_minute=per_minute, max_concurrent_jobs=cap, max_schedules=40)
+    migrate(settings)
+    at = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+    with lifecycle.session(settings) as s:
+        for row_id in every_minute(settings, "cid", 40):
+            s.get(ScheduleRow, row_id).next_fire_at = at  # type: ignore[union-attr]
+    runs = fire_due(at, settings)
+    outcomes = Counter(r.outcome for r in runs)
+    assert outcomes == {"started": started, "skipped_limit": 40 - started}
+    assert all(r.job_id is None for r in runs if r.outcome == "skipped_limit")
+    with lifecycle.session(settings) as s:
+        assert lifecycle.count_unfinished(s, "cid") == started
+
+
+def test_a_key_holds_at_most_max_schedules(tmp_path):
+    from docagent.errors import InvalidSchedule
+
+    settings = Settings(var_dir=tmp_path / "var", max_schedules=3)
+    migrate(settings)
+    every_minute(settings, "dan", 3)
+    with pytest.raises(InvalidSchedule, match="DOCAGENT_MAX_SCHEDULES"):
+        every_minute(settings, "dan", 1)
+    assert len(every_minute(settings, "eve", 3)) == 3  # another key has its own allowance
+
+
+@pytest.mark.parametrize(("cron", "allowed"), [("* * * * *", False), ("*/4 * * * *", False), ("*/5 * * * *", True)])
+def test_a_schedule_fires_no_more_often_than_the_minimum_interval(tmp_path, cron, allowed):
+    from docagent.errors import InvalidSchedule
+    from docagent.schedules import create_schedule, update_schedule
+
+    settings = Settings(var_dir=tmp_path / "var", min_schedule_interval_s=300)
+    migrate(settings)
+    job = {"prompt": "Report", "formats": ["pdf"], "source": {"dataset": "sales"}}
+    fields = {"name": "r", "cron": "0 8 * * *", "timezone": "UTC", "job": job}
+    row = create_schedule("fay", fields, settings)
+    for attempt in (lambda: create_schedule("fay", {**fields, "cron": cron}, settings),
+                    lambda: update_schedule(row.id, "fay", {"cron": cron}, settings)):  # fmt: skip
+        if allowed:
+            attempt()
+        else:
+            with pytest.raises(InvalidSchedule, match="DOCAGENT_MIN_SCHEDULE_INTERVAL_S"):
+                attempt()

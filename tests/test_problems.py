@@ -152,3 +152,21 @@ def test_an_unexpected_failure_is_a_problem_that_leaks_no_internals(tmp_path, mo
     with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000), raise_server_exceptions=False) as c:
         body = problem(c.get("/v1/jobs"), 500, "error")
     assert "secret-table-name" not in str(body) and body["instance"] == "/v1/jobs"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/jobs"), ("POST", "/v1/jobs"), ("GET", "/v1/datasets")])
+def test_a_database_outage_is_503_with_retry_after(tmp_path, monkeypatch, method, path):
+    from tests.service import free_port
+
+    # nothing listens there: every query fails to connect
+    monkeypatch.setenv("DOCAGENT_DATABASE_URL", f"postgresql+psycopg://root@127.0.0.1:{free_port()}/gone")
+    monkeypatch.setenv("DOCAGENT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("DOCAGENT_AUTH", raising=False)
+    get_settings.cache_clear()
+    from docagent.api.app import create_app
+
+    client = TestClient(create_app(), raise_server_exceptions=False)  # no lifespan: it would migrate
+    r = client.request(method, path, headers={"Authorization": "Bearer dak_x"}, json={"prompt": "p"})
+    body = problem(r, 503, "service_unavailable")
+    assert r.headers["retry-after"] == "5" and "try again" in body["detail"]
+    get_settings.cache_clear()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -201,3 +203,48 @@ def test_healthz_answers_within_a_second_while_a_bomb_and_a_60_mb_csv_are_ingest
     assert results == {"bomb.xlsx": 422, "big.csv": 201}
     assert len(latencies) >= 10  # the CSV took a while: the probes ran while it was read and parsed
     assert max(latencies) < 1.0, sorted(latencies)[-5:]
+
+
+# --- the parsing child leaves nothing behind, however it ends ---
+
+CLEANUP = """
+import os, sys
+from pathlib import Path
+from docagent.data.isolated import inspect_file
+from docagent.errors import DocagentError
+from docagent.settings import Settings
+
+files, tmp = Path(sys.argv[1]), Path(sys.argv[2])
+before = {p for p in os.listdir(tmp) if not p.startswith("pymp-")}  # the forkserver's socket: one per process
+outcomes = []
+for name in sorted(os.listdir(files)):
+    settings = Settings(ingest_cpu_s=1) if name.startswith("killed") else Settings()
+    try:
+        inspect_file(files / name, settings)
+        outcomes.append("ok")
+    except DocagentError:
+        outcomes.append("refused")
+after = {p for p in os.listdir(tmp) if not p.startswith("pymp-")}
+print("RESULT", outcomes.count("ok"), outcomes.count("refused"), sorted(after - before))
+"""
+
+
+def test_twenty_uploads_leave_no_temporary_files_whether_read_refused_or_killed(tmp_path):
+    files, tmp = tmp_path / "files", tmp_path / "tmp"
+    files.mkdir()
+    tmp.mkdir()
+    for i in range(12):
+        (files / f"good{i:02}.csv").write_text("region,amount\nNorth,1\nSouth,2\n" * (i + 1))
+    (files / "refused_empty.csv").write_bytes(b"")
+    (files / "refused_binary.csv").write_bytes(bytes(range(256)) * 64)
+    (files / "refused_zip.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    (files / "refused_deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    for i in range(4):  # each needs well over the one CPU second it is given
+        big_csv(files / f"killed{i}.csv", mib=40)
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    r = subprocess.run([sys.executable, "-c", CLEANUP, str(files), str(tmp)], env=env, capture_output=True, text=True,
+                       timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = r.stdout[r.stdout.rindex("RESULT") :].split(maxsplit=3)  # after DuckDB's progress bar
+    assert result[1:3] == ["12", "8"], r.stdout[-500:]
+    assert result[3].strip() == "[]", result[3]  # what was left in the temporary directory

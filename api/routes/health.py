@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from sqlalchemy import func, select, text
 
-from docagent.api.deps import LOOPBACK, SettingsDep, StorageDep
+from docagent.api.deps import SettingsDep, StorageDep, from_loopback
 from docagent.errors import Forbidden, NotSignedIn
 from docagent.lifecycle import JobStatus
 from docagent.settings import Settings
@@ -89,7 +89,7 @@ def metrics(request: Request, settings: SettingsDep) -> Response:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
             raise NotSignedIn("metrics need 'Authorization: Bearer TOKEN' (DOCAGENT_METRICS_TOKEN)")
-    elif not request.client or request.client.host not in LOOPBACK:
+    elif not from_loopback(request):  # a proxy on this machine would make every caller look local
         raise Forbidden("set DOCAGENT_METRICS_TOKEN to scrape metrics from elsewhere than loopback")
     registry = CollectorRegistry()
     registry.register(JobCollector(settings))

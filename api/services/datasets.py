@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from docagent.api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
 from docagent.api.services.common import owned
 from docagent.errors import DatasetNotFound, UploadTooLarge
-from docagent.records import create_dataset
+from docagent.records import create_dataset, stored_keys
 from docagent.settings import Settings
 from docagent.storage import Storage
 from docagent.store import DatasetRow, session
@@ -100,6 +100,8 @@ def get_dataset(dataset_id: str, owner: str, settings: Settings) -> DatasetDetai
 
 def delete_dataset(dataset_id: str, owner: str, settings: Settings, storage: Storage) -> None:
     row = get_row(dataset_id, owner, settings)
+    keys = stored_keys(row, settings)
     with session(settings) as s:
         s.execute(delete(DatasetRow).where(DatasetRow.id == row.id))
-    storage.delete(row.storage_key)
+    for key in keys:
+        storage.delete(key)

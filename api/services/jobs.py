@@ -222,7 +222,7 @@ def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
     get_row(job_id, owner, settings)
     with session(settings) as s:
         lifecycle.lock_owner(s, owner)
-        job = s.get(JobRow, job_id, with_for_update=True)
+        job = lifecycle.lock_row(s, job_id)  # a delete of this job waits, or has already won
         if job is None:
             raise JobNotFound(f"no job {job_id}")
         if job.status in lifecycle.RETRYABLE:  # an illegal retry is refused as such, not counted
@@ -240,7 +240,8 @@ def delete(job_id: str, owner: str, settings: Settings, storage: Storage) -> str
     """Delete a finished job with its files (artifacts and previews); its datasets stay. Returns its prompt."""
     get_row(job_id, owner, settings)
     with session(settings) as s:
-        job = s.get(JobRow, job_id, with_for_update=True)
+        # serialised with other deletes, a retry, a cancel and every file a worker writes
+        job = lifecycle.lock_row(s, job_id)
         if job is None:
             raise JobNotFound(f"no job {job_id}")
         lifecycle.check_deletable(job)
@@ -251,6 +252,8 @@ def delete(job_id: str, owner: str, settings: Settings, storage: Storage) -> str
         prompt = job.prompt
         s.execute(sql_delete(ArtifactRow).where(ArtifactRow.job_id == job_id))
         s.delete(job)
-    for key in sorted(keys):  # after the rows are gone: a file without a row is only garbage, never a broken link
+    # after the rows are gone: a file without a row is only garbage, never a broken link; and none is
+    # written after this, since a worker writes a file only under the job's lock while its row exists
+    for key in sorted(keys):
         storage.delete(key)
     return prompt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -70,9 +71,11 @@ def _column_names(raw: list[str]) -> list[str]:
 class Catalog:
     """Datasets of one job (or one CLI run), held in one DuckDB database."""
 
-    def __init__(self, path: Path | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, path: Path | None = None, settings: Settings | None = None, workdir: Path | None = None) -> None:
+        """`workdir`: a directory its caller owns and removes (a process that may be killed cannot clean up)."""
         self.settings = settings or get_settings()
-        self._tmp = Path(tempfile.mkdtemp(prefix="docagent-"))
+        self._owned = workdir is None
+        self._tmp = Path(tempfile.mkdtemp(prefix="docagent-")) if workdir is None else workdir
         db = str(path) if path else str(self._tmp / "catalog.duckdb")
         self.con = duckdb.connect(db)
         self.con.execute(f"SET memory_limit = '{self.settings.duckdb_memory_limit}'")
@@ -83,7 +86,8 @@ class Catalog:
 
     def close(self) -> None:
         self.con.close()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        if self._owned:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> Catalog:
         return self
@@ -180,14 +184,42 @@ class Catalog:
             self.con.execute(f"DROP TABLE IF EXISTS {quote(stage)}")
         return self._register(path, fmt, name, name, tuple(notes))
 
+    def load_typed(self, path: Path, name: str, source: str, fmt: str, notes: list[str]) -> Dataset:
+        """A table that `save_typed` wrote, under the name and with the origin the original file gave it."""
+        ds = self._load_parquet(path, name)
+        ds.source, ds.format, ds.notes = source, fmt, list(notes)
+        return ds
+
     def _load_parquet(self, path: Path, name: str) -> Dataset:
         name = dataset_name(name, set(self.datasets))
         try:
-            self.con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM read_parquet(?)", [str(path)])
+            self.con.execute(  # in file order, as text tables are (see typing.cast_table)
+                f"CREATE TABLE {quote(name)} AS SELECT * EXCLUDE (file_row_number) "
+                "FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number",
+                [str(path)],
+            )
         except duckdb.Error as e:
             msg = str(e).split("\n")[0]
             raise UnreadableData(path.name, f"not a readable Parquet file ({msg})") from None
         return self._register(path, "parquet", name, name)
+
+
+MANIFEST = "manifest.json"
+
+
+def save_typed(catalog: Catalog, found: list[Dataset], base: str, out: Path) -> None:
+    """Write each dataset as Parquet (types kept, file order kept) plus a manifest, for `Catalog.load_typed`.
+
+    `base` is the name ingestion gave the file's first dataset before any sheet suffix, so a
+    reader can rename the tables as ingesting the file under another name would have.
+    """
+    entries = []
+    for i, ds in enumerate(found):
+        target = out / f"{i}.parquet"
+        # a path we made (no quote in it); COPY takes no parameter for its file name
+        catalog.con.execute(f"COPY (SELECT * FROM {quote(ds.table)} ORDER BY rowid) TO '{target}' (FORMAT parquet)")
+        entries.append({"file": target.name, "name": ds.name, "notes": ds.notes})
+    (out / MANIFEST).write_text(json.dumps({"base": base, "tables": entries}))
 
 
 def _our_type(duck: str) -> str:
@@ -205,4 +237,4 @@ def _our_type(duck: str) -> str:
     return "text"
 
 
-__all__ = ["NUMERIC", "TEMPORAL", "Catalog", "Column", "Dataset"]
+__all__ = ["MANIFEST", "NUMERIC", "TEMPORAL", "Catalog", "Column", "Dataset", "dataset_name", "save_typed"]

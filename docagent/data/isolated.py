@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+import shutil
+import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from docagent.data.catalog import Catalog, Dataset
+from docagent.data.catalog import Catalog, Dataset, dataset_name, save_typed
 from docagent.data.profile import Profile, profile
 from docagent.errors import DocagentError, UnreadableData
 from docagent.settings import Settings
@@ -29,13 +31,16 @@ def _ctx() -> Any:
     return _context
 
 
-def _child(conn: Connection, path: str, settings: Settings) -> None:
+def _child(conn: Connection, path: str, settings: Settings, workdir: str, keep: str | None) -> None:
     cpu = max(1, settings.ingest_cpu_s)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
     try:
-        with Catalog(settings=settings) as catalog:
-            ds = catalog.ingest(Path(path))[0]
+        with Catalog(settings=settings, workdir=Path(workdir)) as catalog:
+            found = catalog.ingest(Path(path))
+            ds = found[0]
+            if keep is not None:
+                save_typed(catalog, found, dataset_name(Path(path).stem, set()), Path(keep))
             conn.send(("ok", ds, profile(catalog, ds)))
     except DocagentError as e:
         conn.send(("error", e, None))
@@ -53,12 +58,23 @@ def _too_big(settings: Settings) -> str:
     )
 
 
-def inspect_file(path: Path, settings: Settings) -> tuple[Dataset, Profile]:
-    """The first dataset in `path` and its profile, computed in a bounded child process."""
+def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tuple[Dataset, Profile]:
+    """The first dataset in `path` and its profile, computed in a bounded child process.
+
+    With `keep` (an empty directory), every dataset of the file is also written there in its typed
+    form (`save_typed`), so nothing has to parse the original again.
+    """
     ctx = _ctx()
+    # the parent owns the child's scratch space: a child killed by its limits cannot clean up
+    workdir = tempfile.mkdtemp(prefix="docagent-ingest-")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(sender, str(path), settings), daemon=True)
-    child.start()
+    keep_dir = None if keep is None else str(keep)
+    child = ctx.Process(target=_child, args=(sender, str(path), settings, workdir, keep_dir), daemon=True)
+    try:
+        child.start()
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     sender.close()
     try:
         # CPU time bounds the work; the wall clock only guards against a child that hangs
@@ -73,6 +89,7 @@ def inspect_file(path: Path, settings: Settings) -> tuple[Dataset, Profile]:
         if child.is_alive():
             child.kill()
         child.join()
+        shutil.rmtree(workdir, ignore_errors=True)
     if status == "ok":
         return value, prof
     raise value if isinstance(value, DocagentError) else UnreadableData(path.name, _too_big(settings))

@@ -187,4 +187,7 @@ def cast_table(
         v = _v(col)
         expr = v if t is None else t.on(t.expr, f"({v})")
         selects.append(f"{expr} AS {quote(name)}")
-    con.execute(f"CREATE TABLE {quote(target)} AS SELECT {', '.join(selects)} FROM {quote(staged)}")
+    # the staged table holds the file's rows in file order (read in one thread); with insertion
+    # order off, only an ORDER BY keeps that order, so "the first rows" stay the file's first rows
+    source = quote(staged)
+    con.execute(f"CREATE TABLE {quote(target)} AS SELECT {', '.join(selects)} FROM {source} ORDER BY {source}.rowid")
