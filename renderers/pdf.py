@@ -38,7 +38,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.i18n import phrase
+from docagent.i18n import cjk, phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
@@ -47,6 +47,7 @@ from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
+    all_text,
     caption,
     contents_title,
     image_caption,
@@ -67,7 +68,7 @@ MEASURE_ROWS = 250  # rows measured per ReportLab table
 FRAME_HEIGHTS = (A4[1] - 2 * MARGIN - 6 * mm, landscape(A4)[1] - 2 * MARGIN - 6 * mm)  # portrait, landscape
 
 
-def _register_fonts() -> tuple[TTFont, TTFont | None]:
+def _register_fonts(with_cjk: bool = True) -> tuple[TTFont, TTFont | None]:
     fonts = find_fonts()
     if "DocSans" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("DocSans", str(fonts.regular.path)))
@@ -75,11 +76,19 @@ def _register_fonts() -> tuple[TTFont, TTFont | None]:
         pdfmetrics.registerFontFamily(
             "DocSans", normal="DocSans", bold="DocSans-Bold", italic="DocSans", boldItalic="DocSans-Bold"
         )
-        if fonts.cjk is not None:
-            pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
+    if with_cjk and fonts.cjk is not None and "DocCJK" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
     latin = pdfmetrics.getFont("DocSans")
     cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
     return latin, cjk
+
+
+def needs_cjk(bound: Bound) -> bool:
+    """Whether some text needs a glyph DejaVu lacks: the CJK font (over 1 s to read) is loaded only then."""
+    latin = set(_register_fonts(with_cjk=False)[0].face.charToGlyph)
+    return cjk(bound.plan.meta.language) or any(
+        ord(ch) not in latin and not ch.isspace() for text in all_text(bound) for ch in text
+    )
 
 
 def _drawing(svg: bytes) -> Any:
@@ -93,8 +102,8 @@ def _drawing(svg: bytes) -> Any:
 class Markup:
     """Escape text for Paragraph and switch to the CJK font per run of glyphs DejaVu lacks."""
 
-    def __init__(self) -> None:
-        latin, cjk = _register_fonts()
+    def __init__(self, with_cjk: bool = True) -> None:
+        latin, cjk = _register_fonts(with_cjk)
         self.latin = set(latin.face.charToGlyph)
         self.cjk = set(cjk.face.charToGlyph) if cjk else set()
 
@@ -438,7 +447,7 @@ def _styles(t: Theme, language: str) -> dict[str, ParagraphStyle]:
 class Builder:
     def __init__(self, bound: Bound, theme: Theme, charts: dict[int, ChartImage]) -> None:
         self.bound, self.theme, self.charts = bound, theme, charts
-        self.m = Markup()
+        self.m = Markup(with_cjk=False)  # render_pdf has loaded the CJK font if the text needs it
         self.s = _styles(theme, bound.plan.meta.language)
         self.labels = numbering(bound)
         self.width = A4[0] - 2 * MARGIN
@@ -754,7 +763,7 @@ class Builder:
 def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
     buf = io.BytesIO()
     meta = bound.plan.meta
-    _register_fonts()
+    _register_fonts(needs_cjk(bound))
     doc = _Doc(
         buf,
         bound,
