@@ -81,3 +81,29 @@ def test_the_cjk_font_is_read_only_when_the_text_needs_it(tmp_path, language, ti
 
 def test_the_schema_validator_is_built_once_per_worker_thread():
     assert qa._validator() is qa._validator()
+
+
+def test_the_width_check_reads_only_the_rows_it_checks(tmp_path, monkeypatch):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.column_dimensions["A"].width = 4
+    for r in range(1, 3001):
+        ws.cell(r, 1, 1)
+    ws.cell(10, 1, 123456789).number_format = "#,##0"
+    ws.cell(2500, 1, 987654321).number_format = "#,##0"  # past the rows checked
+    wb.save(tmp_path / "long.xlsx")
+    loaded = []
+    original = qa.openpyxl.load_workbook
+
+    def recording(*a, **kw):
+        book = original(*a, **kw)
+        loaded.append(book.active.max_row)
+        return book
+
+    monkeypatch.setattr(qa.openpyxl, "load_workbook", recording)
+    findings = qa.xlsx_widths(tmp_path / "long.xlsx")
+    assert loaded == [qa.WIDTH_ROWS]
+    assert [f.split(" shows ")[0] for f in findings] == ["long.xlsx: Data!A10"]
