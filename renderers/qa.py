@@ -21,18 +21,20 @@ import tempfile
 import threading
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
 import pypdf
 from defusedxml import ElementTree
-from openxml_audit import OpenXmlValidator
 
 from docagent.bind import Bound
-from docagent.brands import font_note
 from docagent.formatting import compact
 from docagent.plan import Chart, Heading, Image, Table
 from docagent.plan import Paragraph as PlanParagraph
+
+if TYPE_CHECKING:
+    from openxml_audit import OpenXmlValidator
+
+# openpyxl and openxml-audit load when a job has a format they check (0.4 s that a PDF-only job skips)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_CHECK_BYTES = 64 * 1024 * 1024  # larger files are not checked, and the job says so
@@ -81,6 +83,8 @@ def _validator() -> OpenXmlValidator:
     """One validator per worker thread (and so per render process): building one costs 60 ms warm, 1 s cold."""
     validator = getattr(_local, "validator", None)
     if validator is None:
+        from openxml_audit import OpenXmlValidator
+
         validator = _local.validator = OpenXmlValidator(max_errors=20)
     return validator
 
@@ -158,6 +162,8 @@ def _needed(text: str, size: float, bold: bool) -> float:
 
 
 def xlsx_widths(path: Path) -> list[str]:
+    import openpyxl
+
     # openpyxl loads a whole workbook (100,000 rows: 22 s, 294 MB) and its read-only mode has no column
     # widths or merged cells: load a copy cut to the rows checked instead
     with tempfile.TemporaryDirectory() as tmp:
@@ -279,7 +285,11 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
     out: list[str] = list(bound.notes)
     brand = bound.plan.meta.brand
-    note = font_note(brand.font) if brand is not None else None
+    note = None
+    if brand is not None:
+        from docagent.brands import font_note  # brands reads the database: only for a branded job
+
+        note = font_note(brand.font)
     if note and "pdf" in files:  # a fallback, recorded rather than failed
         out.append(note)
     for fmt, path in files.items():

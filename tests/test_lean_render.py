@@ -96,14 +96,14 @@ def test_the_width_check_reads_only_the_rows_it_checks(tmp_path, monkeypatch):
     ws.cell(2500, 1, 987654321).number_format = "#,##0"  # past the rows checked
     wb.save(tmp_path / "long.xlsx")
     loaded = []
-    original = qa.openpyxl.load_workbook
+    original = openpyxl.load_workbook
 
     def recording(*a, **kw):
         book = original(*a, **kw)
         loaded.append(book.active.max_row)
         return book
 
-    monkeypatch.setattr(qa.openpyxl, "load_workbook", recording)
+    monkeypatch.setattr(openpyxl, "load_workbook", recording)
     findings = qa.xlsx_widths(tmp_path / "long.xlsx")
     assert loaded == [qa.WIDTH_ROWS]
     assert [f.split(" shows ")[0] for f in findings] == ["long.xlsx: Data!A10"]

@@ -94,3 +94,11 @@ def test_a_bad_setting_still_fails_before_a_command_runs(tmp_path):
     assert r.returncode != 0
     assert "job_time_limit_s" in r.stderr
     assert r.stdout == ""
+
+
+def test_a_pdf_job_loads_no_other_format_library_nor_the_database(tmp_path):
+    args = ["generate", str(EXAMPLE), "-p", "Sales report for Q4", "--planner", "rules", "--language", "en"]
+    modules = loaded(tmp_path, *args, "--format", "pdf", "--out", str(tmp_path / "out"))
+    unneeded = ["sqlalchemy", "openpyxl", "openxml_audit", "docx", "xlsxwriter", "pptx", "py3langid"]
+    assert [m for m in unneeded if m in modules] == []
+    assert "reportlab" in modules  # the probe sees what the job loaded
