@@ -18,9 +18,10 @@ import matplotlib
 matplotlib.use("Agg")
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # CJK fonts have one weight
 
-import matplotlib.pyplot as plt  # noqa: E402
 from cycler import cycler  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402  (not pyplot: 0.3 s more to import, and a global figure list)
+from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from docagent.bind import Bound  # noqa: E402
@@ -134,8 +135,9 @@ def draw(
         "svg.fonttype": "path",
         "axes.prop_cycle": cycler(color=theme.palette),
     }
-    with plt.rc_context(rc):  # type: ignore[arg-type]
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), layout="constrained")
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]
+        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), layout="constrained")
+        ax = fig.subplots()
         _plot(ax, kind, s, theme)
         ax.set_title(bound.text(block.title), loc="left")
         png, svg = io.BytesIO(), io.BytesIO()
@@ -143,7 +145,6 @@ def draw(
             fig.savefig(png, format="png", dpi=200)
         if "svg" in formats:
             fig.savefig(svg, format="svg")
-        plt.close(fig)
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
 
 
@@ -244,12 +245,12 @@ def placeholder(block: Image, theme: Theme, width_in: float, families: list[str]
     """A neat box at the requested aspect ratio, labelled with the alt text: where an image will go."""
     w, h = (int(x) for x in (block.aspect or "16:9").split(":"))
     height_in = width_in * h / w
-    with plt.rc_context({"font.family": families, "svg.fonttype": "path"}):
-        fig = plt.figure(figsize=(width_in, height_in))
+    with matplotlib.rc_context({"font.family": families, "svg.fonttype": "path"}):
+        fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_axis_off()
         ax.add_patch(
-            plt.Rectangle(
+            Rectangle(
                 (0.004, 0.004), 0.992, 0.992, transform=ax.transAxes, facecolor=theme.band_fill,
                 edgecolor=theme.muted, linestyle=(0, (5, 3)), linewidth=1.2,
             )
@@ -260,7 +261,6 @@ def placeholder(block: Image, theme: Theme, width_in: float, families: list[str]
         png, svg = io.BytesIO(), io.BytesIO()
         fig.savefig(png, format="png", dpi=RASTER_DPI)
         fig.savefig(svg, format="svg")
-        plt.close(fig)
     return ChartImage(png.getvalue(), svg.getvalue(), width_in, height_in)
 
 
