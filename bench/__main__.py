@@ -11,10 +11,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ingest, prompt, render, service
+from bench import ingest, prompt, render, service, startup
 from bench.common import Row
 
-SECTIONS = {"rendering": render.run, "ingestion": ingest.run, "prompt": prompt.run, "service": service.run}
+SECTIONS = {
+    "startup": startup.run,
+    "tables": startup.tables,
+    "rendering": render.run,
+    "ingestion": ingest.run,
+    "prompt": prompt.run,
+    "service": service.run,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -75,7 +75,9 @@ def make_csv(path: Path, rows: int) -> None:
 
 def measure(code: str, path: Path) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    last = [line for line in out.stdout.splitlines() if line.startswith("{")][-1]  # past any progress output
+    result: dict[str, float] = json.loads(last)
+    return result
 
 
 def run() -> list[Row]:

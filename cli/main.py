@@ -6,18 +6,21 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from docagent.data.references import is_reference
 from docagent.errors import DocagentError
+from docagent.formats import DEFAULT_FORMATS as FORMATS
 from docagent.formats import FORMATS as ALL_FORMATS
 from docagent.i18n import supported
-from docagent.pipeline.generate import FORMATS, generate, load, plan_job, render_plan
-from docagent.schema import plan_schema_json
-from docagent.settings import get_settings
+
+if TYPE_CHECKING:
+    from docagent.settings import Settings
+
+# Each command imports the pipeline, renderers, QA pass and database when it runs, not at start: `--help`,
+# `schema` and `plan` stay quick (tests/test_startup.py pins what `--help` loads).
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan and render documents from data.")
 err = Console(stderr=True)
@@ -30,6 +33,17 @@ LangOpt = Annotated[
     str | None,
     typer.Option(help=f"one of {', '.join(supported())}; default: the prompt's language (or the data's), else en"),
 ]
+
+
+def _settings() -> Settings:
+    from docagent.settings import get_settings  # pydantic-settings alone takes 0.2 s to import
+
+    return get_settings()
+
+
+@app.callback()
+def _check_settings() -> None:
+    _settings()  # a bad DOCAGENT_ variable fails before any command starts (--help needs none)
 
 
 def _fail(e: DocagentError) -> None:
@@ -51,6 +65,8 @@ def generate_cmd(
     language: LangOpt = None,
 ) -> None:
     """Run the whole pipeline and print the path of each file written."""
+    from docagent.pipeline.generate import generate
+
     formats = [f.strip().lower().lstrip(".") for f in format.split(",") if f.strip()]
     try:
         with err.status("working…") as status:
@@ -85,6 +101,8 @@ def render_cmd(
     theme: ThemeOpt = None,
 ) -> None:
     """Validate a plan file against the data and render it, no planner involved."""
+    from docagent.pipeline.generate import render_plan
+
     formats = [f.strip().lower().lstrip(".") for f in format.split(",") if f.strip()]
     try:
         plan_data = json.loads(plan.read_text(encoding="utf-8"))
@@ -110,6 +128,7 @@ def plan_cmd(
 ) -> None:
     """Print the validated plan as JSON (and the model usage on stderr)."""
     from docagent.data.catalog import Catalog
+    from docagent.pipeline.generate import load, plan_job
 
     try:
         with Catalog() as catalog:
@@ -141,7 +160,7 @@ def revise_cmd(
 ) -> None:
     """Ask the model to change a plan as the instruction says; print the new plan (the diff on stderr)."""
     from docagent.data.catalog import Catalog
-    from docagent.pipeline.generate import revise_plan
+    from docagent.pipeline.generate import load, revise_plan
     from docagent.plans import diff, parse
 
     if not instruction.strip():
@@ -170,6 +189,8 @@ def revise_cmd(
 def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) -> None:
     """Print each dataset's profile as JSON."""
     from docagent.data.catalog import Catalog
+    from docagent.data.references import is_reference
+    from docagent.pipeline.generate import load
 
     try:
         with Catalog() as catalog:
@@ -183,6 +204,8 @@ def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) 
 @app.command(name="schema")
 def schema_cmd() -> None:
     """Print the plan's JSON Schema (strict mode, for constrained decoding)."""
+    from docagent.schema import plan_schema_json
+
     print(plan_schema_json())
 
 
@@ -202,7 +225,7 @@ def serve_cmd(
 
     from docagent.store import migrate
 
-    settings = get_settings()
+    settings = _settings()
     loopback = host in ("127.0.0.1", "localhost", "::1")
     if settings.auth == "off" and not loopback and not force:
         err.print(
@@ -260,7 +283,7 @@ def beat_cmd() -> None:
 
     from docagent.store import migrate
 
-    migrate(get_settings())
+    migrate(_settings())
     os.execv(sys.executable, beat_argv())
 
 
@@ -275,7 +298,7 @@ def keys_create(name: Annotated[str, typer.Option(help="the key's name; it owns 
     from docagent.keys import create_key
     from docagent.store import migrate
 
-    settings = get_settings()
+    settings = _settings()
     migrate(settings)
     try:
         key = create_key(name, settings)
@@ -292,7 +315,7 @@ def keys_list() -> None:
     from docagent.keys import list_keys
     from docagent.store import migrate
 
-    settings = get_settings()
+    settings = _settings()
     migrate(settings)
     for k in list_keys(settings):
         revoked = f"revoked {k.revoked_at.isoformat()}" if k.revoked_at else "active"
@@ -306,7 +329,7 @@ def keys_revoke(name: str) -> None:
     from docagent.keys import revoke_key
 
     try:
-        revoke_key(name, get_settings())
+        revoke_key(name, _settings())
     except InvalidApiKey as e:
         _fail(e)
         return
@@ -326,7 +349,7 @@ def schedules_list(owner: OwnerOpt = None) -> None:
 
     from docagent.store import RunRow, ScheduleRow, migrate, session
 
-    settings = get_settings()
+    settings = _settings()
     migrate(settings)
     with session(settings) as s:
         rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == (owner or settings.owner))))
@@ -363,7 +386,7 @@ def schedules_add(
     from docagent.schedules import create_schedule
     from docagent.store import migrate, now
 
-    settings = get_settings()
+    settings = _settings()
     migrate(settings)
     source = {"dataset": dataset} if dataset else {"sql": sql, "connection": connection}
     job: dict[str, Any] = {"prompt": prompt, "formats": [f.strip() for f in format.split(",")], "source": source}
@@ -387,7 +410,7 @@ def schedules_run(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Run a schedule now; prints the job id."""
     from docagent.api.services.schedules import run
 
-    settings = get_settings()
+    settings = _settings()
     try:
         started = run(schedule_id, owner or settings.owner, settings)
     except DocagentError as e:
@@ -401,7 +424,7 @@ def schedules_disable(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Stop a schedule from firing (its history stays)."""
     from docagent.schedules import update_schedule
 
-    settings = get_settings()
+    settings = _settings()
     try:
         update_schedule(schedule_id, owner or settings.owner, {"enabled": False}, settings)
     except DocagentError as e:
@@ -424,7 +447,6 @@ def worker_cmd(
 
 def main() -> None:
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    get_settings()
     app()
 
 

@@ -16,19 +16,15 @@ from docagent.data.catalog import Catalog
 from docagent.data.profile import Profile, add_joins, profile
 from docagent.data.references import is_reference, load_references
 from docagent.errors import PlanError, PlannerError, RenderError
-from docagent.formats import DEFAULT_FORMATS
+from docagent.formats import DEFAULT_FORMATS as FORMATS
 from docagent.formatting import slug
-from docagent.lifecycle import JobStatus
 from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.plans import check
-from docagent.renderers import render_all
-from docagent.renderers.qa import check as qa_check
 from docagent.settings import Settings, get_settings
 from docagent.themes import theme_names
 from docagent.validate import schema_problems, validate
 
-FORMATS = DEFAULT_FORMATS  # "pptx" adds a deck
 Progress = Callable[[str, float], None]
 
 
@@ -132,6 +128,8 @@ def revise_plan(
 def render_job(
     bound: Bound, out_dir: Path, formats: Sequence[str], theme: str | None, settings: Settings
 ) -> tuple[dict[str, Path], dict[str, float]]:
+    from docagent.renderers import render_all  # the format libraries load when a job renders, not to plan
+
     name = theme or bound.plan.meta.theme or settings.default_theme
     out_dir.mkdir(parents=True, exist_ok=True)
     return render_all(bound, name, out_dir, slug(bound.plan.meta.title), formats)
@@ -156,11 +154,11 @@ def generate(
         note("ingesting", 0.05)
         profiles, refs = load(catalog, paths, settings)
         timings["ingest"] = time.perf_counter() - t
-        note(JobStatus.PLANNING, 0.2)
+        note("planning", 0.2)  # progress words, not job states: no database here
         t = time.perf_counter()
         planned = plan_job(catalog, profiles, prompt, refs, planner, theme, language, settings)
         timings["plan"] = time.perf_counter() - t
-        note(JobStatus.RENDERING, 0.6)
+        note("rendering", 0.6)
         t = time.perf_counter()
         bound = bind(planned.plan, catalog)
         timings["bind"] = time.perf_counter() - t
@@ -168,6 +166,8 @@ def generate(
     timings.update(render_times)
     note("checking", 0.95)
     t = time.perf_counter()
+    from docagent.renderers.qa import check as qa_check
+
     warnings = qa_check(files, bound)
     timings["qa"] = time.perf_counter() - t
     note("done", 1.0)

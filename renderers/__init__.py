@@ -68,7 +68,9 @@ def render_all(
         from docagent.renderers.charts import draw_all
 
         t = time.perf_counter()
-        charts = draw_all(bound, theme)
+        # .docx places PNGs, .pdf draws SVG as vectors: save each chart only in the forms asked for
+        forms = tuple(form for form, fmt in (("png", "docx"), ("svg", "pdf")) if fmt in formats)
+        charts = draw_all(bound, theme, forms)
         timings["charts"] = time.perf_counter() - t
     elif any(isinstance(b, Image) for b in bound.plan.blocks):
         from docagent.renderers.charts import draw_images

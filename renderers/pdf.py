@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from bisect import bisect_right
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, assert_never
 from xml.sax.saxutils import escape
@@ -36,7 +38,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
 from docagent.bind import Bound
-from docagent.i18n import phrase
+from docagent.i18n import cjk, phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
@@ -45,6 +47,7 @@ from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
+    all_text,
     caption,
     contents_title,
     image_caption,
@@ -60,9 +63,12 @@ from docagent.renderers.theme import Theme
 
 MARGIN = 18 * mm
 PLAIN_CELL_CHARS = 18
+PAGED_ROWS = 60  # a table longer than this splits itself page by page (PagedTable)
+MEASURE_ROWS = 250  # rows measured per ReportLab table
+FRAME_HEIGHTS = (A4[1] - 2 * MARGIN - 6 * mm, landscape(A4)[1] - 2 * MARGIN - 6 * mm)  # portrait, landscape
 
 
-def _register_fonts() -> tuple[TTFont, TTFont | None]:
+def _register_fonts(with_cjk: bool = True) -> tuple[TTFont, TTFont | None]:
     fonts = find_fonts()
     if "DocSans" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("DocSans", str(fonts.regular.path)))
@@ -70,11 +76,19 @@ def _register_fonts() -> tuple[TTFont, TTFont | None]:
         pdfmetrics.registerFontFamily(
             "DocSans", normal="DocSans", bold="DocSans-Bold", italic="DocSans", boldItalic="DocSans-Bold"
         )
-        if fonts.cjk is not None:
-            pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
+    if with_cjk and fonts.cjk is not None and "DocCJK" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
     latin = pdfmetrics.getFont("DocSans")
     cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
     return latin, cjk
+
+
+def needs_cjk(bound: Bound) -> bool:
+    """Whether some text needs a glyph DejaVu lacks: the CJK font (over 1 s to read) is loaded only then."""
+    latin = set(_register_fonts(with_cjk=False)[0].face.charToGlyph)
+    return cjk(bound.plan.meta.language) or any(
+        ord(ch) not in latin and not ch.isspace() for text in all_text(bound) for ch in text
+    )
 
 
 def _drawing(svg: bytes) -> Any:
@@ -88,8 +102,8 @@ def _drawing(svg: bytes) -> Any:
 class Markup:
     """Escape text for Paragraph and switch to the CJK font per run of glyphs DejaVu lacks."""
 
-    def __init__(self) -> None:
-        latin, cjk = _register_fonts()
+    def __init__(self, with_cjk: bool = True) -> None:
+        latin, cjk = _register_fonts(with_cjk)
         self.latin = set(latin.face.charToGlyph)
         self.cjk = set(cjk.face.charToGlyph) if cjk else set()
 
@@ -117,9 +131,148 @@ def _style(commands: list[Any]) -> TableStyle:
     return TableStyle([("FONT", (0, 0), (-1, -1), "DocSans"), *commands])
 
 
+def _rows_of(command: tuple[Any, ...], n: int) -> tuple[int, int]:
+    """The first and last row a style command covers, negative indices resolved against n rows."""
+    (_, r0), (_, r1) = command[1], command[2]
+    return (r0 + n if r0 < 0 else r0), (r1 + n if r1 < 0 else r1)
+
+
+def chunk_commands(commands: list[tuple[Any, ...]], n: int, start: int, stop: int) -> list[tuple[Any, ...]]:
+    """A table's style commands for the piece that holds its header row and rows start..stop-1 of n.
+
+    Rows are renumbered (row `start` becomes row 1); a command that covers no row of the piece is dropped,
+    and banded backgrounds keep their phase so the bands run on across pages.
+    """
+    out = []
+    for cmd in commands:
+        r0, r1 = _rows_of(cmd, n)
+        (c0, _), (c1, _) = cmd[1], cmd[2]
+        head = r0 == 0  # the header row is in every piece
+        lo, hi = max(r0, start), min(r1, stop - 1)
+        body = lo <= hi
+        if cmd[0] == "ROWBACKGROUNDS":
+            fills = list(cmd[3])
+            if head:
+                out.append((cmd[0], (c0, 0), (c1, 0), fills))
+            if body and fills:
+                k = (lo - r0) % len(fills)
+                out.append((cmd[0], (c0, lo - start + 1), (c1, hi - start + 1), fills[k:] + fills[:k]))
+        elif head and (body or r1 < start):
+            # one command over header and body (a BOX stays one box); header only when its body lies before
+            out.append((cmd[0], (c0, 0), (c1, hi - start + 1 if body else 0), *cmd[3:]))
+        elif head or body:
+            out.append((cmd[0], (c0, 0 if head else lo - start + 1), (c1, 0 if head else hi - start + 1), *cmd[3:]))
+    return out
+
+
+class _Piece(RLTable):
+    """One page's rows of a PagedTable; not drawn while the document only lays out its pages."""
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        if not getattr(getattr(canvas, "_doctemplate", None), "layout_pass", False):
+            super().drawOn(canvas, x, y, _sW)
+
+
+class PagedTable(Flowable):
+    """A long table that splits itself a page at a time, in time linear in its rows.
+
+    ReportLab's own split builds the remaining rows into a new table and measures them all again at every
+    page break, so a table of n rows cost O(n^2) (8,000 rows: 17 s). Here every row is measured once; a
+    break builds a table of only the rows that fit, and the rest stays a PagedTable over the same rows.
+    Row 0 is the header, repeated on every page.
+    """
+
+    def __init__(
+        self,
+        rows: list[list[Any]],
+        widths: list[float],
+        style: TableStyle,
+        frame_height: float,
+        span: tuple[int, int] | None = None,
+        measured: tuple[list[float], list[float]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.rows, self.widths, self.style, self.frame_height = rows, widths, style, frame_height
+        self.start, self.stop = span or (1, len(rows))
+        self.measured = measured  # each row's height, and tops; shared by every piece
+        self.hAlign = "CENTER"  # as a Table
+
+    def _measure(self) -> tuple[list[float], list[float]]:
+        if self.measured is None:
+            # in blocks: ReportLab looks for each unmeasured row from the top, so one whole table is O(n^2)
+            header, body = 0.0, []
+            for start in range(1, len(self.rows), MEASURE_ROWS):
+                block = self._piece(start, min(start + MEASURE_ROWS, len(self.rows)), measure=True)
+                block.wrap(sum(self.widths), 1e9)
+                header, *rows = block._rowHeights  # where ReportLab keeps what it measured
+                body += rows
+            heights = [header, *body]
+            # tops[i]: the height of rows 1..i-1 (tops[0] is the header's own)
+            self.measured = heights, [heights[0], *accumulate(heights[1:], initial=0.0)]
+        return self.measured
+
+    def _heights(self) -> list[float]:
+        return self._measure()[1]
+
+    def _height(self, start: int, stop: int) -> float:
+        tops = self._heights()
+        return tops[0] + tops[stop] - tops[start]
+
+    def _piece(self, start: int, stop: int, split_in_row: bool = False, measure: bool = False) -> RLTable:
+        rows = [self.rows[0], *self.rows[start:stop]]
+        known = None
+        if not (split_in_row or measure):
+            heights = self._measure()[0]
+            known = [heights[0], *heights[start:stop]]  # measured once, not again
+        tbl = _Piece(rows, colWidths=self.widths, rowHeights=known, repeatRows=1, splitInRow=int(split_in_row))
+        tbl.setStyle(TableStyle(chunk_commands(self.style.getCommands(), len(self.rows), start, stop)))
+        return tbl
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width, self.height = sum(self.widths), self._height(self.start, self.stop)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        tops = self._heights()
+        # the last row whose foot is within reach: tops[k] is the foot of row k-1
+        k = min(self.stop, bisect_right(tops, availHeight - tops[0] + tops[self.start], self.start + 1) - 1)
+        if k > self.start:
+            rest = [PagedTable(self.rows, self.widths, self.style, self.frame_height, (k, self.stop), self.measured)]
+            return [self._piece(self.start, k), *(rest if k < self.stop else [])]
+        if self._height(self.start, self.start + 1) <= self.frame_height:
+            return []  # the next row fits on a fresh page: go there
+        # one row taller than a page: ReportLab splits inside it
+        parts = self._piece(self.start, self.start + 1, split_in_row=True).split(availWidth, availHeight)
+        if not parts or self.start + 1 == self.stop:
+            return parts
+        return [
+            *parts,
+            PagedTable(
+                self.rows, self.widths, self.style, self.frame_height, (self.start + 1, self.stop), self.measured
+            ),
+        ]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        tbl = self._piece(self.start, self.stop)  # a _Piece: skipped on a layout pass
+        tbl.wrapOn(canvas, self.width, self.height)
+        tbl.drawOn(canvas, x, y, _sW)
+
+
+def long_table(rows: list[list[Any]], widths: list[float], style: TableStyle, landscape_page: bool) -> Flowable:
+    """A data table, header repeated on each page; a long one as a PagedTable."""
+    if len(rows) <= PAGED_ROWS:
+        tbl = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
+        tbl.setStyle(style)
+        return tbl
+    return PagedTable(rows, widths, style, FRAME_HEIGHTS[landscape_page])
+
+
 class _Doc(BaseDocTemplate):
+    layout_pass = False  # the first of multiBuild's passes, which only finds the contents' page numbers
+
     def __init__(self, buf: io.BytesIO, bound: Bound, theme: Theme, logo: ChartImage | None = None, **kw: Any) -> None:
         super().__init__(buf, **kw)
+        self.setProgressCallBack(self._progress)
         self.bound, self.theme, self.logo = bound, theme, logo
         portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
         lw, lh = landscape(A4)
@@ -130,6 +283,13 @@ class _Doc(BaseDocTemplate):
                 PageTemplate("landscape", [wide], onPage=self._decorate, pagesize=landscape(A4)),
             ]
         )
+
+    def _progress(self, event: str, value: int) -> None:
+        if event == "PASS":  # with a contents page the first pass is never the last: its pages are discarded
+            self.layout_pass = value == 1 and bool(self._indexingFlowables)
+
+    def _allSatisfied(self) -> bool:
+        return not self.layout_pass and bool(super()._allSatisfied())  # a pass that skipped drawing is redone
 
     def afterFlowable(self, flowable: Flowable) -> None:
         level = getattr(flowable, "_toc_level", None)
@@ -287,7 +447,7 @@ def _styles(t: Theme, language: str) -> dict[str, ParagraphStyle]:
 class Builder:
     def __init__(self, bound: Bound, theme: Theme, charts: dict[int, ChartImage]) -> None:
         self.bound, self.theme, self.charts = bound, theme, charts
-        self.m = Markup()
+        self.m = Markup(with_cjk=False)  # render_pdf has loaded the CJK font if the text needs it
         self.s = _styles(theme, bound.plan.meta.language)
         self.labels = numbering(bound)
         self.width = A4[0] - 2 * MARGIN
@@ -532,8 +692,7 @@ class Builder:
         if data.totals:
             style.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(t.primary)))
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.white))
-        tbl = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
-        tbl.setStyle(_style(style))
+        tbl = long_table(rows, widths, _style(style), wide)
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), s["caption"])
         cap.keepWithNext = 1
         flow: list[Flowable] = [cap, tbl, Spacer(1, 10)]
@@ -604,7 +763,7 @@ class Builder:
 def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
     buf = io.BytesIO()
     meta = bound.plan.meta
-    _register_fonts()
+    _register_fonts(needs_cjk(bound))
     doc = _Doc(
         buf,
         bound,

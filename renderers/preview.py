@@ -18,7 +18,7 @@ def previews(pdf: Path, out_dir: Path, pages: int = 3, width_px: int = 900) -> l
             page = doc[i]
             scale = width_px / page.get_width()
             path = out_dir / f"preview-{i + 1}.png"
-            page.render(scale=scale).to_pil().save(path, optimize=True)
+            page.render(scale=scale).to_pil().save(path)  # optimize=True tripled the time for ~10% fewer bytes
             out.append(path)
         return out
     finally:

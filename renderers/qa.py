@@ -18,24 +18,28 @@ from __future__ import annotations
 
 import re
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
 import pypdf
 from defusedxml import ElementTree
-from openxml_audit import OpenXmlValidator
 
 from docagent.bind import Bound
-from docagent.brands import font_note
 from docagent.formatting import compact
 from docagent.plan import Chart, Heading, Image, Table
 from docagent.plan import Paragraph as PlanParagraph
 
+if TYPE_CHECKING:
+    from openxml_audit import OpenXmlValidator
+
+# openpyxl and openxml-audit load when a job has a format they check (0.4 s that a PDF-only job skips)
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_CHECK_BYTES = 64 * 1024 * 1024  # larger files are not checked, and the job says so
 AUDIT_ROWS = 500  # rows of each worksheet the schema audit reads (it costs ~2 ms a row)
+WIDTH_ROWS = 2000  # rows of each worksheet whose number cells are checked against their column's width
 MAX_AUDIT_BYTES = 20 * 1024 * 1024  # the schema audit reads every part; larger files are skipped, and said so
 ENDS_SENTENCE = tuple(".!?:;…。！？：")
 FOOT_PT = 50  # header and footer lie within this many points of the page edge
@@ -57,8 +61,8 @@ def _first_rows(xml: bytes, n: int) -> bytes:
     return xml[:at] + xml[end:] if end > 0 else xml
 
 
-def sample(path: Path, dest: Path) -> Path:
-    """A copy of a workbook whose worksheets keep their first AUDIT_ROWS rows.
+def sample(path: Path, dest: Path, rows: int = AUDIT_ROWS) -> Path:
+    """A copy of a workbook whose worksheets keep their first `rows` rows.
 
     The writer emits the same elements on every data row, so the sample holds every kind of element the
     file has, and the audit's cost stops growing with the data (a 30,000-row workbook took 74 s in full).
@@ -67,9 +71,22 @@ def sample(path: Path, dest: Path) -> Path:
         for item in src.infolist():
             data = src.read(item)
             if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", item.filename):
-                data = _first_rows(data, AUDIT_ROWS)
+                data = _first_rows(data, rows)
             out.writestr(item, data)
     return dest
+
+
+_local = threading.local()
+
+
+def _validator() -> OpenXmlValidator:
+    """One validator per worker thread (and so per render process): building one costs 60 ms warm, 1 s cold."""
+    validator = getattr(_local, "validator", None)
+    if validator is None:
+        from openxml_audit import OpenXmlValidator
+
+        validator = _local.validator = OpenXmlValidator(max_errors=20)
+    return validator
 
 
 def ooxml(path: Path) -> list[str]:
@@ -77,7 +94,7 @@ def ooxml(path: Path) -> list[str]:
         return [f"{path.name}: not schema-checked ({path.stat().st_size:,} bytes is over the audit limit)"]
     with tempfile.TemporaryDirectory() as tmp:
         audited = sample(path, Path(tmp) / path.name) if path.suffix == ".xlsx" else path
-        result = OpenXmlValidator(max_errors=20).validate(audited)
+        result = _validator().validate(audited)
     return [f"{path.name}: {e.description} (at {e.path or e.part_uri})" for e in result.errors]
 
 
@@ -145,7 +162,12 @@ def _needed(text: str, size: float, bold: bool) -> float:
 
 
 def xlsx_widths(path: Path) -> list[str]:
-    wb = openpyxl.load_workbook(path, data_only=True)
+    import openpyxl
+
+    # openpyxl loads a whole workbook (100,000 rows: 22 s, 294 MB) and its read-only mode has no column
+    # widths or merged cells: load a copy cut to the rows checked instead
+    with tempfile.TemporaryDirectory() as tmp:
+        wb = openpyxl.load_workbook(sample(path, Path(tmp) / path.name, WIDTH_ROWS), data_only=True)
     out: list[str] = []
     try:
         for ws in wb.worksheets:
@@ -155,7 +177,7 @@ def xlsx_widths(path: Path) -> list[str]:
                 if dim.width:
                     for col in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
                         widths[openpyxl.utils.get_column_letter(col)] = dim.width
-            for row in ws.iter_rows(max_row=min(ws.max_row, 2000)):
+            for row in ws.iter_rows(max_row=min(ws.max_row, WIDTH_ROWS)):
                 for cell in row:
                     text = _shown(cell.value, cell.number_format)
                     if not text or (cell.row, cell.column) in merged:
@@ -263,7 +285,11 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
     out: list[str] = list(bound.notes)
     brand = bound.plan.meta.brand
-    note = font_note(brand.font) if brand is not None else None
+    note = None
+    if brand is not None:
+        from docagent.brands import font_note  # brands reads the database: only for a branded job
+
+        note = font_note(brand.font)
     if note and "pdf" in files:  # a fallback, recorded rather than failed
         out.append(note)
     for fmt, path in files.items():
