@@ -1,5 +1,5 @@
 """Every dashboard page passes axe-core (pinned in package-lock.json) with no serious or critical violation,
-at desktop and phone width.
+at desktop and phone width (360 px), tap-target size included.
 
 axe is injected into the page, which the dashboard's Content-Security-Policy rightly forbids: only this
 test's browser context bypasses the CSP.
@@ -89,7 +89,10 @@ def site(server, axe):  # noqa: F811  (axe first: no point building pages that c
 
 def violations(pg, where: str, axe: str) -> list[str]:
     pg.add_script_tag(content=axe)
-    result = pg.evaluate("async () => await axe.run(document, { resultTypes: ['violations'] })")
+    # target-size (WCAG 2.2's 24 x 24 px) is off by default in axe: a phone user taps these pages too
+    result = pg.evaluate(
+        "async () => await axe.run(document, { resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } })"
+    )
     return [
         f"{where}: {v['id']} ({v['impact']}) {v['help']} at {json.dumps([n['target'] for n in v['nodes']][:4])}"
         for v in result["violations"]
@@ -111,7 +114,7 @@ def signed_in(browser, server, key: str, width: int):  # noqa: F811
     return context, pg
 
 
-@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("width", [1280, 360])
 def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, server, axe, site, width):  # noqa: F811
     found: list[str] = []
     context = browser.new_context(viewport={"width": width, "height": 900}, base_url=server.base, bypass_csp=True)
@@ -145,6 +148,7 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, se
         "edit schedule": f"/schedules/{site['schedule']}/edit",
         "delete schedule": f"/schedules/{site['schedule']}/delete",
         "error page": "/datasets/no-such-dataset",
+        "unknown address": "/no/such/page",
     }
     for name, path in pages.items():
         pg.goto(path)

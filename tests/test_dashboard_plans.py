@@ -125,4 +125,4 @@ def test_schedule_this_creates_a_frozen_schedule(page, server, job):
     page.goto(f"/jobs/{job['id']}")
     page.fill("#cron", "every monday")
     page.click("#schedule-form button")
-    assert "every monday" in page.locator("#schedule-error").text_content()
+    assert "every monday" in page.locator("#cron-error").text_content()
