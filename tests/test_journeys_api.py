@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
+from docagent import lifecycle
 from docagent.cli.main import app as cli
 from docagent.data.isolated import inspect_file
 from docagent.data.profile import profile
@@ -165,3 +166,25 @@ def test_the_data_dictionary_writes_ranges_as_the_document_language_does(catalog
     (dictionary,) = [b for b in plan.blocks if getattr(b, "title", "") == "Colonnes de sales.csv"]
     ranges = {row[0]: row[2] for row in dictionary.rows}
     assert ranges["revenue"] == "60,06 – 49\u202f830,99"  # min and max of the column, as French writes them
+
+
+def test_a_schedule_with_the_model_planner_and_no_model_is_refused_at_its_field(client):  # noqa: F811
+    schedule = {"name": "Weekly", "cron": "0 8 * * mon", "job": {"planner": "llm", "source": {"dataset": "sales"}}}
+    r = client.post("/v1/schedules", json={**schedule, "job": {**schedule["job"], "prompt": "Weekly sales"}})
+    assert r.status_code == 422 and r.json()["field"] == "job.planner"
+    assert "no model is configured on this server" in r.json()["detail"]
+    assert client.get("/v1/schedules").json()["count"] == 0
+
+
+def test_retrying_a_job_whose_kit_cannot_work_is_refused_with_the_reason(client, sent):  # noqa: F811
+    logo = client.post("/v1/datasets", files={"file": ("logo.png", png(), "image/png")}).json()
+    with EXAMPLE.open("rb") as f:
+        ds = client.post("/v1/datasets", files={"file": ("sales.csv", f)}).json()
+    client.put("/v1/brands/acme", json=KIT)
+    job = client.post("/v1/jobs", json={"prompt": "Sales", "dataset_ids": [ds["id"]], "brand": "acme"}).json()
+    with session(get_settings()) as s:
+        s.execute(delete(DatasetRow).where(DatasetRow.id == logo["id"]))
+    with lifecycle.locked(job["id"], get_settings()) as row:
+        lifecycle.fail(row, "invalid_brand", "the brand kit cannot be used")
+    r = client.post(f"/v1/jobs/{job['id']}/retry")
+    assert r.status_code == 422 and r.json()["code"] == "invalid_brand" and sent == [job["id"]]

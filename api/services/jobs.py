@@ -232,7 +232,8 @@ def cancel(job_id: str, owner: str, settings: Settings) -> JobAccepted:
 
 
 def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
-    get_row(job_id, owner, settings)
+    row = get_row(job_id, owner, settings)
+    check_choice(row.brand, owner, settings)  # a kit that cannot work fails the retry the same way: say so now
     with session(settings) as s:
         lifecycle.lock_owner(s, owner)
         job = s.get(JobRow, job_id, with_for_update=True)
