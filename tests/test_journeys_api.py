@@ -5,6 +5,7 @@ Each test is one journey that once ended in a wrong message or in a job accepted
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -188,3 +189,6 @@ def test_retrying_a_job_whose_kit_cannot_work_is_refused_with_the_reason(client,
         lifecycle.fail(row, "invalid_brand", "the brand kit cannot be used")
     r = client.post(f"/v1/jobs/{job['id']}/retry")
     assert r.status_code == 422 and r.json()["code"] == "invalid_brand" and sent == [job["id"]]
+    page = client.post(f"/jobs/{job['id']}/retry", data=token(client))
+    error = re.search(r'id="retry-error" role="alert">([^<]*)<', page.text)
+    assert page.status_code == 422 and error and "logo: no image file 'logo.png'" in html.unescape(error.group(1))

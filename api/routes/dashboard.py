@@ -382,9 +382,12 @@ def job_partial(job_id: str, request: Request, owner: PageOwner, settings: Setti
     return page(request, "_job_detail.html", owner, **detail_context(job_id, owner, settings))
 
 
-@router.post("/jobs/{job_id}/retry")
-def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
-    jobs.retry(job_id, owner, settings)
+@router.post("/jobs/{job_id}/retry", response_class=HTMLResponse, response_model=None)
+def job_retry(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> Response:
+    try:
+        jobs.retry(job_id, owner, settings)
+    except (UnknownBrand, InvalidBrand) as e:  # it would fail the same way: said next to the Retry button
+        return job_form_error(request, job_id, owner, settings, 422, retry_error=sentence(str(e)))
     return see_other(f"/jobs/{job_id}")
 
 
