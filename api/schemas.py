@@ -37,6 +37,7 @@ class DatasetPublic(BaseModel):
     bytes: int
     columns: list[ColumnPublic]
     created_at: Stamp
+    unchanged: bool = Field(False, description="the upload was byte for byte this version: no new version stored")
 
 
 class DatasetDetail(DatasetPublic):
@@ -47,6 +48,7 @@ class DraftPublic(BaseModel):
     """An upload profiled for a preview, not yet a dataset version."""
 
     id: str
+    kind: Literal["data", "image"] = "data"
     name: str
     filename: str
     rows: int

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from docagent.errors import DocagentError
+from docagent.errors import DocagentError, NothingToPlan
 from docagent.formats import DEFAULT_FORMATS as FORMATS
 from docagent.formats import FORMATS as ALL_FORMATS
 from docagent.i18n import supported
@@ -195,10 +195,17 @@ def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) 
     try:
         with Catalog() as catalog:
             profiles, _ = load(catalog, [p for p in data if not is_reference(p)])
+            images = [
+                {"image": name, "format": img.kind, "width": img.width, "height": img.height}
+                for name, img in catalog.images.items()
+            ]
     except DocagentError as e:
         _fail(e)
         return
-    print(json.dumps([p.model_dump(mode="json") for p in profiles], indent=2, ensure_ascii=False))
+    if not profiles and not images:  # only reference documents: nothing a profile describes
+        _fail(NothingToPlan("no data or image files given: a profile describes tables (CSV, XLSX, ...) and images"))
+        return
+    print(json.dumps([p.model_dump(mode="json") for p in profiles] + images, indent=2, ensure_ascii=False))
 
 
 @app.command(name="schema")

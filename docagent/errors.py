@@ -11,6 +11,7 @@
     ├── QueryError               a binding cannot be compiled or executed
     ├── PlannerError             no planner could produce a plan
     │   ├── NothingToPlan        no data and no model: the rules planner cannot write prose
+    │   ├── ModelNotConfigured   the model planner was chosen on a server with no model
     │   ├── RepairBudgetExhausted  the model's plans kept failing validation
     │   └── ModelError           the model endpoint failed
     │       ├── ModelUnavailable     down, timing out or overloaded past the retries
@@ -28,6 +29,7 @@
     ├── InvalidApiKey            a key name that is empty, too long, taken or unknown
     ├── InvalidBrand             a brand kit whose colours, palette or logo cannot work (carries every problem)
     ├── UnknownBrand             a job or schedule names a brand kit the owner does not have
+    ├── InUse                    an upload that a brand kit or schedule still needs (names them)
     ├── NotSignedIn              no API key or session, or a revoked one
     ├── Forbidden                a cross-origin or token-less browser request; auth off off loopback
     ├── ForbiddenDestination     a webhook URL whose host is not a public address
@@ -125,6 +127,10 @@ class NothingToPlan(PlannerError):
     code = "nothing_to_plan"
 
 
+class ModelNotConfigured(PlannerError):
+    code = "model_not_configured"
+
+
 class RepairBudgetExhausted(_Problems, PlannerError):
     code = "invalid_model_output"
 
@@ -209,6 +215,10 @@ class InvalidBrand(_Problems):
 
 class UnknownBrand(DocagentError):
     code = "unknown_brand"
+
+
+class InUse(DocagentError):
+    code = "in_use"
 
 
 class NotSignedIn(DocagentError):

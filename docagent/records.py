@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -15,6 +16,7 @@ from docagent.data.isolated import inspect_file
 from docagent.errors import JobNotFound
 from docagent.formatting import slug
 from docagent.images import is_image, read_image
+from docagent.provenance import file_sha256
 from docagent.settings import Settings, get_settings
 from docagent.storage import Storage, get_storage
 from docagent.store import DatasetRow, JobRow, session
@@ -41,6 +43,24 @@ def create_dataset(
     upload: Path, filename: str, name: str | None, owner: str, settings: Settings | None = None
 ) -> DatasetRow:
     """Validate and profile an uploaded file, store it, record it (a new version of `name`)."""
+    return store_dataset(upload, filename, name, owner, settings)[0]
+
+
+def _same_bytes(path: Path, row: DatasetRow, settings: Settings) -> bool:
+    if row.bytes != path.stat().st_size:
+        return False
+    h = hashlib.sha256()
+    with get_storage(settings).open(row.storage_key) as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest() == file_sha256(path)
+
+
+def store_dataset(
+    upload: Path, filename: str, name: str | None, owner: str, settings: Settings | None = None
+) -> tuple[DatasetRow, bool]:
+    """Like create_dataset, and whether a version was made: the same bytes again under the same name are the
+    newest version already, "unchanged", not a copy."""
     settings = settings or get_settings()
     filename = safe_filename(filename)
     named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
@@ -66,6 +86,9 @@ def create_dataset(
             storage_key="",
         )
     row.owner = owner
+    newest = latest_dataset(owner, row.name, settings)
+    if newest is not None and newest.kind == (row.kind or "data") and _same_bytes(named, newest, settings):
+        return newest, False
     with session(settings) as s:
         latest = s.scalar(
             select(func.max(DatasetRow.version)).where(DatasetRow.owner == owner, DatasetRow.name == row.name)
@@ -80,7 +103,7 @@ def create_dataset(
             for part in sorted(typed.glob("*.parquet")):
                 storage.put(f"{typed_prefix(row)}/{part.name}", part)
             storage.put(f"{typed_prefix(row)}/{MANIFEST}", typed / MANIFEST)
-    return row
+    return row, True
 
 
 def typed_prefix(row: DatasetRow) -> str:

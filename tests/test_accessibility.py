@@ -1,5 +1,5 @@
 """Every dashboard page passes axe-core (pinned in package-lock.json) with no serious or critical violation,
-at desktop and phone width.
+at desktop and phone width (360 px), tap-target size included.
 
 axe is injected into the page, which the dashboard's Content-Security-Policy rightly forbids: only this
 test's browser context bypasses the CSP.
@@ -8,6 +8,8 @@ test's browser context bypasses the CSP.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -25,10 +27,28 @@ expect = pytest.importorskip("playwright.sync_api").expect
 SERIOUS = ("serious", "critical")
 
 
+def install_axe() -> None:
+    """`npm ci` once, as the README's test command promises no manual step: package-lock.json pins axe-core."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip(
+            f"npm is not installed, so axe-core ({AXE.relative_to(ROOT)}) cannot be installed from package-lock.json"
+        )
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0 or not AXE.exists():
+        pytest.fail(f"`npm ci` in {ROOT} did not install axe-core (exit {done.returncode}):\n{done.stderr[-2000:]}")
+
+
 @pytest.fixture(scope="module")
 def axe() -> str:
     if not AXE.exists():
-        pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `npm ci` in {ROOT} (package-lock.json pins axe-core)")
+        install_axe()
     return AXE.read_text()
 
 
@@ -69,7 +89,10 @@ def site(server, axe):  # noqa: F811  (axe first: no point building pages that c
 
 def violations(pg, where: str, axe: str) -> list[str]:
     pg.add_script_tag(content=axe)
-    result = pg.evaluate("async () => await axe.run(document, { resultTypes: ['violations'] })")
+    # target-size (WCAG 2.2's 24 x 24 px) is off by default in axe: a phone user taps these pages too
+    result = pg.evaluate(
+        "async () => await axe.run(document, { resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } })"
+    )
     return [
         f"{where}: {v['id']} ({v['impact']}) {v['help']} at {json.dumps([n['target'] for n in v['nodes']][:4])}"
         for v in result["violations"]
@@ -91,7 +114,7 @@ def signed_in(browser, server, key: str, width: int):  # noqa: F811
     return context, pg
 
 
-@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("width", [1280, 360])
 def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, server, axe, site, width):  # noqa: F811
     found: list[str] = []
     context = browser.new_context(viewport={"width": width, "height": 900}, base_url=server.base, bypass_csp=True)
@@ -125,6 +148,7 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(browser, se
         "edit schedule": f"/schedules/{site['schedule']}/edit",
         "delete schedule": f"/schedules/{site['schedule']}/delete",
         "error page": "/datasets/no-such-dataset",
+        "unknown address": "/no/such/page",
     }
     for name, path in pages.items():
         pg.goto(path)

@@ -125,4 +125,12 @@ def test_schedule_this_creates_a_frozen_schedule(page, server, job):
     page.goto(f"/jobs/{job['id']}")
     page.fill("#cron", "every monday")
     page.click("#schedule-form button")
-    assert "every monday" in page.locator("#schedule-error").text_content()
+    assert "every monday" in page.locator("#cron-error").text_content()
+
+
+def test_a_refused_revision_is_said_at_its_field_with_focus_there(page, job):
+    page.goto(f"/jobs/{job['id']}")
+    page.click("#revise-form button")  # nothing said about what should change
+    expect(page.locator("#revise-error")).to_contain_text("Say what should change")
+    assert page.evaluate("() => document.activeElement.id") == "instruction"  # not at the top, 1,200 px above
+    expect(page.locator("#instruction")).to_be_in_viewport()

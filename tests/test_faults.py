@@ -62,7 +62,7 @@ def test_lost_broker_messages_are_recovered_by_the_reaper(tmp_path):
         time.sleep(0.5)
         with distributed(tmp_path, workers=False, **settings) as stack, stack.client() as c:
             ds = c.post("/v1/datasets", files={"file": ("t.csv", b"region,sales\nN,1\nS,2\n")}).json()
-            body = {"prompt": "x", "dataset_ids": [ds["id"]], "formats": ["pdf"], "planner": "llm"}
+            body = {"prompt": "x", "dataset_ids": [ds["id"]], "formats": ["pdf"], "theme": "neon"}
             job_id = c.post("/v1/jobs", json=body).json()["id"]
             # the task waits in Redis; Redis restarts and forgets it
             redis.terminate()
@@ -74,8 +74,8 @@ def test_lost_broker_messages_are_recovered_by_the_reaper(tmp_path):
             assert c.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"  # lost: nobody got it
             stack.start("beat", [str(BIN / "docagent"), "beat"])  # the reaper runs with the scheduler
             job = wait_status(c, job_id, {"succeeded", "failed"}, timeout=60)
-            # the model planner without a model endpoint: the job fails, but it is not stuck, and it says why
-            assert job["status"] == "failed" and job["error"]["code"] == "planner_failed", job
+            # a theme that does not exist: the job fails, but it is not stuck, and it says why
+            assert job["status"] == "failed" and job["error"]["code"] == "render_failed", job
             assert "job " + job_id + " was lost or never sent" in stack.log_text()
     finally:
         redis.terminate()

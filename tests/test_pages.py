@@ -167,7 +167,7 @@ def test_unused_drafts_are_deleted_after_their_time_to_live(client):
 def test_a_prompt_without_data_or_model_is_refused_before_queueing(client, sent):
     r = client.post("/v1/jobs", json={"prompt": "An essay on tea", "formats": ["pdf"]})
     assert r.status_code == 422 and r.json()["code"] == "nothing_to_plan"
-    assert "no model endpoint configured" in r.json()["detail"]
+    assert "no model is configured on this server" in r.json()["detail"]
     form = {"prompt": "An essay on tea", "formats": ["docx"], "theme": "corporate", "planner": "rules", **token(client)}
     page = client.post("/jobs/new", data=form)
     assert page.status_code == 422 and "upload or choose a dataset" in page.text
@@ -193,11 +193,14 @@ def test_a_prompt_without_data_is_accepted_when_a_model_is_configured(client, se
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
-@pytest.mark.parametrize("path", ["/jobs/nope", "/datasets/nope", "/no-such-page"])
-def test_a_browser_gets_an_error_page_on_the_dashboard_and_json_on_v1(client, path):
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("/jobs/nope", "Not found"), ("/datasets/nope", "Not found"), ("/no-such-page", "Page not found")],
+)
+def test_a_browser_gets_an_error_page_on_the_dashboard_and_json_on_v1(client, path, title):
     r = client.get(path, headers=HTML)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-    assert "<h1>Not found</h1>" in r.text and 'href="/"' in r.text
+    assert f"<h1>{title}</h1>" in r.text and 'href="/"' in r.text
     api = client.get("/v1/jobs/nope", headers=HTML)
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
 

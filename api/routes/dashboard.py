@@ -24,11 +24,23 @@ from docagent.api.deps import (
 from docagent.api.pages import TEMPLATES, PageOwner, page, see_other
 from docagent.api.schemas import DatasetPublic, JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import brands, datasets, drafts, jobs, schedules
-from docagent.errors import DocagentError, NotFound, NothingToPlan, NotSignedIn, PlanError, UnknownBrand
+from docagent.errors import (
+    DocagentError,
+    InUse,
+    InvalidBrand,
+    InvalidSchedule,
+    ModelNotConfigured,
+    NotFound,
+    NothingToPlan,
+    NotSignedIn,
+    PlanError,
+    UnknownBrand,
+)
 from docagent.formats import DEFAULT_FORMATS
 from docagent.lifecycle import FINAL, JobStatus
-from docagent.plan import Plan
+from docagent.plan import PLACEHOLDER, Plan
 from docagent.sessions import close_session, open_session
+from docagent.store import DatasetRow
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
@@ -104,19 +116,35 @@ def jobs_page(
     )
 
 
-def outline(plan: dict[str, Any] | None) -> list[tuple[str, str]]:
+def readable(text: str) -> list[tuple[bool, str]]:
+    """Prose as (is_placeholder, text) pieces, for chips in the outline: `{revenue_change}` reads "revenue change",
+    and a sign-dependent `{qoq|rose|fell|was flat}` reads "rose / fell / was flat"."""
+    pieces: list[tuple[bool, str]] = []
+    at = 0
+    for m in PLACEHOLDER.finditer(text):
+        if m.start() > at:
+            pieces.append((False, text[at : m.start()]))
+        words = [w for w in (m.group(3) or "").split("|") if w]  # the next chip names the figure itself
+        pieces.append((True, " / ".join(words) if words else m.group(1).replace("_", " ")))
+        at = m.end()
+    if at < len(text):
+        pieces.append((False, text[at:]))
+    return pieces
+
+
+def outline(plan: dict[str, Any] | None) -> list[tuple[str, list[tuple[bool, str]]]]:
     items = []
     for b in (plan or {}).get("blocks", []):
         kind = b.get("type", "")
         if kind == "kpis":
-            text = ", ".join(i.get("label") or i.get("metric", "") for i in b.get("items", []))
+            text = ", ".join(i.get("label") or i.get("metric", "").replace("_", " ") for i in b.get("items", []))
         elif kind == "bullets":
             text = "; ".join(str(i) for i in b.get("items", [])[:2])
         else:
             text = b.get("text") or b.get("title") or ""
         if kind == "chart":
             kind = f"{b.get('kind', '')} chart"
-        items.append((kind.replace("_", " "), text))
+        items.append((kind.replace("_", " "), readable(str(text))))
     return items
 
 
@@ -156,6 +184,8 @@ def detail_context(job_id: str, owner: str, settings: SettingsDep, **extra: Any)
         "plan_json": json.dumps(plan, indent=2, ensure_ascii=False) if plan else "",
         "plan_edit": editable(plan),
         "title": (plan or {}).get("meta", {}).get("title"),
+        "model_configured": bool(settings.llm_base_url),  # Revise is the model's work: offered only with one
+        "preview_cap": jobs.PREVIEW_PAGES,  # at the cap, the previews may not be the whole document
         **extra,
     }
 
@@ -211,6 +241,33 @@ def new_job_form(
     )
 
 
+FIELD_NAMES = {"prompt": "prompt", "formats": "formats", "theme": "theme", "language": "language", "brand": "brand"}
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """A request model's errors as the form's fields show them, in words (the field's name is where it shows)."""
+    out: dict[str, str] = {}
+    for err in error.errors():
+        field = FIELD_NAMES.get(str(err["loc"][0]) if err["loc"] else "", "form")
+        ctx = err.get("ctx") or {}
+        if err["type"] == "string_too_long" and field == "prompt":
+            given = len(err.get("input") or "")
+            text = f"This is {given:,} characters long; the most a description can be is {ctx['max_length']:,}."
+        else:
+            text = sentence(err["msg"])
+        out.setdefault(field, text)
+    return out
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence on a page: capitalised, ending with a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?:" else text + "."
+
+
 async def _drafts_from(
     files: list[UploadFile] | None, owner: str, settings: SettingsDep, errors: dict[str, str]
 ) -> list[str]:
@@ -240,6 +297,7 @@ async def new_job_submit(
     language: Annotated[str | None, Form()] = None,
     planner: Annotated[str, Form()] = "auto",
     idempotency_key: Annotated[str, Form(max_length=200)] = "",
+    files_error: Annotated[str, Form(max_length=2000)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> HTMLResponse | RedirectResponse:
     """Create the job; picked files become dataset versions only now, and only if the job is accepted."""
@@ -264,6 +322,9 @@ async def new_job_submit(
         planner=planner,
         key=idempotency_key or secrets.token_urlsafe(16),
     )
+    if files_error and not kept and not form.chosen:  # the picked file failed: say that, not "no data chosen"
+        errors["files"] = files_error[:500]
+        errors["data"] = "No data is chosen: the file above could not be read. Pick another file or a dataset."
     if not prompt.strip():
         errors["prompt"] = "Describe the document you want, for example “A quarterly sales report by region”."
     if not formats:
@@ -283,21 +344,25 @@ async def new_job_submit(
             jobs.check_plannable(body, settings)
             brands.check_choice(body.brand, owner, settings)
         except ValidationError as e:
-            errors["form"] = "; ".join(err["msg"] for err in e.errors())
+            errors.update(field_errors(e))
+        except ModelNotConfigured as e:
+            errors["planner"] = sentence(str(e))
         except NothingToPlan as e:
-            errors["data"] = str(e)
-        except UnknownBrand as e:
-            errors["brand"] = str(e)
+            errors["data"] = sentence(str(e))
+        except (UnknownBrand, InvalidBrand) as e:
+            errors["brand"] = sentence(str(e))
     if body is not None and not errors:
-        stored = []
+        stored: list[tuple[DatasetRow, bool]] = []
         try:
-            stored = [drafts.promote(d["id"], None, owner, settings).id for d in kept]
-            body.dataset_ids = form.chosen + stored
+            for draft in kept:  # one by one, so a failure part way still knows what to take back
+                stored.append(drafts.promote(draft["id"], None, owner, settings))
+            body.dataset_ids = form.chosen + [row.id for row, _ in stored]
             accepted = jobs.submit(body, owner, settings, form.key)
         except DocagentError as e:
-            for dataset_id in stored:  # the job was refused: its files are not kept as versions
-                datasets.delete_dataset(dataset_id, owner, settings, storage)
-            errors["form"] = str(e)
+            for row, created in stored:  # the job was refused: its files are not kept as versions
+                if created:  # a file that was the newest version already stays, of course
+                    datasets.delete_dataset(row.id, owner, settings, storage)
+            errors["form"] = sentence(str(e))
         else:
             for used in kept:
                 drafts.discard(used["id"], owner, settings)
@@ -318,9 +383,12 @@ def job_partial(job_id: str, request: Request, owner: PageOwner, settings: Setti
     return page(request, "_job_detail.html", owner, **detail_context(job_id, owner, settings))
 
 
-@router.post("/jobs/{job_id}/retry")
-def job_retry(job_id: str, owner: PageOwner, settings: SettingsDep) -> RedirectResponse:
-    jobs.retry(job_id, owner, settings)
+@router.post("/jobs/{job_id}/retry", response_class=HTMLResponse, response_model=None)
+def job_retry(job_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> Response:
+    try:
+        jobs.retry(job_id, owner, settings)
+    except (UnknownBrand, InvalidBrand) as e:  # it would fail the same way: said next to the Retry button
+        return job_form_error(request, job_id, owner, settings, 422, retry_error=sentence(str(e)))
     return see_other(f"/jobs/{job_id}")
 
 
@@ -358,13 +426,20 @@ def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: 
 @router.get("/datasets/{dataset_id}/delete", response_class=HTMLResponse)
 def dataset_confirm_delete(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     d = datasets.get_dataset(dataset_id, owner, settings)
-    return page(request, "confirm_delete.html", owner, nav="datasets", d=d)
+    used = datasets.users_of(datasets.get_row(dataset_id, owner, settings), settings)
+    return page(request, "confirm_delete.html", owner, nav="datasets", d=d, used=used)
 
 
-@router.post("/datasets/{dataset_id}/delete")
-def dataset_delete(dataset_id: str, owner: PageOwner, settings: SettingsDep, storage: StorageDep) -> RedirectResponse:
+@router.post("/datasets/{dataset_id}/delete", response_class=HTMLResponse, response_model=None)
+def dataset_delete(
+    dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep, storage: StorageDep
+) -> Response:
     d = datasets.get_dataset(dataset_id, owner, settings)
-    datasets.delete_dataset(dataset_id, owner, settings, storage)
+    try:
+        datasets.delete_dataset(dataset_id, owner, settings, storage)
+    except InUse:  # came into use since the confirmation page: it says by what
+        used = datasets.users_of(datasets.get_row(dataset_id, owner, settings), settings)
+        return page(request, "confirm_delete.html", owner, 409, nav="datasets", d=d, used=used)
     return see_other("/datasets?" + urlencode({"deleted": f"{d.name} v{d.version}"}))
 
 
@@ -372,6 +447,9 @@ def error_page(request: Request, code: int, detail: str) -> HTMLResponse:
     """A dashboard route's error as a page (the /v1 routes answer problem+json)."""
     titles = {403: "Not allowed", 404: "Not found", 500: "Something went wrong"}
     title = titles.get(code, HTTPStatus(code).phrase)
+    if code == 404 and detail == "Not Found":  # the router's own words for an address it has no route for
+        title = "Page not found"
+        detail = "There is no page at this address: the link may be mistyped, or what it showed was deleted."
     return page(request, "error.html", "", code, title=title, detail=detail)
 
 
@@ -408,9 +486,18 @@ def job_render(
 ) -> Response:
     """The edited plan as a new job on the same data, with no model call."""
     job = jobs.load(job_id, owner, settings)
+    row = jobs.get_row(job_id, owner, settings)
     try:
         given = json.loads(plan)
-        body = JobCreate(prompt=job.prompt, plan=given, dataset_ids=job.dataset_ids, formats=job.formats)
+        body = JobCreate(  # the parent's choices stay: only the plan was edited
+            prompt=job.prompt,
+            plan=given,
+            dataset_ids=job.dataset_ids,
+            formats=job.formats,
+            theme=row.theme,
+            brand=row.brand,
+            language=row.language,
+        )
         accepted = jobs.submit(body, owner, settings)
     except json.JSONDecodeError as e:
         return job_form_error(request, job_id, owner, settings, 422, plan_problems=[f"not JSON: {e}"], plan_text=plan)
@@ -419,6 +506,10 @@ def job_render(
         return job_form_error(request, job_id, owner, settings, 422, plan_problems=problems, plan_text=plan)
     except PlanError as e:
         return job_form_error(request, job_id, owner, settings, 422, plan_problems=e.problems, plan_text=plan)
+    except (NotFound, NotSignedIn):
+        raise
+    except DocagentError as e:  # the brand kit gone since, a limit reached: said where the Render button is
+        return job_form_error(request, job_id, owner, settings, 422, plan_problems=[sentence(str(e))], plan_text=plan)
     return see_other(f"/jobs/{accepted.id}")
 
 
@@ -433,9 +524,13 @@ def job_schedule(
 ) -> Response:
     """A frozen schedule from this job: its plan on the newest upload of its dataset."""
     job = jobs.load(job_id, owner, settings)
+    typed = {"schedule_cron": cron, "schedule_timezone": timezone}  # what the user typed comes back as typed
+
+    def refused(field: str, error: str) -> HTMLResponse:
+        return job_form_error(request, job_id, owner, settings, 422, schedule_errors={field: error}, **typed)
+
     if not job.dataset_ids:
-        error = "This job has no dataset to read fresh data from."
-        return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
+        return refused("form", "This job has no dataset to read fresh data from.")
     source = datasets.get_row(job.dataset_ids[0], owner, settings).name
     title = (jobs.get_row(job_id, owner, settings).plan or {}).get("meta", {}).get("title") or "Report"
     spec = {"from_job": job_id, "formats": job.formats, "source": {"dataset": source}}
@@ -445,10 +540,14 @@ def job_schedule(
         )
         created = schedules.create(body, owner, settings)
     except ValidationError as e:
-        error = "; ".join(err["msg"] for err in e.errors())
-        return job_form_error(request, job_id, owner, settings, 422, schedule_error=error)
+        err = e.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] and err["loc"][0] in ("cron", "timezone") else "form"
+        return refused(field, sentence(err["msg"]))
+    except InvalidSchedule as e:  # the problem next to its field, without the field's name in front
+        field = e.field if e.field in ("cron", "timezone") else "form"
+        return refused(field, sentence(e.problem))
     except (NotFound, NotSignedIn):
         raise
     except DocagentError as e:
-        return job_form_error(request, job_id, owner, settings, 422, schedule_error=str(e))
+        return refused("form", sentence(str(e)))
     return see_other(f"/schedules/{created.id}?done=created")

@@ -213,7 +213,8 @@ def form_page(
         names=names,
         connections=schedules.connections(owner, settings),
         formats=FORMATS,
-        planners=PLANNERS,
+        # the model planner only where there is a model (or where the schedule already names it, to say why not)
+        planners=[p for p in PLANNERS if p[0] != "llm" or settings.llm_base_url or form.planner == "llm"],
         languages=i18n.supported(),
         brands=[b.name for b in brands.list_brands(owner, settings).data],
         local=local,

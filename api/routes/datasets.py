@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 
 from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
 from docagent.api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
@@ -13,16 +13,27 @@ from docagent.api.services import datasets
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DatasetPublic,
+    responses={200: {"model": DatasetPublic, "description": "The same bytes as the newest version: unchanged"}},
+)
 async def upload_dataset(
     request: Request,
+    response: Response,
     settings: SettingsDep,
     owner: OwnerDep,
     file: Annotated[UploadFile, File()],
     name: Annotated[str | None, Form(max_length=200)] = None,
 ) -> DatasetPublic:
+    """Store the file as a new version of its name (201), or answer 200 "unchanged" with the newest version
+    when it holds the same bytes."""
     datasets.check_length(request.headers.get("content-length"), settings)
-    return datasets.public(await datasets.ingest_upload(file, name, owner, settings))
+    row, created = await datasets.ingest_upload(file, name, owner, settings)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return datasets.public_stored(row, created)
 
 
 @router.get("", response_model=DatasetsPublic)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 
 from docagent.api.deps import OwnerDep, SettingsDep
 from docagent.api.schemas import DatasetPublic, DraftPublic
@@ -26,14 +26,26 @@ def get_draft(draft_id: str, owner: OwnerDep, settings: SettingsDep) -> DraftPub
     return DraftPublic.model_validate(drafts.get(draft_id, owner, settings))
 
 
-@router.post("/{draft_id}/dataset", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic)
+@router.post(
+    "/{draft_id}/dataset",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DatasetPublic,
+    responses={200: {"model": DatasetPublic, "description": "The same bytes as the newest version: unchanged"}},
+)
 def save_draft(
-    draft_id: str, owner: OwnerDep, settings: SettingsDep, name: Annotated[str | None, Form(max_length=200)] = None
+    draft_id: str,
+    owner: OwnerDep,
+    settings: SettingsDep,
+    response: Response,
+    name: Annotated[str | None, Form(max_length=200)] = None,
 ) -> DatasetPublic:
-    """Save as dataset: store the draft as a new version of `name` (default: the file's name)."""
-    row = datasets.public(drafts.promote(draft_id, name, owner, settings))
+    """Save as dataset: store the draft as a new version of `name` (default: the file's name), or answer 200
+    "unchanged" with the newest version when it holds the same bytes."""
+    row, created = drafts.promote(draft_id, name, owner, settings)
     drafts.discard(draft_id, owner, settings)
-    return row
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return datasets.public_stored(row, created)
 
 
 @router.delete("/{draft_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
 from docagent.api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
 from docagent.api.services import brands, datasets, jobs
-from docagent.errors import PlanError
+from docagent.errors import DocagentError, PlanError
 from docagent.formats import CONTENT_TYPES, DEFAULT_FORMATS
 from docagent.lifecycle import JobStatus, is_final
 from docagent.records import download_name
@@ -37,6 +37,7 @@ async def create_with_upload(
     request: Request,
     owner: OwnerDep,
     settings: SettingsDep,
+    storage: StorageDep,
     files: Annotated[list[UploadFile], File()],
     prompt: Annotated[str | None, Form(max_length=20_000)] = None,
     plan: Annotated[str | None, Form(max_length=2_000_000, description="a plan as JSON: no model call")] = None,
@@ -69,9 +70,16 @@ async def create_with_upload(
     except ValidationError as e:
         raise RequestValidationError(e.errors()) from None
     brands.check_choice(body.brand, owner, settings)  # before any file is stored
-    rows = [await datasets.ingest_upload(f, None, owner, settings) for f in files if f.filename]
-    body.dataset_ids = [r.id for r in rows]
-    return jobs.submit(body, owner, settings, idempotency_key)
+    jobs.check_planner(body, settings)
+    stored = [await datasets.ingest_upload(f, None, owner, settings) for f in files if f.filename]
+    body.dataset_ids = [row.id for row, _ in stored]
+    try:
+        return jobs.submit(body, owner, settings, idempotency_key)
+    except DocagentError:  # a refused job keeps none of the versions its files would have made
+        for row, created in stored:
+            if created:
+                datasets.delete_dataset(row.id, owner, settings, storage)
+        raise
 
 
 @router.post("/{job_id}/revise", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)

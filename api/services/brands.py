@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import delete as sa_delete
 
 from docagent.api.schemas import BrandCreate, BrandPublic, BrandsPublic
-from docagent.brands import brand_rows, find_brand, font_note, kit_of, save_brand
-from docagent.errors import BrandNotFound
+from docagent.brands import brand_rows, find_brand, font_note, image_names, kit_of, save_brand
+from docagent.errors import BrandNotFound, InvalidBrand
 from docagent.plan import Brand
 from docagent.settings import Settings
 from docagent.store import BrandRow, session
 from docagent.themes import theme_names
+from docagent.validate import brand_problems
 
 
 def public(row: BrandRow) -> BrandPublic:
@@ -58,5 +59,12 @@ def delete(name: str, owner: str, settings: Settings) -> None:
 
 
 def check_choice(name: str | None, owner: str, settings: Settings) -> Brand | None:
-    """The kit a job or schedule names; one the owner lacks is refused before anything is queued."""
-    return kit_of(owner, name, settings) if name is not None else None
+    """The kit a job or schedule names, usable now: one the owner lacks, or whose logo is gone, is refused
+    before anything is queued (the job would only fail with it)."""
+    if name is None:
+        return None
+    kit = kit_of(owner, name, settings)
+    found = brand_problems(kit, image_names(owner, settings), whence="uploaded")
+    if found:
+        raise InvalidBrand([f"brand kit {name!r}: {p}" for p in found])
+    return kit

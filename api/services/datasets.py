@@ -16,11 +16,12 @@ from sqlalchemy import delete, func, select
 
 from docagent.api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
 from docagent.api.services.common import owned
-from docagent.errors import DatasetNotFound, UploadTooLarge
-from docagent.records import create_dataset, stored_keys
+from docagent.brands import brand_rows, named_images
+from docagent.errors import DatasetNotFound, InUse, UploadTooLarge
+from docagent.records import store_dataset, stored_keys
 from docagent.settings import Settings
 from docagent.storage import Storage
-from docagent.store import DatasetRow, session
+from docagent.store import DatasetRow, ScheduleRow, session
 
 CHUNK = 1 << 20
 SLACK = 64 * 1024  # a multipart body's boundaries and headers around the file
@@ -61,12 +62,18 @@ async def receive(upload: Upload, limit: int, workdir: Path) -> Path:
     return target
 
 
-async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: Settings) -> DatasetRow:
+def public_stored(row: DatasetRow, created: bool) -> DatasetPublic:
+    """A stored upload as the API shows it; "unchanged" when its bytes were the newest version already."""
+    return public(row).model_copy(update={"unchanged": not created})
+
+
+async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: Settings) -> tuple[DatasetRow, bool]:
+    """The upload as a new version of its name, or the newest version when the bytes are the same (then False)."""
     workdir = Path(tempfile.mkdtemp(prefix="docagent-upload-"))
     try:
         path = await receive(upload, settings.max_upload_bytes, workdir)
         # parsing runs in a bounded child process (docagent.data.isolated): this thread waits, the event loop never does
-        return await asyncio.to_thread(create_dataset, path, upload.filename or "upload", name, owner, settings)
+        return await asyncio.to_thread(store_dataset, path, upload.filename or "upload", name, owner, settings)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -98,8 +105,40 @@ def get_dataset(dataset_id: str, owner: str, settings: Settings) -> DatasetDetai
     return DatasetDetail.model_validate(get_row(dataset_id, owner, settings), from_attributes=True)
 
 
+def users_of(row: DatasetRow, settings: Settings) -> list[str]:
+    """What needs this image: brand kits whose logo it is and schedules that render it (through such a kit or
+    their frozen plan). Empty for a dataset, and for an image with another version to fall back on."""
+    if row.kind != "image":
+        return []
+    with session(settings) as s:
+        others = s.scalar(
+            select(func.count()).where(
+                DatasetRow.owner == row.owner,
+                DatasetRow.name == row.name,
+                DatasetRow.kind == "image",
+                DatasetRow.id != row.id,
+            )
+        )
+        schedule_rows = list(s.scalars(select(ScheduleRow).where(ScheduleRow.owner == row.owner)))
+    if others:
+        return []
+    kits = [k.name for k in brand_rows(row.owner, settings) if (k.kit or {}).get("logo") == row.name]
+    used = [f"brand kit {k!r}" for k in kits]
+    for sched in schedule_rows:
+        job = sched.job or {}
+        if job.get("brand") in kits or row.name in named_images(job.get("plan")):
+            used.append(f"schedule {sched.name!r}")
+    return used
+
+
 def delete_dataset(dataset_id: str, owner: str, settings: Settings, storage: Storage) -> None:
+    """Delete one version; the last version of an image that a brand kit or schedule uses is refused."""
     row = get_row(dataset_id, owner, settings)
+    if used := users_of(row, settings):
+        raise InUse(
+            f"{row.name} is used by {', '.join(used)}: change or delete "
+            f"{'them' if len(used) > 1 else 'it'} first, or upload a new version of the image"
+        )
     keys = stored_keys(row, settings)
     with session(settings) as s:
         s.execute(delete(DatasetRow).where(DatasetRow.id == row.id))

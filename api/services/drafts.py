@@ -19,7 +19,8 @@ from typing import Any
 from docagent.api.services.datasets import Upload, receive
 from docagent.data.isolated import inspect_file
 from docagent.errors import NotFound
-from docagent.records import create_dataset, plain_text, safe_filename
+from docagent.images import is_image, read_image
+from docagent.records import plain_text, safe_filename, store_dataset
 from docagent.settings import Settings
 from docagent.store import DatasetRow
 
@@ -50,24 +51,33 @@ async def create(upload: Upload, owner: str, settings: Settings) -> dict[str, An
         filename = safe_filename(upload.filename or "upload")
         named = path.parent / filename  # ingestion reads the suffix; keep the user's name
         path.replace(named)
-        ds, prof = inspect_file(named, settings)  # untrusted bytes: parsed in a bounded child process
+        meta = _describe(named, filename, settings)
         draft_id = secrets.token_urlsafe(18)
         folder = root(settings) / draft_id
         folder.mkdir(parents=True)
         shutil.move(str(named), folder / filename)
-        meta = {
-            "id": draft_id,
-            "owner": owner,
-            "filename": filename,
-            "name": plain_text(Path(filename).stem)[:200] or "dataset",
-            "rows": ds.rows,
-            "columns": [{"name": c.name, "type": c.type} for c in ds.columns],
-            "profile": prof.model_dump(mode="json"),
-        }
+        meta = {"id": draft_id, "owner": owner, "filename": filename, **meta}
         (folder / "draft.json").write_text(json.dumps(meta), encoding="utf-8")
         return meta
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _describe(path: Path, filename: str, settings: Settings) -> dict[str, Any]:
+    """What the preview shows: an image's kind and size (named by its file name, as plans and kits name it),
+    or a table's profile."""
+    if is_image(path):
+        img = read_image(path)  # a real PNG, JPEG or SVG within the limits, or a clear refusal
+        profile = {"format": img.kind, "width": img.width, "height": img.height}
+        return {"kind": "image", "name": plain_text(filename)[:200], "rows": 0, "columns": [], "profile": profile}
+    ds, prof = inspect_file(path, settings)  # untrusted bytes: parsed in a bounded child process
+    return {
+        "kind": "data",
+        "name": plain_text(Path(filename).stem)[:200] or "dataset",
+        "rows": ds.rows,
+        "columns": [{"name": c.name, "type": c.type} for c in ds.columns],
+        "profile": prof.model_dump(mode="json"),
+    }
 
 
 def get(draft_id: str, owner: str, settings: Settings) -> dict[str, Any]:
@@ -82,14 +92,15 @@ def get(draft_id: str, owner: str, settings: Settings) -> dict[str, Any]:
     return meta
 
 
-def promote(draft_id: str, name: str | None, owner: str, settings: Settings) -> DatasetRow:
-    """Store the draft as a new dataset version (the draft itself stays until discarded)."""
+def promote(draft_id: str, name: str | None, owner: str, settings: Settings) -> tuple[DatasetRow, bool]:
+    """Store the draft as a new dataset version, or find it is the newest one already (False); the draft
+    itself stays until discarded."""
     meta = get(draft_id, owner, settings)
     work = Path(tempfile.mkdtemp(prefix="docagent-promote-"))
     try:
         copy = work / "upload"
         shutil.copyfile(root(settings) / draft_id / meta["filename"], copy)
-        return create_dataset(copy, meta["filename"], name, owner, settings)
+        return store_dataset(copy, meta["filename"], name, owner, settings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -24,7 +24,7 @@ from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
 from docagent.api.services.datasets import get_row as dataset_row
 from docagent.brands import named_images, with_images
-from docagent.errors import ArtifactNotFound, JobNotFound, NothingToPlan
+from docagent.errors import ArtifactNotFound, JobNotFound, ModelNotConfigured, NothingToPlan
 from docagent.formats import FORMATS
 from docagent.lifecycle import JobStatus
 from docagent.plans import diff
@@ -92,14 +92,26 @@ def has_data(dataset_ids: list[str], settings: Settings) -> bool:
     return not kinds or any(k != "image" for k in kinds)
 
 
+def check_planner(body: JobCreate, settings: Settings) -> None:
+    """The model planner on a server with no model is refused: the job could only fail."""
+    if body.plan is None and body.planner == "llm" and not settings.llm_base_url:
+        raise ModelNotConfigured(
+            "the model planner was chosen, but no model is configured on this server: "
+            "choose the auto or rules planner, which build the document from your data"
+        )
+
+
 def check_plannable(body: JobCreate, settings: Settings) -> None:
-    """A prompt without data needs the model planner: refuse it before anything is queued, not fail later."""
-    if body.plan is not None or has_data(body.dataset_ids, settings):  # a given plan needs no planner
+    """A job no planner can plan is refused before anything is queued, not failed later."""
+    if body.plan is not None:  # a given plan needs no planner
+        return
+    check_planner(body, settings)
+    if has_data(body.dataset_ids, settings):
         return
     if not settings.llm_base_url:
         raise NothingToPlan(
-            "no data chosen and no model endpoint configured (DOCAGENT_LLM_BASE_URL): "
-            "the rules planner builds documents from data; upload or choose a dataset"
+            "no data was chosen, and no model is configured on this server to plan from the prompt alone: "
+            "upload or choose a dataset"
         )
     if body.planner == "rules":
         raise NothingToPlan(
@@ -219,7 +231,8 @@ def cancel(job_id: str, owner: str, settings: Settings) -> JobAccepted:
 
 
 def retry(job_id: str, owner: str, settings: Settings) -> JobAccepted:
-    get_row(job_id, owner, settings)
+    row = get_row(job_id, owner, settings)
+    check_choice(row.brand, owner, settings)  # a kit that cannot work fails the retry the same way: say so now
     with session(settings) as s:
         lifecycle.lock_owner(s, owner)
         job = lifecycle.lock_row(s, job_id)  # a delete of this job waits, or has already won

@@ -12,6 +12,7 @@ from docagent.api.schemas import (
     RunPublic,
     RunsPublic,
     ScheduleCreate,
+    ScheduledJob,
     SchedulePreview,
     SchedulePublic,
     SchedulesPublic,
@@ -20,7 +21,7 @@ from docagent.api.schemas import (
 from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
 from docagent.cron import check, describe, upcoming, zone
-from docagent.errors import ScheduleNotFound
+from docagent.errors import InvalidSchedule, ScheduleNotFound
 from docagent.lifecycle import JobStatus
 from docagent.schedules import create_schedule, run_now, update_schedule
 from docagent.settings import Settings
@@ -61,8 +62,18 @@ def get_row(schedule_id: str, owner: str, settings: Settings) -> ScheduleRow:
     return owned(ScheduleRow, schedule_id, owner, settings, ScheduleNotFound, "schedule")
 
 
+def check_runnable(job: ScheduledJob, settings: Settings) -> None:
+    """A schedule whose every run would fail for want of a model is refused, naming the field."""
+    if job.planner == "llm" and not settings.llm_base_url and job.plan is None and job.from_job is None:
+        raise InvalidSchedule(
+            "the model planner was chosen, but no model is configured on this server: choose auto or rules",
+            "job.planner",
+        )
+
+
 def create(body: ScheduleCreate, owner: str, settings: Settings) -> SchedulePublic:
     check_choice(body.job.brand, owner, settings)
+    check_runnable(body.job, settings)
     return public(create_schedule(owner, body.model_dump(mode="json"), settings), settings)
 
 
@@ -80,6 +91,7 @@ def update(schedule_id: str, body: ScheduleUpdate, owner: str, settings: Setting
     get_row(schedule_id, owner, settings)
     if body.job is not None:
         check_choice(body.job.brand, owner, settings)
+        check_runnable(body.job, settings)
     changes = body.model_dump(mode="json", exclude_unset=True)
     # null means "leave as is", except for the webhook, where it removes it
     changes = {k: v for k, v in changes.items() if v is not None or k == "webhook_url"}

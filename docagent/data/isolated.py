@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import shutil
+import signal
 import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,9 +36,12 @@ def _child(conn: Connection, path: str, settings: Settings, workdir: str, keep: 
     cpu = max(1, settings.ingest_cpu_s)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
+    name = Path(path).name
     try:
         with Catalog(settings=settings, workdir=Path(workdir)) as catalog:
             found = catalog.ingest(Path(path))
+            if not found:  # an image, for one: stored as it is, never profiled as a table
+                raise UnreadableData(name, "holds no table of data to profile")
             ds = found[0]
             if keep is not None:
                 save_typed(catalog, found, dataset_name(Path(path).stem, set()), Path(keep))
@@ -45,7 +49,12 @@ def _child(conn: Connection, path: str, settings: Settings, workdir: str, keep: 
     except DocagentError as e:
         conn.send(("error", e, None))
     except MemoryError:
-        conn.send(("error", UnreadableData(Path(path).name, _too_big(settings)), None))
+        conn.send(("error", UnreadableData(name, _too_big(settings)), None))
+    except Exception as e:  # a reader's own failure: say what it was, never a limit that was not reached
+        if "outofmemory" in type(e).__name__.lower():  # DuckDB's own out-of-memory error, under RLIMIT_AS
+            conn.send(("error", UnreadableData(name, _too_big(settings)), None))
+        else:
+            conn.send(("error", UnreadableData(name, f"could not be read ({type(e).__name__}: {e})"[:500]), None))
     finally:
         conn.close()
 
@@ -56,6 +65,16 @@ def _too_big(settings: Settings) -> str:
         f"{settings.ingest_memory_bytes / 2**20:.0f} MiB of memory "
         "(DOCAGENT_INGEST_CPU_S, DOCAGENT_INGEST_MEMORY_BYTES)"
     )
+
+
+def _died(name: str, exitcode: int | None, settings: Settings) -> UnreadableData:
+    """Why a child gave no answer: a limit only when the kernel or the wall clock says one was reached."""
+    if exitcode == -signal.SIGXCPU:
+        return UnreadableData(name, f"reading this file needed more than {settings.ingest_cpu_s} s of CPU time")
+    if exitcode is None or exitcode == -signal.SIGKILL:  # still running at the wall-clock guard, or killed for memory
+        return UnreadableData(name, _too_big(settings))
+    how = f"signal {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit status {exitcode}"
+    return UnreadableData(name, f"the reader stopped unexpectedly ({how}) before it could say why")
 
 
 def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tuple[Dataset, Profile]:
@@ -76,13 +95,14 @@ def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tu
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     sender.close()
+    hung = False
     try:
         # CPU time bounds the work; the wall clock only guards against a child that hangs
         if receiver.poll(settings.ingest_cpu_s * 4 + 30):
             status, value, prof = receiver.recv()
         else:
-            status, value, prof = "error", None, None
-    except EOFError:  # killed by its CPU or memory limit before it could answer
+            status, value, prof, hung = "error", None, None, True
+    except EOFError:  # the child ended without answering: its exit code says why
         status, value, prof = "error", None, None
     finally:
         receiver.close()
@@ -92,7 +112,9 @@ def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tu
         shutil.rmtree(workdir, ignore_errors=True)
     if status == "ok":
         return value, prof
-    raise value if isinstance(value, DocagentError) else UnreadableData(path.name, _too_big(settings))
+    if isinstance(value, DocagentError):
+        raise value
+    raise _died(path.name, None if hung else child.exitcode, settings)
 
 
 __all__ = ["inspect_file"]

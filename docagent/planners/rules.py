@@ -17,6 +17,7 @@ import re
 from docagent.data.profile import ColumnProfile, Profile
 from docagent.data.roles import Stats, role_of
 from docagent.errors import NothingToPlan
+from docagent.formatting import format_value
 from docagent.plan import (
     Agg,
     Block,
@@ -101,7 +102,7 @@ def plan_report(profiles: list[Profile], prompt: str, language: str = "en") -> P
     if notes:
         blocks += [Heading(text=w["notes"], level=1), Bullets(items=notes)]
     if ask.kind != DocKind.memo:
-        blocks += _appendix(profiles, w)
+        blocks += _appendix(profiles, w, language)
     meta = Meta(
         title=title_from(prompt, w["title"].format(name=sections[0].theme())),
         subtitle=w["subtitle"].format(source=", ".join(dict.fromkeys(p.source for p in profiles))),
@@ -796,7 +797,12 @@ def _moved(metric: str, w: dict[str, str]) -> str:
     return w["moved"].format(word=word, amount=f"{{{metric}:abs}}")
 
 
-def _appendix(profiles: list[Profile], w: dict[str, str]) -> list[Block]:
+def _shown(v: object, language: str) -> str:
+    """A range end as the document's language writes numbers (129 996,53 in French); dates and text as they are."""
+    return format_value(v, language=language) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
+
+def _appendix(profiles: list[Profile], w: dict[str, str], language: str) -> list[Block]:
     blocks: list[Block] = [Heading(text=w["appendix"], level=1)]
     for p in profiles:
         rows: list[list[str | float | int | bool | None]] = []
@@ -806,7 +812,7 @@ def _appendix(profiles: list[Profile], w: dict[str, str]) -> list[Block]:
             elif c.top:
                 example = ", ".join(v for v, _ in c.top[:3])
             elif c.min is not None:
-                example = f"{c.min} – {c.max}"
+                example = f"{_shown(c.min, language)} – {_shown(c.max, language)}"
             else:
                 example = ""
             rows.append([c.name, w[f"type_{c.type}"], w[f"role_{c.role}"], example])

@@ -99,7 +99,11 @@ function previews() {
     const img = dialog.querySelector(".viewer-page img");
     img.src = link.getAttribute("href");
     img.alt = link.querySelector("img").alt;
-    dialog.querySelector("#viewer-title").textContent = `${link.dataset.label} ${index + 1} of ${all.length}`;
+    // "of N" only when N is the document's count: at the preview cap the document may have more pages
+    const firstOnly = link.closest(".previews").dataset.firstOnly === "yes";
+    dialog.querySelector("#viewer-title").textContent = firstOnly
+      ? `${link.dataset.label} ${index + 1} (previews show the first ${all.length})`
+      : `${link.dataset.label} ${index + 1} of ${all.length}`;
     dialog.querySelector("a.button").href = link.getAttribute("href");
     dialog.querySelector('[data-step="-1"]').disabled = index === 0;
     dialog.querySelector('[data-step="1"]').disabled = index === all.length - 1;
@@ -120,7 +124,26 @@ function el(tag, attrs = {}, text = "") {
   return node;
 }
 
-function profileCard(d) {
+function imageCard(d, file) {
+  // the thumbnail is read from the picked file itself: nothing is fetched, and the page's CSP allows data: images
+  const card = el("figure", { class: "profile-card image-card", "data-dataset": d.id });
+  const img = el("img", { alt: `Preview of ${d.name}`, width: "160" });
+  if (file) {
+    const reader = new FileReader();
+    reader.addEventListener("load", () => { img.src = reader.result; });
+    reader.readAsDataURL(file);
+  }
+  const p = d.profile;
+  card.append(img, el("figcaption", {}, `${d.name} · ${p.format.toUpperCase()} image · ${Math.round(p.width)} × ${Math.round(p.height)} px`));
+  return card;
+}
+
+function describe(d) {
+  return d.kind === "image" ? `image · ${d.filename}` : `${d.rows.toLocaleString()} rows · ${d.filename}`;
+}
+
+function profileCard(d, file) {
+  if (d.kind === "image") return imageCard(d, file);
   // scrolls sideways when wide: focusable, so a keyboard can scroll it too
   const card = el("div", { class: "profile-card", "data-dataset": d.id, tabindex: "0", role: "region", "aria-label": `Preview of ${d.name}` });
   card.append(el("h3", {}, `${d.name} · ${d.rows.toLocaleString()} rows · ${d.columns.length} columns`));
@@ -141,7 +164,7 @@ function draftItem(d) {
   const li = el("li", { "data-draft": d.id });
   const label = el("label");
   const box = el("input", { type: "checkbox", name: "draft_ids", value: d.id, checked: "" });
-  label.append(box, ` ${d.name} `, el("small", {}, `${d.rows.toLocaleString()} rows · ${d.filename} · not saved yet`));
+  label.append(box, ` ${d.name} `, el("small", {}, `${describe(d)} · not saved yet`));
   const save = el("button", { type: "button", class: "small secondary" }, "Save as dataset");
   save.addEventListener("click", async () => {
     const r = await fetch(`/v1/drafts/${d.id}/dataset`, { method: "POST", headers: csrfHeaders() });
@@ -156,7 +179,7 @@ function draftItem(d) {
 function datasetItem(ds) {
   const label = el("label");
   label.append(el("input", { type: "checkbox", name: "dataset_ids", value: ds.id, checked: "" }), ` ${ds.name} `,
-    el("small", {}, `v${ds.version} · ${ds.rows.toLocaleString()} rows · ${ds.filename} · saved`));
+    el("small", {}, `v${ds.version} · ${describe(ds)} · ${ds.unchanged ? "unchanged: the same file as this saved version" : "saved"}`));
   return label;
 }
 
@@ -172,8 +195,10 @@ function uploads() {
   const error = document.getElementById("files-error");
   const list = document.getElementById("draft-list");
   const profiles = document.getElementById("profiles");
+  const kept = document.getElementById("files-error-kept");  // sent with the form, so its answer still says why
   const send = async (files) => {
     error.textContent = "";
+    kept.value = "";
     input.removeAttribute("aria-invalid");
     for (const file of files) {
       const body = new FormData();
@@ -183,11 +208,12 @@ function uploads() {
       const d = await r.json().catch(() => ({}));
       if (!r.ok) {
         error.textContent = typeof d.detail === "string" ? d.detail : `${file.name}: upload failed (${r.status})`;
+        kept.value = error.textContent;
         input.setAttribute("aria-invalid", "true");
         continue;
       }
       list.append(draftItem(d));
-      profiles.append(profileCard(d));
+      profiles.append(profileCard(d, file));
     }
     input.value = "";  // sent already: the form carries the draft ids
   };
@@ -242,7 +268,22 @@ function submitOnce() {
   form.addEventListener("submit", () => sessionStorage.setItem("docagent-submitted-key", key.value));
 }
 
-document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); previews(); uploads(); planEditor(); });
+// A page that comes back with errors: focus the field of the first one (or the message itself), so neither
+// the eye nor a screen reader has to hunt for it below the fold.
+function focusFirstError() {
+  const first = [...document.querySelectorAll("main .field-error, main form .error, main .form-error")]
+    .find((e) => e.textContent.trim() && e.offsetParent !== null);
+  if (!first) return;
+  let field = first.id ? document.querySelector(`[aria-describedby~="${first.id}"]`) : null;
+  if (field && field.matches("fieldset")) field = field.querySelector("input, select, textarea");
+  if (field && field.type === "hidden") field = null;
+  const target = field || first;
+  if (target === first) first.setAttribute("tabindex", "-1");
+  target.focus({ preventScroll: true });
+  target.scrollIntoView({ block: "center" });
+}
+
+document.addEventListener("DOMContentLoaded", () => { submitOnce(); liveJobs(); liveJob(); previews(); uploads(); planEditor(); focusFirstError(); });
 
 // The schedule form: the cron expression in words and its next fire times, as you type.
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
