@@ -11,10 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ingest, prompt, render, service
+from bench import burst, ingest, prompt, render, service
 from bench.common import Row
 
-SECTIONS = {"rendering": render.run, "ingestion": ingest.run, "prompt": prompt.run, "service": service.run}
+SECTIONS = {
+    "rendering": render.run,
+    "ingestion": ingest.run,
+    "prompt": prompt.run,
+    "service": service.run,
+    "bursting": burst.run,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -27,7 +27,10 @@ def catalog_of(dataset_ids: list[str], settings: Settings) -> Catalog:
         for row in rows:
             if row is not None:
                 with storage.local_path(row.storage_key) as path:
-                    catalog.ingest(path, name=row.name)
+                    if row.kind == "template":
+                        catalog.add_template(path, row.name)
+                    else:
+                        catalog.ingest(path, name=row.name)
     except BaseException:
         catalog.close()
         raise

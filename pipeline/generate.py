@@ -18,6 +18,7 @@ from docagent.data.references import is_reference, load_references
 from docagent.errors import PlanError, PlannerError, RenderError
 from docagent.formatting import slug
 from docagent.lifecycle import JobStatus
+from docagent.pipeline.templated import is_templated, render_templated
 from docagent.plan import Plan
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.plans import check
@@ -61,10 +62,15 @@ def make_planner(name: str, settings: Settings) -> Planner:
 
 
 def load(
-    catalog: Catalog, paths: Sequence[Path | str], settings: Settings | None = None
+    catalog: Catalog,
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    templates: Sequence[Path | str] = (),
 ) -> tuple[list[Profile], list[str]]:
-    """Datasets into the catalog (their profiles) and reference documents as condensed text."""
+    """Datasets into the catalog (their profiles), templates (checked), reference documents as condensed text."""
     settings = settings or get_settings()
+    for t in templates:
+        catalog.add_template(t)
     profiles, refs = [], []
     for p in map(Path, paths):
         if is_reference(p):
@@ -146,6 +152,7 @@ def generate(
     language: str | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    templates: Sequence[Path | str] = (),
 ) -> Outcome:
     settings = settings or get_settings()
     note = progress or (lambda stage, frac: None)
@@ -153,7 +160,7 @@ def generate(
     with Catalog(settings=settings) as catalog:
         t = time.perf_counter()
         note("ingesting", 0.05)
-        profiles, refs = load(catalog, paths, settings)
+        profiles, refs = load(catalog, paths, settings, templates)
         timings["ingest"] = time.perf_counter() - t
         note(JobStatus.PLANNING, 0.2)
         t = time.perf_counter()
@@ -161,13 +168,20 @@ def generate(
         timings["plan"] = time.perf_counter() - t
         note(JobStatus.RENDERING, 0.6)
         t = time.perf_counter()
-        bound = bind(planned.plan, catalog)
-        timings["bind"] = time.perf_counter() - t
-    files, render_times = render_job(bound, out_dir, formats, theme, settings)
-    timings.update(render_times)
+        if is_templated(planned.plan):  # a filled template, or one document per burst value
+            written = render_templated(planned.plan, catalog, out_dir, formats, theme, settings)
+            files, bound, checked = written.files, written.bound, written.checked
+            timings.update(written.timings)
+        else:
+            bound = bind(planned.plan, catalog)
+            timings["bind"] = time.perf_counter() - t
+    if not is_templated(planned.plan):
+        files, render_times = render_job(bound, out_dir, formats, theme, settings)
+        timings.update(render_times)
+        checked = files
     note("checking", 0.95)
     t = time.perf_counter()
-    warnings = qa_check(files, bound)
+    warnings = qa_check(checked, bound)
     timings["qa"] = time.perf_counter() - t
     note("done", 1.0)
     return Outcome(planned, files, timings, warnings)
@@ -180,6 +194,7 @@ def render_plan(
     out_dir: Path = Path("out"),
     theme: str | None = None,
     settings: Settings | None = None,
+    templates: Sequence[Path | str] = (),
 ) -> dict[str, Path]:
     """Validate a finished plan against the data and render it: no planner involved."""
     settings = settings or get_settings()
@@ -188,8 +203,10 @@ def render_plan(
         raise PlanError(found)
     plan = Plan.model_validate(plan_data)
     with Catalog(settings=settings) as catalog:
-        load(catalog, paths, settings)
+        load(catalog, paths, settings, templates)
         validate(plan, catalog)
+        if is_templated(plan):
+            return render_templated(plan, catalog, out_dir, formats, theme, settings).files
         bound = bind(plan, catalog)
     files, _ = render_job(bound, out_dir, formats, theme, settings)
     return files

@@ -23,6 +23,7 @@ from docagent.data.profile import add_joins, profile
 from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
+from docagent.pipeline.templated import is_templated, render_templated
 from docagent.plan import Brand, Plan
 from docagent.planners import Planned
 from docagent.plans import parse
@@ -48,6 +49,9 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
             if row is None:
                 raise DatasetNotFound("a dataset of this job was deleted")
             with storage.local_path(row.storage_key) as path:
+                if row.kind == "template":
+                    catalog.add_template(path, row.name)
+                    continue
                 for ds in catalog.ingest(path, name=row.name):
                     profiles.append(profile(catalog, ds))
         add_joins(catalog, profiles)
@@ -149,21 +153,27 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
     t = time.perf_counter()
     try:
         catalog, _ = _catalog_for(job, settings)
+        members: list[str] = []
         with catalog:
             plan = validate(Plan.model_validate(job.plan), catalog)
-            bound = bind(plan, catalog)
-        files, _times = render_job(bound, work, job.formats, job.theme, settings)
-        warnings = qa_check(files, bound)  # what the QA pass could not fix is kept on the job
+            if is_templated(plan):  # a filled template, or a burst: one document per value, in a zip
+                written = render_templated(plan, catalog, work, job.formats, job.theme, settings)
+                files, bound, checked, members = written.files, written.bound, written.checked, written.members
+            else:
+                bound = bind(plan, catalog)
+        if not is_templated(plan):
+            files, _times = render_job(bound, work, job.formats, job.theme, settings)
+            checked = files
+        warnings = qa_check(checked, bound)  # what the QA pass could not fix is kept on the job
         storage = get_storage(settings)
         origin = _provenance(job, plan, settings)
         records = []
         for fmt, path in files.items():
             key = f"jobs/{job_id}/{fmt}"
             size = storage.put(key, path)
+            meta = {**origin, "files": members} if fmt == "zip" else origin  # a burst lists its documents
             records.append(
-                ArtifactRow(
-                    job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=origin
-                )
+                ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=meta)
             )
         pages = previews(files["pdf"], work) if "pdf" in files else []
         if not pages and "pptx" in files:  # a deck without a PDF: its first slides, where LibreOffice is present

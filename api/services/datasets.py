@@ -1,7 +1,8 @@
-"""Datasets and images: uploads streamed to disk, checked, profiled and stored; listed, read and deleted by owner.
+"""Datasets, images and templates: uploads streamed to disk, checked, profiled, stored; listed, read, deleted.
 
 An image (PNG, JPEG, SVG) is stored and versioned like a dataset, with kind "image", under its file
-name: what image blocks (`source`) and brand kits (`logo`) name.
+name: what image blocks (`source`) and brand kits (`logo`) name. A template (kind "template", asked for
+explicitly, as an .xlsx may be data) is stored the same way under the name meta.template gives.
 """
 
 from __future__ import annotations
@@ -61,12 +62,14 @@ async def receive(upload: Upload, limit: int, workdir: Path) -> Path:
     return target
 
 
-async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: Settings) -> DatasetRow:
+async def ingest_upload(
+    upload: Upload, name: str | None, owner: str, settings: Settings, kind: str | None = None
+) -> DatasetRow:
     workdir = Path(tempfile.mkdtemp(prefix="docagent-upload-"))
     try:
         path = await receive(upload, settings.max_upload_bytes, workdir)
         # parsing runs in a bounded child process (docagent.data.isolated): this thread waits, the event loop never does
-        return await asyncio.to_thread(create_dataset, path, upload.filename or "upload", name, owner, settings)
+        return await asyncio.to_thread(create_dataset, path, upload.filename or "upload", name, owner, settings, kind)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
