@@ -205,8 +205,9 @@ def render_plan(
     with Catalog(settings=settings) as catalog:
         load(catalog, paths, settings, templates)
         validate(plan, catalog)
-        if is_templated(plan):
-            return render_templated(plan, catalog, out_dir, formats, theme, settings).files
+        if is_templated(plan):  # a burst: the zip, then each document written beside it
+            written = render_templated(plan, catalog, out_dir, formats, theme, settings)
+            return {**written.files, **{f"burst/{n}": out_dir / "burst" / n for n in written.members}}
         bound = bind(plan, catalog)
     files, _ = render_job(bound, out_dir, formats, theme, settings)
     return files

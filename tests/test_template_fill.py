@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 import zipfile
@@ -143,3 +144,20 @@ def test_every_filled_letter_passes_the_ooxml_audit_and_converts_with_libreoffic
     assert "Errors: 0" in audit.stdout, audit.stdout[-2000:]
     pdf = soffice_convert(letter, "pdf", tmp_path)
     assert pdf.stat().st_size > 1000
+
+
+def test_the_command_line_takes_a_template_and_prints_the_zip_then_each_letter(tmp_path):
+    from tests.test_cli import run
+
+    named = tmp_path / "letter.docx"
+    named.write_bytes(letter_from_python_docx(tmp_path).read_bytes())
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(_plan(burst=BURST)), encoding="utf-8")
+    out = tmp_path / "out"
+    r = run("render", str(plan), str(_data(tmp_path)), "--template", str(named), "--format", "docx", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    paths = [Path(line) for line in r.stdout.splitlines()]
+    assert [p.name for p in paths] == [
+        "Balance-letters.zip", "letter-Acme Corp.docx", "letter-Birch & Co.docx", "letter-Cedar Ltd.docx"
+    ]  # fmt: skip
+    assert all(p.is_file() for p in paths)
