@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from docagent.errors import RenderError
 from docagent.formatting import slug
 from docagent.plan import Burst, Plan
 from docagent.renderers import render_all
-from docagent.renderers.docfill import fill_docx
+from docagent.renderers.docfill import Filler
 from docagent.settings import Settings
 from docagent.templatefiles.binding import fill_values
 from docagent.templatefiles.burst import burst_values, file_stem, narrowed, shown
@@ -29,15 +29,25 @@ def is_templated(plan: Plan) -> bool:
     return plan.meta.template is not None or plan.meta.burst is not None
 
 
-def _write_one(
-    bound: Bound, catalog: Catalog, out_dir: Path, stem: str, formats: Sequence[str], theme: str
-) -> dict[str, Path]:
-    name = bound.plan.meta.template
+Writer = Callable[[Bound, Path, str], dict[str, Path]]
+
+
+def _writer(plan: Plan, catalog: Catalog, formats: Sequence[str], theme: str) -> Writer:
+    """What writes one document of this plan: the template filled (read once), or the usual renderers."""
+    name = plan.meta.template
     if name is None:
-        files, _ = render_all(bound, theme, out_dir, stem, formats)
-        return files
+
+        def render(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:
+            return render_all(bound, theme, folder, stem, formats)[0]
+
+        return render
     tpl = catalog.templates[name]
-    return {tpl.kind: fill_docx(tpl.data, fill_values(bound), out_dir / f"{stem}.{tpl.kind}")}
+    filler = Filler(tpl.data)
+
+    def fill(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:
+        return {tpl.kind: filler.write(fill_values(bound), folder / f"{stem}.{tpl.kind}")}
+
+    return fill
 
 
 @dataclass
@@ -59,7 +69,7 @@ def render_templated(
     t = time.perf_counter()
     if burst is None:
         bound = bind(plan, catalog)
-        files = _write_one(bound, catalog, out_dir, slug(plan.meta.title), formats, theme_name)
+        files = _writer(plan, catalog, formats, theme_name)(bound, out_dir, slug(plan.meta.title))
         return Written(files, bound, files, timings={"render": time.perf_counter() - t})
     return _burst(plan, burst, catalog, out_dir, formats, theme_name, t)
 
@@ -74,12 +84,13 @@ def _burst(
     folder.mkdir(exist_ok=True)
     taken: set[str] = set()
     written: list[Path] = []
+    write = _writer(plan, catalog, formats, theme_name)
     for value in values:
         bound = bind(narrowed(plan, value), catalog, sheets=False)
         bound.metric_text[burst.by] = shown(value)  # {{customer}}: this document's value
         pattern = re.sub(r"\.(docx|pptx|xlsx|pdf)$", "", burst.filename, flags=re.I)
         stem = file_stem(pattern, bound.metric_text, taken)
-        written += _write_one(bound, catalog, folder, stem, formats, theme_name).values()
+        written += write(bound, folder, stem).values()
     zpath = out_dir / f"{slug(plan.meta.title)}.zip"
     with zipfile.ZipFile(zpath.with_suffix(".zip.part"), "w", zipfile.ZIP_DEFLATED) as zf:
         for p in written:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,13 @@ Lookup = Callable[[str], str | None]
 
 def _parts(doc: Any) -> Iterator[Any]:
     """The XML roots that hold text: the body, then every header and footer part (each once)."""
-    yield doc.element.body
+    for root, _ in _text_parts(doc):
+        yield root
+
+
+def _text_parts(doc: Any) -> Iterator[tuple[Any, Any]]:
+    """(XML root, package part) of the body and of each header and footer part."""
+    yield doc.element.body, doc.part
     seen: set[int] = set()
     for section in doc.sections:
         for hf in (
@@ -43,7 +50,7 @@ def _parts(doc: Any) -> Iterator[Any]:
             el = hf._element  # a header part's root; python-docx exposes no public handle
             if id(el) not in seen:
                 seen.add(id(el))
-                yield el
+                yield el, hf.part
 
 
 def fill_paragraph(p: Paragraph, lookup: Lookup) -> None:
@@ -167,21 +174,58 @@ def load(template: bytes) -> Any:
     return doc
 
 
+class Filler:
+    """One template, read once, filled many times (a burst's letters): each fill starts from its pristine text."""
+
+    def __init__(self, template: bytes) -> None:
+        self.doc = load(template)
+        found = list(_text_parts(self.doc))
+        self.roots = [root for root, _ in found]
+        self.filled_parts = {str(part.partname).lstrip("/") for _, part in found}
+        self.pristine = [[copy.deepcopy(child) for child in root] for root in self.roots]
+        self.package: dict[str, bytes] | None = None  # the rest of the package, as python-docx first wrote it
+
+    def write(self, values: FillValues, out: Path) -> Path:
+        """Write the template with every placeholder filled; refuse to write one with any left."""
+        doc = self.doc
+        for root, children in zip(self.roots, self.pristine, strict=True):
+            root[:] = [copy.deepcopy(child) for child in children]
+
+        def scalar(name: str) -> str | None:
+            return values.scalars.get(name)
+
+        for root in self.roots:
+            _repeat_rows(root, doc, values, scalar)
+            for p in _paragraphs(root, doc):
+                fill_paragraph(p, scalar)
+        left = unfilled(doc)
+        if left:
+            raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
+        tmp = out.with_suffix(".docx.part")
+        self._save(tmp)
+        tmp.replace(out)
+        return out
+
+    def _save(self, path: Path) -> None:
+        """The first copy through python-docx; later ones reuse its other parts and write only the filled ones
+        (a burst of 1,000 letters spends its time here)."""
+        if self.package is None:
+            buf = io.BytesIO()
+            self.doc.save(buf)
+            with zipfile.ZipFile(buf) as zf:
+                self.package = {name: zf.read(name) for name in zf.namelist()}
+            path.write_bytes(buf.getvalue())
+            return
+        fresh = {
+            name: p.blob
+            for p in self.doc.part.package.iter_parts()
+            if (name := str(p.partname).lstrip("/")) in self.filled_parts
+        }
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for name, data in self.package.items():
+                zf.writestr(name, fresh[name] if name in self.filled_parts else data)
+
+
 def fill_docx(template: bytes, values: FillValues, out: Path) -> Path:
     """Write the template with every placeholder filled; refuse to write one with any left."""
-    doc = load(template)
-
-    def scalar(name: str) -> str | None:
-        return values.scalars.get(name)
-
-    for root in _parts(doc):
-        _repeat_rows(root, doc, values, scalar)
-        for p in _paragraphs(root, doc):
-            fill_paragraph(p, scalar)
-    left = unfilled(doc)
-    if left:
-        raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
-    tmp = out.with_suffix(".docx.part")
-    doc.save(str(tmp))
-    tmp.replace(out)
-    return out
+    return Filler(template).write(values, out)
