@@ -161,3 +161,21 @@ def test_the_command_line_takes_a_template_and_prints_the_zip_then_each_letter(t
         "Balance-letters.zip", "letter-Acme Corp.docx", "letter-Birch & Co.docx", "letter-Cedar Ltd.docx"
     ]  # fmt: skip
     assert all(p.is_file() for p in paths)
+
+
+def test_the_example_letter_template_bursts_one_letter_per_customer(tmp_path):
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    plan = json.loads((examples / "plans" / "balance_letters.json").read_text(encoding="utf-8"))
+    files = render_plan(
+        plan,
+        [examples / "invoices.csv"],
+        ["docx"],
+        tmp_path,
+        templates=[examples / "templates" / "balance-letter.docx"],
+    )
+    letters = sorted(k for k in files if k.startswith("burst/"))
+    assert len(letters) == 4
+    doc = Document(str(files["burst/balance-letter-Northgate Dental.docx"]))
+    text = _text(doc)
+    assert "Our records show a balance of $1,473.20 on your account. The open invoices (4)" in text
+    assert len(doc.tables[0].rows) == 5 and "{{" not in text
