@@ -20,8 +20,9 @@ from docagent.formatting import slug
 from docagent.plan import Burst, Plan
 from docagent.renderers import render_all
 from docagent.renderers.docfill import Filler
+from docagent.renderers.docstyle import render_styled_docx
 from docagent.settings import Settings
-from docagent.templatefiles.binding import fill_values
+from docagent.templatefiles.binding import fill_values, is_style_template
 from docagent.templatefiles.burst import burst_values, file_stem, narrowed, shown
 
 
@@ -42,6 +43,16 @@ def _writer(plan: Plan, catalog: Catalog, formats: Sequence[str], theme: str) ->
 
         return render
     tpl = catalog.templates[name]
+    if is_style_template(tpl.profile):  # the plan in the template's look: the other formats in the theme's
+
+        def styled(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:
+            others = [f for f in formats if f != "docx"]
+            files = render_all(bound, theme, folder, stem, others)[0] if others else {}
+            if "docx" in formats:
+                files["docx"] = render_styled_docx(bound, theme, tpl.data, folder / f"{stem}.docx")
+            return files
+
+        return styled
     filler = Filler(tpl.data)
 
     def fill(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:

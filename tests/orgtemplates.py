@@ -59,6 +59,51 @@ LETTER_FODT = f"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+# A house style as a person sets it up in Writer: serif headings in a house colour, wide margins, a header
+# and a footer, a cover line, and {{body}} where reports go.
+REPORT_FODT = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document {ODF} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+ <office:styles>
+  <style:style style:name="Standard" style:family="paragraph">
+   <style:text-properties style:font-name="DejaVu Sans" fo:font-size="10pt"/>
+  </style:style>
+  <style:style style:name="Heading_20_1" style:display-name="Heading 1" style:family="paragraph"
+      style:default-outline-level="1">
+   <style:text-properties style:font-name="DejaVu Serif" fo:font-family="'DejaVu Serif'" fo:font-size="20pt"
+       fo:color="#7a1f3d" fo:font-weight="bold"/>
+  </style:style>
+  <style:style style:name="Heading_20_2" style:display-name="Heading 2" style:family="paragraph"
+      style:default-outline-level="2">
+   <style:text-properties fo:font-size="14pt" fo:color="#7a1f3d"/>
+  </style:style>
+ </office:styles>
+ <office:automatic-styles>
+  <style:page-layout style:name="pm1">
+   <style:page-layout-properties fo:page-width="21.59cm" fo:page-height="27.94cm" fo:margin-top="2.5cm"
+       fo:margin-bottom="2.5cm" fo:margin-left="3.5cm" fo:margin-right="2.5cm"/>
+  </style:page-layout>
+ </office:automatic-styles>
+ <office:master-styles>
+  <style:master-page style:name="Standard" style:page-layout-name="pm1">
+   <style:header><text:p>Northwind Research - Confidential</text:p></style:header>
+   <style:footer><text:p>Northwind Research, 12 Quay Road</text:p></style:footer>
+  </style:master-page>
+ </office:master-styles>
+ <office:body><office:text>
+  <text:p>Prepared by the Northwind analytics team</text:p>
+  <text:p>{{{{body}}}}</text:p>
+  <text:p>Questions: analytics@northwind.example</text:p>
+ </office:text></office:body>
+</office:document>
+"""
+
+
+def report_from_libreoffice(tmp: Path) -> Path:
+    src = tmp / "house.fodt"
+    src.write_text(REPORT_FODT, encoding="utf-8")
+    return soffice_convert(src, "docx", tmp)
+
+
 def soffice_convert(source: Path, fmt: str, out: Path) -> Path:
     """Convert with LibreOffice in its own profile (parallel runs must not share one)."""
     profile = out / "lo-profile"

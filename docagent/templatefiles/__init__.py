@@ -27,6 +27,8 @@ def template_prompt(templates: Mapping[str, TemplateFile]) -> str:
     parts = ["\nTemplates given with the job (set meta.template to one name to fill it):"]
     parts += [describe(t.name, t.profile) for t in templates.values()]
     parts.append(
+        "A template with no placeholder but {{body}} is a style template: meta.template writes the whole "
+        "document in its look, your blocks where its body is. "
         "Each {{name}} is filled with the metric of that name (define it in metrics); a table row holding "
         "{{table:NAME.column}} repeats for each row of the table block whose title, lower case with words "
         "joined by _, is NAME. For one document per customer (or region...) set meta.burst: "

@@ -43,6 +43,14 @@ class FillValues:
         return t.rows[row][t.columns.index(key(column))]
 
 
+BODY = "body"  # style mode: where the plan's content goes
+
+
+def is_style_template(profile: Mapping[str, Any]) -> bool:
+    """Style mode: a template with no placeholder but {{body}} takes the plan's whole content in its look."""
+    return set(profile.get("placeholders", [])) <= {BODY}
+
+
 def scalar_names(plan: Plan) -> list[str]:
     names = [m.name for m in plan.metrics]
     if plan.meta.burst is not None:

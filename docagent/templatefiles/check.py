@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from docagent.plan import Plan
-from docagent.templatefiles.binding import placeholder_problems
+from docagent.templatefiles.binding import is_style_template, placeholder_problems
 
 FILL_KINDS = ("docx",)  # what fill mode writes today
+STYLE_KINDS = ("docx",)  # what style mode writes today
 
 
 def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]]) -> list[str]:
@@ -25,9 +26,13 @@ def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]])
             )
         else:
             tpl = given[name]
-            if tpl.kind not in FILL_KINDS:
+            if is_style_template(tpl.profile):
+                if tpl.kind not in STYLE_KINDS:
+                    out.append(f"meta.template: {name!r} is a .{tpl.kind} template; style mode supports .docx")
+            elif tpl.kind not in FILL_KINDS:
                 out.append(f"meta.template: {name!r} is a .{tpl.kind} template; filling supports .docx templates")
-            out += placeholder_problems(tpl.profile.get("placeholders", []), plan, tables)
+            else:
+                out += placeholder_problems(tpl.profile.get("placeholders", []), plan, tables)
     burst = plan.meta.burst
     if burst is not None:
         ds = catalog.get(burst.dataset) if hasattr(catalog, "get") else None
