@@ -19,6 +19,7 @@ from docagent.errors import RenderError
 from docagent.formatting import slug
 from docagent.plan import Burst, Plan
 from docagent.renderers import render_all
+from docagent.renderers.deckstyle import render_styled_pptx
 from docagent.renderers.docfill import Filler
 from docagent.renderers.docstyle import render_styled_docx
 from docagent.settings import Settings
@@ -46,10 +47,14 @@ def _writer(plan: Plan, catalog: Catalog, formats: Sequence[str], theme: str) ->
     if is_style_template(tpl.profile):  # the plan in the template's look: the other formats in the theme's
 
         def styled(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:
-            others = [f for f in formats if f != "docx"]
+            others = [f for f in formats if f != tpl.kind]
             files = render_all(bound, theme, folder, stem, others)[0] if others else {}
-            if "docx" in formats:
-                files["docx"] = render_styled_docx(bound, theme, tpl.data, folder / f"{stem}.docx")
+            path = folder / f"{stem}.{tpl.kind}"
+            if tpl.kind == "docx" and "docx" in formats:
+                files["docx"] = render_styled_docx(bound, theme, tpl.data, path)
+            elif tpl.kind == "pptx" and "pptx" in formats:
+                render_styled_pptx(bound, theme, tpl.data, path)
+                files["pptx"] = path
             return files
 
         return styled

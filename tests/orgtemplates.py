@@ -169,3 +169,38 @@ LETTER_PLAN = {
                    "sort": [{"by": "invoice"}]}}
     ],
 }  # fmt: skip
+
+
+BRAND_ACCENT = "C0392B"
+
+
+def deck_from_python_pptx(tmp: Path, widescreen: bool = True) -> Path:
+    """A branded deck as a designer hands it over: its own theme colours and fonts, renamed layouts,
+    a confidentiality line on the master, and a sample slide."""
+    import re as _re
+
+    from pptx import Presentation
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+    from pptx.util import Emu, Pt
+
+    prs = Presentation()
+    if widescreen:
+        prs.slide_width, prs.slide_height = Emu(12_192_000), Emu(6_858_000)
+    theme = prs.slide_master.part.part_related_by(RT.THEME)
+    xml = theme.blob.decode()
+    xml = _re.sub(r'(<a:accent1>\s*<a:srgbClr val=")[0-9A-F]{6}', rf"\g<1>{BRAND_ACCENT}", xml)
+    xml = _re.sub(r'(<a:majorFont>\s*<a:latin typeface=")[^"]*', r"\g<1>DejaVu Serif", xml)
+    theme._blob = xml.encode()
+    for layout, name in zip(prs.slide_layouts, ["Acme Title", "Acme Content", "Acme Section"], strict=False):
+        layout.name = name
+    sample = prs.slides.add_slide(prs.slide_layouts[1])
+    sample.shapes.title.text = "Sample slide from the designer"
+    # a line on the master, as PowerPoint's View > Slide Master puts it (python-pptx adds shapes to slides only)
+    box = sample.shapes.add_textbox(Emu(457200), Emu(6_400_000), Emu(4_000_000), Emu(300_000))
+    box.text_frame.text = "Acme Confidential"
+    box.text_frame.paragraphs[0].runs[0].font.size = Pt(9)
+    box._element.nvSpPr.cNvPr.set("id", "100")
+    prs.slide_master.shapes._spTree.append(box._element)  # moved from the sample slide to the master
+    path = tmp / "brand.pptx"
+    prs.save(str(path))
+    return path

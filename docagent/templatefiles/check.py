@@ -10,7 +10,8 @@ from docagent.plan import Plan
 from docagent.templatefiles.binding import is_style_template, placeholder_problems
 
 FILL_KINDS = ("docx",)  # what fill mode writes today
-STYLE_KINDS = ("docx",)  # what style mode writes today
+STYLE_KINDS = ("docx", "pptx")  # what style mode writes today
+DECK_INCHES = (13.33, 7.5)  # the 16:9 slide our deck layouts measure against
 
 
 def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]]) -> list[str]:
@@ -28,7 +29,13 @@ def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]])
             tpl = given[name]
             if is_style_template(tpl.profile):
                 if tpl.kind not in STYLE_KINDS:
-                    out.append(f"meta.template: {name!r} is a .{tpl.kind} template; style mode supports .docx")
+                    out.append(f"meta.template: {name!r} is a .{tpl.kind} template; style mode supports .docx, .pptx")
+                size = tpl.profile.get("slide_size") or {}
+                if tpl.kind == "pptx" and (size.get("width_in"), size.get("height_in")) != DECK_INCHES:
+                    out.append(
+                        f"meta.template: {name!r} has {size.get('width_in')} x {size.get('height_in')} inch slides; "
+                        'style mode needs 16:9 slides of 13.33" x 7.5" (set the slide size in PowerPoint)'
+                    )
             elif tpl.kind not in FILL_KINDS:
                 out.append(f"meta.template: {name!r} is a .{tpl.kind} template; filling supports .docx templates")
             else:

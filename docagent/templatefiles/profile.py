@@ -108,7 +108,14 @@ def _pptx(zf: zipfile.ZipFile) -> dict[str, Any]:
         root = _root(zf, part)
         if root is not None:
             texts += _paragraph_texts(root, f"{A}p", f"{A}t")
-    return {"layouts": layouts[:MAX_LISTED], "slides": len(slides), "placeholders": _found(texts)}
+    pres = _root(zf, "ppt/presentation.xml")
+    size = pres.find(f"{P}sldSz") if pres is not None else None
+    inches = (
+        {"width_in": round(int(size.get("cx")) / 914400, 2), "height_in": round(int(size.get("cy")) / 914400, 2)}
+        if size is not None
+        else {}
+    )
+    return {"layouts": layouts[:MAX_LISTED], "slides": len(slides), "slide_size": inches, "placeholders": _found(texts)}
 
 
 def _xlsx(zf: zipfile.ZipFile) -> dict[str, Any]:
