@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,16 @@ def test_the_deck_passes_the_audit_and_converts(deck, tmp_path):
     )
     assert "Errors: 0" in audit.stdout, audit.stdout[-3000:]
     assert soffice_convert(out, "pdf", tmp_path).stat().st_size > 5000
+
+
+def test_the_example_brand_deck_carries_the_example_plan(tmp_path):
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    files = render_plan(
+        json.loads((examples / "plans" / "brand_deck.json").read_text(encoding="utf-8")),
+        [EXAMPLE], ["pptx"], tmp_path, templates=[examples / "templates" / "brand-deck.pptx"],
+    )  # fmt: skip
+    prs = Presentation(str(files["pptx"]))
+    assert {s.slide_layout.name for s in prs.slides} <= {
+        "Northwind Title Slide", "Northwind Section Header", "Northwind Title Only"
+    }  # fmt: skip
+    assert "Sample slide" not in [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
