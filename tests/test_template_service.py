@@ -108,3 +108,22 @@ def test_a_given_plan_naming_a_template_not_given_is_refused_before_queueing(cli
     r = client.post("/v1/jobs", json={"plan": PLAN, "dataset_ids": [uploaded["data"]["id"]]})
     assert r.status_code == 422, r.text
     assert any("no template 'letter.docx' was given" in p for p in r.json()["problems"])
+
+
+def test_a_schedules_webhook_lists_each_document_of_a_burst():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from docagent.pipeline.delivery import payload
+    from docagent.store import ArtifactRow
+
+    zipped = ArtifactRow(format="zip", filename="letters.zip", bytes=10, storage_key="k",
+                         provenance={"files": ["letter-A & B.docx", "letter-C.docx"]})  # fmt: skip
+    run = SimpleNamespace(id="r", fire_time=dt.datetime(2026, 12, 1, tzinfo=dt.UTC), late=False, manual=False)
+    job = SimpleNamespace(id="j1", status="succeeded", error_code=None, error_message=None)
+    body = payload(run, SimpleNamespace(id="s", name="letters"), job, [zipped], "https://docs.example/")  # type: ignore[arg-type]
+    (art,) = body["job"]["artifacts"]
+    assert art["files"] == [
+        {"name": "letter-A & B.docx", "url": "https://docs.example/v1/jobs/j1/artifacts/zip/letter-A%20%26%20B.docx"},
+        {"name": "letter-C.docx", "url": "https://docs.example/v1/jobs/j1/artifacts/zip/letter-C.docx"},
+    ]
