@@ -22,6 +22,7 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from docagent.errors import RenderError
 from docagent.templatefiles import PLACEHOLDER
@@ -131,6 +132,26 @@ def _repeat_rows(root: Any, parent: Any, values: FillValues, scalar: Lookup) -> 
         tr.getparent().remove(tr)  # the template row itself; none left when the table is empty
 
 
+def _fill_controls(root: Any, lookup: Lookup) -> None:
+    """Content controls tagged with a placeholder's name: their text becomes the value, in their first run's
+    formatting, and they stop showing as placeholder text."""
+    for sdt in list(root.iter(qn("w:sdt"))):
+        tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
+        value = lookup(tag.get(qn("w:val"), "")) if tag is not None else None
+        content = sdt.find(qn("w:sdtContent"))
+        runs = list(content.iter(qn("w:r"))) if content is not None else []
+        if value is None or not runs:
+            continue
+        for flag in sdt.find(qn("w:sdtPr")).findall(qn("w:showingPlcHdr")):
+            flag.getparent().remove(flag)
+        for style in runs[0].findall(f"{qn('w:rPr')}/{qn('w:rStyle')}"):
+            if style.get(qn("w:val")) == "PlaceholderText":  # Word's grey prompt style is not the value's
+                style.getparent().remove(style)
+        Run(runs[0], None).text = value
+        for r in runs[1:]:
+            r.getparent().remove(r)
+
+
 def unfilled(doc: Any) -> list[str]:
     """Placeholders still in the document's text."""
     found: dict[str, None] = {}
@@ -195,6 +216,7 @@ class Filler:
             return values.scalars.get(name)
 
         for root in self.roots:
+            _fill_controls(root, scalar)
             _repeat_rows(root, doc, values, scalar)
             for p in _paragraphs(root, doc):
                 fill_paragraph(p, scalar)

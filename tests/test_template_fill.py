@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 
 from docagent.errors import PlanError, RenderError
 from docagent.pipeline.generate import render_plan
@@ -179,3 +180,29 @@ def test_the_example_letter_template_bursts_one_letter_per_customer(tmp_path):
     text = _text(doc)
     assert "Our records show a balance of $1,473.20 on your account. The open invoices (4)" in text
     assert len(doc.tables[0].rows) == 5 and "{{" not in text
+
+
+def test_a_tagged_content_control_is_filled_like_a_placeholder_in_its_run_formatting(tmp_path):
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    doc = Document()
+    p = doc.add_paragraph("Balance due: ")
+    p._p.append(parse_xml(
+        f'<w:sdt {nsdecls("w")}><w:sdtPr><w:tag w:val="balance"/><w:showingPlcHdr/></w:sdtPr><w:sdtContent>'
+        '<w:r><w:rPr><w:rStyle w:val="PlaceholderText"/><w:b/></w:rPr><w:t>Click to enter</w:t></w:r>'
+        "<w:r><w:t> the amount</w:t></w:r></w:sdtContent></w:sdt>"
+    ))  # fmt: skip
+    doc.add_paragraph("Dear {{customer}},")
+    named = tmp_path / "letter.docx"
+    doc.save(str(named))
+    plan = _plan(burst=BURST)
+    plan["blocks"][0]["title"] = "Unused table"
+    files = render_plan(plan, [_data(tmp_path)], ["docx"], tmp_path / "out", templates=[named])
+    filled = Document(str(files["burst/letter-Birch & Co.docx"]))
+    sdt = filled.paragraphs[0]._p.find(qn("w:sdt"))
+    runs = sdt.findall(f"{qn('w:sdtContent')}/{qn('w:r')}")
+    assert len(runs) == 1 and runs[0].find(qn("w:t")).text == "$75.25"
+    assert runs[0].find(f"{qn('w:rPr')}/{qn('w:b')}") is not None  # bold kept
+    assert runs[0].find(f"{qn('w:rPr')}/{qn('w:rStyle')}") is None  # no longer grey prompt text
+    assert sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}") is None

@@ -82,8 +82,21 @@ def _docx(zf: zipfile.ZipFile) -> dict[str, Any]:
         text = " ".join(t for t in lines if t.strip())
         if text:
             out["headers" if "header" in part else "footers"].append(text[:200])
-    out["placeholders"] = _found(texts)
+    out["placeholders"] = list(dict.fromkeys([*_found(texts), *_content_controls(zf)]))
     return out
+
+
+def _content_controls(zf: zipfile.ZipFile) -> list[str]:
+    """Word content controls' tags: each names what fills it, as a {{placeholder}} would."""
+    tags = []
+    for part in [
+        "word/document.xml",
+        *sorted(n for n in zf.namelist() if re.fullmatch(r"word/(header|footer)\d*\.xml", n)),
+    ]:
+        root = _root(zf, part)
+        if root is not None:
+            tags += [t.get(f"{W}val", "") for t in root.iter(f"{W}tag") if t.get(f"{W}val")]
+    return tags
 
 
 def _pptx(zf: zipfile.ZipFile) -> dict[str, Any]:
