@@ -132,7 +132,7 @@ def _repeat_rows(root: Any, parent: Any, values: FillValues, scalar: Lookup) -> 
         tr.getparent().remove(tr)  # the template row itself; none left when the table is empty
 
 
-def _fill_controls(root: Any, lookup: Lookup) -> None:
+def _fill_controls(root: Any, parent: Any, lookup: Lookup) -> None:
     """Content controls tagged with a placeholder's name: their text becomes the value, in their first run's
     formatting, and they stop showing as placeholder text."""
     for sdt in list(root.iter(qn("w:sdt"))):
@@ -147,7 +147,7 @@ def _fill_controls(root: Any, lookup: Lookup) -> None:
         for style in runs[0].findall(f"{qn('w:rPr')}/{qn('w:rStyle')}"):
             if style.get(qn("w:val")) == "PlaceholderText":  # Word's grey prompt style is not the value's
                 style.getparent().remove(style)
-        Run(runs[0], None).text = value
+        Run(runs[0], parent).text = value
         for r in runs[1:]:
             r.getparent().remove(r)
 
@@ -216,7 +216,7 @@ class Filler:
             return values.scalars.get(name)
 
         for root in self.roots:
-            _fill_controls(root, scalar)
+            _fill_controls(root, doc, scalar)
             _repeat_rows(root, doc, values, scalar)
             for p in _paragraphs(root, doc):
                 fill_paragraph(p, scalar)
