@@ -355,7 +355,7 @@ class Meta(_Strict):
     slides: Literal["auto", "sections", "none"] = Field(
         "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
     )
-    template: str | None = None  # a template given with the job, its {{placeholders}} filled
+    template: str | None = None  # a template given with the job: its {{placeholders}} filled, or its look
     burst: Burst | None = None
 
 

@@ -206,3 +206,20 @@ def test_a_tagged_content_control_is_filled_like_a_placeholder_in_its_run_format
     assert runs[0].find(f"{qn('w:rPr')}/{qn('w:b')}") is not None  # bold kept
     assert runs[0].find(f"{qn('w:rPr')}/{qn('w:rStyle')}") is None  # no longer grey prompt text
     assert sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}") is None
+
+
+def test_a_burst_without_a_template_writes_one_report_per_value_in_the_usual_look(tmp_path):
+    from tests.conftest import EXAMPLE
+
+    plan = {
+        "meta": {"title": "Regional report", "burst": {"by": "region", "dataset": "sales", "filename": "report-{region}"}},
+        "metrics": [{"name": "revenue", "label": "Revenue", "dataset": "sales", "agg": "sum", "column": "revenue",
+                     "format": "currency"}],
+        "blocks": [{"type": "paragraph", "text": "Revenue was {revenue}."}],
+    }  # fmt: skip
+    files = render_plan(plan, [EXAMPLE], ["docx"], tmp_path)
+    letters = sorted(k for k in files if k.startswith("burst/"))
+    assert letters == [f"burst/report-{r}.docx" for r in ("Central", "East", "North", "South", "West")]
+    texts = {k: _text(Document(str(files[k]))) for k in letters}
+    revenues = {next(line for line in t.splitlines() if line.startswith("Revenue was")) for t in texts.values()}
+    assert len(revenues) == 5  # each report bound to its own region
