@@ -35,6 +35,7 @@ from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
+from docagent.templatefiles.check import named_templates
 from docagent.validate import validate
 
 
@@ -87,6 +88,10 @@ def _brand_kit(job: JobRow, settings: Settings) -> Brand | None:
 def _with_images(job: JobRow, kit: Brand | None, settings: Settings) -> JobRow:
     """The job with the images its kit and its given plan name among its files, like data files."""
     names = named_images(job.given_plan) + ([kit.logo] if kit is not None and kit.logo else [])
+    # a frozen plan's template travels by name too: a schedule's fresh source replaces the ids it had
+    ids = with_images(job.owner, list(job.dataset_ids), named_templates(job.given_plan), settings, "template")
+    if ids != job.dataset_ids:
+        job = update_job(job.id, settings, dataset_ids=ids)
     if not names:
         return job
     if kit is not None and kit.logo and latest_image(job.owner, kit.logo, settings) is None:

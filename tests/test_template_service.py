@@ -104,10 +104,17 @@ def test_a_burst_job_is_one_zip_listing_each_letter_each_downloadable(client, fa
     assert missing.status_code == 404
 
 
-def test_a_given_plan_naming_a_template_not_given_is_refused_before_queueing(client, uploaded):
-    r = client.post("/v1/jobs", json={"plan": PLAN, "dataset_ids": [uploaded["data"]["id"]]})
+def test_a_given_plan_finds_its_template_by_name_and_one_never_uploaded_is_refused(client, uploaded):
+    r = client.post("/v1/jobs", json={"plan": PLAN, "dataset_ids": [uploaded["data"]["id"]], "formats": ["docx"]})
+    assert r.status_code == 202, r.text  # the newest letter.docx joins the job, as images do
+    job = wait_status(client, r.json()["id"], {"succeeded", "failed"})
+    assert job["status"] == "succeeded", job["error"]
+    assert len(job["dataset_ids"]) == 2
+    other = copy.deepcopy(PLAN)
+    other["meta"]["template"] = "other.docx"
+    r = client.post("/v1/jobs", json={"plan": other, "dataset_ids": [uploaded["data"]["id"]]})
     assert r.status_code == 422, r.text
-    assert any("no template 'letter.docx' was given" in p for p in r.json()["problems"])
+    assert any("no template 'other.docx' was given" in p for p in r.json()["problems"])
 
 
 def test_a_schedules_webhook_lists_each_document_of_a_burst():

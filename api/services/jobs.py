@@ -33,6 +33,7 @@ from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
 from docagent.storage import Storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
+from docagent.templatefiles.check import named_templates
 from docagent.workers.app import enqueue
 
 FORMAT_ORDER = ("docx", "xlsx", "pdf", "pptx", "zip")  # zip: a burst's documents
@@ -124,6 +125,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
         if kit is not None and isinstance(body.plan.get("meta"), dict):  # checked as it will render
             body.plan = {**body.plan, "meta": {**body.plan["meta"], "brand": kit.model_dump(mode="json")}}
         body.dataset_ids = with_images(owner, body.dataset_ids, named_images(body.plan), settings)
+        body.dataset_ids = with_images(owner, body.dataset_ids, named_templates(body.plan), settings, "template")
         body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
     job, created = lifecycle.create_job(
         owner,

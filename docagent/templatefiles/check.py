@@ -14,6 +14,13 @@ STYLE_KINDS = ("docx", "pptx")  # what style mode writes today
 DECK_INCHES = (13.33, 7.5)  # the 16:9 slide our deck layouts measure against
 
 
+def named_templates(plan: Any) -> list[str]:
+    """The template a plan (as JSON) names in meta.template, if any."""
+    meta = plan.get("meta") if isinstance(plan, dict) else None
+    name = meta.get("template") if isinstance(meta, dict) else None
+    return [name] if isinstance(name, str) and name else []
+
+
 def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]]) -> list[str]:
     """Problems with meta.template and meta.burst (tables: the plan's table blocks by key, their columns)."""
     out: list[str] = []
