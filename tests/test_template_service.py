@@ -134,3 +134,17 @@ def test_a_schedules_webhook_lists_each_document_of_a_burst():
         {"name": "letter-A & B.docx", "url": "https://docs.example/v1/jobs/j1/artifacts/zip/letter-A%20%26%20B.docx"},
         {"name": "letter-C.docx", "url": "https://docs.example/v1/jobs/j1/artifacts/zip/letter-C.docx"},
     ]
+
+
+def test_a_schedule_with_a_frozen_burst_plan_writes_the_letters_each_run(client, uploaded):
+    body = {"name": "letters", "cron": "0 0 1 1 *", "timezone": "UTC",
+            "job": {"prompt": "Balance letters", "formats": ["docx"], "source": {"dataset": "invoices"}, "plan": PLAN}}  # fmt: skip
+    created = client.post("/v1/schedules", json=body)
+    assert created.status_code == 201, created.text
+    run = client.post(f"/v1/schedules/{created.json()['id']}/run").json()
+    job = wait_status(client, run["job_id"], {"succeeded", "failed"})
+    assert job["status"] == "succeeded", job["error"]
+    (art,) = job["artifacts"]
+    assert [f["name"] for f in art["files"]] == [
+        "letter-Acme Corp.docx", "letter-Birch & Co.docx", "letter-Cedar Ltd.docx"
+    ]  # fmt: skip
