@@ -8,6 +8,7 @@ python scripts/build_brand_deck.py
 
 import re
 from pathlib import Path
+from typing import Any
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -32,7 +33,10 @@ xml = re.sub(r'(<a:minorFont>\s*<a:latin typeface=")[^"]*', r"\g<1>DejaVu Sans",
 theme._blob = xml.encode()
 
 # the default layouts are placed for 4:3: stretch them across the 16:9 width
-for shape in [*prs.slide_master.shapes, *(s for lay in prs.slide_layouts for s in lay.placeholders)]:
+shapes: list[Any] = list(prs.slide_master.shapes)
+for layout in prs.slide_layouts:
+    shapes += list(layout.placeholders)
+for shape in shapes:
     if shape.left is not None:  # read every side first: a layout placeholder inherits them from the master
         left, top, width, height = shape.left, shape.top, shape.width, shape.height
         shape.left, shape.width = Emu(int(left * WIDE / OLD_WIDE)), Emu(int(width * WIDE / OLD_WIDE))

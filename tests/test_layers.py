@@ -22,7 +22,10 @@ def test_import_contracts_hold():
 @pytest.mark.parametrize(
     ("lib", "owner"),
     [
-        ("docx", ["docagent/data/references.py", "renderers/docfill.py", "renderers/docstyle.py", "renderers/word.py"]),  # reads refs; writes docs; fills and styles templates
+        (
+            "docx",
+            ["docagent/data/references.py", "renderers/docfill.py", "renderers/docstyle.py", "renderers/word.py"],
+        ),  # reads refs; writes docs; fills and styles templates
         ("xlsxwriter", "renderers/excel.py"),
         ("reportlab", "renderers/pdf.py"),
         ("svglib", "renderers/pdf.py"),
