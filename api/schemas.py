@@ -29,7 +29,8 @@ class ColumnPublic(BaseModel):
 class DatasetPublic(BaseModel):
     id: str
     name: str
-    kind: Literal["data", "image"] = "data"  # an image (PNG, JPEG, SVG) is named by image blocks and brand logos
+    # an image (PNG, JPEG, SVG) is named by image blocks and brand logos; a template by meta.template
+    kind: Literal["data", "image", "template"] = "data"
     version: int
     filename: str
     format: str
@@ -111,12 +112,20 @@ class ErrorPublic(BaseModel):
     message: str
 
 
+class ArtifactFilePublic(BaseModel):
+    """One document of a burst (meta.burst), inside the job's zip."""
+
+    name: str
+    url: str
+
+
 class ArtifactPublic(BaseModel):
-    format: str
+    format: str  # docx | xlsx | pdf | pptx | zip (a burst: one document per value)
     filename: str
     bytes: int
     url: str
     provenance: dict[str, Any] | None = None  # plan_sha256, datasets (id, version, sha256), docagent_version
+    files: list[ArtifactFilePublic] = []  # a burst's documents, in the zip
 
 
 class PlanCheck(BaseModel):

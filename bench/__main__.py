@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ingest, prompt, render, service, startup
+from bench import burst, ingest, prompt, render, service, startup
 from bench.common import Row
 
 SECTIONS = {
@@ -21,6 +21,7 @@ SECTIONS = {
     "ingestion": ingest.run,
     "prompt": prompt.run,
     "service": service.run,
+    "bursting": burst.run,
 }
 
 

@@ -29,6 +29,10 @@ DataArg = Annotated[list[Path] | None, typer.Argument(help="CSV, TSV, XLSX, JSON
 PromptOpt = Annotated[str, typer.Option("--prompt", "-p", help="What the document should be")]
 PlannerOpt = Annotated[str, typer.Option(help="auto | rules | llm")]
 ThemeOpt = Annotated[str | None, typer.Option(help="theme name from templates/themes")]
+TemplateOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--template", help="an organisation's .docx template to fill (meta.template names it); repeatable"),
+]
 LangOpt = Annotated[
     str | None,
     typer.Option(help=f"one of {', '.join(supported())}; default: the prompt's language (or the data's), else en"),
@@ -63,6 +67,7 @@ def generate_cmd(
     planner: PlannerOpt = "auto",
     theme: ThemeOpt = None,
     language: LangOpt = None,
+    template: TemplateOpt = None,
 ) -> None:
     """Run the whole pipeline and print the path of each file written."""
     from docagent.pipeline.generate import generate
@@ -79,6 +84,7 @@ def generate_cmd(
                 theme,
                 language,
                 progress=lambda stage, _: status.update(stage + "…"),
+                templates=template or [],
             )
     except DocagentError as e:
         _fail(e)
@@ -99,6 +105,7 @@ def render_cmd(
     format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = ",".join(FORMATS),
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     theme: ThemeOpt = None,
+    template: TemplateOpt = None,
 ) -> None:
     """Validate a plan file against the data and render it, no planner involved."""
     from docagent.pipeline.generate import render_plan
@@ -110,7 +117,7 @@ def render_cmd(
         err.print(f"[bold red]error:[/] cannot read plan {str(plan)!r}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     try:
-        files = render_plan(plan_data, data or [], formats, out, theme)
+        files = render_plan(plan_data, data or [], formats, out, theme, templates=template or [])
     except DocagentError as e:
         _fail(e)
         return
@@ -125,6 +132,7 @@ def plan_cmd(
     planner: PlannerOpt = "auto",
     theme: ThemeOpt = None,
     language: LangOpt = None,
+    template: TemplateOpt = None,
 ) -> None:
     """Print the validated plan as JSON (and the model usage on stderr)."""
     from docagent.data.catalog import Catalog
@@ -132,7 +140,7 @@ def plan_cmd(
 
     try:
         with Catalog() as catalog:
-            profiles, refs = load(catalog, data or [])
+            profiles, refs = load(catalog, data or [], templates=template or [])
             planned = plan_job(catalog, profiles, prompt, refs, planner, theme, language)
     except DocagentError as e:
         _fail(e)

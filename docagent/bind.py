@@ -91,7 +91,8 @@ def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
     return wide, Result(cols, rows, res.sql, wide=True)
 
 
-def bind(plan: Plan, catalog: Catalog) -> Bound:
+def bind(plan: Plan, catalog: Catalog, sheets: bool = True) -> Bound:
+    """sheets=False skips the data sheets a workbook copies (a burst's filled templates never show them)."""
     widened = {}
     bound = Bound(plan, images=dict(getattr(catalog, "images", {})))  # a model-only plan has no catalog
     currency = plan.meta.currency
@@ -121,7 +122,7 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
     if widened:  # renderers draw the wide form: one y per series value
         blocks = [widened.get(i, b) for i, b in enumerate(plan.blocks)]
         bound.plan = plan.model_copy(update={"blocks": blocks})
-    for name in sorted(used):
+    for name in sorted(used) if sheets else ():
         ds = catalog.get(name)
         if ds is None:
             continue

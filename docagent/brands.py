@@ -41,11 +41,11 @@ def image_names(owner: str, settings: Settings) -> list[str]:
     return sorted(names)
 
 
-def latest_image(owner: str, name: str, settings: Settings) -> DatasetRow | None:
+def latest_image(owner: str, name: str, settings: Settings, kind: str = "image") -> DatasetRow | None:
     with session(settings) as s:
         return s.scalars(
             select(DatasetRow)
-            .where(DatasetRow.owner == owner, DatasetRow.name == name, DatasetRow.kind == "image")
+            .where(DatasetRow.owner == owner, DatasetRow.name == name, DatasetRow.kind == kind)
             .order_by(DatasetRow.version.desc())
             .limit(1)
         ).first()
@@ -64,8 +64,10 @@ def named_images(plan: Any) -> list[str]:
     return list(dict.fromkeys(n for n in names if isinstance(n, str) and n))
 
 
-def with_images(owner: str, dataset_ids: list[str], names: list[str], settings: Settings) -> list[str]:
-    """`dataset_ids` plus the owner's newest upload of each named image not among them already.
+def with_images(
+    owner: str, dataset_ids: list[str], names: list[str], settings: Settings, kind: str = "image"
+) -> list[str]:
+    """`dataset_ids` plus the owner's newest upload of each named image (or template) not among them already.
 
     A name the owner has no image for is left out: validation then says which images there are.
     """
@@ -73,7 +75,7 @@ def with_images(owner: str, dataset_ids: list[str], names: list[str], settings: 
         chosen = set(s.scalars(select(DatasetRow.name).where(DatasetRow.id.in_(dataset_ids))).all())
     out = list(dataset_ids)
     for name in names:
-        row = None if name in chosen else latest_image(owner, name, settings)
+        row = None if name in chosen else latest_image(owner, name, settings, kind)
         if row is not None:
             out.append(row.id)
     return out

@@ -33,6 +33,8 @@ OUTPUT_FORMATS: tuple[OutputFormat, ...] = (
 )
 FORMATS: tuple[Format, ...] = tuple(f.name for f in OUTPUT_FORMATS)  # in the order files are listed
 DEFAULT_FORMATS: tuple[Format, ...] = tuple(f.name for f in OUTPUT_FORMATS if f.default)
-CONTENT_TYPES: dict[str, str] = {f.name: f.content_type for f in OUTPUT_FORMATS}
+# A burst job's documents arrive as one zip beside (or instead of) the single files: an artifact, not a format
+ARTIFACT_ORDER: tuple[str, ...] = (*FORMATS, "zip")
+CONTENT_TYPES: dict[str, str] = {f.name: f.content_type for f in OUTPUT_FORMATS} | {"zip": "application/zip"}
 
 assert get_args(Format) == FORMATS, "Format and OUTPUT_FORMATS list the same names"

@@ -335,6 +335,14 @@ class Brand(_Strict):
     logo: str | None = None
 
 
+class Burst(_Strict):
+    # one document per value of column `by` of `dataset`, each binding on it filtered to that value;
+    # filename like "letter-{customer}"
+    by: str
+    dataset: str
+    filename: str
+
+
 class Meta(_Strict):
     title: str = Field(min_length=1)
     subtitle: str | None = None
@@ -347,6 +355,8 @@ class Meta(_Strict):
     slides: Literal["auto", "sections", "none"] = Field(
         "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
     )
+    template: str | None = None  # a template given with the job: its {{placeholders}} filled, or its look
+    burst: Burst | None = None
 
 
 class Plan(_Strict):

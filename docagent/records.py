@@ -20,6 +20,7 @@ from docagent.provenance import file_sha256
 from docagent.settings import Settings, get_settings
 from docagent.storage import Storage, get_storage
 from docagent.store import DatasetRow, JobRow, session
+from docagent.templatefiles import read_template
 
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -40,10 +41,15 @@ def safe_filename(name: str) -> str:
 
 
 def create_dataset(
-    upload: Path, filename: str, name: str | None, owner: str, settings: Settings | None = None
+    upload: Path,
+    filename: str,
+    name: str | None,
+    owner: str,
+    settings: Settings | None = None,
+    kind: str | None = None,
 ) -> DatasetRow:
     """Validate and profile an uploaded file, store it, record it (a new version of `name`)."""
-    return store_dataset(upload, filename, name, owner, settings)[0]
+    return store_dataset(upload, filename, name, owner, settings, kind)[0]
 
 
 def _same_bytes(path: Path, row: DatasetRow, settings: Settings) -> bool:
@@ -57,17 +63,27 @@ def _same_bytes(path: Path, row: DatasetRow, settings: Settings) -> bool:
 
 
 def store_dataset(
-    upload: Path, filename: str, name: str | None, owner: str, settings: Settings | None = None
+    upload: Path,
+    filename: str,
+    name: str | None,
+    owner: str,
+    settings: Settings | None = None,
+    kind: str | None = None,
 ) -> tuple[DatasetRow, bool]:
     """Like create_dataset, and whether a version was made: the same bytes again under the same name are the
-    newest version already, "unchanged", not a copy."""
+    newest version already, "unchanged", not a copy.
+
+    kind "template" reads the file as an organisation's template, not as data (an .xlsx may be either).
+    """
     settings = settings or get_settings()
     filename = safe_filename(filename)
     named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
     if named != upload:
         upload.replace(named)
     typed = upload.parent / ".typed"  # a leading dot: no safe file name can be this
-    if is_image(named):
+    if kind == "template":
+        row = _template_row(named, filename, name)
+    elif is_image(named):
         row = _image_row(named, filename, name)
     else:
         typed.mkdir(exist_ok=True)
@@ -160,6 +176,24 @@ def _image_row(path: Path, filename: str, name: str | None) -> DatasetRow:
         bytes=len(img.data),
         columns=[],
         profile={"width": img.width, "height": img.height},
+        storage_key="",
+    )
+
+
+def _template_row(path: Path, filename: str, name: str | None) -> DatasetRow:
+    """An organisation's template stored like an image (kind template), named as meta.template names it."""
+    tpl = read_template(path)  # a real package of its type, no macros, external links removed; or a refusal
+    path.write_bytes(tpl.data)  # what is stored is the checked package
+    display = plain_text(name or filename).strip()[:200] or filename
+    return DatasetRow(
+        kind="template",
+        name=display,
+        filename=filename,
+        format=tpl.kind,
+        rows=0,
+        bytes=len(tpl.data),
+        columns=[],
+        profile=tpl.profile,
         storage_key="",
     )
 

@@ -14,6 +14,7 @@ from docagent.plan import Plan
 from docagent.plans import check
 from docagent.records import load_stored
 from docagent.settings import Settings
+from docagent.storage import get_storage
 from docagent.store import DatasetRow, JobRow, session
 
 
@@ -25,7 +26,11 @@ def catalog_of(dataset_ids: list[str], settings: Settings) -> Catalog:
     try:
         for row in rows:
             if row is not None:
-                load_stored(catalog, row, settings)  # typed tables: no workbook is parsed in the API
+                if row.kind == "template":
+                    with get_storage(settings).local_path(row.storage_key) as path:
+                        catalog.add_template(path, row.name)
+                else:
+                    load_stored(catalog, row, settings)  # typed tables: no workbook is parsed in the API
     except BaseException:
         catalog.close()
         raise

@@ -50,7 +50,7 @@ class DatasetRow(Base):
     owner: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    kind: Mapped[str] = mapped_column(String(16), default="data", server_default="data")  # data | image
+    kind: Mapped[str] = mapped_column(String(16), default="data", server_default="data")  # data | image | template
     filename: Mapped[str] = mapped_column(String(255))
     format: Mapped[str] = mapped_column(String(16))
     rows: Mapped[int] = mapped_column(Integer)

@@ -39,6 +39,8 @@ from docagent.plan import (
     malformed_placeholders,
     placeholders,
 )
+from docagent.templatefiles.binding import key
+from docagent.templatefiles.check import template_problems
 from docagent.texts import block_names, block_texts
 from docagent.themes import theme_names
 
@@ -255,6 +257,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
     for m in plan.metrics:
         _check_metric(m, catalog, out)
     known = set(metric_names)
+    tables: dict[str, list[str]] = {}  # table blocks by key: what a template's {{table:NAME.column}} may name
     for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
         match b:
             case Heading() | Paragraph():
@@ -296,6 +299,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                 elif isinstance(b, Chart) and b.series:
                     out.append(f"{where}: series needs a query (literal rows list one column per series)")
                 if isinstance(b, Table) and names is not None:
+                    tables[key(b.title)] = names
                     if b.query is None:
                         types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
                     _check_table(b, names, types, where, out)
@@ -333,6 +337,7 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                         f"define it in metrics or use one of {sorted(known)}"
                     )
     out += model_problems(plan)
+    out += template_problems(plan, catalog, tables)
     return out
 
 

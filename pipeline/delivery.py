@@ -14,7 +14,7 @@ import socket
 import ssl
 import time
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from sqlalchemy import select
 
@@ -32,6 +32,12 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+def burst_files(base: str, job_id: str, art: ArtifactRow) -> list[dict[str, str]]:
+    """A burst's documents (in its zip), each with its own download URL."""
+    root = f"{base.rstrip('/')}/v1/jobs/{job_id}/artifacts/zip/"
+    return [{"name": n, "url": root + quote(n)} for n in (art.provenance or {}).get("files", [])]
+
+
 def payload(run: RunRow, sched: ScheduleRow, job: JobRow, artifacts: list[ArtifactRow], base: str) -> dict[str, Any]:
     return {
         "event": "schedule.run.finished",
@@ -47,6 +53,7 @@ def payload(run: RunRow, sched: ScheduleRow, job: JobRow, artifacts: list[Artifa
                     "filename": a.filename,
                     "bytes": a.bytes,
                     "url": f"{base.rstrip('/')}/v1/jobs/{job.id}/artifacts/{a.format}",
+                    **({"files": burst_files(base, job.id, a)} if a.format == "zip" else {}),
                 }
                 for a in artifacts
             ],  # fmt: skip

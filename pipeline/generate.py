@@ -58,10 +58,15 @@ def make_planner(name: str, settings: Settings) -> Planner:
 
 
 def load(
-    catalog: Catalog, paths: Sequence[Path | str], settings: Settings | None = None
+    catalog: Catalog,
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    templates: Sequence[Path | str] = (),
 ) -> tuple[list[Profile], list[str]]:
-    """Datasets into the catalog (their profiles) and reference documents as condensed text."""
+    """Datasets into the catalog (their profiles), templates (checked), reference documents as condensed text."""
     settings = settings or get_settings()
+    for t in templates:
+        catalog.add_template(t)
     profiles, refs = [], []
     for p in map(Path, paths):
         if is_reference(p):
@@ -145,14 +150,17 @@ def generate(
     language: str | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    templates: Sequence[Path | str] = (),
 ) -> Outcome:
+    from docagent.pipeline.templated import is_templated, render_templated  # its renderers load on use
+
     settings = settings or get_settings()
     note = progress or (lambda stage, frac: None)
     timings: dict[str, float] = {}
     with Catalog(settings=settings) as catalog:
         t = time.perf_counter()
         note("ingesting", 0.05)
-        profiles, refs = load(catalog, paths, settings)
+        profiles, refs = load(catalog, paths, settings, templates)
         timings["ingest"] = time.perf_counter() - t
         note("planning", 0.2)  # progress words, not job states: no database here
         t = time.perf_counter()
@@ -160,15 +168,22 @@ def generate(
         timings["plan"] = time.perf_counter() - t
         note("rendering", 0.6)
         t = time.perf_counter()
-        bound = bind(planned.plan, catalog)
-        timings["bind"] = time.perf_counter() - t
-    files, render_times = render_job(bound, out_dir, formats, theme, settings)
-    timings.update(render_times)
+        if is_templated(planned.plan):  # a filled template, or one document per burst value
+            written = render_templated(planned.plan, catalog, out_dir, formats, theme, settings)
+            files, bound, checked = written.files, written.bound, written.checked
+            timings.update(written.timings)
+        else:
+            bound = bind(planned.plan, catalog)
+            timings["bind"] = time.perf_counter() - t
+    if not is_templated(planned.plan):
+        files, render_times = render_job(bound, out_dir, formats, theme, settings)
+        timings.update(render_times)
+        checked = files
     note("checking", 0.95)
     t = time.perf_counter()
     from docagent.renderers.qa import check as qa_check
 
-    warnings = qa_check(files, bound)
+    warnings = qa_check(checked, bound)
     timings["qa"] = time.perf_counter() - t
     note("done", 1.0)
     return Outcome(planned, files, timings, warnings)
@@ -181,16 +196,22 @@ def render_plan(
     out_dir: Path = Path("out"),
     theme: str | None = None,
     settings: Settings | None = None,
+    templates: Sequence[Path | str] = (),
 ) -> dict[str, Path]:
     """Validate a finished plan against the data and render it: no planner involved."""
+    from docagent.pipeline.templated import is_templated, render_templated
+
     settings = settings or get_settings()
     found = schema_problems(plan_data)
     if found:
         raise PlanError(found)
     plan = Plan.model_validate(plan_data)
     with Catalog(settings=settings) as catalog:
-        load(catalog, paths, settings)
+        load(catalog, paths, settings, templates)
         validate(plan, catalog)
+        if is_templated(plan):  # a burst: the zip, then each document written beside it
+            written = render_templated(plan, catalog, out_dir, formats, theme, settings)
+            return {**written.files, **{f"burst/{n}": out_dir / "burst" / n for n in written.members}}
         bound = bind(plan, catalog)
     files, _ = render_job(bound, out_dir, formats, theme, settings)
     return files

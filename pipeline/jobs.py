@@ -23,6 +23,7 @@ from docagent.data.profile import add_joins, profile
 from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, JobNotFound, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
+from docagent.pipeline.templated import is_templated, render_templated
 from docagent.plan import Brand, Plan
 from docagent.planners import Planned
 from docagent.plans import parse
@@ -34,6 +35,7 @@ from docagent.schedules import resolve_source
 from docagent.settings import Settings, get_settings
 from docagent.storage import get_storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
+from docagent.templatefiles.check import named_templates
 from docagent.validate import validate
 
 
@@ -46,6 +48,10 @@ def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:
         for row in rows:
             if row is None:
                 raise DatasetNotFound("a dataset of this job was deleted")
+            if row.kind == "template":
+                with get_storage(settings).local_path(row.storage_key) as path:
+                    catalog.add_template(path, row.name)
+                continue
             for ds in load_stored(catalog, row, settings):
                 profiles.append(profile(catalog, ds))
         add_joins(catalog, profiles)
@@ -81,6 +87,10 @@ def _brand_kit(job: JobRow, settings: Settings) -> Brand | None:
 def _with_images(job: JobRow, kit: Brand | None, settings: Settings) -> JobRow:
     """The job with the images its kit and its given plan name among its files, like data files."""
     names = named_images(job.given_plan) + ([kit.logo] if kit is not None and kit.logo else [])
+    # a frozen plan's template travels by name too: a schedule's fresh source replaces the ids it had
+    ids = with_images(job.owner, list(job.dataset_ids), named_templates(job.given_plan), settings, "template")
+    if ids != job.dataset_ids:
+        job = update_job(job.id, settings, dataset_ids=ids)
     if not names:
         return job
     if kit is not None and kit.logo and latest_image(job.owner, kit.logo, settings) is None:
@@ -147,11 +157,18 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
     t = time.perf_counter()
     try:
         catalog, _ = _catalog_for(job, settings)
+        members: list[str] = []
         with catalog:
             plan = validate(Plan.model_validate(job.plan), catalog)
-            bound = bind(plan, catalog)
-        files, _times = render_job(bound, work, job.formats, job.theme, settings)
-        warnings = qa_check(files, bound)  # what the QA pass could not fix is kept on the job
+            if is_templated(plan):  # a filled template, or a burst: one document per value, in a zip
+                written = render_templated(plan, catalog, work, job.formats, job.theme, settings)
+                files, bound, checked, members = written.files, written.bound, written.checked, written.members
+            else:
+                bound = bind(plan, catalog)
+        if not is_templated(plan):
+            files, _times = render_job(bound, work, job.formats, job.theme, settings)
+            checked = files
+        warnings = qa_check(checked, bound)  # what the QA pass could not fix is kept on the job
         origin = _provenance(job, plan, settings)
         records = []
         for fmt, path in files.items():
@@ -159,10 +176,9 @@ def render_stage(job_id: str, settings: Settings | None = None) -> None:
             size = _store(job_id, key, path, settings)
             if size is None:
                 return
+            meta = {**origin, "files": members} if fmt == "zip" else origin  # a burst lists its documents
             records.append(
-                ArtifactRow(
-                    job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=origin
-                )
+                ArtifactRow(job_id=job_id, format=fmt, filename=path.name, bytes=size, storage_key=key, provenance=meta)
             )
         pages = previews(files["pdf"], work) if "pdf" in files else []
         if not pages and "pptx" in files:  # a deck without a PDF: its first slides, where LibreOffice is present

@@ -22,13 +22,16 @@ def test_import_contracts_hold():
 @pytest.mark.parametrize(
     ("lib", "owner"),
     [
-        ("docx", ["docagent/data/references.py", "renderers/word.py"]),  # reads refs; writes docs
+        (
+            "docx",
+            ["docagent/data/references.py", "renderers/docfill.py", "renderers/docstyle.py", "renderers/word.py"],
+        ),  # reads refs; writes docs; fills and styles templates
         ("xlsxwriter", "renderers/excel.py"),
         ("reportlab", "renderers/pdf.py"),
         ("svglib", "renderers/pdf.py"),
         ("matplotlib", "renderers/charts.py"),
         ("pypdfium2", "renderers/preview.py"),
-        ("pptx", "renderers/slides.py"),
+        ("pptx", ["renderers/deckstyle.py", "renderers/slides.py"]),  # our decks; decks on a template
         ("PIL", ["docagent/images.py", "renderers/measure.py"]),  # checks given images; font metrics for slides
         ("openpyxl", ["docagent/data/readers.py", "renderers/qa.py"]),  # reads uploads and checks; never writes
         ("pypdf", ["docagent/data/references.py", "renderers/qa.py"]),  # reads refs; checks written PDFs

@@ -416,6 +416,19 @@ def datasets_page(request: Request, owner: PageOwner, settings: SettingsDep, del
     return page(request, "datasets.html", owner, nav="datasets", datasets=data, deleted=deleted[:250])
 
 
+@router.post("/datasets/templates", response_class=HTMLResponse, response_model=None)
+async def template_upload(
+    request: Request, owner: PageOwner, settings: SettingsDep, file: Annotated[UploadFile, File()]
+) -> HTMLResponse | RedirectResponse:
+    """An organisation's template, stored as the JSON route stores it (kind template)."""
+    try:
+        row, _ = await datasets.ingest_upload(file, None, owner, settings, "template")
+    except DocagentError as e:
+        shown = datasets.list_datasets(owner, settings, 0, 200).data
+        return page(request, "datasets.html", owner, 422, nav="datasets", datasets=shown, template_error=str(e))
+    return see_other(f"/datasets/{row.id}")
+
+
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset_page(dataset_id: str, request: Request, owner: PageOwner, settings: SettingsDep) -> HTMLResponse:
     d = datasets.get_dataset(dataset_id, owner, settings)

@@ -1,4 +1,5 @@
-"""POST/GET/DELETE /v1/datasets: uploads (data files, or PNG/JPEG/SVG images) streamed to disk, checked, stored."""
+"""POST/GET/DELETE /v1/datasets: uploads (data files, PNG/JPEG/SVG images, or .docx/.pptx/.xlsx templates)
+streamed to disk, checked, stored."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ async def upload_dataset(
     owner: OwnerDep,
     file: Annotated[UploadFile, File()],
     name: Annotated[str | None, Form(max_length=200)] = None,
+    kind: Annotated[Literal["template"] | None, Form(description="template: an organisation's template")] = None,
 ) -> DatasetPublic:
     """Store the file as a new version of its name (201), or answer 200 "unchanged" with the newest version
     when it holds the same bytes."""
     datasets.check_length(request.headers.get("content-length"), settings)
-    row, created = await datasets.ingest_upload(file, name, owner, settings)
+    row, created = await datasets.ingest_upload(file, name, owner, settings, kind)
     if not created:
         response.status_code = status.HTTP_200_OK
     return datasets.public_stored(row, created)
@@ -42,7 +44,7 @@ def list_datasets(
     settings: SettingsDep,
     skip: int = Query(0, ge=0, le=1_000_000),
     limit: int = Query(50, ge=1, le=200),
-    kind: Literal["data", "image"] | None = None,
+    kind: Literal["data", "image", "template"] | None = None,
 ) -> DatasetsPublic:
     return datasets.list_datasets(owner, settings, skip, limit, kind)
 

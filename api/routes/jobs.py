@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -109,6 +110,20 @@ def get(job_id: str, owner: OwnerDep, settings: SettingsDep) -> JobPublic:
 @router.get("/{job_id}/plan")
 def get_plan(job_id: str, owner: OwnerDep, settings: SettingsDep) -> dict[str, Any]:
     return jobs.plan_of(job_id, owner, settings)
+
+
+@router.get("/{job_id}/artifacts/zip/{name}")
+def download_burst_file(
+    job_id: str, name: str, owner: OwnerDep, settings: SettingsDep, storage: StorageDep
+) -> Response:
+    """One document of a burst, read out of the job's zip."""
+    art, member = jobs.burst_member(job_id, name, owner, settings)
+    with storage.local_path(art.storage_key) as path, zipfile.ZipFile(path) as zf:
+        data = zf.read(member)
+    suffix = member.rsplit(".", 1)[-1]
+    ascii_name = member.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    headers = {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(member)}"}
+    return Response(data, media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"), headers=headers)
 
 
 @router.get("/{job_id}/artifacts/{fmt}")

@@ -1,7 +1,8 @@
-"""Datasets and images: uploads streamed to disk, checked, profiled and stored; listed, read and deleted by owner.
+"""Datasets, images and templates: uploads streamed to disk, checked, profiled, stored; listed, read, deleted.
 
 An image (PNG, JPEG, SVG) is stored and versioned like a dataset, with kind "image", under its file
-name: what image blocks (`source`) and brand kits (`logo`) name.
+name: what image blocks (`source`) and brand kits (`logo`) name. A template (kind "template", asked for
+explicitly, as an .xlsx may be data) is stored the same way under the name meta.template gives.
 """
 
 from __future__ import annotations
@@ -67,13 +68,15 @@ def public_stored(row: DatasetRow, created: bool) -> DatasetPublic:
     return public(row).model_copy(update={"unchanged": not created})
 
 
-async def ingest_upload(upload: Upload, name: str | None, owner: str, settings: Settings) -> tuple[DatasetRow, bool]:
+async def ingest_upload(
+    upload: Upload, name: str | None, owner: str, settings: Settings, kind: str | None = None
+) -> tuple[DatasetRow, bool]:
     """The upload as a new version of its name, or the newest version when the bytes are the same (then False)."""
     workdir = Path(tempfile.mkdtemp(prefix="docagent-upload-"))
     try:
         path = await receive(upload, settings.max_upload_bytes, workdir)
         # parsing runs in a bounded child process (docagent.data.isolated): this thread waits, the event loop never does
-        return await asyncio.to_thread(store_dataset, path, upload.filename or "upload", name, owner, settings)
+        return await asyncio.to_thread(store_dataset, path, upload.filename or "upload", name, owner, settings, kind)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
 from docagent import i18n, lifecycle
 from docagent.api.schemas import (
+    ArtifactFilePublic,
     ArtifactPublic,
     ErrorPublic,
     JobAccepted,
@@ -25,13 +27,14 @@ from docagent.api.services.common import owned
 from docagent.api.services.datasets import get_row as dataset_row
 from docagent.brands import named_images, with_images
 from docagent.errors import ArtifactNotFound, JobNotFound, ModelNotConfigured, NothingToPlan
-from docagent.formats import FORMATS
+from docagent.formats import ARTIFACT_ORDER
 from docagent.lifecycle import JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
 from docagent.storage import Storage
 from docagent.store import ArtifactRow, DatasetRow, JobRow, session
+from docagent.templatefiles.check import named_templates
 from docagent.workers.app import enqueue
 
 
@@ -65,8 +68,9 @@ def public(job: JobRow, artifacts: list[ArtifactRow], parent_plan: dict[str, Any
                 bytes=a.bytes,
                 url=f"/v1/jobs/{job.id}/artifacts/{a.format}",
                 provenance=a.provenance,
+                files=burst_files(job.id, a),
             )
-            for a in sorted(artifacts, key=lambda a: FORMATS.index(a.format))
+            for a in sorted(artifacts, key=lambda a: ARTIFACT_ORDER.index(a.format))
         ],
     )
 
@@ -84,12 +88,12 @@ def load(job_id: str, owner: str, settings: Settings) -> JobPublic:
 
 
 def has_data(dataset_ids: list[str], settings: Settings) -> bool:
-    """Whether any of these is a dataset rather than an image (images alone give the rules planner nothing)."""
+    """Whether any of these is a dataset rather than an image or template (they give the rules planner nothing)."""
     if not dataset_ids:
         return False
     with session(settings) as s:
         kinds = s.scalars(select(DatasetRow.kind).where(DatasetRow.id.in_(dataset_ids))).all()
-    return not kinds or any(k != "image" for k in kinds)
+    return not kinds or any(k not in ("image", "template") for k in kinds)
 
 
 def check_planner(body: JobCreate, settings: Settings) -> None:
@@ -132,6 +136,7 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
         if kit is not None and isinstance(body.plan.get("meta"), dict):  # checked as it will render
             body.plan = {**body.plan, "meta": {**body.plan["meta"], "brand": kit.model_dump(mode="json")}}
         body.dataset_ids = with_images(owner, body.dataset_ids, named_images(body.plan), settings)
+        body.dataset_ids = with_images(owner, body.dataset_ids, named_templates(body.plan), settings, "template")
         body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
     job, created = lifecycle.create_job(
         owner,
@@ -216,6 +221,20 @@ def artifact(job_id: str, fmt: str, owner: str, settings: Settings) -> tuple[Job
     return job, art
 
 
+def burst_files(job_id: str, art: ArtifactRow) -> list[ArtifactFilePublic]:
+    """A burst zip's documents, each downloadable on its own."""
+    names = (art.provenance or {}).get("files", []) if art.format == "zip" else []
+    return [ArtifactFilePublic(name=n, url=f"/v1/jobs/{job_id}/artifacts/zip/{quote(n)}") for n in names]
+
+
+def burst_member(job_id: str, name: str, owner: str, settings: Settings) -> tuple[ArtifactRow, str]:
+    """The zip holding one document of a burst, and the member's name; not found unless the burst listed it."""
+    _, art = artifact(job_id, "zip", owner, settings)
+    if name not in (art.provenance or {}).get("files", []):
+        raise ArtifactNotFound(f"the job's burst has no file {name!r}")
+    return art, name
+
+
 def preview_key(job_id: str, page: int, owner: str, settings: Settings) -> str:
     job = get_row(job_id, owner, settings)
     if not 1 <= page <= (job.previews or 0):
@@ -260,7 +279,7 @@ def delete(job_id: str, owner: str, settings: Settings, storage: Storage) -> str
         lifecycle.check_deletable(job)
         keys = set(s.scalars(select(ArtifactRow.storage_key).where(ArtifactRow.job_id == job_id)))
         # a job canceled while rendering may have written files it never recorded
-        keys |= {f"jobs/{job_id}/{fmt}" for fmt in job.formats}
+        keys |= {f"jobs/{job_id}/{fmt}" for fmt in [*job.formats, "zip"]}
         keys |= {f"jobs/{job_id}/preview-{n}.png" for n in range(1, max(job.previews or 0, PREVIEW_PAGES) + 1)}
         prompt = job.prompt
         s.execute(sql_delete(ArtifactRow).where(ArtifactRow.job_id == job_id))

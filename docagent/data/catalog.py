@@ -19,6 +19,7 @@ from docagent.data.typing import cast_table, infer
 from docagent.errors import UnreadableData
 from docagent.images import ImageFile, is_image, read_image
 from docagent.settings import Settings, get_settings
+from docagent.templatefiles import TemplateFile, read_template
 
 NUMERIC = ("integer", "number")
 TEMPORAL = ("date", "datetime")
@@ -83,6 +84,7 @@ class Catalog:
         self.con.execute("SET preserve_insertion_order = false")
         self.datasets: dict[str, Dataset] = {}
         self.images: dict[str, ImageFile] = {}  # by file name, for image blocks and brand logos
+        self.templates: dict[str, TemplateFile] = {}  # by name, for meta.template
 
     def close(self) -> None:
         self.con.close()
@@ -97,6 +99,12 @@ class Catalog:
 
     def get(self, name: str) -> Dataset | None:
         return self.datasets.get(name)
+
+    def add_template(self, path: Path | str, name: str | None = None) -> TemplateFile:
+        """An organisation's template given with the job (checked and profiled); no dataset."""
+        tpl = read_template(Path(path), name)
+        self.templates[tpl.name] = tpl
+        return tpl
 
     def ingest(self, path: Path | str, name: str | None = None) -> list[Dataset]:
         """Load one file (every sheet of a workbook) and return its datasets."""

@@ -29,6 +29,7 @@ from docagent.planners.tools import call as call_tool
 from docagent.planners.tools import definitions as tool_definitions
 from docagent.schema import plan_schema
 from docagent.settings import Settings
+from docagent.templatefiles import template_prompt
 from docagent.validate import problems as semantic_problems
 from docagent.validate import schema_problems
 
@@ -90,6 +91,8 @@ class LLMPlanner:
             msgs = prompts.messages(req.prompt, req.profiles, req.language, req.references, level, req.previous)
             if req.catalog.images:  # the model may place them by name
                 msgs[-1]["content"] += "\nImage files given with the job: " + ", ".join(req.catalog.images) + "."
+            if templates := getattr(req.catalog, "templates", {}):  # the model fills them by name
+                msgs[-1]["content"] += template_prompt(templates)
             try:
                 if self._agentic() and req.profiles:
                     self._explore(msgs, req, usage, deadline)

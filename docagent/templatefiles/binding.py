@@ -1,0 +1,104 @@
+"""What a template's placeholders may name, and the values they are filled with.
+
+    {{metric}}              a metric's formatted text
+    {{column}}              the burst column (meta.burst.by): this document's value
+    {{table:NAME.column}}   in a table row: the row repeats for each row of the table block NAME
+                            (its title as a key: "Open invoices" -> open_invoices)
+
+Anything else is a problem the model can repair; a placeholder left in a written file fails the QA pass.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from docagent.plan import Plan, Table
+
+TABLE_REF = re.compile(r"table:([^.\s]+)\.(.+)")
+
+
+def key(text: str) -> str:
+    """A title or column as a placeholder names it: lower case, words joined by underscores."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_")
+
+
+@dataclass
+class TableValues:
+    columns: list[str]  # keys of the output columns
+    rows: list[list[str]]  # formatted cells
+
+
+@dataclass
+class FillValues:
+    scalars: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, TableValues] = field(default_factory=dict)
+
+    def cell(self, table: str, column: str, row: int) -> str:
+        t = self.tables[table]
+        return t.rows[row][t.columns.index(key(column))]
+
+
+BODY = "body"  # style mode: where the plan's content goes
+
+
+def is_style_template(profile: Mapping[str, Any]) -> bool:
+    """Style mode: a template with no placeholder but {{body}} takes the plan's whole content in its look."""
+    return set(profile.get("placeholders", [])) <= {BODY}
+
+
+def scalar_names(plan: Plan) -> list[str]:
+    names = [m.name for m in plan.metrics]
+    if plan.meta.burst is not None:
+        names.append(plan.meta.burst.by)
+    return names
+
+
+def placeholder_problems(
+    found: list[str], plan: Plan, tables: Mapping[str, list[str]], where: str = "meta.template"
+) -> list[str]:
+    """Placeholders of the template that no metric, burst column or table of the plan fills."""
+    scalars = set(scalar_names(plan))
+    out = []
+    for p in found:
+        ref = TABLE_REF.fullmatch(p)
+        if ref:
+            name, col = ref.group(1), ref.group(2)
+            if name not in tables:
+                out.append(
+                    f"{where}: {{{{{p}}}}} names no table block; add a table whose title keys to {name!r} "
+                    f"(tables: {sorted(tables) or 'none'})"
+                )
+            elif key(col) not in [key(c) for c in tables[name]]:
+                out.append(f"{where}: {{{{{p}}}}}: table {name!r} has no column {col!r}; columns: {tables[name]}")
+        elif p not in scalars:
+            out.append(
+                f"{where}: placeholder {{{{{p}}}}} is not filled by anything: define a metric named {p!r} "
+                f"(metrics and burst column: {sorted(scalars) or 'none'})"
+            )
+    return out
+
+
+def table_blocks(plan: Plan) -> dict[str, int]:
+    """Table blocks by key, to block index."""
+    return {key(b.title): i for i, b in enumerate(plan.blocks) if isinstance(b, Table)}
+
+
+def fill_values(bound: Any, scalars: Mapping[str, str] | None = None) -> FillValues:
+    """Every value a template of this bound plan may show, formatted as the documents show it."""
+    values = FillValues(dict(bound.metric_text))
+    values.scalars.update(scalars or {})
+    for name, i in table_blocks(bound.plan).items():
+        res = bound.results.get(i)
+        if res is None:
+            continue
+        cols = [key(c.name) for c in res.columns]
+        rows = [
+            [bound.fmt(v, c) if v is not None else "–" for v, c in zip(r, res.columns, strict=False)] for r in res.rows
+        ]
+        values.tables[name] = TableValues(cols, rows)
+    return values
