@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 # {name} a metric's text; {name:abs} without its sign; {name|rose|fell|was flat} the word that
@@ -26,6 +26,17 @@ Cell = str | float | int | bool | None
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        """A model writes null for a field it leaves alone: that is the field's default, not an error.
+        The schema a model is given is unchanged (it still says which fields take null)."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        unset = {k for k, v in data.items() if v is None and k in fields and not fields[k].is_required()}
+        return {k: v for k, v in data.items() if k not in unset} if unset else data
 
 
 class Agg(StrEnum):
@@ -323,6 +334,9 @@ class DocKind(StrEnum):
     prd = "prd"
     lesson_plan = "lesson_plan"
     memo = "memo"
+    letter = "letter"
+    worksheet = "worksheet"
+    scorecard = "scorecard"
     other = "other"
 
 
@@ -333,6 +347,7 @@ class Brand(_Strict):
     palette: list[str] = Field([], json_schema_extra={HIDDEN: True})  # else primary, accent, then the theme's
     font: str = ""
     logo: str | None = None
+    organisation: str | None = None  # the owner's name: the footer and the files' author when the plan names none
 
 
 class Meta(_Strict):
@@ -347,6 +362,8 @@ class Meta(_Strict):
     slides: Literal["auto", "sections", "none"] = Field(
         "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
     )
+    cover: Literal["auto"] | bool = Field("auto", description="a title page; auto: not for 3 pages or less")
+    contents: Literal["auto"] | bool = Field("auto", description="a contents list; auto: as cover")
 
 
 class Plan(_Strict):

@@ -40,7 +40,8 @@ def render_all(
         from docagent.renderers.charts import draw_images
 
         charts = draw_images(bound, theme)
-    for fmt in FORMATS:
+    front = None  # the PDF counts its pages and decides the cover and contents for the other formats
+    for fmt in sorted(FORMATS, key=lambda f: f != "pdf"):
         if fmt not in formats:
             continue
         path = out_dir / f"{stem}.{fmt}"
@@ -49,7 +50,7 @@ def render_all(
         if fmt == "docx":
             from docagent.renderers.word import render_docx
 
-            render_docx(bound, theme, charts, tmp)
+            render_docx(bound, theme, charts, tmp, front)
         elif fmt == "xlsx":
             from docagent.renderers.excel import render_xlsx
 
@@ -57,7 +58,7 @@ def render_all(
         elif fmt == "pdf":
             from docagent.renderers.pdf import render_pdf
 
-            render_pdf(bound, theme, charts, tmp)
+            front = render_pdf(bound, theme, charts, tmp)
         else:
             from docagent.renderers.slides import render_pptx
 

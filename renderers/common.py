@@ -15,15 +15,18 @@ from docagent.plan import (
     Bullets,
     Callout,
     Chart,
+    DocKind,
     Fmt,
     Heading,
     Image,
     Kpi,
     Kpis,
+    Meta,
     Metric,
     Model,
     PageBreak,
     Paragraph,
+    Plan,
     Table,
 )
 
@@ -188,6 +191,61 @@ def punctuate(text: str, language: str = "en") -> str:
 
 def image_caption(block: Image, bound: Bound) -> str:
     return punctuate(bound.text(block.caption or ""), bound.plan.meta.language)
+
+
+SHORT_KINDS = {DocKind.letter, DocKind.worksheet, DocKind.scorecard}  # read at once: no cover, no contents
+MAX_PLAIN_PAGES = 3  # a document this short opens on its content
+
+
+@dataclass(frozen=True)
+class Front:
+    """What comes before the content: a title page, a contents list."""
+
+    cover: bool
+    contents: bool
+
+
+def front_matter(plan: Plan, pages: int | None = None) -> Front:
+    """meta.cover and meta.contents as decided: a plan's true/false wins; "auto" leaves them out of
+    letters, worksheets and scorecards and of documents of `pages` <= 3 (None: not yet known, kept)."""
+    meta = plan.meta
+    short = meta.kind in SHORT_KINDS or (pages is not None and pages <= MAX_PLAIN_PAGES)
+    headings = any(isinstance(b, Heading) for b in plan.blocks)  # no headings, nothing to list
+    cover = meta.cover if isinstance(meta.cover, bool) else not short
+    contents = (meta.contents if isinstance(meta.contents, bool) else not short) and headings
+    return Front(cover, contents)
+
+
+def estimate_pages(bound: Bound) -> int:
+    """A rough page count for formats that cannot count their pages (the PDF counts its own)."""
+    pages = 0.0
+    for i, b in enumerate(bound.plan.blocks):
+        match b:
+            case Paragraph() | Callout():
+                pages += 0.04 + len(b.text) / 3000
+            case Bullets():
+                pages += 0.03 * len(b.items) * (1 + (b.lines or 0))
+            case Table():
+                res = bound.results.get(i)
+                pages += 0.1 + 0.022 * (len(res.rows) if res else len(b.rows or []))
+            case Chart() | Image() | Model():
+                pages += 0.45
+            case PageBreak():
+                pages = float(int(pages) + 1)
+            case _:
+                pages += 0.06
+    return int(pages) + 1
+
+
+def by_length(plan: Plan) -> bool:
+    """Whether the front matter waits for the page count (an "auto" that the kind does not settle)."""
+    meta = plan.meta
+    return meta.kind not in SHORT_KINDS and "auto" in (meta.cover, meta.contents)
+
+
+def owner(meta: Meta) -> str:
+    """Who the document is by: the plan's author, else the brand kit's organisation; never the product."""
+    return meta.author or (meta.brand.organisation if meta.brand else None) or ""
 
 
 def contents_title(language: str) -> str:

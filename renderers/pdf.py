@@ -45,13 +45,17 @@ from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
+    Front,
+    by_length,
     caption,
     contents_title,
+    front_matter,
     image_caption,
     kpi_label,
     kpi_texts,
     model_table,
     numbering,
+    owner,
     split_periods,
     table_data,
 )
@@ -121,6 +125,7 @@ class _Doc(BaseDocTemplate):
     def __init__(self, buf: io.BytesIO, bound: Bound, theme: Theme, logo: ChartImage | None = None, **kw: Any) -> None:
         super().__init__(buf, **kw)
         self.bound, self.theme, self.logo = bound, theme, logo
+        self.markup = Markup()  # contents entries switch to the CJK font like the headings they list
         portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
         lw, lh = landscape(A4)
         wide = Frame(MARGIN, MARGIN, lw - 2 * MARGIN, lh - 2 * MARGIN - 6 * mm, id="l")
@@ -137,7 +142,7 @@ class _Doc(BaseDocTemplate):
             key = f"h{id(flowable)}"
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
-            self.notify("TOCEntry", (level, flowable.getPlainText(), self.page, key))
+            self.notify("TOCEntry", (level, self.markup(flowable.getPlainText()), self.page, key))
 
     def _decorate(self, canv: Canvas, doc: Any) -> None:
         w, h = canv._pagesize
@@ -148,9 +153,9 @@ class _Doc(BaseDocTemplate):
         canv.line(MARGIN, h - MARGIN + 2 * mm, w - MARGIN, h - MARGIN + 2 * mm)
         canv.setFont("DocSans", 8)
         canv.setFillColor(colors.HexColor(t.muted))
-        head = t.header_text_left.format(title=meta.title, author=meta.author or "")
+        head = t.header_text_left.format(title=meta.title, author=owner(meta))
         _draw_mixed(canv, MARGIN, h - MARGIN + 3.5 * mm, head[:110])
-        foot = t.footer_text_left.format(title=meta.title, author=meta.author or "docagent")
+        foot = t.footer_text_left.format(title=meta.title, author=owner(meta))
         _draw_mixed(canv, MARGIN, MARGIN - 8 * mm, foot[:80])
         if self.logo is not None:  # above the header rule, flush right; 8 mm high
             lh = 8 * mm
@@ -297,13 +302,14 @@ class Builder:
         p._toc_level = level - 1
         return p
 
-    def story(self) -> list[Flowable]:
+    def story(self, front: Front) -> list[Flowable]:
         b, meta = self.bound, self.bound.plan.meta
-        out: list[Flowable] = [Spacer(1, 30 * mm), Paragraph(self.m(meta.title), self.s["title"])]
+        out: list[Flowable] = [Spacer(1, 30 * mm)] if front.cover else []
+        out.append(Paragraph(self.m(meta.title), self.s["title"]))
         if meta.subtitle:
             out.append(Paragraph(self.m(meta.subtitle), self.s["subtitle"]))
-        if meta.author:
-            out.append(Paragraph(self.m(meta.author), self.s["subtitle"]))
+        if owner(meta) and front.cover:
+            out.append(Paragraph(self.m(owner(meta)), self.s["subtitle"]))
         toc = TableOfContents()
         toc.tableStyle = _style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)])  # fmt: skip
@@ -312,11 +318,13 @@ class Builder:
             ParagraphStyle("toc2", parent=self.s["body"], leftIndent=14),
             ParagraphStyle("toc3", parent=self.s["body"], leftIndent=28),
         ]
-        if any(isinstance(blk, Heading) for blk in b.plan.blocks):  # no headings, no contents page
+        if front.contents:
             contents = contents_title(meta.language)
             out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
+        elif front.cover:
+            out.append(PageBreak())
         else:
-            out.append(Spacer(1, 10 * mm))
+            out.append(Spacer(1, 4 * mm))
         blocks = b.plan.blocks
         pending: list[Flowable] = []  # a heading waits to share a page with what follows it
         for i, block in enumerate(blocks):
@@ -571,7 +579,7 @@ class Builder:
             rows += [[Paragraph(self.m(a), cell), v, Paragraph(self.m(n), cell)] for a, v, n in data.assumptions]
             widths = [self.width * 0.4, self.width * 0.18, self.width * 0.42]
             tbl = RLTable(rows, colWidths=widths, repeatRows=1)
-            tbl.setStyle(TableStyle([*base, ("ALIGN", (1, 1), (1, -1), "RIGHT")]))
+            tbl.setStyle(_style([*base, ("ALIGN", (1, 1), (1, -1), "RIGHT")]))
             out += [tbl, Spacer(1, 6)]
         bold_w = lambda text: pdfmetrics.stringWidth(text, "DocSans-Bold", size)  # noqa: E731
         col_w = 8 + max(bold_w(v) for _, values, _ in data.rows for v in [*values, *data.header[1:]])
@@ -593,7 +601,7 @@ class Builder:
                         ("LINEABOVE", (0, r), (-1, r), 0.6 if kind == "subtotal" else 1.2, grid),
                     ]
             tbl = LongTable(rows, colWidths=[label_w] + [(self.width - label_w) / n] * n, repeatRows=1)
-            tbl.setStyle(TableStyle(style))
+            tbl.setStyle(_style(style))
             tables.append(tbl)
         if len(data.rows) > 30:  # a long statement splits across pages with its header repeated
             return [*out, *tables, Spacer(1, 10)]
@@ -601,7 +609,24 @@ class Builder:
         return [KeepTogether([*out, tables[0]]), *(KeepTogether([Spacer(1, 6), x]) for x in tables[1:]), Spacer(1, 10)]
 
 
-def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
+def render_pdf(
+    bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None = None
+) -> Front:
+    """Write the PDF; returns the front matter it has (decided here by page count when "auto")."""
+    if front is None and by_length(bound.plan):
+        bare = Front(False, False)
+        buf, pages = _build(bound, theme, charts, bare)
+        front = front_matter(bound.plan, pages)
+        if front == bare:
+            path.write_bytes(buf.getvalue())
+            return front
+    front = front or front_matter(bound.plan)
+    buf, _ = _build(bound, theme, charts, front)
+    path.write_bytes(buf.getvalue())
+    return front
+
+
+def _build(bound: Bound, theme: Theme, charts: dict[int, ChartImage], front: Front) -> tuple[io.BytesIO, int]:
     buf = io.BytesIO()
     meta = bound.plan.meta
     _register_fonts()
@@ -612,7 +637,7 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         charts.get(LOGO),
         pagesize=A4,
         title=meta.title,
-        author=meta.author or "docagent",
+        author=owner(meta),
         subject=meta.subtitle or "",
         creator="docagent",
         keywords=f"docagent-plan-sha256:{plan_hash(bound.plan)}",  # provenance: which plan made this file
@@ -623,7 +648,6 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         bottomMargin=MARGIN,
         initialFontName="DocSans",  # else every page names Helvetica, unembedded
     )
-    story = Builder(bound, theme, charts).story()
+    story = Builder(bound, theme, charts).story(front)
     doc.multiBuild(story, canvasmaker=_NumberedCanvas)
-    path.write_bytes(buf.getvalue())
-    return path
+    return buf, doc.page

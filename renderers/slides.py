@@ -34,12 +34,12 @@ from pptx.util import Emu, Pt
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
-from docagent.formatting import CURRENCY_SYMBOLS, compact, format_value, long_date, short
-from docagent.i18n import REFERENCE, base, phrase
+from docagent.formatting import CURRENCY_SYMBOLS, excel_compact, format_value, long_date, short
+from docagent.i18n import phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import model_table, split_periods, table_data
+from docagent.renderers.common import model_table, owner, punctuate, split_periods, table_data
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -66,7 +66,6 @@ from docagent.renderers.deck import (
     plan_deck,
     space_before,
     table_pages,
-    word,
 )
 from docagent.renderers.fonts import is_cjk
 from docagent.renderers.theme import Theme, templates_dir
@@ -86,7 +85,6 @@ TYPES = {
 BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
 QUOTE = {'"': "&quot;"}
 SHORTENED = {Fmt.currency, Fmt.number, Fmt.integer, Fmt.compact}
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 CAPTION_H = 34.0
 MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
 MODEL_PERIODS = 6  # periods of a model on one slide
@@ -121,15 +119,15 @@ def _number(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def num_format(col: OutColumn | None, currency: str, compact: bool = False) -> str:
-    """Excel number format for a value column; `compact` for axes (1.2M, 350K)."""
+def num_format(col: OutColumn | None, currency: str, compact: bool = False, language: str = "en") -> str:
+    """Excel number format for a value column; `compact` for axes (1.2M, 350K; 530万 in Chinese)."""
     fmt = col.format if col is not None else None
-    symbol = SYMBOLS.get(currency.upper(), "") if fmt == Fmt.currency else ""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "") if fmt == Fmt.currency else ""
     pre = f'"{symbol}"' if symbol else ""
     if fmt == Fmt.percent:
         return "0%" if compact else "0.0%"
     if compact or fmt == Fmt.compact:
-        return f'[>=1000000]{pre}#,##0.0,,"M";[>=10000]{pre}#,##0,"K";{pre}#,##0'
+        return excel_compact(language, symbol)
     if fmt == Fmt.integer:
         return "#,##0"
     return f"{pre}#,##0.00" if fmt in (Fmt.currency, Fmt.number) else "General"
@@ -276,7 +274,7 @@ class Builder:
             self._run(p, _cut(meta.subtitle, 160), 22, t.text)
             p = tf.add_paragraph()
             p.alignment = PP_ALIGN.LEFT
-        self._run(p, " · ".join(x for x in (meta.author, _today(meta.language)) if x), 16, t.muted)
+        self._run(p, " · ".join(x for x in (owner(meta), _today(meta.language)) if x), 16, t.muted)
         logo = self._logo()
         if logo is not None:  # top right on the band, at most 160 x 60 pt
             (data, w, h) = logo
@@ -405,10 +403,7 @@ class Builder:
         fmt = next((m.format for m in self.bound.plan.metrics if m.name == metric), None)
         if not isinstance(value, int | float) or abs(value) < 10_000 or fmt not in SHORTENED:
             return shown
-        if base(self.meta.language) != REFERENCE:
-            return short(value, fmt, self.meta.currency, self.meta.language)
-        symbol = CURRENCY_SYMBOLS.get(self.meta.currency.upper(), "") if fmt == Fmt.currency else ""
-        return ("-" if value < 0 else "") + symbol + compact(abs(value))
+        return short(value, fmt, self.meta.currency, self.meta.language)
 
     def _caption(self, slide: Any, block: Table | Chart, notes: list[str]) -> None:
         src = self.bound.source_of(block)
@@ -416,7 +411,7 @@ class Builder:
             x
             for x in (
                 self.bound.text(block.caption) if block.caption else "",
-                f"{word('source', self.meta.language)}: {src}." if src else "",
+                punctuate(phrase(self.meta.language, "source", source=src), self.meta.language) if src else "",
             )
             if x
         )
@@ -631,7 +626,7 @@ class Builder:
                     self.other_slide(spec, b)
         self._footers()
         props = self.prs.core_properties
-        props.title, props.author = self.meta.title, self.meta.author or "docagent"
+        props.title, props.author = self.meta.title, owner(self.meta)
         props.subject, props.language = self.meta.subtitle or "", self.meta.language
         return self.prs
 
@@ -717,13 +712,15 @@ def draw_chart(slide: Any, block: Chart, bound: Bound, i: int, theme: Theme, box
             data.add_series(name, ys, number_format=num_format(cols.get(name), currency))
     x, y, w, h = (_emu(v) for v in box)
     chart = slide.shapes.add_chart(TYPES[kind], x, y, w, h, data).chart
-    axis_format = num_format(cols.get(s.y[0][0]), currency, compact=True)
+    axis_format = num_format(cols.get(s.y[0][0]), currency, compact=True, language=s.language)
     _style(chart, kind, theme, len(s.y) + len(s.y2) > 1, len(s.labels), axis_format)
     values = [v for _, ys in s.y for v in ys]
     if kind in BARS and values and min(values) >= 0:
         chart.value_axis.minimum_scale = 0  # bars are read by their length: they start at zero
     if kind == ChartKind.combo and s.y2:
-        _secondary_line(chart, len(s.y), num_format(cols.get(s.y2[0][0]), currency, compact=True), theme)
+        _secondary_line(
+            chart, len(s.y), num_format(cols.get(s.y2[0][0]), currency, compact=True, language=s.language), theme
+        )
     _positive_axis_ids(chart)
     return chart
 
