@@ -245,6 +245,7 @@ class Table(_Strict):
 
     type: Literal["table"] = "table"
     title: str
+    headline: str | None = Field(None, description="the finding in one sentence; a deck's slide title")
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -277,6 +278,7 @@ class Chart(_Strict):
     type: Literal["chart"] = "chart"
     kind: ChartKind
     title: str
+    headline: str | None = Field(None, description="the finding in one sentence; a deck's slide title")
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None

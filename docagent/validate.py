@@ -297,9 +297,9 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                     if k.metric not in known:
                         out.append(f"{where}: KPI refers to unknown metric {k.metric!r}; metrics: {sorted(known)}")
             case Chart() if b.model is not None:
-                texts = [b.title, b.caption or ""]  # drawn from a model block: checked with the models
+                texts = [b.title, b.caption or "", b.headline or ""]  # from a model block: checked with the models
             case Table() | Chart():
-                texts = [b.title, b.caption or ""]
+                texts = [b.title, b.caption or "", b.headline or ""]
                 names = _literal(b, where, out)
                 types: dict[str, str] = {}
                 keys: list[str] = []

@@ -60,14 +60,28 @@ def column_format(c: OutColumn, values: list[Any], chosen: Fmt | str | None) -> 
     return replace(c, format=Fmt.integer if whole else Fmt.number)
 
 
-def highlight_cells(block: Table, columns: list[OutColumn], rows: list[tuple[Any, ...]]) -> dict[tuple[int, int], str]:
+def summary_rows(block: Table, rows: list[tuple[Any, ...]], language: str = "en") -> set[int]:
+    """Body rows that sum others up (emphasised, or labelled Total): no highlight rule colours them."""
+    words = {phrase(language, "total").lower(), "total", "subtotal"}
+    labelled = {i for i, r in enumerate(rows) if any(isinstance(v, str) and v.strip().lower() in words for v in r[:2])}
+    return labelled | set(block.emphasis or [])
+
+
+def highlight_cells(
+    block: Table, columns: list[OutColumn], rows: list[tuple[Any, ...]], language: str = "en"
+) -> dict[tuple[int, int], str]:
     names = [c.name for c in columns]
     out: dict[tuple[int, int], str] = {}
+    skip = summary_rows(block, rows, language)
     for h in block.highlight or []:
         if h.column not in names:
             continue
         k = names.index(h.column)
-        nums = [(r[k], i) for i, r in enumerate(rows) if isinstance(r[k], int | float) and not isinstance(r[k], bool)]
+        nums = [
+            (r[k], i)
+            for i, r in enumerate(rows)
+            if isinstance(r[k], int | float) and not isinstance(r[k], bool) and i not in skip
+        ]
         if h.op in ("top", "bottom"):
             picked = sorted(nums, key=lambda x: x[0], reverse=h.op == "top")[: int(h.value)]
             hits = {i for _, i in picked}
@@ -135,7 +149,7 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
         totals,
         total_values,
         set(block.emphasis or []),
-        highlight_cells(block, columns, res.rows),
+        highlight_cells(block, columns, res.rows, bound.plan.meta.language),
     )
 
 
@@ -276,7 +290,7 @@ def all_text(bound: Bound) -> list[str]:
                 out += [k.label or "" for k in b.items]
                 out += [m.label for m in p.metrics]
             case Table() | Chart():
-                out += [b.title, b.caption or ""]
+                out += [b.title, b.caption or "", b.headline or ""]
                 res = bound.results.get(i)
                 if res:
                     out += [c.name for c in res.columns]

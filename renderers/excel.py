@@ -53,6 +53,7 @@ from docagent.renderers.common import (
     kpi_label,
     numbering,
     owner,
+    summary_rows,
     table_data,
 )
 from docagent.renderers.formulas import (
@@ -82,6 +83,17 @@ NUM_FORMATS = {
     Fmt.percent: "0.0%",
     Fmt.text: "@",
 }
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive row numbers as (first, last) pairs: [3, 4, 5, 7] -> [(3, 5), (7, 7)]."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
 
 
 def num_formats(language: str) -> dict[Fmt, str]:
@@ -612,7 +624,14 @@ class Builder:
             else:
                 value = int(h.value) if float(h.value).is_integer() else h.value
                 opts |= {"type": "cell", "criteria": CF_OPS[h.op], "value": value}
-            ws.conditional_format(first, k, end - 1, k, opts)
+            skip = summary_rows(block, res.rows, self.bound.plan.meta.language)
+            keep = [first + n for n in range(len(res.rows)) if n not in skip]
+            if not keep:
+                continue
+            col = xl_col_to_name(k)  # one rule over the rows that are not totals (top 3 ranks them together)
+            runs = _runs(keep)
+            opts["multi_range"] = " ".join(f"{col}{a + 1}:{col}{b + 1}" for a, b in runs)
+            ws.conditional_format(runs[0][0], k, runs[0][1], k, opts)
         if data.total_values:
             for k, (v, c) in enumerate(zip(data.total_values, data.columns, strict=True)):
                 if isinstance(v, int | float) and res.rows:

@@ -41,6 +41,7 @@ from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, 
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from docagent.plans import plan_hash
+from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
@@ -344,7 +345,10 @@ class Builder:
                 flow, pending = flow[2:], []
             out += pending + flow
             pending = []
-        return out + pending
+        out += pending
+        while out and isinstance(out[-1], Spacer):  # a spacer that ends the story can start an empty page
+            out.pop()
+        return out
 
     def block(self, i: int, block: Block) -> list[Flowable]:
         t = self.bound.text
@@ -476,9 +480,15 @@ class Builder:
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), self.s["caption"])
         return [KeepTogether([drawing, cap])]
 
-    def cell(self, text: str, style: ParagraphStyle) -> Flowable | str:
-        """A plain string when it fits on one line in the Latin font; a wrapping Paragraph otherwise."""
-        if len(text) <= PLAIN_CELL_CHARS and "\n" not in text and all(ord(ch) in self.m.latin for ch in text):
+    def cell(self, text: str, style: ParagraphStyle, room: float = float("inf")) -> Flowable | str:
+        """A plain string when it fits on one line of `room` points in the Latin font; a wrapping
+        Paragraph otherwise (a plain string never wraps: it would run into the next cell)."""
+        if (
+            len(text) <= PLAIN_CELL_CHARS
+            and "\n" not in text
+            and all(ord(ch) in self.m.latin for ch in text)
+            and pdfmetrics.stringWidth(text, "DocSans", style.fontSize) <= room
+        ):
             return text
         return Paragraph(self.m(text), style)
 
@@ -489,10 +499,13 @@ class Builder:
         width = landscape(A4)[0] - 2 * MARGIN if wide else self.width
         s = self.s
         small = ncols > 14
-        cell, num = s["cell"], s["num"]
-        if small:
-            cell = ParagraphStyle("cs", parent=cell, fontSize=6.5, leading=8)
-            num = ParagraphStyle("ns", parent=num, fontSize=6.5, leading=8)
+        pad = 4 if small else 8
+        body = [*data.rows, *([data.totals] if data.totals else [])]
+        # the largest size at which every figure and header word fits: a number never wraps
+        sizes = (6.5,) if small else (8.5, 7.5, 6.5)
+        size, widths = measure.fit_columns(data.header, body, data.numeric, width, sizes, pad)
+        cell = ParagraphStyle("cs", parent=s["cell"], fontSize=size, leading=size * 1.24)
+        num = ParagraphStyle("ns", parent=s["num"], fontSize=size, leading=size * 1.24)
         head = ParagraphStyle("hs", parent=s["head"], fontSize=cell.fontSize, leading=cell.leading)
         head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
         rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]]
@@ -502,24 +515,13 @@ class Builder:
             if n in data.emphasis:  # a subtotal row: bold whatever the cell holds
                 rows.append([Paragraph(self.m(v), bold_num if data.numeric[k] else bold_cell) for k, v in enumerate(r)])
             else:
-                rows.append([self.cell(v, num if data.numeric[k] else cell) for k, v in enumerate(r)])
+                rows.append([self.cell(v, num if data.numeric[k] else cell, widths[k] - pad) for k, v in enumerate(r)])
         if data.totals:
             bold = [
                 ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
                 for k in range(ncols)
             ]
             rows.append([Paragraph(self.m(v), bold[k]) for k, v in enumerate(data.totals)])
-        # natural width of each column (its widest cell, capped), then scaled to the frame
-        pad = 4 if small else 8
-        natural = [
-            pad
-            + max(
-                [pdfmetrics.stringWidth(data.header[k][:40], "DocSans-Bold", cell.fontSize)]
-                + [pdfmetrics.stringWidth(r[k][:40], "DocSans", cell.fontSize) for r in data.rows[:200]]
-            )
-            for k in range(ncols)
-        ]
-        widths = [width * n / sum(natural) for n in natural]
         t = self.theme
         style = [
             # short Latin cells are plain strings (a Paragraph each is most of the cost of long tables)

@@ -39,7 +39,7 @@ from docagent.i18n import phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import model_table, owner, punctuate, split_periods, table_data
+from docagent.renderers.common import HIGHLIGHT_FILLS, model_table, owner, punctuate, split_periods, table_data
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -467,8 +467,9 @@ class Builder:
         if cut_notes:
             self.moved.append(f"slide {spec.title!r}: {len(cut_notes)} long cells shortened; full text in the notes")
             notes += [mark(c, self.meta.language) for c in cut_notes]
-        bold = {len(body) - 1} if data.totals else set()
-        self.grid_slides(spec, data.header, body, data.numeric, bold, notes, block)
+        bold = {n for n in data.emphasis if n < len(rows)} | ({len(body) - 1} if data.totals else set())
+        fills = {cell: style for cell, style in data.fills.items() if cell[0] < len(rows)}
+        self.grid_slides(spec, data.header, body, data.numeric, bold, notes, block, fills)
 
     def grid_slides(
         self,
@@ -479,6 +480,7 @@ class Builder:
         bold: set[int],
         notes: list[str],
         block: Table | None = None,
+        fills: dict[tuple[int, int], str] | None = None,
     ) -> None:
         """Rows on slides of at most TABLE_ROWS with the header repeated; more than WIDE_TABLE columns
         also split across slides, repeating the first (the row's key). `bold`: indexes into body."""
@@ -490,8 +492,13 @@ class Builder:
             layout = table_layout(pick(head), [pick(r) for r in body])
             for start, end in table_pages(len(body), layout.heights, BODY_H - CAPTION_H - 6 - layout.header_h):
                 marked = {r - start + 1 for r in bold if start <= r < end}
-                pages.append((cols, layout, pick(head), [pick(r) for r in body[start:end]], marked))
-        for n, (cols, layout, header, page_rows, marked) in enumerate(pages, 1):
+                coloured = {
+                    (r - start + 1, cols.index(c)): HIGHLIGHT_FILLS[style]
+                    for (r, c), style in (fills or {}).items()
+                    if start <= r < end and c in cols
+                }
+                pages.append((cols, layout, pick(head), [pick(r) for r in body[start:end]], marked, coloured))
+        for n, (cols, layout, header, page_rows, marked, coloured) in enumerate(pages, 1):
             page = Slide("table", spec.title, spec.kicker)
             if len(pages) > 1:
                 page.title = f"{spec.title} ({n}/{len(pages)})"
@@ -505,14 +512,20 @@ class Builder:
             slide = self._new()
             self._title(slide, page)
             numeric = [numeric_cols[c] for c in cols]
-            self._table(slide, [header, *page_rows], layout, numeric, marked)
+            self._table(slide, [header, *page_rows], layout, numeric, marked, coloured)
             if block is not None:
                 self._caption(slide, block, notes_here)
             if n == 1:  # the notes of a table are said once, on its first slide
                 self._notes(slide, notes_here)
 
     def _table(
-        self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], strong: set[int]
+        self,
+        slide: Any,
+        rows: list[list[str]],
+        layout: TableLayout,
+        numeric: list[bool],
+        strong: set[int],
+        coloured: dict[tuple[int, int], str] | None = None,
     ) -> None:
         """The table's rows are written as DrawingML in one piece: python-pptx's cell proxies cost a
         few milliseconds per cell, which a 300-row table multiplies into seconds."""
@@ -536,6 +549,7 @@ class Builder:
             h = int((layout.header_h if r == 0 else layout.row_h(row)) * 12700)
             cells = []
             for c, text in enumerate(row):
+                cell_fill = (coloured or {}).get((r, c), fill)  # the plan's highlight rules, as in the report
                 align = "r" if numeric[c] and r > 0 else "l"
                 ea = east_asia if any(is_cjk(ch) for ch in text) else ""
                 cells.append(
@@ -544,7 +558,7 @@ class Builder:
                     f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>{font}{ea}</a:rPr>'
                     f"<a:t>{escape(_xml_text(text))}</a:t></a:r></a:p></a:txBody>"
                     f'<a:tcPr marL="{pad_x}" marR="{pad_x}" marT="{pad_y}" marB="{pad_y}" anchor="ctr">'
-                    f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")}"/></a:solidFill></a:tcPr></a:tc>'
+                    f'<a:solidFill><a:srgbClr val="{cell_fill.lstrip("#")}"/></a:solidFill></a:tcPr></a:tc>'
                 )
             out.append(f'<a:tr h="{h}">{"".join(cells)}</a:tr>')
         tbl_el = tbl._tbl

@@ -25,6 +25,7 @@ from docx.shared import Emu, Mm, Pt, RGBColor
 from docagent.bind import Bound
 from docagent.i18n import phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
@@ -417,7 +418,7 @@ class Builder:
         if wide:
             self._orient(landscape=True)
         self._caption(i, block)
-        size = Pt(6.5 if ncols > 14 else 8.5)
+        sizes = (6.5,) if ncols > 14 else (8.5, 7.5, 6.5)
         n_rows = 1 + len(data.rows) + (1 if data.totals else 0)
         tbl = self.doc.add_table(rows=n_rows, cols=ncols)
         tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -425,7 +426,10 @@ class Builder:
         t = self.theme
         _repeat_header(tbl.rows[0])
         body = [data.header, *data.rows, *([data.totals] if data.totals else [])]
-        widths = column_widths(body, self.text_width())
+        # measured as the PDF measures (DejaVu is wider than Calibri and its substitutes): numbers never wrap
+        pt, points = measure.fit_columns(data.header, body[1:], data.numeric, self.text_width() / 12700, sizes, 13)
+        size = Pt(pt)
+        widths = [int(w * 12700) for w in points]
         for k, w in enumerate(widths):
             tbl.columns[k].width = Emu(w)
         for r, (row, values) in enumerate(zip(tbl.rows, body, strict=True)):
@@ -507,17 +511,6 @@ class Builder:
                     elif style == "check":
                         run.italic = True
             self.doc.add_paragraph()
-
-
-def column_widths(body: list[list[str]], total: int) -> list[int]:
-    """Widths that follow content: each column's longest line (capped), scaled to the text width,
-    so a short ID column stays narrow and long text gets the room."""
-    ncols = len(body[0])
-    natural = []
-    for k in range(ncols):
-        longest = max(max((len(line) for line in row[k].split("\n")), default=0) for row in body[:200])
-        natural.append(min(max(longest, 4), 60) + 2)
-    return [int(total * n / sum(natural)) for n in natural]
 
 
 def render_docx(

@@ -99,7 +99,6 @@ def plan_report(profiles: list[Profile], prompt: str, language: str = "en") -> P
     meta = Meta(
         title=title,
         subtitle=w["subtitle"].format(source=", ".join(p.source for p in profiles)),
-        author="docagent",
         language=language,
         kind="report",
     )
