@@ -245,7 +245,7 @@ class Table(_Strict):
 
     type: Literal["table"] = "table"
     title: str
-    headline: str | None = Field(None, description="the finding in one sentence; a deck's slide title")
+    headline: str | None = Field(None, description="the finding; slide title")
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -278,7 +278,7 @@ class Chart(_Strict):
     type: Literal["chart"] = "chart"
     kind: ChartKind
     title: str
-    headline: str | None = Field(None, description="the finding in one sentence; a deck's slide title")
+    headline: str | None = Field(None, description="the finding; slide title")
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -349,7 +349,7 @@ class Brand(_Strict):
     palette: list[str] = Field([], json_schema_extra={HIDDEN: True})  # else primary, accent, then the theme's
     font: str = ""
     logo: str | None = None
-    organisation: str | None = None  # the owner's name: the footer and the files' author when the plan names none
+    organisation: str | None = Field(None, json_schema_extra={HIDDEN: True})  # footer and author when no author
 
 
 class Meta(_Strict):
@@ -364,8 +364,8 @@ class Meta(_Strict):
     slides: Literal["auto", "sections", "none"] = Field(
         "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
     )
-    cover: Literal["auto"] | bool = Field("auto", description="a title page; auto: not for 3 pages or less")
-    contents: Literal["auto"] | bool = Field("auto", description="a contents list; auto: as cover")
+    cover: Literal["auto"] | bool = "auto"  # a title page; auto: none for 3 pages or less (renderers/common.py)
+    contents: Literal["auto"] | bool = "auto"  # a contents list (a deck's agenda); auto: as cover
 
 
 class Plan(_Strict):

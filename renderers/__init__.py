@@ -66,4 +66,4 @@ def render_all(
         tmp.replace(path)
         timings[fmt] = time.perf_counter() - t
         files[fmt] = path
-    return files, timings
+    return {f: files[f] for f in FORMATS if f in files}, timings  # in the usual order, whatever went first

@@ -26,6 +26,7 @@ from docagent.formatting import excel_compact, format_value
 from docagent.i18n import phrase
 from docagent.images import ImageFile
 from docagent.plan import (
+    PLACEHOLDER,
     Bullets,
     Callout,
     Chart,
@@ -48,7 +49,9 @@ from docagent.plan import (
 from docagent.renderers.charts import LOGO, RASTER_DPI, ChartImage, series_of
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
+    MAX_FORMULA_TEXT,
     caption,
+    formula_text,
     image_caption,
     kpi_label,
     numbering,
@@ -83,6 +86,14 @@ NUM_FORMATS = {
     Fmt.percent: "0.0%",
     Fmt.text: "@",
 }
+
+
+MAX_FORMULA_CHARS = 8192  # Excel's limit on a formula's length
+
+
+def _literals(text: str) -> list[str]:
+    """Text as Excel string literals of at most 255 characters each (Excel's limit per literal)."""
+    return [formula_text(text[k : k + MAX_FORMULA_TEXT]) for k in range(0, len(text), MAX_FORMULA_TEXT) if text]
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -482,13 +493,35 @@ class Builder:
                     )
         return first + len(rows), formulas is not None
 
-    def prose(self, ws: Worksheet, row: int, text: str, fmt: Any, size: float = 10) -> int:
-        """Text merged across the prose columns, wrapped, with a row tall enough to show it all."""
+    def prose(self, ws: Worksheet, row: int, text: str, fmt: Any, size: float = 10, formula: str | None = None) -> int:
+        """Text merged across the prose columns, wrapped, with a row tall enough to show it all;
+        a `formula` (prose quoting a model) is written with the text as its cached value."""
         span = sum(self.widths[:PROSE_COLUMNS])
         lines = sum(max(1, math.ceil(text_width(part, size) / span)) for part in text.split("\n"))
         ws.set_row(row, max(15, 15 * lines * size / 10))
-        ws.merge_range(row, 0, row, PROSE_COLUMNS - 1, text, fmt)
+        ws.merge_range(row, 0, row, PROSE_COLUMNS - 1, "" if formula else text, fmt)
+        if formula:
+            ws.write_formula(row, 0, formula, fmt, text)
         return row + 1
+
+    def live_text(self, text: str, metrics: dict[str, Metric]) -> str | None:
+        """Prose whose every placeholder quotes a model cell, as a formula that moves with the model's
+        inputs ("Net income turns positive in "&INDEX(...)); None for prose that stays text."""
+        parts, at = [], 0
+        for m in PLACEHOLDER.finditer(text):
+            metric = metrics.get(m.group(1))
+            expr = self.models.metric_text(metric) if metric is not None and not (m.group(2) or m.group(3)) else None
+            if expr is None:
+                return None
+            parts += [*_literals(text[at : m.start()]), expr]
+            at = m.end()
+        if not parts:
+            return None
+        try:
+            formula = "=" + "&".join([*parts, *_literals(text[at:])])
+        except ValueError:  # text no formula literal can carry: it stays text
+            return None
+        return formula if len(formula) <= MAX_FORMULA_CHARS else None
 
     def summary(self) -> None:
         """The whole document on the first sheet, in reading order: prose as wrapped text cells,
@@ -523,7 +556,8 @@ class Builder:
                     ws.set_row(row, 20 if block.level == 1 else 17)
                     row += 1
                 case Paragraph():
-                    row = self.prose(ws, row, t(block.text), self.f["prose"]) + 1
+                    live = self.live_text(block.text, metrics)
+                    row = self.prose(ws, row, t(block.text), self.f["prose"], formula=live) + 1
                 case Bullets():
                     row = self.bullets(ws, row, block) + 1
                 case Callout():
@@ -590,7 +624,9 @@ class Builder:
             fmt = metric_format(m) if m else Fmt.number
             formula = self.metric_formula(m) if m else None
             cell_fmt = self.f[f"kpi:{fmt}"]
-            if formula:
+            if formula and m is not None and m.find:  # the period it finds, found again after an edit
+                ws.write_formula(row, k, formula, self.f["kpi_text"], self.bound.metric_text.get(item.metric, "–"))
+            elif formula:
                 ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
             elif value is None or (m and m.find):
                 text = self.bound.metric_text.get(item.metric, "–")
