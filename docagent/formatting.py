@@ -11,11 +11,19 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from functools import cache
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_skeleton
-from babel.numbers import format_compact_currency, format_compact_decimal, format_currency, format_decimal
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 
 from docagent import i18n
 from docagent.plan import PLACEHOLDER, Fmt
@@ -43,59 +51,117 @@ def _percent(v: float, loc: str, decimals: int) -> str:
     return format_percent(v, _pattern("percent", loc, decimals), locale=loc)
 
 
-def compact(x: float, language: str | None = None) -> str:
-    if loc := _locale(language):
-        shown = format_compact_decimal(x, fraction_digits=1, locale=loc)
-        if abs(x) >= 1e3 and any(ch.isalpha() for ch in shown):  # German has no short form for thousands
-            return shown
-        return format_decimal(x, "#,##0" if float(x).is_integer() else "#,##0.00", locale=loc)
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= limit:
-            return f"{x / limit:.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+# Where the compact form changes unit: one table per language, read by every format (tiles, tables,
+# chart labels, .xlsx and .pptx number formats), so a figure is never 1.2K in one file and 1,200 in another.
+SIGNIFICANT = 3  # a compact figure shows three significant digits: $2.13M, $250K, 530万
+_WESTERN = ((1e3, "{}K"), (1e6, "{}M"), (1e9, "{}B"), (1e12, "{}T"))
+_EAST = {
+    "zh": ((1e4, "{}万"), (1e8, "{}亿"), (1e12, "{}万亿")),
+    "ja": ((1e4, "{}万"), (1e8, "{}億"), (1e12, "{}兆")),
+}
+
+
+@cache
+def compact_steps(language: str | None = None) -> tuple[tuple[float, str], ...]:
+    """(unit, template) pairs, smallest first: the compact form shows value/unit in the template's `{}`.
+
+    English writes K/M/B/T and Chinese and Japanese 万/亿; other languages take CLDR's short forms,
+    which may start later (German has no short word for thousands: 21.345, then 2,13 Mio.)."""
+    code = i18n.base(language)
+    if code in _EAST:
+        return _EAST[code]
+    if code == i18n.REFERENCE:
+        return _WESTERN
+    patterns = Locale.parse(code).compact_decimal_formats["short"]["other"]
+    steps: dict[float, str] = {}
+    for key in sorted(patterns, key=int):
+        pattern = patterns[key].pattern.replace("'", "")
+        zeros = re.search(r"0+", pattern)
+        if zeros is None or not any(ch.isalpha() for ch in pattern):
+            continue  # "0": no short form at this magnitude
+        unit = int(key) / 10 ** (len(zeros.group()) - 1)
+        steps.setdefault(unit, pattern[: zeros.start()] + "{}" + pattern[zeros.end() :])
+    return tuple(sorted(steps.items()))
+
+
+def _digits(x: float) -> int:
+    """Fraction digits that show `x` (non-negative) to SIGNIFICANT significant digits."""
+    if x == 0:
+        return 0
+    return max(0, SIGNIFICANT - 1 - math.floor(math.log10(x)))
+
+
+def _round(x: float) -> tuple[float, int]:
+    d = _digits(x)
+    r = round(x, d)
+    if r and _digits(r) < d:  # 99.96 rounds to 100.0: show 100
+        d = _digits(r)
+    return r, d
+
+
+def _mantissa(x: float, loc: str | None, group: bool) -> str:
+    r, d = _round(x)
+    text = f"{r:,.{d}f}" if group else f"{r:.{d}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if loc:
+        text = text.replace(",", "\x00").replace(".", get_decimal_symbol(loc)).replace("\x00", get_group_symbol(loc))
+    return text
+
+
+def compact(x: float, language: str | None = None, currency: str | None = None) -> str:
+    """A figure in three significant digits for a narrow space: 2.13M, $250K, 45.2K, 530万 (zh), 2,13 M € (fr).
+
+    Below the language's first unit the figure is written whole (21,345; 950; 0.125). With `currency`
+    the symbol goes where the language puts it. Parsed back, the text is within half a unit of its last
+    digit of `x`: rounding that reaches the next unit moves to it (999,999 -> 1M, never 1000K)."""
+    code = i18n.base(language)
+    loc = None if code in (i18n.REFERENCE, *_EAST) else code
+    sign = (get_minus_sign_symbol(loc) if loc else "-") if x < 0 and _round(abs(x))[0] else ""
+    x = abs(float(x))
+    steps = compact_steps(language)
+    body = _mantissa(x, loc, group=True)
+    for k in range(len(steps) - 1, -1, -1):
+        unit, template = steps[k]
+        if _round(x / unit)[0] * unit >= unit:
+            body = template.format(_mantissa(x / unit, loc, group=False))
+            break
+    if currency is None:
+        return sign + body
+    return sign + _with_currency(body, currency.upper(), loc)
+
+
+def _with_currency(body: str, currency: str, loc: str | None) -> str:
+    if loc is None:
+        sym = CURRENCY_SYMBOLS.get(currency)
+        return f"{sym}{body}" if sym else f"{body} {currency}"
+    pattern = Locale.parse(loc).currency_formats["standard"].pattern.split(";")[0]
+    return re.sub(r"[#0,.]+", lambda _: body, pattern, count=1).replace("¤", get_currency_symbol(currency, loc))
 
 
 def short(v: float, fmt: Fmt | str | None, currency: str = "USD", language: str = "en") -> str:
-    """A figure in three significant digits for a narrow space: $2.13M, 45.2K, 2.13万 (zh)."""
-    loc = _locale(language) if not language.startswith(("zh", "ja")) else None
+    """A KPI figure for a narrow space: the compact form, with the currency's symbol; whole percent."""
     if fmt == Fmt.percent:
-        return _percent(v, loc, 0) if loc else f"{v * 100:.0f}%"
-    steps = (
-        ((1e8, "億" if language.startswith("ja") else "亿"), (1e4, "万"))
-        if language.startswith(("zh", "ja"))
-        else ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
-    )
-    body = f"{abs(v):,.0f}"
-    for limit, suffix in steps:
-        if abs(v) >= limit:
-            x = abs(v) / limit
-            body = f"{x:.{max(0, 2 - len(str(int(x))) + 1)}f}".rstrip("0").rstrip(".") + suffix
-            break
-    sign = "-" if v < 0 else ""
-    if loc:
-        return sign + _short_local(abs(v), fmt, currency.upper(), loc)
-    if fmt == Fmt.currency:
-        sym = CURRENCY_SYMBOLS.get(currency.upper())
-        return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency.upper()}"
-    return sign + body
+        loc = _locale(language)
+        return _percent(v, loc, 0) if loc and not i18n.cjk(language) else f"{v * 100:.0f}%"
+    return compact(v, language, currency if fmt == Fmt.currency else None)
 
 
-def _short_local(x: float, fmt: Fmt | str | None, currency: str, loc: str) -> str:
-    """A non-negative figure in three significant digits, in the locale's compact form (2,13 M €)."""
-    digits = 0
-    for limit in (1e12, 1e9, 1e6, 1e3):
-        if x >= limit:
-            digits = max(0, 2 - len(str(int(x / limit))) + 1)
-            break
-    if fmt == Fmt.currency:
-        shown = format_compact_currency(x, currency, fraction_digits=digits, locale=loc)
-        if x < 1e3 or not any(ch.isalpha() for ch in shown.replace(currency, "")):
-            return format_currency(round(x), currency, _pattern("currency", loc, 0), locale=loc, currency_digits=False)
-        return shown
-    shown = format_compact_decimal(x, fraction_digits=digits, locale=loc)
-    if x < 1e3 or not any(ch.isalpha() for ch in shown):  # German has no short form for thousands
-        return format_decimal(round(x), "#,##0", locale=loc)
-    return shown
+def excel_compact(language: str | None = None, symbol: str = "") -> str:
+    """The .xlsx/.pptx number format of the compact form, with the same units and thresholds as `compact`.
+
+    Excel allows two conditions, so the two smallest units are kept, with one decimal; it divides
+    by thousands (`,`) only, so 万 and 亿 are shown by moving an escaped point (5300010 -> 530.0万)."""
+    pre = f'"{symbol}"' if symbol else ""
+    sections = []
+    for unit, template in reversed([s for s in compact_steps(language) if s[0] < 1e12][:2]):
+        commas, shift = divmod(round(math.log10(unit)), 3)
+        number = ("0\\." + "0" * shift if shift else "#,##0.0") + "," * commas
+        left, right = (f'"{part}"' if part else "" for part in template.split("{}"))
+        # the unit starts where `compact` moves to it: when the value rounds to 1.00 of it
+        threshold = f"{unit * (1 - 0.5 * 10**-SIGNIFICANT):f}".rstrip("0").rstrip(".")  # Excel reads no 1e8
+        sections.append(f"[>={threshold}]{pre}{left}{number}{right}")
+    return ";".join([*sections, f"{pre}#,##0"])
 
 
 def long_date(d: dt.date, language: str | None) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 # {name} a metric's text; {name:abs} without its sign; {name|rose|fell|was flat} the word that
@@ -26,6 +26,17 @@ Cell = str | float | int | bool | None
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        """A model writes null for a field it leaves alone: that is the field's default, not an error.
+        The schema a model is given is unchanged (it still says which fields take null)."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        unset = {k for k, v in data.items() if v is None and k in fields and not fields[k].is_required()}
+        return {k: v for k, v in data.items() if k not in unset} if unset else data
 
 
 class Agg(StrEnum):
@@ -234,6 +245,7 @@ class Table(_Strict):
 
     type: Literal["table"] = "table"
     title: str
+    headline: str | None = Field(None, description="the finding; slide title")
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -266,6 +278,7 @@ class Chart(_Strict):
     type: Literal["chart"] = "chart"
     kind: ChartKind
     title: str
+    headline: str | None = Field(None, description="the finding; slide title")
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -323,6 +336,9 @@ class DocKind(StrEnum):
     prd = "prd"
     lesson_plan = "lesson_plan"
     memo = "memo"
+    letter = "letter"
+    worksheet = "worksheet"
+    scorecard = "scorecard"
     other = "other"
 
 
@@ -333,6 +349,7 @@ class Brand(_Strict):
     palette: list[str] = Field([], json_schema_extra={HIDDEN: True})  # else primary, accent, then the theme's
     font: str = ""
     logo: str | None = None
+    organisation: str | None = Field(None, json_schema_extra={HIDDEN: True})  # footer and author when no author
 
 
 class Burst(_Strict):
@@ -357,6 +374,9 @@ class Meta(_Strict):
     )
     template: str | None = None  # a template given with the job: its {{placeholders}} filled, or its look
     burst: Burst | None = None
+
+    cover: Literal["auto"] | bool = "auto"  # a title page; auto: none for 3 pages or less (renderers/common.py)
+    contents: Literal["auto"] | bool = "auto"  # a contents list (a deck's agenda); auto: as cover
 
 
 class Plan(_Strict):

@@ -27,7 +27,7 @@ def block_texts(block: Block) -> list[str]:
         case Kpis():
             texts = [k.label for k in block.items]
         case Table() | Chart():
-            texts = [block.title, block.caption]
+            texts = [block.headline, block.title, block.caption]
         case Image():
             texts = [block.alt, block.caption]
         case Model():

@@ -11,7 +11,7 @@ from docagent.bind import Bound
 from docagent.errors import RenderError
 from docagent.formats import FORMATS
 from docagent.plan import Image
-from docagent.renderers.common import all_text
+from docagent.renderers.common import Front, all_text
 from docagent.renderers.fonts import require_cjk
 from docagent.renderers.theme import Theme, branded, load_theme
 
@@ -20,29 +20,30 @@ __all__ = ["FORMATS", "RENDERERS", "render_all"]
 if TYPE_CHECKING:  # the chart module loads matplotlib: only a job that draws pays for it
     from docagent.renderers.charts import ChartImage
 
-    Render = Callable[[Bound, Theme, dict[int, ChartImage], Path], object]
+    # (bound, theme, charts, path, front matter decided so far) -> the front matter this format decided, if any
+    Render = Callable[[Bound, Theme, dict[int, ChartImage], Path, Front | None], Front | None]
 
 
 # One signature for every format; each imports its library only when that format is asked for.
-def _docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+def _docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None) -> None:
     from docagent.renderers.word import render_docx
 
-    render_docx(bound, theme, charts, path)
+    render_docx(bound, theme, charts, path, front)
 
 
-def _xlsx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+def _xlsx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None) -> None:
     from docagent.renderers.excel import render_xlsx
 
     render_xlsx(bound, theme, path, charts)
 
 
-def _pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+def _pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None) -> Front:
     from docagent.renderers.pdf import render_pdf
 
-    render_pdf(bound, theme, charts, path)
+    return render_pdf(bound, theme, charts, path)  # it counts its pages: cover and contents for the others
 
 
-def _pptx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> None:
+def _pptx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None) -> None:
     from docagent.renderers.slides import render_pptx
 
     render_pptx(bound, theme, path)  # native charts; the QA pass (renderers/qa.py) reads the deck back
@@ -76,14 +77,15 @@ def render_all(
         from docagent.renderers.charts import draw_images
 
         charts = draw_images(bound, theme)
-    for fmt in FORMATS:
+    front: Front | None = None  # the PDF counts its pages and decides the cover and contents for the other formats
+    for fmt in sorted(FORMATS, key=lambda f: f != "pdf"):
         if fmt not in formats:
             continue
         path = out_dir / f"{stem}.{fmt}"
         tmp = path.with_suffix(f".{fmt}.part")  # never expose a half-written file
         t = time.perf_counter()
-        RENDERERS[fmt](bound, theme, charts, tmp)
+        front = RENDERERS[fmt](bound, theme, charts, tmp, front) or front
         tmp.replace(path)
         timings[fmt] = time.perf_counter() - t
         files[fmt] = path
-    return files, timings
+    return {f: files[f] for f in FORMATS if f in files}, timings  # in the usual order, whatever went first

@@ -49,6 +49,7 @@ class Series:
     folded: bool  # the tail was folded into "Other"
     percent: bool = False  # every value is a ratio shown as a percentage
     language: str = "en"  # of the axis numbers
+    percent2: bool = False  # the secondary axis (a combo chart's rates) is in percent
 
 
 @dataclass
@@ -94,7 +95,8 @@ def series_of(block: Chart, bound: Bound, index: int) -> Series:
     legend = bound.models.legend(block) if bound.models and block.model else {}  # a model row's label
     pick = lambda cols: [(legend.get(n, n), [_num(r[names.index(n)]) for r in rows]) for n in cols]  # noqa: E731
     percent = all(c.format == "percent" for c in res.columns if c.name in block.y)
-    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent, language)
+    percent2 = bool(block.y2) and all(c.format == "percent" for c in res.columns if c.name in (block.y2 or []))
+    return Series(xs, labels, pick(block.y), pick(block.y2 or []), folded, percent, language, percent2)
 
 
 def needs_cjk(bound: Bound) -> bool:
@@ -148,13 +150,15 @@ def draw(
     return ChartImage(png.getvalue(), svg.getvalue(), WIDTH_IN, HEIGHT_IN)
 
 
-def _yaxis(ax: Any, percent: bool = False, language: str = "en") -> None:
+def _yaxis(ax: Any, percent: bool = False, language: str = "en", grid: bool = True) -> None:
     if percent and base(language) != REFERENCE:  # the language's percent form: 35,5 %
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_value(v, Fmt.percent, language=language)))
     else:  # PercentFormatter picks the decimals from the axis range: 35.5%, 36.0%, not 36%, 36%
         ax.yaxis.set_major_formatter(
             PercentFormatter(1.0) if percent else FuncFormatter(lambda v, _: compact(v, language))
         )
+    if not grid:
+        return
     ax.grid(axis="y", color="#E5E7EB", linewidth=0.8)
     ax.set_axisbelow(True)
 
@@ -222,7 +226,7 @@ def _plot(ax: Any, kind: ChartKind, s: Series, theme: Theme) -> None:
             for k, (name, ys) in enumerate(s.y2):
                 color = theme.palette[(len(s.y) + k) % len(theme.palette)]
                 ax2.plot(pos, ys, color=color, marker="o", markersize=3, linewidth=2, label=name)
-            ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, s.language)))
+            _yaxis(ax2, s.percent2, s.language, grid=False)  # rates read in percent, as their series' format says
             ax2.spines["right"].set_visible(True)
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = ax2.get_legend_handles_labels()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, assert_never
 
 from docagent.bind import Bound, metric_format
 from docagent.data.catalog import NUMERIC
@@ -12,11 +12,21 @@ from docagent.data.query import OutColumn
 from docagent.formatting import format_value, short
 from docagent.i18n import phrase
 from docagent.plan import (
+    Bullets,
+    Callout,
     Chart,
+    DocKind,
     Fmt,
+    Heading,
     Image,
     Kpi,
+    Kpis,
+    Meta,
     Metric,
+    Model,
+    PageBreak,
+    Paragraph,
+    Plan,
     Table,
 )
 from docagent.texts import block_texts
@@ -51,14 +61,28 @@ def column_format(c: OutColumn, values: list[Any], chosen: Fmt | str | None) -> 
     return replace(c, format=Fmt.integer if whole else Fmt.number)
 
 
-def highlight_cells(block: Table, columns: list[OutColumn], rows: list[tuple[Any, ...]]) -> dict[tuple[int, int], str]:
+def summary_rows(block: Table, rows: list[tuple[Any, ...]], language: str = "en") -> set[int]:
+    """Body rows that sum others up (emphasised, or labelled Total): no highlight rule colours them."""
+    words = {phrase(language, "total").lower(), "total", "subtotal"}
+    labelled = {i for i, r in enumerate(rows) if any(isinstance(v, str) and v.strip().lower() in words for v in r[:2])}
+    return labelled | set(block.emphasis or [])
+
+
+def highlight_cells(
+    block: Table, columns: list[OutColumn], rows: list[tuple[Any, ...]], language: str = "en"
+) -> dict[tuple[int, int], str]:
     names = [c.name for c in columns]
     out: dict[tuple[int, int], str] = {}
+    skip = summary_rows(block, rows, language)
     for h in block.highlight or []:
         if h.column not in names:
             continue
         k = names.index(h.column)
-        nums = [(r[k], i) for i, r in enumerate(rows) if isinstance(r[k], int | float) and not isinstance(r[k], bool)]
+        nums = [
+            (r[k], i)
+            for i, r in enumerate(rows)
+            if isinstance(r[k], int | float) and not isinstance(r[k], bool) and i not in skip
+        ]
         if h.op in ("top", "bottom"):
             picked = sorted(nums, key=lambda x: x[0], reverse=h.op == "top")[: int(h.value)]
             hits = {i for _, i in picked}
@@ -126,7 +150,7 @@ def table_data(block: Table, bound: Bound, index: int) -> TableData:
         totals,
         total_values,
         set(block.emphasis or []),
-        highlight_cells(block, columns, res.rows),
+        highlight_cells(block, columns, res.rows, bound.plan.meta.language),
     )
 
 
@@ -182,6 +206,63 @@ def punctuate(text: str, language: str = "en") -> str:
 
 def image_caption(block: Image, bound: Bound) -> str:
     return punctuate(bound.text(block.caption or ""), bound.plan.meta.language)
+
+
+SHORT_KINDS = {DocKind.letter, DocKind.worksheet, DocKind.scorecard}  # read at once: no cover, no contents
+MAX_PLAIN_PAGES = 3  # a document this short opens on its content
+
+
+@dataclass(frozen=True)
+class Front:
+    """What comes before the content: a title page, a contents list."""
+
+    cover: bool
+    contents: bool
+
+
+def front_matter(plan: Plan, pages: int | None = None) -> Front:
+    """meta.cover and meta.contents as decided: a plan's true/false wins; "auto" leaves them out of
+    letters, worksheets and scorecards and of documents of `pages` <= 3 (None: not yet known, kept)."""
+    meta = plan.meta
+    short = meta.kind in SHORT_KINDS or (pages is not None and pages <= MAX_PLAIN_PAGES)
+    headings = any(isinstance(b, Heading) for b in plan.blocks)  # no headings, nothing to list
+    cover = meta.cover if isinstance(meta.cover, bool) else not short
+    contents = (meta.contents if isinstance(meta.contents, bool) else not short) and headings
+    return Front(cover, contents)
+
+
+def estimate_pages(bound: Bound) -> int:
+    """A rough page count for formats that cannot count their pages (the PDF counts its own)."""
+    pages = 0.0
+    for i, b in enumerate(bound.plan.blocks):
+        match b:
+            case Paragraph() | Callout():
+                pages += 0.04 + len(b.text) / 3000
+            case Bullets():
+                pages += 0.03 * len(b.items) * (1 + (b.lines or 0))
+            case Table():
+                res = bound.results.get(i)
+                pages += 0.1 + 0.022 * (len(res.rows) if res else len(b.rows or []))
+            case Chart() | Image() | Model():
+                pages += 0.45
+            case PageBreak():
+                pages = float(int(pages) + 1)
+            case Heading() | Kpis():
+                pages += 0.06
+            case _:
+                assert_never(b)
+    return int(pages) + 1
+
+
+def by_length(plan: Plan) -> bool:
+    """Whether the front matter waits for the page count (an "auto" that the kind does not settle)."""
+    meta = plan.meta
+    return meta.kind not in SHORT_KINDS and "auto" in (meta.cover, meta.contents)
+
+
+def owner(meta: Meta) -> str:
+    """Who the document is by: the plan's author, else the brand kit's organisation; never the product."""
+    return meta.author or (meta.brand.organisation if meta.brand else None) or ""
 
 
 def contents_title(language: str) -> str:

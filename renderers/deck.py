@@ -1,8 +1,9 @@
 """Which slides a plan becomes, decided without any office library.
 
-A careful presenter's layout: a title slide, an agenda of the level-1
-headings, a slide per section with its heading as title, each KPI row, chart
-and table page on a slide of its own. `meta.slides` sets how much text reaches
+An analyst's layout: a title slide, a slide per section with its heading as
+title, each KPI row, chart and table page on a slide of its own, titled by the
+block's finding (`headline`) when the plan writes one. An agenda of the level-1
+headings and section dividers only when the plan asks (`meta.contents: true`). `meta.slides` sets how much text reaches
 the slides (auto: all; sections: one slide per level-1 section, paragraphs in
 the notes; none: visuals only); `slide: false` keeps a block out. Text that
 does not fit is never cut mid-sentence: it goes to the speaker notes and is
@@ -32,7 +33,7 @@ BULLET_INDENT = 22.0
 TITLE_SIZES = (30.0, 26.0, 22.0, 18.0)
 BODY_SIZES = (22.0, 20.0, 18.0, 16.0)
 TABLE_ROWS = 12  # at most this many body rows on one slide
-CELL_CHARS = 120  # a longer table cell is cut at a word, the full text goes to the notes
+CELL_CHARS = 600  # cells wrap; only a cell too long for any slide is cut at a word (full text in the notes)
 
 MARKERS = {f"[{phrase(code, 'not_on_slide')}]" for code in supported()}  # notes text the QA pass counts
 Style = Literal["bullet", "number", "para", "callout_title", "callout", "subhead"]
@@ -81,8 +82,11 @@ def line_size(style: Style, base: float) -> float:
     return base - 2 if style in ("para", "callout") else base
 
 
+NUMBER_INDENT = 36.0  # "10." at body size, and a space before the text ("1. Summary", never "1.Summary")
+
+
 def line_indent(style: Style) -> float:
-    return BULLET_INDENT if style in ("bullet", "number") else 0.0
+    return NUMBER_INDENT if style == "number" else BULLET_INDENT if style == "bullet" else 0.0
 
 
 def space_before(style: Style, base: float) -> float:
@@ -197,8 +201,8 @@ class Planner:
             if s is not None and s not in self.slides:
                 self.slides.append(s)
             return
-        if before_visual and s.level > 1:
-            if s in self.slides:
+        if (before_visual and s.level > 1) or self.meta.contents is not True:
+            if s in self.slides:  # a divider pads a deck: only a deck that lists its sections has them
                 self.slides.remove(s)
             return
         s.kind = "section"
@@ -261,11 +265,11 @@ class Planner:
             case Kpis():
                 self.kpis(i)
             case Chart():
-                if b.slide:
-                    self.visual("chart", i, t(b.title))
+                if b.slide:  # the finding is the slide's title; the topic stays the figure's caption
+                    self.visual("chart", i, t(b.headline or b.title))
             case Table():
                 if b.slide:
-                    self.visual("table", i, t(b.title))
+                    self.visual("table", i, t(b.headline or b.title))
             case Model():
                 self.visual("model", i, t(b.title))
             case PageBreak():
@@ -280,7 +284,7 @@ class Planner:
         meta = self.meta
         self.slides.append(Slide("title", meta.title))
         headings = [self.bound.text(b.text) for b in self.bound.plan.blocks if isinstance(b, Heading) and b.level == 1]
-        if len(headings) >= 2 and self.mode != "none":
+        if len(headings) >= 2 and self.mode != "none" and meta.contents is True:  # an agenda when asked for
             agenda = Slide("agenda", word("agenda", meta.language))
             agenda.lines = [Line(h, "number", n) for n, h in enumerate(headings, 1)]
             self.slides.append(agenda)

@@ -20,7 +20,7 @@ from docx.text.paragraph import Paragraph
 
 from docagent.bind import Bound
 from docagent.renderers.charts import ChartImage, draw_all
-from docagent.renderers.common import numbering
+from docagent.renderers.common import Front, by_length, estimate_pages, front_matter, numbering
 from docagent.renderers.docfill import load
 from docagent.renderers.theme import Theme, branded, load_theme, templates_dir
 from docagent.renderers.word import Builder
@@ -127,11 +127,11 @@ class StyledBuilder(Builder):
     def _header_footer(self, section: Any) -> None:
         """The template's own headers and footers stay as they are."""
 
-    def build(self) -> Any:
+    def build(self, front: Front) -> Any:
         body = self.doc.element.body
         marker = next((p for p in body.iter(qn("w:p")) if BODY in Paragraph(p, self.doc).text.replace(" ", "")), None)
         before = set(body)  # the elements themselves: lxml keeps one proxy per element while it is referenced
-        doc = super().build()
+        doc = super().build(front)
         if marker is not None:  # the content takes the place of {{body}}
             added = [el for el in body if el not in before and el.tag != qn("w:sectPr")]
             for el in added:
@@ -154,6 +154,7 @@ def render_styled_docx(bound: Bound, theme_name: str, template: bytes, path: Pat
     theme = template_theme(branded(load_theme(theme_name), bound.plan.meta.brand), doc)
     charts = draw_all(bound, theme)
     tmp = path.with_suffix(".docx.part")
-    StyledBuilder(bound, theme, charts, doc).build().save(str(tmp))
+    front = front_matter(bound.plan, estimate_pages(bound) if by_length(bound.plan) else None)
+    StyledBuilder(bound, theme, charts, doc).build(front).save(str(tmp))
     tmp.replace(path)
     return path

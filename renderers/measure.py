@@ -70,6 +70,66 @@ def wrap(text: str, avail: float, size: float, bold: bool = False) -> list[str]:
     return out
 
 
+def longest_word(text: str, size: float, bold: bool = False) -> float:
+    """Width of the widest word (or CJK glyph): a column narrower than this splits a word."""
+    return max((width(tok, size, bold) for tok in _TOKENS.findall(text) if not tok.isspace()), default=0.0)
+
+
+def fit_columns(
+    header: list[str], rows: list[list[str]], numeric: list[bool], total: float, sizes: tuple[float, ...], pad: float
+) -> tuple[float, list[float]]:
+    """The largest of `sizes` at which every figure and word fits its column, and the widths there."""
+    for size in sizes:
+        widths = column_widths(header, rows, numeric, total, size, pad)
+        if not _squeezed(header, rows, numeric, widths, size, pad):
+            return size, widths
+    return sizes[-1], widths
+
+
+def _squeezed(
+    header: list[str], rows: list[list[str]], numeric: list[bool], widths: list[float], size: float, pad: float
+) -> bool:
+    return any(
+        longest_word(header[k], size, True) + pad > widths[k] + 0.01
+        or (numeric[k] and any(width(r[k], size, True) + pad > widths[k] + 0.01 for r in rows[:200]))
+        for k in range(len(header))
+    )
+
+
+def column_widths(
+    header: list[str], rows: list[list[str]], numeric: list[bool], total: float, size: float, pad: float
+) -> list[float]:
+    """Table column widths in points from measured content, filling `total`.
+
+    A number column is as wide as its widest figure (a number never wraps); no column is narrower
+    than its header's or its cells' longest word (no word is split, "Priori|ty"); text columns share
+    what is left in proportion to their one-line width. Only when even that cannot fit are the
+    minimums scaled down (and the QA pass reports the overflow)."""
+    ncols = len(header)
+    sample = rows[:200]
+    natural, least = [], []
+    for k in range(ncols):
+        head = longest_word(header[k], size, bold=True)
+        if numeric[k]:  # every row counts: the widest figure may be anywhere; measure the longest few
+            figures = sorted({r[k] for r in rows}, key=len)[-5:]
+            need = max([head, *(width(f, size, bold=True) for f in figures)])
+            natural.append(need + pad)
+            least.append(need + pad)
+            continue
+        lines = [line for r in sample for line in r[k].split("\n")]
+        one_line = max([width(header[k], size, bold=True), *(width(x[:60], size) for x in lines)])
+        word = max([head, *(longest_word(x, size) for x in lines)])
+        natural.append(one_line + pad)
+        least.append(min(word, total / 3) + pad)
+    if sum(natural) <= total:
+        return [total * n / sum(natural) for n in natural]
+    spare = total - sum(least)
+    if spare < 0:
+        return [total * m / sum(least) for m in least]
+    room = [n - m for n, m in zip(natural, least, strict=True)]
+    return [m + spare * r / sum(room) if sum(room) else m for m, r in zip(least, room, strict=True)]
+
+
 def lines_height(n: int, size: float) -> float:
     return n * size * LINE
 
@@ -79,4 +139,4 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text.strip()) if s]
 
 
-__all__ = ["LINE", "lines_height", "sentences", "width", "wrap"]
+__all__ = ["LINE", "column_widths", "fit_columns", "lines_height", "longest_word", "sentences", "width", "wrap"]

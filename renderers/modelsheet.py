@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.bind import Bound
-from docagent.i18n import phrase
+from docagent.i18n import REFERENCE, base, phrase
 from docagent.models import Models, RowRef
 from docagent.modeluse import metric_period
 from docagent.plan import Chart, ChartKind, Metric, ModelRow
+from docagent.renderers.common import formula_text
 from docagent.renderers.modelformula import FIRST_COLUMN, Place, Writer, col_name, defined_name, quote_sheet
 
 BLUE, BLACK, GREEN = "#0000FF", "#000000", "#008000"
@@ -38,6 +39,10 @@ CHART_TYPES: dict[ChartKind, tuple[str, str | None]] = {
     ChartKind.scatter: ("scatter", None),
     ChartKind.combo: ("column", None),  # the y2 series are added as a line on a secondary axis
 }
+
+
+# Excel's TEXT codes that print what docagent.formatting prints in English (currency: the workbook's own)
+TEXT_CODES = {"integer": "#,##0", "number": "#,##0.00", "percent": "0.0%", "currency": ""}
 
 
 @dataclass
@@ -258,10 +263,39 @@ class ModelSheets:
             return home
         return self.worksheet(self.book.sheet_name(name, self.taken))
 
+    def metric_text(self, m: Metric) -> str | None:
+        """An Excel expression whose value is the metric's text as the document prints it, so a cell that
+        quotes the model moves with its inputs: the period a row first turns positive (INDEX/MATCH over
+        the period header), or a period's value through TEXT in the format docagent writes. None where
+        Excel cannot print the same text (the compact form, other languages' number forms)."""
+        models, mv = self.models, self.bound.models
+        if models is None or mv is None or m.row is None:
+            return None
+        i = models.by_title(m.model or "")
+        assert i is not None
+        section, row = self.book.places[RowRef(i, m.row)]
+        sheet, n = quote_sheet(section.sheet), len(mv.labels(i))
+        first, last = col_name(FIRST_COLUMN), col_name(FIRST_COLUMN + n - 1)
+        if m.find == "first_positive":
+            head = f"{sheet}!${first}${section.header + 1}:${last}${section.header + 1}"
+            values = f"{sheet}!${first}${row + 1}:${last}${row + 1}"
+            after = f'"after "&{sheet}!${last}${section.header + 1}'
+            return f"IFERROR(INDEX({head},MATCH(TRUE,INDEX({values}>0,0),0)),{after})"
+        code = TEXT_CODES.get(str(m.format)) if base(self.bound.plan.meta.language) == REFERENCE else None
+        if code is None:
+            return None
+        if m.format == "currency":
+            code = self.num_formats["currency"]
+        cell = f"{sheet}!${col_name(FIRST_COLUMN + metric_period(m, models))}${row + 1}"
+        return f"TEXT({cell},{formula_text(code)})"
+
     def metric_formula(self, m: Metric) -> str | None:
-        """A KPI reading a model cell refers to it; first_positive stays a value."""
+        """A KPI reading a model cell refers to it; a found period is the INDEX/MATCH that finds it."""
         models = self.models
-        if models is None or m.find is not None or m.row is None:
+        if m.find is not None:
+            expr = self.metric_text(m)
+            return f"={expr}" if expr else None
+        if models is None or m.row is None:
             return None
         i = models.by_title(m.model or "")
         assert i is not None

@@ -43,18 +43,23 @@ from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, 
 from docagent.plan import PageBreak as PlanPageBreak
 from docagent.plan import Paragraph as PlanParagraph
 from docagent.plans import plan_hash
+from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
+    Front,
     all_text,
+    by_length,
     caption,
     contents_title,
+    front_matter,
     image_caption,
     kpi_label,
     kpi_texts,
     model_table,
     numbering,
+    owner,
     split_periods,
     table_data,
 )
@@ -274,6 +279,7 @@ class _Doc(BaseDocTemplate):
         super().__init__(buf, **kw)
         self.setProgressCallBack(self._progress)
         self.bound, self.theme, self.logo = bound, theme, logo
+        self.markup = Markup()  # contents entries switch to the CJK font like the headings they list
         portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
         lw, lh = landscape(A4)
         wide = Frame(MARGIN, MARGIN, lw - 2 * MARGIN, lh - 2 * MARGIN - 6 * mm, id="l")
@@ -297,7 +303,7 @@ class _Doc(BaseDocTemplate):
             key = f"h{id(flowable)}"
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
-            self.notify("TOCEntry", (level, flowable.getPlainText(), self.page, key))
+            self.notify("TOCEntry", (level, self.markup(flowable.getPlainText()), self.page, key))
 
     def _decorate(self, canv: Canvas, doc: Any) -> None:
         w, h = canv._pagesize
@@ -308,9 +314,9 @@ class _Doc(BaseDocTemplate):
         canv.line(MARGIN, h - MARGIN + 2 * mm, w - MARGIN, h - MARGIN + 2 * mm)
         canv.setFont("DocSans", 8)
         canv.setFillColor(colors.HexColor(t.muted))
-        head = t.header_text_left.format(title=meta.title, author=meta.author or "")
+        head = t.header_text_left.format(title=meta.title, author=owner(meta))
         _draw_mixed(canv, MARGIN, h - MARGIN + 3.5 * mm, head[:110])
-        foot = t.footer_text_left.format(title=meta.title, author=meta.author or "docagent")
+        foot = t.footer_text_left.format(title=meta.title, author=owner(meta))
         _draw_mixed(canv, MARGIN, MARGIN - 8 * mm, foot[:80])
         if self.logo is not None:  # above the header rule, flush right; 8 mm high
             lh = 8 * mm
@@ -457,13 +463,14 @@ class Builder:
         p._toc_level = level - 1
         return p
 
-    def story(self) -> list[Flowable]:
+    def story(self, front: Front) -> list[Flowable]:
         b, meta = self.bound, self.bound.plan.meta
-        out: list[Flowable] = [Spacer(1, 30 * mm), Paragraph(self.m(meta.title), self.s["title"])]
+        out: list[Flowable] = [Spacer(1, 30 * mm)] if front.cover else []
+        out.append(Paragraph(self.m(meta.title), self.s["title"]))
         if meta.subtitle:
             out.append(Paragraph(self.m(meta.subtitle), self.s["subtitle"]))
-        if meta.author:
-            out.append(Paragraph(self.m(meta.author), self.s["subtitle"]))
+        if owner(meta) and front.cover:
+            out.append(Paragraph(self.m(owner(meta)), self.s["subtitle"]))
         toc = TableOfContents()
         toc.tableStyle = _style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)])  # fmt: skip
@@ -472,11 +479,13 @@ class Builder:
             ParagraphStyle("toc2", parent=self.s["body"], leftIndent=14),
             ParagraphStyle("toc3", parent=self.s["body"], leftIndent=28),
         ]
-        if any(isinstance(blk, Heading) for blk in b.plan.blocks):  # no headings, no contents page
+        if front.contents:
             contents = contents_title(meta.language)
             out += [Spacer(1, 14 * mm), Paragraph(self.m(contents), self.s["h2"]), toc, PageBreak()]
+        elif front.cover:
+            out.append(PageBreak())
         else:
-            out.append(Spacer(1, 10 * mm))
+            out.append(Spacer(1, 4 * mm))
         blocks = b.plan.blocks
         pending: list[Flowable] = []  # a heading waits to share a page with what follows it
         for i, block in enumerate(blocks):
@@ -496,7 +505,10 @@ class Builder:
                 flow, pending = flow[2:], []
             out += pending + flow
             pending = []
-        return out + pending
+        out += pending
+        while out and isinstance(out[-1], Spacer):  # a spacer that ends the story can start an empty page
+            out.pop()
+        return out
 
     def block(self, i: int, block: Block) -> list[Flowable]:
         t = self.bound.text
@@ -628,9 +640,15 @@ class Builder:
         cap = Paragraph(self.m(caption(block, self.bound, self.labels[i])), self.s["caption"])
         return [KeepTogether([drawing, cap])]
 
-    def cell(self, text: str, style: ParagraphStyle) -> Flowable | str:
-        """A plain string when it fits on one line in the Latin font; a wrapping Paragraph otherwise."""
-        if len(text) <= PLAIN_CELL_CHARS and "\n" not in text and all(ord(ch) in self.m.latin for ch in text):
+    def cell(self, text: str, style: ParagraphStyle, room: float = float("inf")) -> Flowable | str:
+        """A plain string when it fits on one line of `room` points in the Latin font; a wrapping
+        Paragraph otherwise (a plain string never wraps: it would run into the next cell)."""
+        if (
+            len(text) <= PLAIN_CELL_CHARS
+            and "\n" not in text
+            and all(ord(ch) in self.m.latin for ch in text)
+            and pdfmetrics.stringWidth(text, "DocSans", style.fontSize) <= room
+        ):
             return text
         return Paragraph(self.m(text), style)
 
@@ -641,10 +659,13 @@ class Builder:
         width = landscape(A4)[0] - 2 * MARGIN if wide else self.width
         s = self.s
         small = ncols > 14
-        cell, num = s["cell"], s["num"]
-        if small:
-            cell = ParagraphStyle("cs", parent=cell, fontSize=6.5, leading=8)
-            num = ParagraphStyle("ns", parent=num, fontSize=6.5, leading=8)
+        pad = 4 if small else 8
+        body = [*data.rows, *([data.totals] if data.totals else [])]
+        # the largest size at which every figure and header word fits: a number never wraps
+        sizes = (6.5,) if small else (8.5, 7.5, 6.5)
+        size, widths = measure.fit_columns(data.header, body, data.numeric, width, sizes, pad)
+        cell = ParagraphStyle("cs", parent=s["cell"], fontSize=size, leading=size * 1.24)
+        num = ParagraphStyle("ns", parent=s["num"], fontSize=size, leading=size * 1.24)
         head = ParagraphStyle("hs", parent=s["head"], fontSize=cell.fontSize, leading=cell.leading)
         head_num = ParagraphStyle("hn", parent=head, alignment=TA_RIGHT)
         rows = [[Paragraph(self.m(h), head_num if data.numeric[k] else head) for k, h in enumerate(data.header)]]
@@ -654,24 +675,13 @@ class Builder:
             if n in data.emphasis:  # a subtotal row: bold whatever the cell holds
                 rows.append([Paragraph(self.m(v), bold_num if data.numeric[k] else bold_cell) for k, v in enumerate(r)])
             else:
-                rows.append([self.cell(v, num if data.numeric[k] else cell) for k, v in enumerate(r)])
+                rows.append([self.cell(v, num if data.numeric[k] else cell, widths[k] - pad) for k, v in enumerate(r)])
         if data.totals:
             bold = [
                 ParagraphStyle("tb", parent=num if data.numeric[k] else cell, fontName="DocSans-Bold")
                 for k in range(ncols)
             ]
             rows.append([Paragraph(self.m(v), bold[k]) for k, v in enumerate(data.totals)])
-        # natural width of each column (its widest cell, capped), then scaled to the frame
-        pad = 4 if small else 8
-        natural = [
-            pad
-            + max(
-                [pdfmetrics.stringWidth(data.header[k][:40], "DocSans-Bold", cell.fontSize)]
-                + [pdfmetrics.stringWidth(r[k][:40], "DocSans", cell.fontSize) for r in data.rows[:200]]
-            )
-            for k in range(ncols)
-        ]
-        widths = [width * n / sum(natural) for n in natural]
         t = self.theme
         style = [
             # short Latin cells are plain strings (a Paragraph each is most of the cost of long tables)
@@ -730,7 +740,7 @@ class Builder:
             rows += [[Paragraph(self.m(a), cell), v, Paragraph(self.m(n), cell)] for a, v, n in data.assumptions]
             widths = [self.width * 0.4, self.width * 0.18, self.width * 0.42]
             tbl = RLTable(rows, colWidths=widths, repeatRows=1)
-            tbl.setStyle(TableStyle([*base, ("ALIGN", (1, 1), (1, -1), "RIGHT")]))
+            tbl.setStyle(_style([*base, ("ALIGN", (1, 1), (1, -1), "RIGHT")]))
             out += [tbl, Spacer(1, 6)]
         bold_w = lambda text: pdfmetrics.stringWidth(text, "DocSans-Bold", size)  # noqa: E731
         col_w = 8 + max(bold_w(v) for _, values, _ in data.rows for v in [*values, *data.header[1:]])
@@ -752,7 +762,7 @@ class Builder:
                         ("LINEABOVE", (0, r), (-1, r), 0.6 if kind == "subtotal" else 1.2, grid),
                     ]
             tbl = LongTable(rows, colWidths=[label_w] + [(self.width - label_w) / n] * n, repeatRows=1)
-            tbl.setStyle(TableStyle(style))
+            tbl.setStyle(_style(style))
             tables.append(tbl)
         if len(data.rows) > 30:  # a long statement splits across pages with its header repeated
             return [*out, *tables, Spacer(1, 10)]
@@ -760,7 +770,24 @@ class Builder:
         return [KeepTogether([*out, tables[0]]), *(KeepTogether([Spacer(1, 6), x]) for x in tables[1:]), Spacer(1, 10)]
 
 
-def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
+def render_pdf(
+    bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None = None
+) -> Front:
+    """Write the PDF; returns the front matter it has (decided here by page count when "auto")."""
+    if front is None and by_length(bound.plan):
+        bare = Front(False, False)
+        buf, pages = _build(bound, theme, charts, bare)
+        front = front_matter(bound.plan, pages)
+        if front == bare:
+            path.write_bytes(buf.getvalue())
+            return front
+    front = front or front_matter(bound.plan)
+    buf, _ = _build(bound, theme, charts, front)
+    path.write_bytes(buf.getvalue())
+    return front
+
+
+def _build(bound: Bound, theme: Theme, charts: dict[int, ChartImage], front: Front) -> tuple[io.BytesIO, int]:
     buf = io.BytesIO()
     meta = bound.plan.meta
     _register_fonts(needs_cjk(bound))
@@ -771,7 +798,7 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         charts.get(LOGO),
         pagesize=A4,
         title=meta.title,
-        author=meta.author or "docagent",
+        author=owner(meta),
         subject=meta.subtitle or "",
         creator="docagent",
         keywords=f"docagent-plan-sha256:{plan_hash(bound.plan)}",  # provenance: which plan made this file
@@ -782,7 +809,6 @@ def render_pdf(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: 
         bottomMargin=MARGIN,
         initialFontName="DocSans",  # else every page names Helvetica, unembedded
     )
-    story = Builder(bound, theme, charts).story()
+    story = Builder(bound, theme, charts).story(front)
     doc.multiBuild(story, canvasmaker=_NumberedCanvas)
-    path.write_bytes(buf.getvalue())
-    return path
+    return buf, doc.page

@@ -6,7 +6,8 @@ still finds is recorded on the job as a warning rather than shipped silently.
 
     check(files, bound) -> list[str]
       .docx  OOXML schema (openxml-audit), captions punctuated, table captions and intros kept with
-             what they introduce
+             what they introduce, no number wrapping or word split in a table cell
+      every  no placeholder left unfilled, no product name
       .xlsx  OOXML schema, every number cell wide enough for its formatted value (no ###)
       .pdf   every font embedded, no empty page, no number broken across lines, no heading or
              intro left at a page foot
@@ -281,6 +282,52 @@ def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
     return out
 
 
+PRODUCT = "docagent"  # the product's name belongs in no user's document
+LEFTOVER = re.compile(r"\{[a-z_][a-z0-9_]*(?:[:|][^{}\n]*)?\}")  # a placeholder nothing filled
+CELL_PAD_PT = 11.5  # Word's default cell margins, left and right
+
+
+def _ooxml_text(path: Path) -> str:
+    """The text a reader can see in an OOXML file: every part but the package's properties."""
+    with zipfile.ZipFile(path) as z:
+        parts = [n for n in z.namelist() if n.endswith(".xml") and not n.startswith(("docProps/", "["))]
+        return "\n".join(re.sub(r"<[^>]+>", " ", z.read(n).decode("utf-8", "replace")) for n in parts)
+
+
+def leftovers(path: Path, text: str) -> list[str]:
+    """Placeholders left unfilled and the product's name, in any format."""
+    out = [f"{path.name}: placeholder {p} was never filled" for p in dict.fromkeys(LEFTOVER.findall(text))]
+    if PRODUCT in text.lower():
+        out.append(f"{path.name}: names the product ({PRODUCT!r}) in the user's document")
+    return out
+
+
+def docx_tables(path: Path) -> list[str]:
+    """Numbers that wrap and words that split in .docx table cells, measured as the PDF measures."""
+    from docagent.renderers import measure
+
+    with zipfile.ZipFile(path) as z:
+        body = ElementTree.fromstring(z.read("word/document.xml"))
+    out: list[str] = []
+    for t, tbl in enumerate(body.iter(f"{W}tbl"), 1):
+        cols = [int(g.get(f"{W}w", "0")) / 20 for g in tbl.iter(f"{W}gridCol")]
+        for r, tr in enumerate(tbl.iter(f"{W}tr")):
+            for k, tc in enumerate(tr.findall(f"{W}tc")):
+                if k >= len(cols):
+                    break
+                room = cols[k] - CELL_PAD_PT
+                for p in tc.iter(f"{W}p"):
+                    text = _text(p).strip()
+                    sz = p.find(f".//{W}sz")
+                    size = int(sz.get(f"{W}val", "20")) / 2 if sz is not None else 10.0
+                    bold = r == 0 or p.find(f".//{W}b") is not None
+                    if NUMBER.fullmatch(text) and measure.width(text, size, bold) > room:
+                        out.append(f"{path.name}: table {t}: {text!r} wraps in its column")
+                    elif text and measure.longest_word(text, size, bold) > room:
+                        out.append(f"{path.name}: table {t}: a word of {text[:40]!r} is split across lines")
+    return list(dict.fromkeys(out))
+
+
 def check(files: dict[str, Path], bound: Bound) -> list[str]:
     """Every finding for the written files; an empty list means ready to deliver."""
     out: list[str] = list(bound.notes)
@@ -298,14 +345,15 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
             out.append(f"{path.name}: not checked ({size:,} bytes is over the check limit of {MAX_CHECK_BYTES:,})")
             continue
         if fmt in ("docx", "xlsx", "pptx"):
-            out += ooxml(path)
+            out += ooxml(path) + leftovers(path, _ooxml_text(path))
         if fmt == "docx":
-            out += docx_layout(path)
+            out += docx_layout(path) + docx_tables(path)
         elif fmt == "xlsx":
             out += xlsx_widths(path)
         elif fmt == "pdf":
             reader = pypdf.PdfReader(path)
             out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound)
+            out += leftovers(path, "\n".join(page.extract_text() for page in reader.pages))
         elif fmt == "pptx":  # text boxes and tables fit, charts have data, text moved to the notes is said
             from docagent.renderers.slides import check_deck
 

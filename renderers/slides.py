@@ -34,12 +34,12 @@ from pptx.util import Emu, Pt
 
 from docagent.bind import Bound
 from docagent.data.query import OutColumn
-from docagent.formatting import CURRENCY_SYMBOLS, compact, format_value, long_date, short
-from docagent.i18n import REFERENCE, base, phrase
+from docagent.formatting import CURRENCY_SYMBOLS, excel_compact, format_value, long_date, short
+from docagent.i18n import phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import model_table, split_periods, table_data
+from docagent.renderers.common import HIGHLIGHT_FILLS, model_table, owner, punctuate, split_periods, table_data
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -66,7 +66,6 @@ from docagent.renderers.deck import (
     plan_deck,
     space_before,
     table_pages,
-    word,
 )
 from docagent.renderers.fonts import is_cjk
 from docagent.renderers.theme import Theme, templates_dir
@@ -86,7 +85,6 @@ TYPES = {
 BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
 QUOTE = {'"': "&quot;"}
 SHORTENED = {Fmt.currency, Fmt.number, Fmt.integer, Fmt.compact}
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 CAPTION_H = 34.0
 MAX_TABLE_ROWS = 300  # 25 slides of a table at most; the .xlsx and .docx carry every row
 MODEL_PERIODS = 6  # periods of a model on one slide
@@ -121,15 +119,15 @@ def _number(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def num_format(col: OutColumn | None, currency: str, compact: bool = False) -> str:
-    """Excel number format for a value column; `compact` for axes (1.2M, 350K)."""
+def num_format(col: OutColumn | None, currency: str, compact: bool = False, language: str = "en") -> str:
+    """Excel number format for a value column; `compact` for axes (1.2M, 350K; 530万 in Chinese)."""
     fmt = col.format if col is not None else None
-    symbol = SYMBOLS.get(currency.upper(), "") if fmt == Fmt.currency else ""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "") if fmt == Fmt.currency else ""
     pre = f'"{symbol}"' if symbol else ""
     if fmt == Fmt.percent:
         return "0%" if compact else "0.0%"
     if compact or fmt == Fmt.compact:
-        return f'[>=1000000]{pre}#,##0.0,,"M";[>=10000]{pre}#,##0,"K";{pre}#,##0'
+        return excel_compact(language, symbol)
     if fmt == Fmt.integer:
         return "#,##0"
     return f"{pre}#,##0.00" if fmt in (Fmt.currency, Fmt.number) else "General"
@@ -276,7 +274,7 @@ class Builder:
             self._run(p, _cut(meta.subtitle, 160), 22, t.text)
             p = tf.add_paragraph()
             p.alignment = PP_ALIGN.LEFT
-        self._run(p, " · ".join(x for x in (meta.author, _today(meta.language)) if x), 16, t.muted)
+        self._run(p, " · ".join(x for x in (owner(meta), _today(meta.language)) if x), 16, t.muted)
         logo = self._logo()
         if logo is not None:  # top right on the band, at most 160 x 60 pt
             (data, w, h) = logo
@@ -405,10 +403,7 @@ class Builder:
         fmt = next((m.format for m in self.bound.plan.metrics if m.name == metric), None)
         if not isinstance(value, int | float) or abs(value) < 10_000 or fmt not in SHORTENED:
             return shown
-        if base(self.meta.language) != REFERENCE:
-            return short(value, fmt, self.meta.currency, self.meta.language)
-        symbol = CURRENCY_SYMBOLS.get(self.meta.currency.upper(), "") if fmt == Fmt.currency else ""
-        return ("-" if value < 0 else "") + symbol + compact(abs(value))
+        return short(value, fmt, self.meta.currency, self.meta.language)
 
     def _caption(self, slide: Any, block: Table | Chart, notes: list[str]) -> None:
         src = self.bound.source_of(block)
@@ -416,7 +411,7 @@ class Builder:
             x
             for x in (
                 self.bound.text(block.caption) if block.caption else "",
-                f"{word('source', self.meta.language)}: {src}." if src else "",
+                punctuate(phrase(self.meta.language, "source", source=src), self.meta.language) if src else "",
             )
             if x
         )
@@ -472,8 +467,9 @@ class Builder:
         if cut_notes:
             self.moved.append(f"slide {spec.title!r}: {len(cut_notes)} long cells shortened; full text in the notes")
             notes += [mark(c, self.meta.language) for c in cut_notes]
-        bold = {len(body) - 1} if data.totals else set()
-        self.grid_slides(spec, data.header, body, data.numeric, bold, notes, block)
+        bold = {n for n in data.emphasis if n < len(rows)} | ({len(body) - 1} if data.totals else set())
+        fills = {cell: style for cell, style in data.fills.items() if cell[0] < len(rows)}
+        self.grid_slides(spec, data.header, body, data.numeric, bold, notes, block, fills)
 
     def grid_slides(
         self,
@@ -484,6 +480,7 @@ class Builder:
         bold: set[int],
         notes: list[str],
         block: Table | None = None,
+        fills: dict[tuple[int, int], str] | None = None,
     ) -> None:
         """Rows on slides of at most TABLE_ROWS with the header repeated; more than WIDE_TABLE columns
         also split across slides, repeating the first (the row's key). `bold`: indexes into body."""
@@ -495,8 +492,13 @@ class Builder:
             layout = table_layout(pick(head), [pick(r) for r in body])
             for start, end in table_pages(len(body), layout.heights, BODY_H - CAPTION_H - 6 - layout.header_h):
                 marked = {r - start + 1 for r in bold if start <= r < end}
-                pages.append((cols, layout, pick(head), [pick(r) for r in body[start:end]], marked))
-        for n, (cols, layout, header, page_rows, marked) in enumerate(pages, 1):
+                coloured = {
+                    (r - start + 1, cols.index(c)): HIGHLIGHT_FILLS[style]
+                    for (r, c), style in (fills or {}).items()
+                    if start <= r < end and c in cols
+                }
+                pages.append((cols, layout, pick(head), [pick(r) for r in body[start:end]], marked, coloured))
+        for n, (cols, layout, header, page_rows, marked, coloured) in enumerate(pages, 1):
             page = Slide("table", spec.title, spec.kicker)
             if len(pages) > 1:
                 page.title = f"{spec.title} ({n}/{len(pages)})"
@@ -510,14 +512,20 @@ class Builder:
             slide = self._new()
             self._title(slide, page)
             numeric = [numeric_cols[c] for c in cols]
-            self._table(slide, [header, *page_rows], layout, numeric, marked)
+            self._table(slide, [header, *page_rows], layout, numeric, marked, coloured)
             if block is not None:
                 self._caption(slide, block, notes_here)
             if n == 1:  # the notes of a table are said once, on its first slide
                 self._notes(slide, notes_here)
 
     def _table(
-        self, slide: Any, rows: list[list[str]], layout: TableLayout, numeric: list[bool], strong: set[int]
+        self,
+        slide: Any,
+        rows: list[list[str]],
+        layout: TableLayout,
+        numeric: list[bool],
+        strong: set[int],
+        coloured: dict[tuple[int, int], str] | None = None,
     ) -> None:
         """The table's rows are written as DrawingML in one piece: python-pptx's cell proxies cost a
         few milliseconds per cell, which a 300-row table multiplies into seconds."""
@@ -541,6 +549,7 @@ class Builder:
             h = int((layout.header_h if r == 0 else layout.row_h(row)) * 12700)
             cells = []
             for c, text in enumerate(row):
+                cell_fill = (coloured or {}).get((r, c), fill)  # the plan's highlight rules, as in the report
                 align = "r" if numeric[c] and r > 0 else "l"
                 ea = east_asia if any(is_cjk(ch) for ch in text) else ""
                 cells.append(
@@ -549,7 +558,7 @@ class Builder:
                     f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>{font}{ea}</a:rPr>'
                     f"<a:t>{escape(_xml_text(text))}</a:t></a:r></a:p></a:txBody>"
                     f'<a:tcPr marL="{pad_x}" marR="{pad_x}" marT="{pad_y}" marB="{pad_y}" anchor="ctr">'
-                    f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")}"/></a:solidFill></a:tcPr></a:tc>'
+                    f'<a:solidFill><a:srgbClr val="{cell_fill.lstrip("#")}"/></a:solidFill></a:tcPr></a:tc>'
                 )
             out.append(f'<a:tr h="{h}">{"".join(cells)}</a:tr>')
         tbl_el = tbl._tbl
@@ -631,7 +640,7 @@ class Builder:
                     self.other_slide(spec, b)
         self._footers()
         props = self.prs.core_properties
-        props.title, props.author = self.meta.title, self.meta.author or "docagent"
+        props.title, props.author = self.meta.title, owner(self.meta)
         props.subject, props.language = self.meta.subtitle or "", self.meta.language
         return self.prs
 
@@ -717,13 +726,15 @@ def draw_chart(slide: Any, block: Chart, bound: Bound, i: int, theme: Theme, box
             data.add_series(name, ys, number_format=num_format(cols.get(name), currency))
     x, y, w, h = (_emu(v) for v in box)
     chart = slide.shapes.add_chart(TYPES[kind], x, y, w, h, data).chart
-    axis_format = num_format(cols.get(s.y[0][0]), currency, compact=True)
+    axis_format = num_format(cols.get(s.y[0][0]), currency, compact=True, language=s.language)
     _style(chart, kind, theme, len(s.y) + len(s.y2) > 1, len(s.labels), axis_format)
     values = [v for _, ys in s.y for v in ys]
     if kind in BARS and values and min(values) >= 0:
         chart.value_axis.minimum_scale = 0  # bars are read by their length: they start at zero
     if kind == ChartKind.combo and s.y2:
-        _secondary_line(chart, len(s.y), num_format(cols.get(s.y2[0][0]), currency, compact=True), theme)
+        _secondary_line(
+            chart, len(s.y), num_format(cols.get(s.y2[0][0]), currency, compact=True, language=s.language), theme
+        )
     _positive_axis_ids(chart)
     return chart
 

@@ -25,17 +25,23 @@ from docx.shared import Emu, Mm, Pt, RGBColor
 from docagent.bind import Bound
 from docagent.i18n import phrase
 from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
     WIDE_COLUMNS,
+    Front,
+    by_length,
     caption,
     contents_title,
+    estimate_pages,
+    front_matter,
     image_caption,
     kpi_label,
     kpi_texts,
     model_table,
     numbering,
+    owner,
     split_periods,
     table_data,
 )
@@ -240,16 +246,21 @@ class Builder:
             )
         part._blob = xml.encode("utf-8")
 
-    def build(self) -> DocxDocument:
+    def build(self, front: Front) -> DocxDocument:
         meta, doc = self.bound.plan.meta, self.doc
         props = doc.core_properties
-        props.title, props.author = meta.title, meta.author or "docagent"
+        props.title, props.author = meta.title, owner(meta)
         props.subject, props.language = meta.subtitle or "", meta.language
         self._header_footer(doc.sections[0])
         doc.add_paragraph(meta.title, style="Title")
         if meta.subtitle:
             doc.add_paragraph(meta.subtitle, style="Subtitle")
-        self._toc()
+        if front.cover and owner(meta):
+            doc.add_paragraph(owner(meta), style="Subtitle")
+        if front.contents:
+            self._toc()
+        elif front.cover:
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         for i, block in enumerate(self.bound.plan.blocks):
             self.block(i, block)
         _unique_drawing_ids(doc)
@@ -260,7 +271,7 @@ class Builder:
         t, meta = self.theme, self.bound.plan.meta
         section.header.is_linked_to_previous = False
         head = section.header.paragraphs[0]
-        head.text = t.header_text_left.format(title=meta.title, author=meta.author or "")
+        head.text = t.header_text_left.format(title=meta.title, author=owner(meta))
         head.runs[0].font.size = Pt(8)
         head.runs[0].font.color.rgb = _rgb(t.muted)
         logo = self.charts.get(LOGO)
@@ -280,8 +291,6 @@ class Builder:
 
     def _toc(self) -> None:
         meta = self.bound.plan.meta
-        if not any(isinstance(b, Heading) for b in self.bound.plan.blocks):
-            return  # nothing to list
         self.doc.add_paragraph(contents_title(meta.language), style="TOC Heading")
         p = self.doc.add_paragraph()
         headings = [b.text for b in self.bound.plan.blocks if isinstance(b, Heading) and b.level <= 2]
@@ -409,7 +418,7 @@ class Builder:
         if wide:
             self._orient(landscape=True)
         self._caption(i, block)
-        size = Pt(6.5 if ncols > 14 else 8.5)
+        sizes = (6.5,) if ncols > 14 else (8.5, 7.5, 6.5)
         n_rows = 1 + len(data.rows) + (1 if data.totals else 0)
         tbl = self.doc.add_table(rows=n_rows, cols=ncols)
         tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -417,7 +426,10 @@ class Builder:
         t = self.theme
         _repeat_header(tbl.rows[0])
         body = [data.header, *data.rows, *([data.totals] if data.totals else [])]
-        widths = column_widths(body, self.text_width())
+        # measured as the PDF measures (DejaVu is wider than Calibri and its substitutes): numbers never wrap
+        pt, points = measure.fit_columns(data.header, body[1:], data.numeric, self.text_width() / 12700, sizes, 13)
+        size = Pt(pt)
+        widths = [int(w * 12700) for w in points]
         for k, w in enumerate(widths):
             tbl.columns[k].width = Emu(w)
         for r, (row, values) in enumerate(zip(tbl.rows, body, strict=True)):
@@ -501,19 +513,12 @@ class Builder:
             self.doc.add_paragraph()
 
 
-def column_widths(body: list[list[str]], total: int) -> list[int]:
-    """Widths that follow content: each column's longest line (capped), scaled to the text width,
-    so a short ID column stays narrow and long text gets the room."""
-    ncols = len(body[0])
-    natural = []
-    for k in range(ncols):
-        longest = max(max((len(line) for line in row[k].split("\n")), default=0) for row in body[:200])
-        natural.append(min(max(longest, 4), 60) + 2)
-    return [int(total * n / sum(natural)) for n in natural]
-
-
-def render_docx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path) -> Path:
-    Builder(bound, theme, charts).build().save(str(path))
+def render_docx(
+    bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None = None
+) -> Path:
+    """Write the .docx; `front` as the PDF decided it, else by an estimate of the page count."""
+    front = front or front_matter(bound.plan, estimate_pages(bound) if by_length(bound.plan) else None)
+    Builder(bound, theme, charts).build(front).save(str(path))
     return path
 
 

@@ -38,7 +38,7 @@ def test_a_french_prompt_and_file_make_a_french_report(page, tmp_path):
     text = subprocess.run(
         ["pdftotext", "-layout", str(info.value.path()), "-"], capture_output=True, text=True, check=True
     ).stdout
-    for words in ("Sommaire", "Synthèse", "Répartition par Région", "Tableau 1", "Chiffre d'affaires"):
+    for words in ("Synthèse", "Répartition par Région", "Tableau 1", "Chiffre d'affaires"):  # short: no contents
         assert words in text, words
     assert FRENCH_NUMBER.search(text) and re.search(r"\bT[1-4] 2025\b", text)
     assert page.problems == []  # type: ignore[attr-defined]

@@ -165,7 +165,7 @@ def test_the_data_dictionary_writes_ranges_as_the_document_language_does(catalog
     ds = catalog.ingest(EXAMPLE)[0]
     plan = plan_report([profile(catalog, ds)], "Rapport des ventes", "fr")
     (dictionary,) = [b for b in plan.blocks if getattr(b, "title", "") == "Colonnes de sales.csv"]
-    ranges = {row[0]: row[2] for row in dictionary.rows}
+    ranges = {row[0]: row[-1] for row in dictionary.rows}  # the last column: examples or range
     assert ranges["revenue"] == "60,06 – 49\u202f830,99"  # min and max of the column, as French writes them
 
 

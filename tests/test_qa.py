@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import docx
@@ -170,3 +171,72 @@ def test_the_schema_audit_reads_the_first_rows_of_each_sheet_and_still_finds_err
                 data = data.replace(b'<c r="A2">', b'<bogus/><c r="A2">', 1)
             out.writestr(item, data)
     assert any("Unexpected element 'bogus'" in finding for finding in qa.ooxml(bad))
+
+
+# --- tables as a reader sees them, and what no document may carry ---------------------------------
+
+WIDE_TABLE = {
+    "type": "table",
+    "title": "Accounts",
+    "columns": ["Account", "Priority", "Opening balance", "Closing balance", "Receivables", "Payables", "Net"],
+    "rows": [
+        [f"Account {k}", "High", 8_935_081.01 * k, 12_345_678.9 * k, 4_567_890.12, 3_210_987.65, -1_234_567.89]
+        for k in range(1, 6)
+    ],
+    "formats": [None, None, "currency", "currency", "currency", "currency", "currency"],
+}
+
+
+def bound_literal(*blocks: dict) -> Bound:
+    with Catalog() as c:
+        return bind(validate(Plan.model_validate({"meta": {"title": "QA"}, "blocks": list(blocks)}), c), c)
+
+
+def test_a_number_too_wide_for_its_docx_column_is_found(tmp_path):
+    import docx as python_docx
+    from docx.shared import Pt
+
+    d = python_docx.Document()
+    tbl = d.add_table(rows=1, cols=2)
+    tbl.autofit = False
+    for k, text in enumerate(["Priority", "$8,935,081.01"]):
+        tbl.columns[k].width = Pt(40)
+        tbl.rows[0].cells[k].width = Pt(40)
+        tbl.rows[0].cells[k].paragraphs[0].add_run(text).font.size = Pt(8.5)
+    d.save(str(tmp_path / "narrow.docx"))
+    found = qa.docx_tables(tmp_path / "narrow.docx")
+    assert any("'$8,935,081.01' wraps in its column" in f for f in found), found
+
+
+def test_wide_tables_keep_every_number_and_header_word_whole_in_pdf_and_docx(tmp_path):
+    bound = bound_literal(WIDE_TABLE)
+    files, _ = render_all(bound, "corporate", tmp_path, "wide", ["pdf", "docx"])
+    assert qa.docx_tables(files["docx"]) == []
+    reader = pypdf.PdfReader(files["pdf"])
+    assert qa.pdf_layout(reader, "wide.pdf", bound) == []
+    lines = reader.pages[0].extract_text().splitlines()
+    assert any("$44,675,405.05" in line for line in lines) and any("Priority" in line for line in lines)
+    assert not any(re.search(r"\d\$", line) for line in lines)  # "4$8,935,081.01": cells run into each other
+
+
+def test_highlight_rules_never_colour_the_total_row():
+    from docagent.renderers.common import table_data
+
+    block = {
+        "type": "table",
+        "title": "Spend",
+        "columns": ["Line", "Over"],
+        "rows": [["Travel", 5], ["Rent", 9], ["Total", 14]],
+        "highlight": [{"column": "Over", "op": "top", "value": 1}, {"column": "Over", "op": "gt", "value": 4}],
+    }
+    bound = bound_literal(block)
+    data = table_data(bound.plan.blocks[0], bound, 0)
+    assert data.fills == {(1, 1): "bad", (0, 1): "bad"} and (2, 1) not in data.fills
+
+
+def test_placeholders_and_the_product_name_are_found_in_any_format(tmp_path):
+    found = qa.leftovers(tmp_path / "x.pdf", "Revenue reached {revenue}. Made with DocAgent.")
+    assert found == [
+        "x.pdf: placeholder {revenue} was never filled",
+        "x.pdf: names the product ('docagent') in the user's document",
+    ]

@@ -110,7 +110,7 @@ def test_xlsx_formulas_have_cached_values_and_charts_are_native(rendered):
 def test_xlsx_median_written_as_value_with_comment(rendered):
     ws = openpyxl.load_workbook(rendered["xlsx"])["Summary"]
     comments = [c.comment.text for row in ws.iter_rows() for c in row if c.comment]
-    assert any("Values computed by docagent" in t for t in comments)
+    assert any("Values computed from the full data when the workbook was made" in t for t in comments)
 
 
 def test_xlsx_never_writes_data_text_as_formula(rendered):

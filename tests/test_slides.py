@@ -19,6 +19,7 @@ from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
 from docagent.plan import ChartKind, Plan
 from docagent.renderers import render_all
+from docagent.renderers.deck import CELL_CHARS
 from docagent.renderers.slides import check_deck
 from docagent.validate import validate
 from tests.conftest import EXAMPLE, needs_soffice
@@ -135,7 +136,14 @@ def test_deck_is_16_by_9_with_title_slide_kpis_and_notes(every):
     assert prs.core_properties.title == "Every block"
 
 
-def test_each_heading_opens_a_slide_and_the_agenda_lists_level_one_headings(tmp_path):
+@pytest.mark.parametrize(
+    ("contents", "titles"),
+    [
+        (True, ["Deck", "Agenda", "Summary", "Regions", "North", "Outlook"]),  # asked for: agenda and dividers
+        ("auto", ["Deck", "Summary", "North"]),  # an analyst's deck: no agenda, no empty divider slides
+    ],
+)
+def test_each_heading_opens_a_slide_and_an_agenda_only_when_asked(tmp_path, contents, titles):
     blocks = [
         {"type": "heading", "text": "Summary", "level": 1},
         {"type": "bullets", "items": ["Sales grew", "Costs held"]},
@@ -144,11 +152,32 @@ def test_each_heading_opens_a_slide_and_the_agenda_lists_level_one_headings(tmp_
         {"type": "paragraph", "text": "North led."},
         {"type": "heading", "text": "Outlook", "level": 1},
     ]
-    path, _ = render(plan(blocks, subtitle="Q4"), tmp_path)
-    titles = [title_of(s) for s in Presentation(str(path)).slides]
-    assert titles == ["Deck", "Agenda", "Summary", "Regions", "North", "Outlook"]
-    agenda = by_title(path)["Agenda"]
-    assert body_text(agenda).split("\n") == ["Summary", "Regions", "Outlook"]
+    deck = plan(blocks, subtitle="Q4")
+    deck["meta"]["contents"] = contents
+    path, _ = render(deck, tmp_path)
+    assert [title_of(s) for s in Presentation(str(path)).slides] == titles
+    if contents is True:
+        assert body_text(by_title(path)["Agenda"]).split("\n") == ["Summary", "Regions", "Outlook"]
+
+
+def test_a_chart_or_table_slide_is_titled_by_its_finding_and_keeps_highlights_and_totals(tmp_path):
+    table = {
+        "type": "table",
+        "title": "Spend by line",
+        "headline": "Rent is the one line over budget",
+        "columns": ["Line", "Over", "Benefit"],
+        "rows": [["Travel", -5, "Economy fares on every trip, booked through the portal " * 3], ["Rent", 9, "x"]],
+        "totals": True,
+        "highlight": [{"column": "Over", "op": "gt", "value": 0, "style": "bad"}],
+    }
+    path, _ = render(plan([table]), tmp_path)
+    slide = by_title(path)["Rent is the one line over budget"]
+    tbl = next(sh.table for sh in slide.shapes if sh.has_table)
+    fill = lambda r, c: tbl.cell(r, c)._tc.xpath(".//a:srgbClr/@val")[-1]  # noqa: E731
+    assert fill(2, 1) == "F8D7DA" and fill(1, 1) != "F8D7DA" and fill(3, 1) != "F8D7DA"  # total row never coloured
+    assert 'b="1"' in tbl.cell(3, 1)._tc.xml  # the totals row is bold
+    assert "…" not in tbl.cell(1, 2).text and tbl.cell(1, 2).text.rstrip().endswith("portal")  # a long cell wraps whole
+    assert "Spend by line" not in title_of(slide)
 
 
 def test_two_hundred_rows_become_several_slides_each_with_the_header(tmp_path):
@@ -355,7 +384,7 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
     assert len(huge) == 25 and "first 300 of 5,000 rows" in notes(huge[0])
     long = next(s for s in slides if title_of(s) == "Long")
     cell = next(sh.table for sh in long.shapes if sh.has_table).cell(1, 1).text
-    assert cell.endswith("…") and len(cell) <= 125 and long_text[:900] in notes(long)  # as every format has it
+    assert cell.endswith("…") and len(cell) <= CELL_CHARS + 5 and long_text[:900] in notes(long)  # too long for a slide
     assert next(sh.table for sh in long.shapes if sh.has_table).cell(2, 1).text == "short   <b>&amp;"
     assert check_deck(path, notes=False) == []
     found = check_deck(path)

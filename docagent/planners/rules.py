@@ -106,7 +106,6 @@ def plan_report(profiles: list[Profile], prompt: str, language: str = "en") -> P
     meta = Meta(
         title=title_from(prompt, w["title"].format(name=sections[0].theme())),
         subtitle=w["subtitle"].format(source=", ".join(dict.fromkeys(p.source for p in profiles))),
-        author="docagent",
         language=language,
         kind=ask.kind,
     )

@@ -1,0 +1,81 @@
+"""A financial model's summary moves with its inputs: the KPI and the prose that quote a found period
+are formulas, and LibreOffice's recalculation after an input edit gives what docagent's evaluator gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from docagent.bind import bind
+from docagent.data.catalog import Catalog
+from docagent.plan import Plan
+from docagent.renderers import render_all
+from docagent.validate import validate
+from tests.conftest import needs_soffice
+
+COFFEE = Path(__file__).resolve().parent.parent / "examples" / "plans" / "coffee_shop.json"
+LABOUR = "Store labour per store-year"
+
+
+def coffee(labour: float) -> dict:
+    plan = json.loads(COFFEE.read_text(encoding="utf-8"))
+    for block in plan["blocks"]:
+        for item in block.get("inputs", []):
+            if item["label"] == LABOUR:
+                item["value"] = labour
+    return plan
+
+
+def rendered(plan: dict, folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    with Catalog() as c:
+        bound = bind(validate(Plan.model_validate(plan), c), c)
+    files, _ = render_all(bound, "corporate", folder, "coffee", ["xlsx"])
+    return files["xlsx"], bound
+
+
+def break_even_cells(path: Path) -> tuple[str, str]:
+    ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    prose = next(c.value for c in cells if c.value.startswith("Break-even:"))
+    label = next(c for c in cells if c.value == "Break-even year (net income)")
+    return ws.cell(label.row - 1, label.column).value, prose  # the KPI's value sits above its label
+
+
+@needs_soffice
+@pytest.mark.parametrize("labour", [150_000, 330_000])
+def test_the_break_even_kpi_and_sentence_follow_an_input_edit_as_the_evaluator_predicts(tmp_path, labour):
+    path, before = rendered(coffee(200_000), tmp_path / "before")
+    assert break_even_cells(path) == (
+        before.metric_text["break_even_period"],
+        f"Break-even: net income first turns positive in {before.metric_text['break_even_period']}. "
+        f"Cash payback (cumulative free cash flow above zero): {before.metric_text['payback_period']}.",
+    )
+    wb = openpyxl.load_workbook(path)  # saved by openpyxl: formulas without cached values
+    ws = wb["Assumptions"]
+    cell = next(row[1] for row in ws.iter_rows() if row[0].value == LABOUR)
+    cell.value = labour
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(edited),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    _, after = rendered(coffee(labour), tmp_path / "after")
+    kpi, prose = break_even_cells(tmp_path / "lo" / "edited.xlsx")
+    assert kpi == after.metric_text["break_even_period"] != before.metric_text["break_even_period"]
+    assert prose.endswith(f"{after.metric_text['payback_period']}.") and after.metric_text["break_even_period"] in prose
