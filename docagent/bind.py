@@ -67,8 +67,11 @@ def _literal(block: Table | Chart) -> Result:
 
 
 def metric_format(m: Metric) -> Fmt:
-    """A change is a ratio: shown as a percentage unless the plan says otherwise."""
+    """A change is a ratio: shown as a percentage unless the plan says otherwise; the difference of
+    two percentages is in percentage points."""
     ratio = m.period == "change" or (m.compare is not None and m.result == "pct_change")
+    if m.compare is not None and m.result == "diff" and m.format == Fmt.percent:
+        return Fmt.pp
     return Fmt.percent if ratio and m.format == Fmt.number else Fmt(m.format)
 
 

@@ -17,7 +17,7 @@ from docagent.plan import HIDDEN, Plan
 _DROP = {"title", "default", "discriminator"}
 # Class docstrings whose rule the system prompt already states (rules 4-6, 9): every request pays for
 # the schema, so they are said once, there.
-_SAID_IN_PROMPT = {"Select", "Unpivot", "Query", "Table", "Chart"}
+_SAID_IN_PROMPT = {"Select", "Unpivot", "Query", "QueryPeriod", "Metric", "Table", "Chart"}
 
 
 def _strict(node: Any) -> Any:

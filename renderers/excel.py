@@ -72,6 +72,7 @@ NUM_FORMATS = {
     Fmt.integer: "#,##0",
     Fmt.number: "#,##0.00",
     Fmt.percent: "0.0%",
+    Fmt.pp: '+0.0" pp";-0.0" pp";0.0" pp"',  # Excel cannot scale by 100 without "%": pp cells hold points
     Fmt.compact: '[>=1000000]#,##0.0,,"M";[>=1000]#,##0.0,"K";#,##0',
     Fmt.text: "@",
 }
@@ -104,6 +105,15 @@ def _shown(v: Any) -> str:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return str(v)[:19]
     return f"{v:,.2f}"
+
+
+def _points(v: Any, fmt: Fmt | str | None) -> Any:
+    """A pp value as the cell holds it: points (0.012 -> 1.2), since only "%" scales in a number format."""
+    return v * 100 if fmt == Fmt.pp and isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+def _points_formula(f: str, fmt: Fmt | str | None) -> str:
+    return f"=100*({f[1:]})" if fmt == Fmt.pp else f
 
 
 @dataclass
@@ -335,6 +345,14 @@ class Builder:
         base = self._criteria(q.filters, ref, q.dataset)
         if base is None:
             return None
+        if q.period is not None:  # the same bounds the SQL computed, as formulas over the data sheet
+            if q.period.time_column not in ref.columns:
+                return None
+            t = ref.range(q.period.time_column)
+            start, end, inclusive = period_bounds(
+                str(q.period.span), None, str(q.period.bucket or "day"), t, base, q.period.n or 1
+            )[0]
+            base = [*base, Crit(t, ">=", start), Crit(t, "<=" if inclusive else "<", end)]
         body = rows[:-1] if folded else rows
         keys = [(k, c) for k, c in enumerate(cols) if not c.measure]
         for k, c in keys:
@@ -371,7 +389,7 @@ class Builder:
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
         if ref is None or sheet is None or not sheet.complete:
             return None
-        node = measure_node(Select(agg=m.agg, column=m.column, expr=m.expr))
+        node = measure_node(Select(agg=m.agg, column=m.column, expr=m.expr), m.time_column)
         crit = self._criteria(m.filters, ref, m.dataset)
         if node is None or crit is None:
             return None
@@ -438,9 +456,10 @@ class Builder:
             for k, (v, c) in enumerate(zip(r, cols, strict=True)):
                 fmt = self.num_format(c)
                 formula = formulas[i][k] if formulas else None
+                v = _points(v, c.format)
                 if formula:
-                    cached = v if isinstance(v, int | float) else ""
-                    ws.write_formula(first + i, left + k, formula, fmt, cached)
+                    cached = v if isinstance(v, int | float | str) else ""
+                    ws.write_formula(first + i, left + k, _points_formula(formula, c.format), fmt, cached)
                 else:
                     self.cell(ws, first + i, left + k, v, c.type, fmt)
         if q is not None and rows:
@@ -565,12 +584,13 @@ class Builder:
             formula = self.metric_formula(m) if m else None
             cell_fmt = self.f[f"kpi:{fmt}"]
             if formula:
-                ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
+                cached = _points(value, fmt) if value is not None else ""
+                ws.write_formula(row, k, _points_formula(formula, fmt), cell_fmt, cached)
             elif value is None or (m and m.find):
                 text = self.bound.metric_text.get(item.metric, "–")
                 ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
             else:
-                ws.write_number(row, k, value, cell_fmt)
+                ws.write_number(row, k, _points(value, fmt), cell_fmt)
             label = kpi_label(item, metrics)
             ws.write_string(row + 1, k, label, self.f["kpi_label"])
             # a number too wide for its column shows as ### in Excel and LibreOffice
@@ -587,7 +607,7 @@ class Builder:
         first = row + 2
         for n in sorted(data.emphasis):
             for k, (v, c) in enumerate(zip(res.rows[n], data.columns, strict=True)):
-                self.cell(ws, first + n, k, v, c.type, self.num_format(c, "bold"))
+                self.cell(ws, first + n, k, _points(v, c.format), c.type, self.num_format(c, "bold"))
         for h in block.highlight or []:
             if h.column not in data.header or not res.rows:
                 continue
@@ -596,14 +616,16 @@ class Builder:
             if h.op in ("top", "bottom"):  # native rules, so they follow edits to the values
                 opts |= {"type": h.op, "value": int(h.value)}
             else:
-                value = int(h.value) if float(h.value).is_integer() else h.value
+                value = _points(h.value, data.columns[k].format)
+                value = int(value) if float(value).is_integer() else value
                 opts |= {"type": "cell", "criteria": CF_OPS[h.op], "value": value}
             ws.conditional_format(first, k, end - 1, k, opts)
         if data.total_values:
             for k, (v, c) in enumerate(zip(data.total_values, data.columns, strict=True)):
                 if isinstance(v, int | float) and res.rows:
                     col = xl_col_to_name(k)
-                    ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
+                    total = _points(v, c.format)
+                    ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), total)
                 else:
                     ws.write_string(end, k, str(v or ""), self.f["total:text"])
             end += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docagent.data.catalog import TEMPORAL, Catalog, Dataset
-from docagent.data.query import _Plan, _where
+from docagent.data.query import _Plan, _where, stock_from
 from docagent.data.sql import quote
 from docagent.errors import QueryError
 from docagent.plan import Metric, Period, Query, Select
@@ -53,7 +53,7 @@ def year_back(d: Day, bucket: str) -> Day:
 
 def measure_plan(m: Metric, ds: Dataset) -> _Plan:
     sel = Select(agg=m.agg, column=m.column, expr=m.expr, label=m.name)
-    return _Plan(Query(dataset=m.dataset, select=[sel]), ds, None)
+    return _Plan(Query(dataset=m.dataset, select=[sel]), ds, None, m.time_column)
 
 
 def metric_problems(m: Metric, ds: Dataset) -> list[str]:
@@ -146,7 +146,10 @@ def _value(catalog: Catalog, m: Metric, ds: Dataset, win: Window | None) -> floa
         t = quote(m.time_column)
         where += (" AND " if where else " WHERE ") + f"{t} >= ? AND {t} {'<=' if win.inclusive else '<'} ?"
         params += [win.start, win.end]
-    sql = f"SELECT {p.sql[0].sql} FROM {quote(ds.table)}{where}"
+    source = f"{quote(ds.table)}{where}"
+    if p.columns[0].time:  # last/first: the value at the latest (earliest) time inside the window
+        source = stock_from(quote(ds.table), [], where, quote(p.columns[0].time))
+    sql = f"SELECT {p.sql[0].sql} FROM {source}"
     try:
         row = catalog.con.execute(sql, params).fetchone()
     except Exception as e:  # duckdb raises many kinds

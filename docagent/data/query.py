@@ -18,7 +18,7 @@ from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Column, Dataset
 from docagent.data.expressions import Compiled, ExprProblem, Scope, compile_expr
 from docagent.data.sql import quote
 from docagent.errors import ExprError, QueryError
-from docagent.plan import Agg, Filter, Fmt, Op, Query, Select, Sort, Transform
+from docagent.plan import Agg, Filter, Fmt, Op, Query, Select, Sort, Span, Transform
 
 AGG_SQL = {
     Agg.sum: "sum({})",
@@ -29,11 +29,21 @@ AGG_SQL = {
     Agg.count_distinct: "count(DISTINCT {})",
     Agg.median: "median({})",
 }
+STOCKS = (Agg.last, Agg.first)  # the value at the latest (earliest) time of each output row, summed
+STOCK_TIME = {Agg.last: quote("__docagent_last"), Agg.first: quote("__docagent_first")}
 OP_SQL = {Op.eq: "=", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
 OTHER = "Other"
 ROW = quote("__docagent_row")
 YEAR_BACK = {"week": "INTERVAL 52 WEEK"}  # the same ISO week a year earlier; every other bucket: 1 year
 ADDITIVE_TRANSFORMS = (Transform.share,)
+INTERVAL = {"day": "to_days({})", "week": "to_weeks({})", "month": "to_months({})", "year": "to_years({})"}
+
+
+def interval(bucket: str, n: int) -> str:
+    """n buckets as a DuckDB interval; n is a validated int, so formatting it is not pasting text."""
+    if bucket == "quarter":
+        return f"to_months({3 * int(n)})"
+    return INTERVAL[bucket].format(int(n))
 
 
 @dataclass
@@ -47,6 +57,7 @@ class OutColumn:
     additive: bool = False  # values add up (sums, counts, shares): totals and "Other" rows may sum them
     order: list[str] | None = None  # natural order of an ordinal text key
     source: str | None = None  # the dataset column a key reads
+    time: str | None = None  # last/first: the time column whose latest (earliest) value is taken
 
 
 @dataclass
@@ -106,10 +117,11 @@ def scope_of(q: Query, ds: Dataset, catalog: Catalog | None) -> Scope:
 class _Plan:
     """One query resolved against its datasets; `problems` lists what does not fit."""
 
-    def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None) -> None:
+    def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None, time_column: str | None = None) -> None:
         self.q, self.ds = q, view(q, ds)
         self.scope = scope_of(q, ds, catalog)
         self.problems: list[str] = []
+        self.stock_time = self._stock_time(time_column)
         self.sql: list[Compiled | None] = []
         self.columns: list[OutColumn] = []
         exprs = [self._compile(s, grouped=False) for s in q.select]
@@ -119,6 +131,39 @@ class _Plan:
                 c = self._compile(s, grouped=True)
             self.sql.append(c)
             self.columns.append(self._column(s, c))
+        self.time_sql = self._period()
+
+    def _period(self) -> str | None:
+        """The period's time column as SQL, or None (with a problem when it does not fit)."""
+        per = self.q.period
+        if per is None:
+            return None
+        span = Span(per.span)
+        if per.bucket is None and span != Span.to_date:
+            self.problems.append(f"period {span}: needs bucket (day, week, month, quarter or year)")
+        if span == Span.last_n and not (per.n and 1 <= per.n <= 120):
+            self.problems.append("period last_n: needs n, the number of buckets (1-120)")
+        if span != Span.last_n and per.n is not None:
+            self.problems.append(f"period {span}: n is for last_n only; give null")
+        found = self.scope.find(per.time_column)
+        if found is None:
+            self.problems.append(f"period: {self.scope.missing(per.time_column)}")
+            return None
+        if found[1].type not in TEMPORAL:
+            self.problems.append(
+                f"period: time_column {per.time_column!r} is {found[1].type}; a period needs a date column"
+            )
+            return None
+        return self.scope.ref(per.time_column)[0]
+
+    def _stock_time(self, given: str | None) -> str | None:
+        """The time column last/first read: a date group key, else the query's period, else `given`."""
+        for s in self.q.select:
+            if s.agg is None and s.expr is None and s.column:
+                found = self.scope.find(s.column)
+                if found is not None and found[1].type in TEMPORAL:
+                    return s.column
+        return self.q.period.time_column if self.q.period is not None else given
 
     def where(self, s: Select) -> str:
         return f"select {output_name(s)!r}"
@@ -153,6 +198,8 @@ class _Plan:
             agg = Agg(s.agg)
             if s.bucket:
                 raise ExprProblem("bucket applies to group keys, not to aggregated values")
+            if agg in STOCKS:
+                return self._stock(agg, s, sql, col)
             if agg in (Agg.sum, Agg.avg, Agg.median) and col.type not in NUMERIC:
                 raise ExprProblem(
                     f"cannot {agg} column {s.column!r} of type {col.type}; "
@@ -173,6 +220,20 @@ class _Plan:
             self.problems.append(f"{self.where(s)}: {e}")
         return None
 
+    def _stock(self, agg: Agg, s: Select, sql: str, col: Column) -> Compiled:
+        if col.type not in NUMERIC:
+            raise ExprProblem(f"cannot take {agg} of {s.column!r} ({col.type}); {agg} needs a number column")
+        if self.q.join or self.q.unpivot:
+            raise ExprProblem(f"{agg} reads one dataset's dates; it cannot be used with join or unpivot")
+        if self.stock_time is None:
+            raise ExprProblem(
+                f"{agg} takes the value at the {'latest' if agg == Agg.last else 'earliest'} date of each row: "
+                "it needs a date group key (with a bucket) or the query's period"
+            )
+        t = self.scope.ref(self.stock_time)[0]
+        typ = "number" if col.type == "number" else "integer"
+        return Compiled(f"sum({sql}) FILTER (WHERE {t} = {STOCK_TIME[agg]})", [], typ, True, False)
+
     def _column(self, s: Select, c: Compiled | None) -> OutColumn:
         measure = c.aggregate if c is not None else bool(s.agg)
         typ = c.type if c is not None else "number"
@@ -190,7 +251,11 @@ class _Plan:
             found = self.scope.find(s.column)
             if found is not None:
                 order, source = found[1].order, s.column
-        return OutColumn(output_name(s), typ, s.format, s.bucket, measure, s, additive, order, source)
+        fmt = s.format
+        if s.transform == Transform.diff and fmt == Fmt.percent:
+            fmt = Fmt.pp  # the difference of two percentages is in points
+        time = self.stock_time if s.agg in STOCKS else None
+        return OutColumn(output_name(s), typ, fmt, s.bucket, measure, s, additive, order, source, time)
 
     @property
     def keys(self) -> list[OutColumn]:
@@ -290,6 +355,15 @@ def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
     return f"({m} - {lag}) / nullif(abs({lag}), 0)", params * 2
 
 
+def stock_from(table: str, keys: list[str], where: str, t: str) -> str:
+    """Rows with the latest and earliest time of their output row (the keys' partition) beside them."""
+    part = f"PARTITION BY {', '.join(keys)}" if keys else ""
+    return (
+        f"(SELECT *, max({t}) OVER ({part}) AS {STOCK_TIME[Agg.last]}, min({t}) OVER ({part}) AS "
+        f"{STOCK_TIME[Agg.first]} FROM {table}{where})"
+    )
+
+
 def _from(p: _Plan) -> str:
     if not p.q.join:
         return from_sql(p.q, p.ds)
@@ -300,6 +374,26 @@ def _from(p: _Plan) -> str:
         on = " AND ".join(f"t0.{quote(a)} = {alias}.{quote(b)}" for a, b in j.on)
         sql += f" {'LEFT' if j.how == 'left' else 'INNER'} JOIN {quote(other.table)} AS {alias} ON {on}"
     return sql
+
+
+def period_where(p: _Plan, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """The condition keeping the period's rows, anchored (as a metric's period) on the latest time
+    among the rows the filters keep: a subquery over the same rows, so the SQL stays one statement."""
+    per, t = p.q.period, p.time_sql
+    if per is None or t is None:
+        return "", []
+    anchor = f"(SELECT max({t}) FROM {_from(p)}{where})"
+    span, b = Span(per.span), str(per.bucket or "day")
+    if span == Span.to_date:
+        return f"{t} >= date_trunc('year', {anchor}) AND {t} <= {anchor}", params * 2
+    start = f"date_trunc('{b}', {anchor})"
+    back = {Span.latest: 0, Span.previous: 1, Span.last_n: int(per.n or 1) - 1}.get(span)
+    if back is None:  # year_ago: the same ISO week a year earlier, every other bucket 1 year
+        start = f"({start} - {interval('week', 52) if b == 'week' else interval('year', 1)})"
+    elif back:
+        start = f"({start} - {interval(b, back)})"
+    end = f"({start} + {interval(b, int(per.n or 1) if span == Span.last_n else 1)})"
+    return f"{t} >= {start} AND {t} < {end}", params * 2
 
 
 def compile_query(q: Query, ds: Dataset, catalog: Catalog | None = None) -> tuple[str, list[Any]]:
@@ -317,8 +411,17 @@ def _sql(p: _Plan) -> tuple[str, list[Any]]:
         where, wparams = _where(q.filters, p.scope)
     except ExprProblem as e:
         raise QueryError(f"query on {q.dataset!r}: {e}") from None
-    sql = f"WITH g AS (SELECT {select} FROM {_from(p)}{where}"
-    params += wparams
+    span, sparams = period_where(p, where, wparams)
+    if span:
+        where = f"{where} AND {span}" if where else f" WHERE {span}"
+    source_sql = f"{_from(p)}{where}"
+    if any(c.time for c in p.columns) and p.stock_time:  # last/first: filter first, then find each row's time
+        parts = [c for c, o in zip(p.sql, p.columns, strict=True) if c and not o.measure]
+        t = p.scope.ref(p.stock_time)[0]
+        source_sql = stock_from(_from(p), [c.sql for c in parts], where, t)
+        params += [v for c in parts for v in c.params] * 2  # the keys partition both windows
+    sql = f"WITH g AS (SELECT {select} FROM {source_sql}"
+    params += wparams + sparams
     keys = [i for i, c in enumerate(p.columns, 1) if not c.measure]
     if p.grouped and keys:
         sql += " GROUP BY " + ", ".join(str(i) for i in keys)

@@ -1,0 +1,338 @@
+"""The plan language's wider constructs: each compiles to parameterised SQL whose figures match
+hand-written DuckDB, renders to every format, and keeps live formulas LibreOffice recalculates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from docagent.bind import bind
+from docagent.data.catalog import Catalog
+from docagent.data.query import compile_query
+from docagent.plan import Plan, Query
+from docagent.renderers import render_all
+from docagent.validate import problems, validate
+from tests.conftest import needs_poppler, needs_soffice
+
+MONTHS = [dt.date(2024, m, 1) for m in range(1, 13)] + [dt.date(2025, m, 1) for m in range(1, 7)]
+
+
+def _rows() -> str:
+    lines = ["month,category,revenue,cost,staff"]
+    for i, d in enumerate(MONTHS):
+        lines.append(f"{d},Coffee,{100 + 7 * i},{40 + 2 * i},{10 + i % 4}")
+        lines.append(f"{d},Tea,{60 + 5 * (i % 5)},{30 + i % 3},{5 + i % 3}")
+        if i % 2:
+            lines.append(f"{d},coffee,{3 + i},1,1")  # another case: = 'Coffee' must not match it
+    return "\n".join(lines) + "\n"
+
+
+# Each construct as a plan would write it, and the same figures in SQL written by hand.
+CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "conditional sum": (
+        {
+            "select": [
+                {"column": "month", "bucket": "quarter", "label": "Quarter"},
+                {"expr": "sum(if(category = 'Coffee', revenue, 0))", "label": "Coffee", "format": "currency"},
+                {"expr": "sum(if(category != 'Coffee' and revenue >= 70, revenue, 0))", "label": "Big tea"},
+            ]
+        },
+        "SELECT date_trunc('quarter', month)::DATE q, sum(CASE WHEN category = 'Coffee' THEN revenue ELSE 0 END),"
+        " sum(CASE WHEN category <> 'Coffee' AND revenue >= 70 THEN revenue ELSE 0 END) FROM s GROUP BY 1 ORDER BY 1",
+    ),
+    "status by case": (
+        {
+            "select": [
+                {"column": "month", "bucket": "quarter", "label": "Quarter"},
+                {"expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "label": "Margin", "format": "percent"},
+                {
+                    "expr": "case(sum(cost) / sum(revenue) > 0.41, 'Red', sum(cost) / sum(revenue) > 0.37, 'Amber', 'Green')",
+                    "label": "Status",
+                },
+            ]
+        },
+        "SELECT date_trunc('quarter', month)::DATE, (sum(revenue) - sum(cost)) / sum(revenue),"
+        " CASE WHEN sum(cost) / sum(revenue) > 0.41 THEN"
+        " 'Red' WHEN sum(cost) / sum(revenue) > 0.37 THEN 'Amber' ELSE 'Green' END FROM s GROUP BY 1 ORDER BY 1",
+    ),
+    "latest quarter": (
+        {
+            "select": [{"column": "category"}, {"agg": "sum", "column": "revenue", "label": "Revenue"}],
+            "period": {"span": "latest", "n": None, "time_column": "month", "bucket": "quarter"},
+            "sort": [{"by": "Revenue", "desc": True}],
+        },
+        "SELECT category, sum(revenue) r FROM s WHERE month >= DATE '2025-04-01' GROUP BY 1 ORDER BY 2 DESC",
+    ),
+    "year-ago quarter": (
+        {
+            "select": [{"column": "category"}, {"agg": "sum", "column": "revenue", "label": "Revenue"}],
+            "period": {"span": "year_ago", "n": None, "time_column": "month", "bucket": "quarter"},
+        },
+        "SELECT category, sum(revenue) FROM s WHERE month >= DATE '2024-04-01' AND month < DATE '2024-07-01'"
+        " GROUP BY 1 ORDER BY 1",
+    ),
+    "last 4 months by month": (
+        {
+            "select": [
+                {"column": "month", "bucket": "month", "label": "Month"},
+                {"agg": "sum", "column": "revenue", "label": "Revenue"},
+            ],
+            "period": {"span": "last_n", "n": 4, "time_column": "month", "bucket": "month"},
+            "filters": [{"column": "category", "op": "eq", "value": "Tea"}],
+        },
+        "SELECT month, sum(revenue) FROM s WHERE category = 'Tea' AND month >= DATE '2025-03-01' GROUP BY 1 ORDER BY 1",
+    ),
+    "year to date": (
+        {
+            "select": [{"agg": "sum", "column": "revenue", "label": "Revenue"}],
+            "period": {"span": "to_date", "n": None, "time_column": "month", "bucket": None},
+        },
+        "SELECT sum(revenue) FROM s WHERE month >= DATE '2025-01-01'",
+    ),
+    "last of quarter": (
+        {
+            "select": [
+                {"column": "month", "bucket": "quarter", "label": "Quarter"},
+                {"agg": "last", "column": "staff", "label": "Staff at end"},
+                {"agg": "first", "column": "staff", "label": "Staff at start"},
+            ]
+        },
+        "SELECT date_trunc('quarter', month)::DATE q,"
+        " sum(staff) FILTER (WHERE month = (SELECT max(month) FROM s x WHERE date_trunc('quarter', x.month) ="
+        " date_trunc('quarter', s.month))), sum(staff) FILTER (WHERE month = (SELECT min(month) FROM s x WHERE"
+        " date_trunc('quarter', x.month) = date_trunc('quarter', s.month))) FROM s GROUP BY 1 ORDER BY 1",
+    ),
+    "last by category": (
+        {
+            "select": [{"column": "category"}, {"agg": "last", "column": "staff", "label": "Staff"}],
+            "period": {"span": "previous", "n": None, "time_column": "month", "bucket": "quarter"},
+        },
+        # each row's own latest month: 'coffee' has rows in February only
+        "SELECT category, sum(staff) FILTER (WHERE month = (SELECT max(month) FROM s x WHERE x.category = s.category"
+        " AND x.month < DATE '2025-04-01')) FROM s"
+        " WHERE month >= DATE '2025-01-01' AND month < DATE '2025-04-01' GROUP BY 1 ORDER BY 1",
+    ),
+    "margin change in points": (
+        {
+            "select": [
+                {"column": "month", "bucket": "year", "label": "Year"},
+                {"expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "label": "Margin", "format": "percent"},
+                {
+                    "expr": "(sum(revenue) - sum(cost)) / sum(revenue)",
+                    "label": "Change",
+                    "format": "percent",
+                    "transform": "diff",
+                },
+            ]
+        },
+        "WITH y AS (SELECT date_trunc('year', month)::DATE y, (sum(revenue) - sum(cost)) / sum(revenue) m FROM s"
+        " GROUP BY 1) SELECT y, m, m - lag(m) OVER (ORDER BY y) FROM y ORDER BY 1",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Any:
+    path = tmp_path_factory.mktemp("data") / "s.csv"
+    path.write_text(_rows())
+    with Catalog() as c:
+        c.ingest(path)
+        yield c
+
+
+def _table(name: str) -> dict[str, Any]:
+    query, _ = CASES[name]
+    return {"type": "table", "title": name.capitalize(), "query": {"dataset": "s", **query}}
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-9)
+    return bool(a == b)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_construct_gives_the_figures_duckdb_gives(shop, name):
+    plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [_table(name)]})
+    assert problems(plan, shop) == []
+    got = bind(plan, shop).results[0].rows
+    want = shop.con.execute(CASES[name][1]).fetchall()
+    assert len(got) == len(want) and got, (got, want)
+    for g, w in zip(got, want, strict=True):
+        assert all(_close(a, b) for a, b in zip(g, w, strict=True)), (g, w)
+
+
+@pytest.mark.parametrize("name", ["conditional sum", "status by case", "latest quarter"])
+def test_text_in_an_expression_is_a_parameter_never_pasted(shop, name):
+    q = Query.model_validate({"dataset": "s", **CASES[name][0]})
+    sql, params = compile_query(q, shop.get("s"))
+    texts = [p for p in params if isinstance(p, str)]
+    assert all(f"'{t}'" not in sql for t in texts)
+    assert "Coffee" in texts or "Red" in texts or not texts
+
+
+REFUSED = [
+    ({"expr": "sum(if(category, revenue, 0))"}, "if() needs a condition such as region = 'North'"),
+    ({"expr": "sum(if(category = 'Tea', revenue, 'none'))"}, "branches must all be numbers, or all text"),
+    ({"expr": "case(sum(revenue) > 1, 'a', 'b', 'c')"}, "takes pairs then one else value"),
+    ({"expr": "sum(if(category = 3, revenue, 0))"}, "compares text with integer"),
+    ({"agg": "last", "column": "staff"}, "needs a date group key (with a bucket) or the query's period"),
+    ({"agg": "last", "column": "category"}, "last needs a number column"),
+]
+
+
+@pytest.mark.parametrize(("select", "says"), REFUSED)
+def test_a_construct_that_does_not_fit_is_refused_with_what_is_supported(shop, select, says):
+    plan = Plan.model_validate(
+        {
+            "meta": {"title": "t"},
+            "blocks": [{"type": "table", "title": "Bad", "query": {"dataset": "s", "select": [select]}}],
+        }
+    )
+    found = problems(plan, shop)
+    assert len(found) == 1 and found[0].startswith("block 1 (table 'Bad')"), found
+    assert says in found[0]
+
+
+PERIOD_REFUSED = [
+    ({"span": "latest", "n": None, "time_column": "month", "bucket": None}, "period latest: needs bucket"),
+    ({"span": "last_n", "n": None, "time_column": "month", "bucket": "month"}, "last_n: needs n"),
+    ({"span": "latest", "n": None, "time_column": "category", "bucket": "month"}, "a period needs a date column"),
+    ({"span": "latest", "n": None, "time_column": "mnth", "bucket": "month"}, "column 'mnth' does not exist"),
+]
+
+
+@pytest.mark.parametrize(("period", "says"), PERIOD_REFUSED)
+def test_a_period_that_does_not_fit_says_why(shop, period, says):
+    query = {"dataset": "s", "select": [{"agg": "sum", "column": "revenue"}], "period": period}
+    plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [{"type": "table", "title": "P", "query": query}]})
+    found = problems(plan, shop)
+    assert len(found) == 1 and says in found[0], found
+
+
+def test_a_difference_of_percentages_is_shown_in_points(shop):
+    margin = {"dataset": "s", "expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "format": "percent"}
+    metric = {
+        "name": "m",
+        "label": "Margin change",
+        **margin,
+        "period": "latest",
+        "time_column": "month",
+        "bucket": "quarter",
+        "compare": "year_ago",
+        "result": "diff",
+    }
+    plan = Plan.model_validate(
+        {"meta": {"title": "t"}, "metrics": [metric], "blocks": [{"type": "paragraph", "text": "Margin {m}."}]}
+    )
+    bound = bind(plan, shop)
+    value = bound.metrics["m"]
+    assert value is not None
+    assert bound.metric_text["m"] == f"{value * 100:+.1f}\u00a0pp"
+
+
+@pytest.fixture(scope="module")
+def rendered(shop, tmp_path_factory) -> dict[str, Path]:
+    margin = {"dataset": "s", "expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "format": "percent"}
+    metrics = [
+        {
+            "name": "margin_change",
+            "label": "Margin vs a year ago",
+            **margin,
+            "period": "latest",
+            "time_column": "month",
+            "bucket": "quarter",
+            "compare": "year_ago",
+            "result": "diff",
+        },
+        {
+            "name": "staff_now",
+            "label": "Staff now",
+            "dataset": "s",
+            "agg": "last",
+            "column": "staff",
+            "time_column": "month",
+            "format": "integer",
+        },
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "paragraph", "text": "Margin moved {margin_change}; staff stands at {staff_now}."},
+        {"type": "kpis", "items": [{"metric": "margin_change"}, {"metric": "staff_now"}]},
+        *(_table(n) for n in CASES),
+        {
+            "type": "chart",
+            "kind": "bar",
+            "title": "Latest quarter",
+            "query": {"dataset": "s", **CASES["latest quarter"][0]},
+            "x": "category",
+            "y": ["Revenue"],
+        },
+    ]
+    plan = validate(
+        Plan.model_validate({"meta": {"title": "Plan language"}, "metrics": metrics, "blocks": blocks}), shop
+    )
+    out = tmp_path_factory.mktemp("out")
+    files, _ = render_all(bind(plan, shop), "corporate", out, "language", ["docx", "xlsx", "pdf", "pptx"])
+    return files
+
+
+def test_every_format_is_written(rendered):
+    assert set(rendered) == {"docx", "xlsx", "pdf", "pptx"}
+    assert all(p.stat().st_size > 2000 for p in rendered.values())
+
+
+@needs_poppler
+def test_the_pdf_shows_statuses_and_points(rendered):
+    text = subprocess.run(["pdftotext", str(rendered["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Amber" in text or "Red" in text or "Green" in text
+    assert " pp" in text or "\u00a0pp" in text
+
+
+def _formulas(path: Path) -> dict[str, str]:
+    ws = openpyxl.load_workbook(path)["Summary"]
+    return {c.coordinate: c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str) and c.value[:1] == "="}
+
+
+def test_the_workbook_keeps_live_formulas_for_each_construct(rendered):
+    found = " ".join(_formulas(rendered["xlsx"]).values())
+    assert "EXACT(" in found  # text equality, case-sensitive as in DuckDB
+    assert "MAXIFS(" in found  # periods and last-of-period values anchor on the latest date
+    assert "IF(" in found  # the status
+    assert "=100*(" in found  # points
+
+
+@needs_soffice
+def test_libreoffice_recalculates_what_docagent_cached(rendered, tmp_path):
+    source = rendered["xlsx"]
+    cached = openpyxl.load_workbook(source, data_only=True)["Summary"]
+    live = _formulas(source)
+    stripped = tmp_path / "stripped.xlsx"
+    openpyxl.load_workbook(source).save(stripped)  # formulas without cached values
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path / "re"),
+            str(stripped),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    again = openpyxl.load_workbook(tmp_path / "re" / "stripped.xlsx", data_only=True)["Summary"]
+    assert len(live) > 40
+    for ref in live:
+        want, got = cached[ref].value, again[ref].value
+        if want in (None, ""):
+            assert got in (None, ""), ref
+        else:
+            assert _close(got, want), (ref, live[ref], want, got)
