@@ -10,9 +10,11 @@ from docagent.data.metrics import Window, metric_windows, partial_period, run_me
 from docagent.data.query import OutColumn, Result, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
+from docagent.i18n import phrase
 from docagent.images import ImageFile
+from docagent.measures import resolve
 from docagent.modelbind import ModelValues, bind_models
-from docagent.plan import Chart, Fmt, Metric, Plan, Table
+from docagent.plan import Callout, Chart, Fmt, Metric, Plan, Table
 
 DATA_SHEET_ROWS = 100_000  # rows copied into the workbook's data sheets
 
@@ -94,10 +96,25 @@ def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
     return wide, Result(cols, rows, res.sql, wide=True)
 
 
+def _stated(plan: Plan) -> Plan:
+    """The request's own numbers (params) listed at the end, so a reader sees what the figures are held against."""
+    if not plan.params:
+        return plan
+    meta = plan.meta
+    text = "; ".join(
+        f"{p.label}: {format_value(p.value, p.format, meta.currency, language=meta.language)}" for p in plan.params
+    )
+    note = Callout(style="info", title=phrase(meta.language, "assumptions"), text=text + ".")
+    return plan.model_copy(update={"blocks": [*plan.blocks, note]})
+
+
 def bind(plan: Plan, catalog: Catalog) -> Bound:
     widened = {}
+    plan = _stated(resolve(plan)[0])  # measures and params written out; validation reported what did not resolve
     bound = Bound(plan, images=dict(getattr(catalog, "images", {})))  # a model-only plan has no catalog
     currency = plan.meta.currency
+    for p in plan.params:
+        bound.metric_text[p.name] = format_value(p.value, p.format, currency, language=plan.meta.language)
     bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:
         if m.model is not None:

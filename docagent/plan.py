@@ -49,8 +49,8 @@ class Bucket(StrEnum):
 
 
 class Fmt(StrEnum):
-    """How a number is shown: 1234.5 -> integer 1,235; number 1,234.50; currency $1,234.50;
-    percent (a ratio) 12.3%; pp (a difference of ratios) 0.012 -> +1.2 pp; compact 1.2K; text as is."""
+    """integer 1,235; number 1,234.50; currency $1,234.50; percent (a ratio) 12.3%;
+    pp (difference of ratios) +1.2 pp; compact 1.2K; text as is."""
 
     integer = "integer"
     number = "number"
@@ -100,6 +100,7 @@ class Select(_Strict):
     expr: str | None = None  # aggregate expression, instead of agg+column
     bucket: Bucket | None = None  # time bucket, date columns only
     transform: Transform | None = None
+    within: str | None = None  # a group key's output name: the transform runs within each of its values
     label: str | None = None  # output name; referenced by sort and charts
     format: Fmt | None = None
 
@@ -231,7 +232,7 @@ class Heading(_Strict):
 
 class Paragraph(_Strict):
     type: Literal["paragraph"] = "paragraph"
-    text: str = Field(description="may contain {metric_name} placeholders")
+    text: str  # may contain {metric_name} placeholders (rule 2 of the system prompt)
 
 
 class Bullets(_Strict):
@@ -247,7 +248,7 @@ class Highlight(_Strict):
 
     column: str
     op: Literal["gt", "lt", "ge", "le", "eq", "top", "bottom"]
-    value: float
+    value: float | str  # a number, or a param's name
     style: Literal["bad", "good", "warn"] = "bad"
 
 
@@ -369,8 +370,29 @@ class Meta(_Strict):
     slides: Literal["auto", "sections", "none"] = "auto"  # deck layout, rule 10 of the system prompt
 
 
+class Param(_Strict):
+    """A number the request states (a target, a threshold): usable by name in expressions,
+    highlights and prose ({name}); not a figure from the data."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    value: float
+    format: Fmt = Fmt.number
+
+
+class Measure(_Strict):
+    """An expression defined once: any expr may be just its name; its label and format are the defaults."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    expr: str
+    format: Fmt | None = None
+
+
 class Plan(_Strict):
     meta: Meta
+    params: list[Param] = []
+    measures: list[Measure] = []
     metrics: list[Metric] = []
     blocks: list[Block] = Field(min_length=1)
 

@@ -17,7 +17,7 @@ from docagent.plan import HIDDEN, Plan
 _DROP = {"title", "default", "discriminator"}
 # Class docstrings whose rule the system prompt already states (rules 4-6, 9): every request pays for
 # the schema, so they are said once, there.
-_SAID_IN_PROMPT = {"Select", "Unpivot", "Query", "QueryPeriod", "Metric", "Table", "Chart"}
+_SAID_IN_PROMPT = {"Select", "Unpivot", "Query", "QueryPeriod", "Metric", "Table", "Chart", "Param", "Measure"}
 
 
 def _strict(node: Any) -> Any:
@@ -52,12 +52,42 @@ def _nullable(node: dict[str, Any]) -> dict[str, Any]:
     return {"type": [other["type"], "null"], **{k: v for k, v in node.items() if k != "anyOf"}}
 
 
+def _refs(node: Any) -> list[dict[str, Any]]:
+    """Every {"$ref": ...} or {"anyOf": [{"$ref": ...}, {"type": "null"}]} use of a definition."""
+    if isinstance(node, list):
+        return [r for n in node for r in _refs(n)]
+    if not isinstance(node, dict):
+        return []
+    if "$ref" in node or ("anyOf" in node and any("$ref" in b for b in node["anyOf"])):
+        return [node]
+    return [r for v in node.values() for r in _refs(v)]
+
+
+def _null_in_enums(schema: dict[str, Any]) -> dict[str, Any]:
+    """An enum used only as "X or null" takes null among its values: each use is then a bare $ref
+    (about 30 characters less per use; the same constraint)."""
+    uses = _refs(schema)
+    for name, d in schema["$defs"].items():
+        ref = f"#/$defs/{name}"
+        mine = [u for u in uses if u.get("$ref") == ref or any(b.get("$ref") == ref for b in u.get("anyOf", []))]
+        if "enum" not in d or not mine or any("$ref" in u for u in mine):
+            continue
+        if any(len(u) != 1 or u["anyOf"] != [{"$ref": ref}, {"type": "null"}] for u in mine):
+            continue
+        d["enum"] = [*d["enum"], None]
+        d.pop("type", None)  # the values say it
+        for u in mine:
+            u.pop("anyOf")
+            u["$ref"] = ref
+    return schema
+
+
 @lru_cache
 def plan_schema() -> dict[str, Any]:
     schema = Plan.model_json_schema()
     for name in _SAID_IN_PROMPT:
         schema["$defs"][name].pop("description", None)
-    return _strict(schema)
+    return _null_in_enums(_strict(schema))
 
 
 def plan_schema_json() -> str:

@@ -17,6 +17,7 @@ from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
 from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
 from docagent.errors import PlanError
+from docagent.measures import resolve
 from docagent.modeluse import model_problems
 from docagent.plan import (
     Block,
@@ -256,19 +257,44 @@ def _check_table(b: Table, names: list[str], types: dict[str, str], where: str, 
             out.append(f"{where}: highlight names {h.column!r}, which is not a column {names}")
         elif types.get(h.column, "number") not in NUMERIC:
             out.append(f"{where}: highlight column {h.column!r} must be numeric, it is {types[h.column]}")
+        if isinstance(h.value, str):
+            continue  # not a param: reported with the params
         if h.op in ("top", "bottom") and (h.value < 1 or not float(h.value).is_integer()):
             out.append(f"{where}: highlight {h.op} needs value = how many rows (a whole number >= 1)")
+
+
+def _check_names(plan: Plan, out: list[str]) -> None:
+    """Metrics, measures and params share one namespace: {name} in prose and names in expressions."""
+    kinds = [("metric", m.name) for m in plan.metrics] + [("measure", m.name) for m in plan.measures]
+    kinds += [("param", p.name) for p in plan.params]
+    names = [n for _, n in kinds]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        used = sorted({k for k, m in kinds if m == n})
+        if used == ["metric"]:
+            out.append(f"metric name {n!r} is used twice")
+        else:
+            out.append(
+                f"the name {n!r} is used by a {' and a '.join(used)}; metrics, measures and params need distinct names"
+            )
 
 
 def problems(plan: Plan, catalog: Catalog) -> list[str]:
     out: list[str] = []
     _check_meta(plan, catalog, out)
+    _check_names(plan, out)
+    params = {p.name for p in plan.params}
+    for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
+        for h in b.highlight if isinstance(b, Table) else []:
+            if isinstance(h.value, str) and h.value not in params:
+                out.append(
+                    f"{where}: highlight value {h.value!r} is neither a number nor a param; params: {sorted(params)}"
+                )
+    plan, unresolved = resolve(plan)  # measures and params written out: the rest checks what will run
+    out += unresolved
     metric_names = [m.name for m in plan.metrics]
-    for n in sorted({n for n in metric_names if metric_names.count(n) > 1}):
-        out.append(f"metric name {n!r} is used twice")
     for m in plan.metrics:
         _check_metric(m, catalog, out)
-    known = set(metric_names)
+    known = set(metric_names) | params
     for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
         texts: list[str] = []
         match b:

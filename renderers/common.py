@@ -70,7 +70,7 @@ def highlight_cells(block: Table, columns: list[OutColumn], rows: list[tuple[Any
             hits = {i for _, i in picked}
         else:
             test = {"gt": float.__gt__, "lt": float.__lt__, "ge": float.__ge__, "le": float.__le__, "eq": float.__eq__}
-            hits = {i for v, i in nums if test[h.op](float(v), h.value)}
+            hits = {i for v, i in nums if test[h.op](float(v), float(h.value))}  # a param is resolved by bind
         for i in hits:
             out.setdefault((i, k), h.style)  # the first rule that matches a cell wins
     return out

@@ -365,19 +365,21 @@ class Builder:
                 return None
         ranges = self._ranges(ref, q.dataset)
         crits: list[list[Crit]] = []
+        by_key: list[dict[str, list[Crit]]] = []
         for i in range(len(body)):
-            crit = list(base)
+            mine: dict[str, list[Crit]] = {}
             for k, c in keys:
                 assert c.select is not None and c.select.column is not None
                 cell = xl_rowcol_to_cell(top + i, left + k, col_abs=True)
                 rng = ref.range(c.select.column)
                 if c.bucket:
-                    crit += [Crit(rng, ">=", cell), Crit(rng, "<", NEXT_BUCKET[c.bucket].format(c=cell))]
+                    mine[c.name] = [Crit(rng, ">=", cell), Crit(rng, "<", NEXT_BUCKET[c.bucket].format(c=cell))]
                 else:
-                    crit.append(Crit(rng, "=", cell))
-            crits.append(crit)
+                    mine[c.name] = [Crit(rng, "=", cell)]
+            crits.append([*base, *(x for cs in mine.values() for x in cs)])
+            by_key.append(mine)
         whole = not folded and (q.limit is None or len(rows) < q.limit)  # every group is on the sheet
-        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole)
+        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole, by_key)
         out = [writer.row(i) for i in range(len(body))]
         if folded:
             out.append(writer.other_row(len(body)))

@@ -342,9 +342,11 @@ class RowFormulas:
         top: int,
         left: int,
         whole: bool,
+        key_crits: list[dict[str, list[Crit]]] | None = None,
     ) -> None:
         self.cols, self.rows, self.crits, self.ranges, self.base = cols, rows, crits, ranges, base
         self.top, self.left, self.whole = top, left, whole
+        self.key_crits = key_crits or [{} for _ in rows]  # each row's criteria per group key
         self.keys = [k for k, c in enumerate(cols) if not c.measure]
         self.time = next((k for k in self.keys if cols[k].type in ("date", "datetime")), None)
         self.others = [k for k in self.keys if k != self.time]
@@ -395,6 +397,8 @@ class RowFormulas:
         m = self._measure(k, i)
         if m is None or node is None:
             return None
+        if s.within is not None:
+            return self._within(k, i, t, m, node)
         if t == "share":
             total = measure_formula(node, self.ranges, self.base) if additive(node) else None
             return None if total is None else f'=IFERROR(({m})/({total}),"")'
@@ -413,6 +417,23 @@ class RowFormulas:
         if t == "diff":
             return f"=({m})-({prev})"
         return f'=IFERROR((({m})-({prev}))/ABS({prev}),"")'
+
+    def _within(self, k: int, i: int, t: str, m: str, node: Node) -> str | None:
+        """share of the row's group (the measure over the filters and the group's key), or rank in it."""
+        s = self.cols[k].select
+        assert s is not None and s.within is not None
+        group = self.key_crits[i].get(s.within)
+        if t == "share" and group is not None and additive(node):
+            total = measure_formula(node, self.ranges, [*self.base, *group])
+            return None if total is None else f'=IFERROR(({m})/({total}),"")'
+        j = self._plain(k)
+        w = next((n for n, c in enumerate(self.cols) if c.name == s.within and not c.measure), None)
+        if t != "rank" or j is None or w is None or not self.whole or any(r[k] is None for r in self.rows):
+            return None
+        last = self.top + len(self.rows)
+        wc, mc = col_name(self.left + w), col_name(self.left + j)
+        span = f"{wc}${self.top + 1}:{wc}${last},{cell(self.top + i, self.left + w)}"
+        return f'=COUNTIFS({span},{mc}${self.top + 1}:{mc}${last},">"&{cell(self.top + i, self.left + j)})+1'
 
     def _rank(self, k: int, i: int) -> str | None:
         """RANK over the plain measure's cells, when one ranking covers every row (SQL: no partition)."""

@@ -117,6 +117,19 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
         " AND x.month < DATE '2025-04-01')) FROM s"
         " WHERE month >= DATE '2025-01-01' AND month < DATE '2025-04-01' GROUP BY 1 ORDER BY 1",
     ),
+    "share and rank within a quarter": (
+        {
+            "select": [
+                {"column": "month", "bucket": "quarter", "label": "Quarter"},
+                {"column": "month", "bucket": "month", "label": "Month"},
+                {"agg": "sum", "column": "revenue", "label": "Revenue"},
+                {"agg": "sum", "column": "revenue", "label": "Share", "transform": "share", "within": "Quarter"},
+                {"agg": "sum", "column": "revenue", "label": "Rank", "transform": "rank", "within": "Quarter"},
+            ]
+        },
+        "SELECT q, m, r, r / sum(r) OVER (PARTITION BY q), rank() OVER (PARTITION BY q ORDER BY r DESC) FROM"
+        " (SELECT date_trunc('quarter', month)::DATE q, month m, sum(revenue) r FROM s GROUP BY 1, 2) ORDER BY 1, 2",
+    ),
     "margin change in points": (
         {
             "select": [
@@ -133,6 +146,26 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
         "WITH y AS (SELECT date_trunc('year', month)::DATE y, (sum(revenue) - sum(cost)) / sum(revenue) m FROM s"
         " GROUP BY 1) SELECT y, m, m - lag(m) OVER (ORDER BY y) FROM y ORDER BY 1",
     ),
+}
+
+
+MEASURES = [
+    {"name": "margin", "label": "Margin", "expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "format": "percent"}
+]
+PARAMS = [{"name": "target", "label": "Margin target", "value": 0.62, "format": "percent"}]
+MEASURED = {
+    "type": "table",
+    "title": "Margin against target",
+    "query": {
+        "dataset": "s",
+        "select": [
+            {"column": "month", "bucket": "quarter", "label": "Quarter"},
+            {"expr": "margin"},
+            {"expr": "margin - target", "label": "Gap", "format": "pp"},
+            {"expr": "case(margin < target, 'Below', 'On target')", "label": "Status"},
+        ],
+    },
+    "highlight": [{"column": "Margin", "op": "lt", "value": "target", "style": "bad"}],
 }
 
 
@@ -183,6 +216,7 @@ REFUSED = [
     ({"expr": "sum(if(category = 3, revenue, 0))"}, "compares text with integer"),
     ({"agg": "last", "column": "staff"}, "needs a date group key (with a bucket) or the query's period"),
     ({"agg": "last", "column": "category"}, "last needs a number column"),
+    ({"agg": "sum", "column": "revenue", "within": "region"}, "within applies to a transform"),
 ]
 
 
@@ -195,7 +229,7 @@ def test_a_construct_that_does_not_fit_is_refused_with_what_is_supported(shop, s
         }
     )
     found = problems(plan, shop)
-    assert len(found) == 1 and found[0].startswith("block 1 (table 'Bad')"), found
+    assert found and all(f.startswith("block 1 (table 'Bad'), select ") for f in found), found
     assert says in found[0]
 
 
@@ -236,6 +270,54 @@ def test_a_difference_of_percentages_is_shown_in_points(shop):
     assert bound.metric_text["m"] == f"{value * 100:+.1f}\u00a0pp"
 
 
+def test_a_measure_is_written_once_and_a_param_is_a_number_of_the_request(shop):
+    plan = Plan.model_validate({"meta": {"title": "t"}, "measures": MEASURES, "params": PARAMS, "blocks": [MEASURED]})
+    assert problems(plan, shop) == []
+    bound = bind(plan, shop)
+    res = bound.results[0]
+    assert [c.name for c in res.columns] == ["Quarter", "Margin", "Gap", "Status"]
+    assert res.columns[1].format == "percent" and res.columns[2].format == "pp"
+    want = shop.con.execute(
+        "SELECT date_trunc('quarter', month)::DATE, (sum(revenue) - sum(cost)) / sum(revenue) m, m - 0.62,"
+        " CASE WHEN m < 0.62 THEN 'Below' ELSE 'On target' END FROM s GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert all(_close(a, b) for g, w in zip(res.rows, want, strict=True) for a, b in zip(g, w, strict=True))
+    assert {"Below", "On target"} <= {r[3] for r in res.rows}
+    assert bound.plan.blocks[-1].text == "Margin target: 62.0%."  # listed for the reader
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"params": [*PARAMS, {"name": "margin", "label": "x", "value": 1}]}, "the name 'margin' is used by a"),
+        ({"measures": [{"name": "margin", "label": "M", "expr": "sum(revenue) / margin"}]}, "in a cycle"),
+        ({"params": []}, "highlight value 'target' is neither a number nor a param"),
+    ],
+)
+def test_a_measure_or_param_that_does_not_resolve_says_why(shop, change, says):
+    plan = Plan.model_validate(
+        {"meta": {"title": "t"}, "measures": MEASURES, "params": PARAMS, "blocks": [MEASURED], **change}
+    )
+    found = problems(plan, shop)
+    assert any(says in f for f in found), found
+
+
+def test_a_param_must_be_a_number_the_request_states():
+    from docagent.planners.numbers import allowed_numbers, unstated_params
+
+    plan = Plan.model_validate(
+        {
+            "meta": {"title": "t"},
+            "params": [*PARAMS, {"name": "budget", "label": "Budget", "value": 1200000}],
+            "blocks": [{"type": "paragraph", "text": "x"}],
+        }
+    )
+    stated = allowed_numbers("Flag quarters under a 62% margin; budget $1.2M.", [], [])
+    assert unstated_params(plan, stated) == []
+    found = unstated_params(plan, allowed_numbers("Flag quarters under target.", [], []))
+    assert [f.split(":")[0] for f in found] == ["param 'target'", "param 'budget'"]
+
+
 @pytest.fixture(scope="module")
 def rendered(shop, tmp_path_factory) -> dict[str, Path]:
     margin = {"dataset": "s", "expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "format": "percent"}
@@ -261,9 +343,10 @@ def rendered(shop, tmp_path_factory) -> dict[str, Path]:
         },
     ]
     blocks: list[dict[str, Any]] = [
-        {"type": "paragraph", "text": "Margin moved {margin_change}; staff stands at {staff_now}."},
+        {"type": "paragraph", "text": "Margin moved {margin_change} (target {target}); staff stands at {staff_now}."},
         {"type": "kpis", "items": [{"metric": "margin_change"}, {"metric": "staff_now"}]},
         *(_table(n) for n in CASES),
+        MEASURED,
         {
             "type": "chart",
             "kind": "bar",
@@ -274,7 +357,16 @@ def rendered(shop, tmp_path_factory) -> dict[str, Path]:
         },
     ]
     plan = validate(
-        Plan.model_validate({"meta": {"title": "Plan language"}, "metrics": metrics, "blocks": blocks}), shop
+        Plan.model_validate(
+            {
+                "meta": {"title": "Plan language"},
+                "measures": MEASURES,
+                "params": PARAMS,
+                "metrics": metrics,
+                "blocks": blocks,
+            }
+        ),
+        shop,
     )
     out = tmp_path_factory.mktemp("out")
     files, _ = render_all(bind(plan, shop), "corporate", out, "language", ["docx", "xlsx", "pdf", "pptx"])
@@ -304,6 +396,7 @@ def test_the_workbook_keeps_live_formulas_for_each_construct(rendered):
     assert "MAXIFS(" in found  # periods and last-of-period values anchor on the latest date
     assert "IF(" in found  # the status
     assert "=100*(" in found  # points
+    assert "COUNTIFS($A$" in found or "COUNTIFS(A$" in found  # rank within a group
 
 
 @needs_soffice

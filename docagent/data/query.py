@@ -132,6 +132,12 @@ class _Plan:
             self.sql.append(c)
             self.columns.append(self._column(s, c))
         self.time_sql = self._period()
+        keys = [c.name for c in self.columns if not c.measure]
+        for s in q.select:
+            if s.within is not None and s.within not in keys:
+                self.problems.append(
+                    f"{self.where(s)}: within names {s.within!r}, which is not a group key; group keys: {keys}"
+                )
 
     def _period(self) -> str | None:
         """The period's time column as SQL, or None (with a problem when it does not fit)."""
@@ -238,6 +244,8 @@ class _Plan:
         measure = c.aggregate if c is not None else bool(s.agg)
         typ = c.type if c is not None else "number"
         additive = bool(c and c.additive)
+        if s.within is not None and s.transform is None:
+            self.problems.append(f"{self.where(s)}: within applies to a transform (share, rank, pct_change, diff, ...)")
         if s.transform is not None:
             if not measure:
                 self.problems.append(f"{self.where(s)}: transform {s.transform} applies to an aggregated value")
@@ -329,9 +337,17 @@ def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
     t = Transform(c.select.transform)
     tk = p.time_key()
     others = [quote(k.name) for k in p.keys if k is not tk]
+    within = c.select.within
+    if within is not None:  # one group's rows at a time: its share, its rank, its change
+        if tk is not None and within == tk.name:
+            tk = None
+        others = [quote(within)]
     if t == Transform.share:
-        return f"{m} / nullif(sum({m}) OVER (), 0)", []
+        part = f"PARTITION BY {quote(within)}" if within else ""
+        return f"{m} / nullif(sum({m}) OVER ({part}), 0)", []
     if t == Transform.rank:
+        if within is not None:
+            return f"rank() OVER (PARTITION BY {quote(within)} ORDER BY {m} DESC NULLS LAST)", []
         part = f"PARTITION BY {quote(tk.name)} " if tk is not None and others else ""
         return f"rank() OVER ({part}ORDER BY {m} DESC NULLS LAST)", []
     if t == Transform.yoy_pct_change:
@@ -346,7 +362,8 @@ def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
         over, params = f"{part}ORDER BY {quote(tk.name)}", list[Any]()
     else:
         order, params = _joined(sort_spec(p))
-        over = f"ORDER BY {order}" if order else ""
+        part = f"PARTITION BY {quote(within)} " if within else ""
+        over = f"{part}ORDER BY {order}" if order else part
     if t == Transform.running_total:
         return f"sum({m}) OVER ({over} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", params
     lag = f"lag({m}) OVER ({over})"
