@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from docagent.data.catalog import Catalog, Column
@@ -108,6 +108,35 @@ def _stated(plan: Plan) -> Plan:
     return plan.model_copy(update={"blocks": [*plan.blocks, note]})
 
 
+def pivot(block: Table, res: Result, language: str) -> Result:
+    """Long rows (keys, pivot key, one value) to one column per pivot value, in the order they first
+    appear (the query's natural order of its keys); with totals, a total column when the value adds up."""
+    names = [c.name for c in res.columns]
+    pi = names.index(block.pivot or "")
+    vi = next(k for k, c in enumerate(res.columns) if c.measure)
+    keys = [k for k, c in enumerate(res.columns) if not c.measure and k != pi]
+    pcol, vcol = res.columns[pi], res.columns[vi]
+    values: dict[Any, None] = {}
+    cells: dict[tuple[Any, ...], dict[Any, Any]] = {}
+    for r in res.rows:
+        values.setdefault(r[pi])
+        cells.setdefault(tuple(r[k] for k in keys), {})[r[pi]] = r[vi]
+    source = pcol.select.column if pcol.select else None
+    cols = [res.columns[k] for k in keys] + [
+        replace(
+            vcol,
+            name=format_value(v, None, bucket=pcol.bucket, language=language),
+            pivot=(source, pcol.bucket, v),
+        )
+        for v in values
+    ]
+    rows = [(*key, *(row.get(v) for v in values)) for key, row in cells.items()]
+    if block.totals and vcol.additive:
+        cols.append(replace(vcol, name=phrase(language, "total"), pivot=()))
+        rows = [(*r, sum(x for x in r[len(keys) :] if isinstance(x, int | float))) for r in rows]
+    return Result(cols, rows, res.sql, wide=True)
+
+
 def bind(plan: Plan, catalog: Catalog) -> Bound:
     widened = {}
     plan = _stated(resolve(plan)[0])  # measures and params written out; validation reported what did not resolve
@@ -138,6 +167,8 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
                 used.update(j.dataset for j in b.query.join)
             if isinstance(b, Chart) and b.series and b.query is not None:
                 widened[i], bound.results[i] = widen(b, bound.results[i])
+            if isinstance(b, Table) and b.pivot and b.query is not None:
+                bound.results[i] = pivot(b, bound.results[i], plan.meta.language)
     if widened:  # renderers draw the wide form: one y per series value
         blocks = [widened.get(i, b) for i, b in enumerate(plan.blocks)]
         bound.plan = plan.model_copy(update={"blocks": blocks})

@@ -261,6 +261,7 @@ class Table(_Strict):
     query: Query | None = None
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
+    pivot: str | None = None  # a group key whose values become columns (one value per cell)
     totals: bool = False
     formats: list[Fmt | None] = []  # one per column; null: automatic
     emphasis: list[int] = []  # bold rows, from 0

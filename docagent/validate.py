@@ -263,6 +263,27 @@ def _check_table(b: Table, names: list[str], types: dict[str, str], where: str, 
             out.append(f"{where}: highlight {h.op} needs value = how many rows (a whole number >= 1)")
 
 
+def _check_pivot(b: Table, keys: list[str], values: list[str], where: str, out: list[str]) -> None:
+    """A pivot spreads one value over the columns named by one group key's values."""
+    if b.query is None:
+        out.append(f"{where}: pivot needs a query (literal rows already list their columns)")
+        return
+    if not keys and not values:
+        return  # the query's own problems are reported
+    if b.pivot not in keys:
+        out.append(f"{where}: pivot names {b.pivot!r}, which is not a group key; group keys: {keys}")
+    if len(values) != 1 or len(keys) < 2:
+        out.append(
+            f"{where}: pivot needs exactly one value and at least two group keys (rows and columns); "
+            f"values: {values}, keys: {keys}"
+        )
+    if b.formats or b.highlight:
+        out.append(
+            f"{where}: with pivot the columns come from the data: give the value's format in its select, "
+            "not formats/highlight"
+        )
+
+
 def _check_names(plan: Plan, out: list[str]) -> None:
     """Metrics, measures and params share one namespace: {name} in prose and names in expressions."""
     kinds = [("metric", m.name) for m in plan.metrics] + [("measure", m.name) for m in plan.measures]
@@ -339,7 +360,9 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                             keys = [c.name for c in cols if not c.measure]
                 elif isinstance(b, Chart) and b.series:
                     out.append(f"{where}: series needs a query (literal rows list one column per series)")
-                if isinstance(b, Table) and names is not None:
+                if isinstance(b, Table) and b.pivot is not None:
+                    _check_pivot(b, keys, [n for n in names or [] if n not in keys], where, out)
+                elif isinstance(b, Table) and names is not None:
                     if b.query is None:
                         types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
                     _check_table(b, names, types, where, out)

@@ -379,10 +379,37 @@ class Builder:
             crits.append([*base, *(x for cs in mine.values() for x in cs)])
             by_key.append(mine)
         whole = not folded and (q.limit is None or len(rows) < q.limit)  # every group is on the sheet
-        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole, by_key)
+        spread = self._pivot_criteria(cols, ref, q.dataset)
+        if spread is None:
+            return None
+        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole, by_key, spread)
         out = [writer.row(i) for i in range(len(body))]
+        for k, c in enumerate(cols):
+            if c.pivot == ():  # the total column: the row's pivoted cells added up
+                first, last = min(spread), max(spread)
+                for i, r in enumerate(out):
+                    r[k] = f"=SUM({xl_rowcol_to_cell(top + i, left + first)}:{xl_rowcol_to_cell(top + i, left + last)})"
         if folded:
             out.append(writer.other_row(len(body)))
+        return out
+
+    def _pivot_criteria(self, cols: list[OutColumn], ref: SheetRef, dataset: str) -> dict[int, list[Crit]] | None:
+        """Each pivoted column's condition on the data sheet (its key value); None when one has none."""
+        out: dict[int, list[Crit]] = {}
+        for k, c in enumerate(cols):
+            if not c.pivot:
+                continue
+            column, bucket, v = c.pivot
+            value = text_value(v)
+            if column not in ref.columns or value is None:
+                return None
+            if isinstance(v, str) and not self._unambiguous(dataset, column, v):
+                return None
+            rng = ref.range(column)
+            if bucket:
+                out[k] = [Crit(rng, ">=", value), Crit(rng, "<", NEXT_BUCKET[bucket].format(c=value))]
+            else:
+                out[k] = [Crit(rng, "=", value)]
         return out
 
     def metric_formula(self, m: Metric) -> str | None:

@@ -343,10 +343,12 @@ class RowFormulas:
         left: int,
         whole: bool,
         key_crits: list[dict[str, list[Crit]]] | None = None,
+        column_crits: dict[int, list[Crit]] | None = None,
     ) -> None:
         self.cols, self.rows, self.crits, self.ranges, self.base = cols, rows, crits, ranges, base
         self.top, self.left, self.whole = top, left, whole
         self.key_crits = key_crits or [{} for _ in rows]  # each row's criteria per group key
+        self.column_crits = column_crits or {}  # a pivoted column's own key value
         self.keys = [k for k, c in enumerate(cols) if not c.measure]
         self.time = next((k for k in self.keys if cols[k].type in ("date", "datetime")), None)
         self.others = [k for k in self.keys if k != self.time]
@@ -390,8 +392,11 @@ class RowFormulas:
             return None
         if s.transform is None:
             node = measure_node(s, self.cols[k].time)
-            f = None if node is None else measure_formula(node, self.ranges, self.crits[i])
+            crit = [*self.crits[i], *self.column_crits.get(k, [])]
+            f = None if node is None else measure_formula(node, self.ranges, crit)
             return None if f is None else f"={f}"
+        if k in self.column_crits:
+            return None  # a transform over pivoted columns runs across the long rows; its value stays
         node = measure_node(s.model_copy(update={"transform": None}), self.cols[k].time)
         t = str(s.transform)
         m = self._measure(k, i)

@@ -23,12 +23,12 @@ MONTHS = [dt.date(2024, m, 1) for m in range(1, 13)] + [dt.date(2025, m, 1) for 
 
 
 def _rows() -> str:
-    lines = ["month,category,revenue,cost,staff"]
+    lines = ["month,category,store,revenue,cost,staff"]
     for i, d in enumerate(MONTHS):
-        lines.append(f"{d},Coffee,{100 + 7 * i},{40 + 2 * i},{10 + i % 4}")
-        lines.append(f"{d},Tea,{60 + 5 * (i % 5)},{30 + i % 3},{5 + i % 3}")
+        lines.append(f"{d},Coffee,North,{100 + 7 * i},{40 + 2 * i},{10 + i % 4}")
+        lines.append(f"{d},Tea,{'South' if i % 3 else 'North'},{60 + 5 * (i % 5)},{30 + i % 3},{5 + i % 3}")
         if i % 2:
-            lines.append(f"{d},coffee,{3 + i},1,1")  # another case: = 'Coffee' must not match it
+            lines.append(f"{d},coffee,South,{3 + i},1,1")  # another case: = 'Coffee' must not match it
     return "\n".join(lines) + "\n"
 
 
@@ -166,6 +166,22 @@ MEASURED = {
         ],
     },
     "highlight": [{"column": "Margin", "op": "lt", "value": "target", "style": "bad"}],
+}
+
+
+PIVOT = {
+    "type": "table",
+    "title": "Revenue by quarter and store",
+    "query": {
+        "dataset": "s",
+        "select": [
+            {"column": "month", "bucket": "quarter", "label": "Quarter"},
+            {"column": "store"},
+            {"agg": "sum", "column": "revenue", "label": "Revenue", "format": "currency"},
+        ],
+    },
+    "pivot": "store",
+    "totals": True,
 }
 
 
@@ -318,6 +334,31 @@ def test_a_param_must_be_a_number_the_request_states():
     assert [f.split(":")[0] for f in found] == ["param 'target'", "param 'budget'"]
 
 
+def test_a_pivot_spreads_one_key_across_with_row_and_column_totals(shop):
+    plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [PIVOT]})
+    assert problems(plan, shop) == []
+    res = bind(plan, shop).results[0]
+    assert [c.name for c in res.columns] == ["Quarter", "North", "South", "Total"]
+    want = shop.con.execute(
+        "SELECT date_trunc('quarter', month)::DATE q, sum(revenue) FILTER (WHERE store = 'North'),"
+        " sum(revenue) FILTER (WHERE store = 'South'), sum(revenue) FROM s GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [tuple(r) for r in res.rows] == [tuple(w) for w in want]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"pivot": "region"}, "pivot names 'region', which is not a group key"),
+        ({"formats": ["text", "currency", "currency"]}, "with pivot the columns come from the data"),
+    ],
+)
+def test_a_pivot_that_does_not_fit_says_why(shop, change, says):
+    plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [{**PIVOT, **change}]})
+    found = problems(plan, shop)
+    assert any(f.startswith("block 1 (table 'Revenue by quarter and store')") and says in f for f in found), found
+
+
 @pytest.fixture(scope="module")
 def rendered(shop, tmp_path_factory) -> dict[str, Path]:
     margin = {"dataset": "s", "expr": "(sum(revenue) - sum(cost)) / sum(revenue)", "format": "percent"}
@@ -347,6 +388,7 @@ def rendered(shop, tmp_path_factory) -> dict[str, Path]:
         {"type": "kpis", "items": [{"metric": "margin_change"}, {"metric": "staff_now"}]},
         *(_table(n) for n in CASES),
         MEASURED,
+        PIVOT,
         {
             "type": "chart",
             "kind": "bar",
@@ -397,6 +439,7 @@ def test_the_workbook_keeps_live_formulas_for_each_construct(rendered):
     assert "IF(" in found  # the status
     assert "=100*(" in found  # points
     assert "COUNTIFS($A$" in found or "COUNTIFS(A$" in found  # rank within a group
+    assert ',"North")' in found and "=SUM(B" in found  # a pivoted column's key value; the total column
 
 
 @needs_soffice

@@ -58,6 +58,7 @@ class OutColumn:
     order: list[str] | None = None  # natural order of an ordinal text key
     source: str | None = None  # the dataset column a key reads
     time: str | None = None  # last/first: the time column whose latest (earliest) value is taken
+    pivot: tuple[Any, ...] | None = None  # a pivoted column: (key column, bucket, key value); () for the total
 
 
 @dataclass
