@@ -53,7 +53,7 @@ class Bound:
     def source_of(self, block: Table | Chart) -> str | None:
         if block.query is None:
             return None
-        names = [block.query.dataset, *(j.dataset for j in block.query.join)]
+        names = [block.query.dataset, *block.query.union, *(j.dataset for j in block.query.join)]
         return ", ".join(self.data[n].source if n in self.data else n for n in names)
 
 
@@ -165,6 +165,7 @@ def bind(plan: Plan, catalog: Catalog) -> Bound:
                 bound.results[i] = run_query(catalog, b.query)
                 used.add(b.query.dataset)
                 used.update(j.dataset for j in b.query.join)
+                used.update(b.query.union)
             if isinstance(b, Chart) and b.series and b.query is not None:
                 widened[i], bound.results[i] = widen(b, bound.results[i])
             if isinstance(b, Table) and b.pivot and b.query is not None:

@@ -146,6 +146,7 @@ class Query(_Strict):
     """A binding. If any select item aggregates, the others are group keys."""
 
     dataset: str
+    union: list[str] = []  # further datasets with the same columns, stacked; a "dataset" column names each
     period: QueryPeriod | None = None
     unpivot: Unpivot | None = None
     select: list[Select] = Field(min_length=1)

@@ -14,7 +14,9 @@ from typing import Any
 
 from docagent.plan import HIDDEN, Plan
 
-_DROP = {"title", "default", "discriminator"}
+# Numeric bounds and length limits are checked by the plan model, whose message says which and why;
+# every request pays for the schema, so they are not repeated in it.
+_DROP = {"title", "default", "discriminator", "minimum", "maximum", "maxItems", "minLength", "maxLength"}
 # Class docstrings whose rule the system prompt already states (rules 4-6, 9): every request pays for
 # the schema, so they are said once, there.
 _SAID_IN_PROMPT = {"Select", "Unpivot", "Query", "QueryPeriod", "Metric", "Table", "Chart", "Param", "Measure"}

@@ -340,7 +340,7 @@ class Builder:
         faithful formula), or None when the rows themselves cannot be expressed as criteria."""
         sheet = self.bound.data.get(q.dataset)
         ref = self.refs.get(q.dataset)
-        if sheet is None or ref is None or not sheet.complete or q.join or q.unpivot:  # rows not on the data sheet
+        if sheet is None or ref is None or not sheet.complete or q.join or q.unpivot or q.union:  # rows elsewhere
             return None
         base = self._criteria(q.filters, ref, q.dataset)
         if base is None:

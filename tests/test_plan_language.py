@@ -472,3 +472,30 @@ def test_libreoffice_recalculates_what_docagent_cached(rendered, tmp_path):
             assert got in (None, ""), ref
         else:
             assert _close(got, want), (ref, live[ref], want, got)
+
+
+def test_a_union_stacks_datasets_with_the_same_columns_and_names_each(tmp_path):
+    (tmp_path / "opex.csv").write_text("month,centre,amount\n2025-01-01,IT,10\n2025-02-01,HR,20\n2025-02-01,IT,4\n")
+    (tmp_path / "capex.csv").write_text("centre,month,amount\nIT,2025-01-01,5\nHR,2025-02-01,7\n")
+    query = {
+        "dataset": "opex",
+        "union": ["capex"],
+        "select": [{"column": "centre"}, {"column": "dataset"}, {"agg": "sum", "column": "amount", "label": "Spend"}],
+    }
+    block = {"type": "table", "title": "Spend by centre", "query": query, "pivot": "dataset", "totals": True}
+    with Catalog() as c:
+        c.ingest(tmp_path / "opex.csv")
+        c.ingest(tmp_path / "capex.csv")
+        plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [block]})
+        assert problems(plan, c) == []
+        sql, params = compile_query(Query.model_validate(query), c.get("opex"), c)
+        assert params[:2] == ["opex", "capex"] and "'opex'" not in sql
+        bound = bind(plan, c)
+        res = bound.results[0]
+        assert [col.name for col in res.columns] == ["centre", "opex", "capex", "Total"]
+        assert res.rows == [("HR", 20, 7, 27), ("IT", 14, 5, 19)]
+        files, _ = render_all(bound, "corporate", tmp_path, "u", ["docx", "xlsx", "pdf", "pptx"])
+        assert len(files) == 4
+        bad = {**query, "union": ["opex_typo"]}
+        plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [{**block, "query": bad}]})
+        assert any("union: 'opex_typo' is not a dataset" in f for f in problems(plan, c))

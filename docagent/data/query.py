@@ -84,8 +84,16 @@ def output_name(s: Select) -> str:
     return str(s.agg) if s.column is None else f"{s.agg}_{s.column}"
 
 
+UNION = quote("__docagent_union")
+UNION_KEY = "dataset"  # the column naming each stacked dataset
+
+
 def view(q: Query, ds: Dataset) -> Dataset:
-    """The dataset as the query sees it: unpivoted period columns become a key and a value."""
+    """The dataset as the query sees it: unpivoted period columns become a key and a value;
+    stacked datasets (union) add a text column naming each."""
+    if q.union and ds.column(UNION_KEY) is None:
+        names = [ds.name, *q.union]
+        ds = replace(ds, columns=[*ds.columns, Column(UNION_KEY, "text", names)])
     u = q.unpivot
     if u is None or (ds.column(u.name) and not any(ds.column(c) for c in u.columns)):
         return ds
@@ -96,8 +104,19 @@ def view(q: Query, ds: Dataset) -> Dataset:
     return replace(ds, columns=cols)
 
 
+def union_sql(q: Query, ds: Dataset, catalog: Catalog | None) -> tuple[str, list[Any]]:
+    """The stacked datasets as a CTE (`u`), matched by column name; their names are parameters."""
+    if not q.union or catalog is None:
+        return "", []
+    tables = [ds.table, *(d.table for n in q.union if (d := catalog.get(n)) is not None)]
+    parts = [f"SELECT *, ?::VARCHAR AS {quote(UNION_KEY)} FROM {quote(t)}" for t in tables]
+    return f"{UNION} AS ({' UNION ALL BY NAME '.join(parts)}), ", [ds.name, *q.union]
+
+
 def from_sql(q: Query, ds: Dataset) -> str:
     """The table, or DuckDB's UNPIVOT of it (identifiers quoted, nothing pasted)."""
+    if q.union:
+        return UNION
     if q.unpivot is None:
         return quote(ds.table)
     u = q.unpivot
@@ -120,6 +139,7 @@ class _Plan:
 
     def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None, time_column: str | None = None) -> None:
         self.q, self.ds = q, view(q, ds)
+        self.union = union_sql(q, ds, catalog)
         self.scope = scope_of(q, ds, catalog)
         self.problems: list[str] = []
         self.stock_time = self._stock_time(time_column)
@@ -438,8 +458,9 @@ def _sql(p: _Plan) -> tuple[str, list[Any]]:
         t = p.scope.ref(p.stock_time)[0]
         source_sql = stock_from(_from(p), [c.sql for c in parts], where, t)
         params += [v for c in parts for v in c.params] * 2  # the keys partition both windows
-    sql = f"WITH g AS (SELECT {select} FROM {source_sql}"
-    params += wparams + sparams
+    union, uparams = p.union
+    sql = f"WITH {union}g AS (SELECT {select} FROM {source_sql}"
+    params = uparams + params + wparams + sparams  # the union's names come first in the text
     keys = [i for i, c in enumerate(p.columns, 1) if not c.measure]
     if p.grouped and keys:
         sql += " GROUP BY " + ", ".join(str(i) for i in keys)
@@ -477,6 +498,25 @@ def _sql(p: _Plan) -> tuple[str, list[Any]]:
     return sql, params
 
 
+def union_problems(q: Query, ds: Dataset, catalog: Catalog) -> list[str]:
+    """Stacked datasets must exist and have the query's dataset's columns (in any order)."""
+    out = []
+    if q.union and q.unpivot:
+        out.append("union: stack datasets, or unpivot one, not both in one query")
+    if q.union and ds.column(UNION_KEY) is not None:
+        out.append(f"union: {ds.name!r} already has a column {UNION_KEY!r}, which union would add")
+    mine = {c.name for c in ds.columns}
+    for name in q.union:
+        other = catalog.get(name)
+        if other is None or name == ds.name:
+            why = "is the query's own dataset" if name == ds.name else "is not a dataset"
+            out.append(f"union: {name!r} {why}; available: {', '.join(catalog.datasets)}")
+        elif {c.name for c in other.columns} != mine:
+            diff = sorted(mine ^ {c.name for c in other.columns})
+            out.append(f"union: {name!r} must have the same columns as {ds.name!r}; differing: {diff}")
+    return out
+
+
 def query_problems(q: Query, catalog: Catalog) -> list[str]:
     """What keeps this query from compiling, worded for the planner (joins, exprs, transforms, other)."""
     ds = catalog.get(q.dataset)
@@ -499,6 +539,7 @@ def query_problems(q: Query, catalog: Catalog) -> list[str]:
                     f"join {j.dataset!r}: {pair[0]!r} must be a column of {ds.name!r} and "
                     f"{pair[1]!r} a column of {j.dataset!r}"
                 )
+    out += union_problems(q, ds, catalog)
     if out:
         return out
     p = _Plan(q, ds, catalog)
