@@ -345,8 +345,9 @@ class Builder:
         base = self._criteria(q.filters, ref, q.dataset)
         if base is None:
             return None
+        dated = {c.name for c in sheet.columns if c.type in ("date", "datetime")}  # years, "2025-03": values
         if q.period is not None:  # the same bounds the SQL computed, as formulas over the data sheet
-            if q.period.time_column not in ref.columns:
+            if q.period.time_column not in dated:
                 return None
             t = ref.range(q.period.time_column)
             start, end, inclusive = period_bounds(
@@ -355,8 +356,14 @@ class Builder:
             base = [*base, Crit(t, ">=", start), Crit(t, "<=" if inclusive else "<", end)]
         body = rows[:-1] if folded else rows
         keys = [(k, c) for k, c in enumerate(cols) if not c.measure]
+        if any(c.time and c.time not in dated for c in cols) or any(
+            c.pivot and c.pivot[1] and c.pivot[0] not in dated for c in cols
+        ):
+            return None  # a stock's or a pivot's time is a year or period text: no date criteria
         for k, c in keys:
             if c.select is None or c.select.column not in ref.columns:
+                return None
+            if c.bucket and c.select.column not in dated:
                 return None
             if any(text_value(r[k]) is None for r in body):
                 return None
@@ -423,10 +430,13 @@ class Builder:
         if node is None or crit is None:
             return None
         ranges = self._ranges(ref, m.dataset)
+        dated = {c.name for c in sheet.columns if c.type in ("date", "datetime")}
+        if m.agg in ("last", "first") and m.time_column not in dated:
+            return None
         if m.period == Period.all:
             f = measure_formula(node, ranges, crit)
             return None if f is None else f"={f}"
-        if m.time_column not in ref.columns or self.bound.windows.get(m.name, (None, None))[0] is None:
+        if m.time_column not in dated or self.bound.windows.get(m.name, (None, None))[0] is None:
             return None
         t = ref.range(m.time_column)
         bucket = str(m.bucket or "day")

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import openpyxl
 import pytest
 
@@ -252,7 +253,7 @@ def test_a_construct_that_does_not_fit_is_refused_with_what_is_supported(shop, s
 PERIOD_REFUSED = [
     ({"span": "latest", "n": None, "time_column": "month", "bucket": None}, "period latest: needs bucket"),
     ({"span": "last_n", "n": None, "time_column": "month", "bucket": "month"}, "last_n: needs n"),
-    ({"span": "latest", "n": None, "time_column": "category", "bucket": "month"}, "a period needs a date column"),
+    ({"span": "latest", "n": None, "time_column": "category", "bucket": "month"}, "text that does not read as periods"),
     ({"span": "latest", "n": None, "time_column": "mnth", "bucket": "month"}, "column 'mnth' does not exist"),
 ]
 
@@ -499,3 +500,70 @@ def test_a_union_stacks_datasets_with_the_same_columns_and_names_each(tmp_path):
         bad = {**query, "union": ["opex_typo"]}
         plan = Plan.model_validate({"meta": {"title": "t"}, "blocks": [{**block, "query": bad}]})
         assert any("union: 'opex_typo' is not a dataset" in f for f in problems(plan, c))
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "bucket", "latest"),
+    [
+        ("year", ["2023", "2024", "2025"], "year", "2025"),
+        ("month", ["2024-11", "2024-12", "2025-01"], "month", "2025-01"),
+        ("quarter", ["2024 Q3", "2024 Q4", "2025 Q1"], "quarter", "2025 Q1"),
+    ],
+)
+def test_years_and_period_text_drive_relative_periods(tmp_path, column, values, bucket, latest):
+    rows = "".join(f"{v},{team},{10 * (i + 1) + k}\n" for i, v in enumerate(values) for k, team in enumerate("AB"))
+    (tmp_path / "hc.csv").write_text(f"{column},team,staff\n{rows}")
+    period = {"span": "latest", "n": None, "time_column": column, "bucket": bucket}
+    block = {
+        "type": "table",
+        "title": "Latest",
+        "query": {"dataset": "hc", "period": period, "select": [{"column": "team"}, {"agg": "sum", "column": "staff"}]},
+    }
+    trend = {
+        "type": "table",
+        "title": "Trend",
+        "query": {
+            "dataset": "hc",
+            "select": [
+                {"column": column, "bucket": bucket, "label": "Period"},
+                {"agg": "last", "column": "staff", "label": "Staff"},
+                {"agg": "sum", "column": "staff", "label": "Growth", "transform": "pct_change"},
+            ],
+        },
+    }
+    metric = {
+        "name": "now",
+        "label": "Staff now",
+        "dataset": "hc",
+        "agg": "sum",
+        "column": "staff",
+        "period": "latest",
+        "time_column": column,
+        "bucket": bucket,
+        "compare": "previous",
+        "result": "diff",
+    }
+    with Catalog() as c:
+        c.ingest(tmp_path / "hc.csv")
+        plan = Plan.model_validate({"meta": {"title": "t"}, "metrics": [metric], "blocks": [block, trend]})
+        assert problems(plan, c) == []
+        bound = bind(plan, c)
+        want = c.con.execute(
+            f"SELECT team, sum(staff) FROM hc WHERE CAST({column} AS VARCHAR) LIKE ? || '%' GROUP BY 1 ORDER BY 1",
+            [latest],
+        ).fetchall()
+        assert bound.results[0].rows == want
+        assert [r[1] for r in bound.results[1].rows] == [21, 41, 61]  # each period: both teams at its one date
+        assert bound.metrics["now"] == 10 + 10  # both teams grew by 10
+        files, _ = render_all(bound, "corporate", tmp_path, "p", ["docx", "xlsx", "pdf", "pptx"])
+        assert len(files) == 4
+
+
+def test_period_text_reads_as_the_first_day_of_its_month_or_quarter():
+    from docagent.data.query import time_sql
+
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT {time_sql('x', 'text')} FROM (VALUES ('2025-03'), ('2025 Q2'), ('2025-Q4'), ('soon')) AS v(x)"
+    ).fetchall()
+    assert [r[0] for r in got] == [dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 10, 1), None]

@@ -39,6 +39,27 @@ ADDITIVE_TRANSFORMS = (Transform.share,)
 INTERVAL = {"day": "to_days({})", "week": "to_weeks({})", "month": "to_months({})", "year": "to_years({})"}
 
 
+# Periods held as text: 2025-03 (a month), 2025 Q1 / 2025-Q1 (a quarter); fixed patterns, not plan text.
+_MONTH_TEXT = "try_strptime({x}, '%Y-%m')"
+_QUARTER_TEXT = (
+    "make_date(TRY_CAST(regexp_extract({x}, '^(\\d{{4}})\\s*-?\\s*Q([1-4])$', 1) AS INTEGER), "
+    "TRY_CAST(regexp_extract({x}, '^(\\d{{4}})\\s*-?\\s*Q([1-4])$', 2) AS INTEGER) * 3 - 2, 1)"
+)
+
+
+def time_sql(sql: str, typ: str) -> str | None:
+    """A column as a date for periods and buckets: dates as they are, an integer year as its 1 January,
+    "2025-03" and "2025 Q1" text as the first day of their month or quarter; None for anything else."""
+    if typ in TEMPORAL:
+        return sql
+    if typ == "integer":
+        return f"make_date({sql}, 1, 1)"
+    if typ == "text":
+        text = f"CAST({sql} AS VARCHAR)"
+        return f"CAST(coalesce({_MONTH_TEXT.format(x=text)}, {_QUARTER_TEXT.format(x=text)}) AS DATE)"
+    return None
+
+
 def interval(bucket: str, n: int) -> str:
     """n buckets as a DuckDB interval; n is a validated int, so formatting it is not pasting text."""
     if bucket == "quarter":
@@ -176,19 +197,22 @@ class _Plan:
         if found is None:
             self.problems.append(f"period: {self.scope.missing(per.time_column)}")
             return None
-        if found[1].type not in TEMPORAL:
+        sql = time_sql(self.scope.ref(per.time_column)[0], found[1].type)
+        if sql is None:
             self.problems.append(
-                f"period: time_column {per.time_column!r} is {found[1].type}; a period needs a date column"
+                f"period: time_column {per.time_column!r} is {found[1].type}; a period needs a date column, "
+                "an integer year or text such as 2025-03 or 2025 Q1"
             )
-            return None
-        return self.scope.ref(per.time_column)[0]
+        elif found[1].type == "integer" and per.bucket not in (None, "year"):
+            self.problems.append(f"period: {per.time_column!r} holds years; its bucket is year")
+        return sql
 
     def _stock_time(self, given: str | None) -> str | None:
         """The time column last/first read: a date group key, else the query's period, else `given`."""
         for s in self.q.select:
             if s.agg is None and s.expr is None and s.column:
                 found = self.scope.find(s.column)
-                if found is not None and found[1].type in TEMPORAL:
+                if found is not None and (found[1].type in TEMPORAL or s.bucket):
                     return s.column
         return self.q.period.time_column if self.q.period is not None else given
 
@@ -214,13 +238,16 @@ class _Plan:
             sql, col = self.scope.ref(s.column)
             if s.agg is None:
                 if s.bucket:
-                    if col.type not in TEMPORAL:
+                    when = time_sql(sql, col.type)
+                    if when is None or (col.type == "integer" and s.bucket != "year"):
                         raise ExprProblem(
-                            f"cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date column"
+                            f"cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date "
+                            "column, an integer year (bucket year) or text such as 2025-03 or 2025 Q1"
                         )
-                    sql = f"date_trunc('{s.bucket}', {sql})"
-                    if col.type == "date":  # DuckDB truncates to a timestamp; a date key stays a date
+                    sql = f"date_trunc('{s.bucket}', {when})"
+                    if col.type != "datetime":  # DuckDB truncates to a timestamp; a date key stays a date
                         sql = f"CAST({sql} AS DATE)"
+                    return Compiled(sql, [], "datetime" if col.type == "datetime" else "date", False, False)
                 return Compiled(sql, [], col.type, False, False)
             agg = Agg(s.agg)
             if s.bucket:
@@ -247,6 +274,11 @@ class _Plan:
             self.problems.append(f"{self.where(s)}: {e}")
         return None
 
+    def stock_sql(self) -> str:
+        assert self.stock_time is not None
+        sql, col = self.scope.ref(self.stock_time)
+        return time_sql(sql, col.type) or sql
+
     def _stock(self, agg: Agg, s: Select, sql: str, col: Column) -> Compiled:
         if col.type not in NUMERIC:
             raise ExprProblem(f"cannot take {agg} of {s.column!r} ({col.type}); {agg} needs a number column")
@@ -257,7 +289,7 @@ class _Plan:
                 f"{agg} takes the value at the {'latest' if agg == Agg.last else 'earliest'} date of each row: "
                 "it needs a date group key (with a bucket) or the query's period"
             )
-        t = self.scope.ref(self.stock_time)[0]
+        t = self.stock_sql()
         typ = "number" if col.type == "number" else "integer"
         return Compiled(f"sum({sql}) FILTER (WHERE {t} = {STOCK_TIME[agg]})", [], typ, True, False)
 
@@ -455,7 +487,7 @@ def _sql(p: _Plan) -> tuple[str, list[Any]]:
     source_sql = f"{_from(p)}{where}"
     if any(c.time for c in p.columns) and p.stock_time:  # last/first: filter first, then find each row's time
         parts = [c for c, o in zip(p.sql, p.columns, strict=True) if c and not o.measure]
-        t = p.scope.ref(p.stock_time)[0]
+        t = p.stock_sql()
         source_sql = stock_from(_from(p), [c.sql for c in parts], where, t)
         params += [v for c in parts for v in c.params] * 2  # the keys partition both windows
     union, uparams = p.union
@@ -517,6 +549,27 @@ def union_problems(q: Query, ds: Dataset, catalog: Catalog) -> list[str]:
     return out
 
 
+def _period_text_problems(p: _Plan, ds: Dataset, catalog: Catalog) -> list[str]:
+    """A text column used as time must read as periods (2025-03, 2025 Q1) in every row that has a value."""
+    names = [s.column for s in p.q.select if s.bucket and s.column]
+    names += [p.q.period.time_column] if p.q.period else []
+    out = []
+    for name in dict.fromkeys(names):
+        col = ds.column(name)
+        if col is None or col.type != "text" or p.q.join or p.q.union or p.q.unpivot:
+            continue
+        parsed = time_sql(quote(name), "text")
+        row = catalog.con.execute(
+            f"SELECT min({quote(name)}) FROM {quote(ds.table)} WHERE {quote(name)} IS NOT NULL AND {parsed} IS NULL"
+        ).fetchone()
+        if row and row[0] is not None:
+            out.append(
+                f"{name!r} is text that does not read as periods (e.g. {str(row[0])[:40]!r}); time needs a date "
+                "column, an integer year, or text such as 2025-03 or 2025 Q1"
+            )
+    return out
+
+
 def query_problems(q: Query, catalog: Catalog) -> list[str]:
     """What keeps this query from compiling, worded for the planner (joins, exprs, transforms, other)."""
     ds = catalog.get(q.dataset)
@@ -546,6 +599,7 @@ def query_problems(q: Query, catalog: Catalog) -> list[str]:
     out += p.problems
     if out:
         return out
+    out += _period_text_problems(p, ds, catalog)
     tk = p.time_key()
     for c in p.columns:
         t = c.select.transform if c.select else None
