@@ -11,10 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ingest, prompt, render, service
+from bench import economy, ingest, prompt, render, service
 from bench.common import Row
 
-SECTIONS = {"rendering": render.run, "ingestion": ingest.run, "prompt": prompt.run, "service": service.run}
+SECTIONS = {
+    "rendering": render.run,
+    "ingestion": ingest.run,
+    "prompt": prompt.run,
+    "economy": economy.run,
+    "service": service.run,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -93,7 +93,7 @@ def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
     ]
     rows = [(x, *(v.get(s) for s in series)) for x, v in xs.items()]
     wide = block.model_copy(update={"y": list(series) or block.y, "series": None})
-    return wide, Result(cols, rows, res.sql, wide=True)
+    return wide, Result(cols, rows, res.sql, wide=True, period=res.period)
 
 
 def _stated(plan: Plan) -> Plan:
@@ -131,10 +131,10 @@ def pivot(block: Table, res: Result, language: str) -> Result:
         for v in values
     ]
     rows = [(*key, *(row.get(v) for v in values)) for key, row in cells.items()]
-    if block.totals and vcol.additive:
-        cols.append(replace(vcol, name=phrase(language, "total"), pivot=()))
+    if block.totals and (vcol.additive or vcol.time):  # a stock adds up across its other keys
+        cols.append(replace(vcol, name=phrase(language, "total"), pivot=(), additive=vcol.additive))
         rows = [(*r, sum(x for x in r[len(keys) :] if isinstance(x, int | float))) for r in rows]
-    return Result(cols, rows, res.sql, wide=True)
+    return Result(cols, rows, res.sql, wide=True, period=res.period)
 
 
 def bind(plan: Plan, catalog: Catalog) -> Bound:

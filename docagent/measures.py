@@ -9,6 +9,7 @@ name, which the validator reports.
 
 from __future__ import annotations
 
+from docagent.data.expressions import AGGREGATES
 from docagent.errors import ExprError
 from docagent.expr import Binary, Call, Name, Node, Num, Unary, parse, unparse
 from docagent.plan import Chart, Highlight, Metric, Plan, Query, Select, Table
@@ -16,9 +17,13 @@ from docagent.plan import Chart, Highlight, Metric, Plan, Query, Select, Table
 MAX_NESTING = 8  # measures using measures; deeper is a cycle in practice
 
 
-def _substitute(node: Node, trees: dict[str, Node], values: dict[str, float], depth: int = 0) -> Node:
+def _substitute(
+    node: Node, trees: dict[str, Node], values: dict[str, float], depth: int = 0, in_agg: bool = False
+) -> Node:
+    """Names of measures and params written out. Inside an aggregate a name is a column (a measure
+    aggregates, so it cannot sit there): {"name": "revenue", "expr": "sum(revenue)"} sums the column."""
     match node:
-        case Name(parts=(name,)) if name in trees:
+        case Name(parts=(name,)) if name in trees and not in_agg:
             if depth >= MAX_NESTING:
                 raise ExprError(name, "measures refer to each other in a cycle")
             return _substitute(trees[name], trees, values, depth + 1)
@@ -26,11 +31,14 @@ def _substitute(node: Node, trees: dict[str, Node], values: dict[str, float], de
             v = values[name]
             return Num(v, repr(v).removesuffix(".0"))
         case Call(func=func, args=args):
-            return Call(func, tuple(_substitute(a, trees, values, depth) for a in args))
+            inner = in_agg or func in AGGREGATES
+            return Call(func, tuple(_substitute(a, trees, values, depth, inner) for a in args))
         case Unary(op=op, operand=x):
-            return Unary(op, _substitute(x, trees, values, depth))
+            return Unary(op, _substitute(x, trees, values, depth, in_agg))
         case Binary(op=op, left=a, right=b):
-            return Binary(op, _substitute(a, trees, values, depth), _substitute(b, trees, values, depth))
+            return Binary(
+                op, _substitute(a, trees, values, depth, in_agg), _substitute(b, trees, values, depth, in_agg)
+            )
     return node
 
 

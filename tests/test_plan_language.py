@@ -567,3 +567,38 @@ def test_period_text_reads_as_the_first_day_of_its_month_or_quarter():
         f"SELECT {time_sql('x', 'text')} FROM (VALUES ('2025-03'), ('2025 Q2'), ('2025-Q4'), ('soon')) AS v(x)"
     ).fetchall()
     assert [r[0] for r in got] == [dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 10, 1), None]
+
+
+def test_a_measure_named_after_its_column_sums_the_column(shop):
+    measures = [{"name": "revenue", "label": "Revenue", "expr": "sum(revenue)", "format": "currency"}]
+    measures.append({"name": "margin", "label": "Margin", "expr": "(sum(revenue) - sum(cost)) / revenue"})
+    block = {
+        "type": "table",
+        "title": "M",
+        "query": {"dataset": "s", "select": [{"expr": "revenue"}, {"expr": "margin"}]},
+    }
+    plan = Plan.model_validate({"meta": {"title": "t"}, "measures": measures, "blocks": [block]})
+    assert problems(plan, shop) == []
+    assert (
+        bind(plan, shop).results[0].rows
+        == shop.con.execute("SELECT sum(revenue), (sum(revenue) - sum(cost)) / sum(revenue) FROM s").fetchall()
+    )
+
+
+@needs_poppler
+def test_a_caption_names_the_dates_a_period_covered(rendered):
+    text = subprocess.run(["pdftotext", str(rendered["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Latest quarter (2025 Q2)" in text
+    assert "Last 4 months by month (Mar 2025 – Jun 2025)" in text
+
+
+@pytest.mark.parametrize("name", ["board_qbr", "store_matrix_zh", "budget_vs_actual", "headcount"])
+def test_the_bench_plans_are_valid_against_their_data(tmp_path, name):
+    from bench.economy import PLANS, make_data
+
+    with Catalog() as c:
+        for f in make_data(tmp_path):
+            c.ingest(f)
+        plan = Plan.model_validate_json((PLANS / f"{name}.json").read_text(encoding="utf-8"))
+        assert problems(plan, c) == []
+        assert bind(plan, c).results

@@ -89,6 +89,7 @@ class Result:
     sql: str = ""
     folded: bool = False  # the last row is the "Other" row
     wide: bool = False  # pivoted for a chart's series: one value column per series
+    period: tuple[Any, Any, bool] | None = None  # the dates a query's period covers (start, end, inclusive)
 
     def column(self, name: str) -> list[Any]:
         i = [c.name for c in self.columns].index(name)
@@ -446,24 +447,49 @@ def _from(p: _Plan) -> str:
     return sql
 
 
-def period_where(p: _Plan, where: str, params: list[Any]) -> tuple[str, list[Any]]:
-    """The condition keeping the period's rows, anchored (as a metric's period) on the latest time
-    among the rows the filters keep: a subquery over the same rows, so the SQL stays one statement."""
+def _span(p: _Plan, where: str) -> tuple[str, str, bool] | None:
+    """The period's start and end as SQL over the anchor (the latest time the filters keep); the two
+    together name the anchor twice, so its parameters are the filters' twice."""
     per, t = p.q.period, p.time_sql
     if per is None or t is None:
-        return "", []
+        return None
     anchor = f"(SELECT max({t}) FROM {_from(p)}{where})"
     span, b = Span(per.span), str(per.bucket or "day")
     if span == Span.to_date:
-        return f"{t} >= date_trunc('year', {anchor}) AND {t} <= {anchor}", params * 2
+        return f"date_trunc('year', {anchor})", anchor, True
     start = f"date_trunc('{b}', {anchor})"
     back = {Span.latest: 0, Span.previous: 1, Span.last_n: int(per.n or 1) - 1}.get(span)
     if back is None:  # year_ago: the same ISO week a year earlier, every other bucket 1 year
         start = f"({start} - {interval('week', 52) if b == 'week' else interval('year', 1)})"
     elif back:
         start = f"({start} - {interval(b, back)})"
-    end = f"({start} + {interval(b, int(per.n or 1) if span == Span.last_n else 1)})"
-    return f"{t} >= {start} AND {t} < {end}", params * 2
+    return start, f"({start} + {interval(b, int(per.n or 1) if span == Span.last_n else 1)})", False
+
+
+def period_where(p: _Plan, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """The condition keeping the period's rows: a subquery over the same rows, so the SQL stays one statement."""
+    found = _span(p, where)
+    if found is None:
+        return "", []
+    start, end, inclusive = found
+    return f"{p.time_sql} >= {start} AND {p.time_sql} {'<=' if inclusive else '<'} {end}", params * 2
+
+
+def period_window(catalog: Catalog, q: Query) -> tuple[Any, Any, bool] | None:
+    """The dates a query's period covers (start, end, end inclusive), for a caption; None without one."""
+    ds = catalog.get(q.dataset)
+    if q.period is None or ds is None:
+        return None
+    p = _Plan(q, ds, catalog)
+    where, wparams = _where(q.filters, p.scope)
+    found = _span(p, where) if not p.problems else None
+    if found is None:
+        return None
+    union, uparams = p.union
+    head = f"WITH {union.rstrip(', ')} " if union else ""
+    sql = f"{head}SELECT CAST({found[0]} AS DATE), CAST({found[1]} AS DATE)"
+    row = catalog.con.execute(sql, uparams + wparams * 2).fetchone()
+    return (row[0], row[1], found[2]) if row and row[0] is not None else None
 
 
 def compile_query(q: Query, ds: Dataset, catalog: Catalog | None = None) -> tuple[str, list[Any]]:
@@ -642,7 +668,7 @@ def run_query(catalog: Catalog, q: Query) -> Result:
     except Exception as e:  # duckdb raises many kinds (conversion, binder)
         raise QueryError(f"query on {q.dataset!r} failed: {str(e).splitlines()[0]}") from None
     folded = bool(q.other and q.limit and len(rows) > q.limit)
-    return Result(p.columns, rows, sql, folded)
+    return Result(p.columns, rows, sql, folded, period=period_window(catalog, q))
 
 
 __all__ = [
@@ -652,6 +678,7 @@ __all__ = [
     "from_sql",
     "output_columns",
     "output_name",
+    "period_window",
     "query_problems",
     "run_query",
     "scope_of",
