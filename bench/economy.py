@@ -132,6 +132,22 @@ def run() -> list[Row]:
                 {"strict_tokens": n},
             )
         )
+    from docagent.llm.prompt import system_prompt
+    from docagent.planners.tools import definitions
+
+    prefix = count(tok, system_prompt())
+    tools = count(tok, json.dumps(definitions(), separators=(",", ":")))
+    rows.append(
+        Row(
+            "plan economy",
+            "input tokens, system prefix + tool definitions (agentic turn)",
+            f"{prefix + tools:,}",
+            "6,000 (target)",
+            ratio(prefix + tools, 6000),
+            f"prefix {prefix:,} + tools {tools:,}; run_query carries only the Query definitions",
+            {"system_prefix_tokens": prefix, "tool_tokens": tools},
+        )
+    )
     work = Path(tempfile.mkdtemp(prefix="bench-economy-"))
     with Catalog() as c:
         for f in make_data(work):
