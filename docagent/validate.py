@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
-from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
+from docagent.data.query import output_columns, output_name, query_problems, scope_of, unreadable_periods, view
 from docagent.errors import PlanError
 from docagent.measures import resolve
 from docagent.modeluse import model_problems
@@ -147,6 +147,8 @@ def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     if ds is None:
         return
     out += [f"{where}: {p}" for p in metric_problems(m, ds)]
+    if m.time_column and (why := unreadable_periods(catalog, ds, m.time_column)):
+        out.append(f"{where}: {why}")
     _filters(m.filters, Scope(ds), where, out)
 
 

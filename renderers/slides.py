@@ -39,7 +39,7 @@ from docagent.i18n import REFERENCE, base, phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import model_table, split_periods, table_data
+from docagent.renderers.common import model_table, period_text, punctuate, split_periods, table_data
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -412,11 +412,12 @@ class Builder:
 
     def _caption(self, slide: Any, block: Table | Chart, notes: list[str]) -> None:
         src = self.bound.source_of(block)
-        text = " ".join(
+        text = phrase(self.meta.language, "space").join(
             x
             for x in (
                 self.bound.text(block.caption) if block.caption else "",
-                f"{word('source', self.meta.language)}: {src}." if src else "",
+                punctuate(period_text(block, self.bound) or "", self.meta.language),
+                punctuate(word("source", self.meta.language).format(source=src), self.meta.language) if src else "",
             )
             if x
         )

@@ -575,25 +575,30 @@ def union_problems(q: Query, ds: Dataset, catalog: Catalog) -> list[str]:
     return out
 
 
+def unreadable_periods(catalog: Catalog, ds: Dataset, name: str) -> str | None:
+    """Why a text column cannot be time (its values do not read as 2025-03 or 2025 Q1), or None."""
+    col = ds.column(name)
+    if col is None or col.type != "text":
+        return None
+    parsed = time_sql(quote(name), "text")
+    row = catalog.con.execute(
+        f"SELECT min({quote(name)}) FROM {quote(ds.table)} WHERE {quote(name)} IS NOT NULL AND {parsed} IS NULL"
+    ).fetchone()
+    if not row or row[0] is None:
+        return None
+    return (
+        f"{name!r} is text that does not read as periods (e.g. {str(row[0])[:40]!r}); time needs a date "
+        "column, an integer year, or text such as 2025-03 or 2025 Q1"
+    )
+
+
 def _period_text_problems(p: _Plan, ds: Dataset, catalog: Catalog) -> list[str]:
-    """A text column used as time must read as periods (2025-03, 2025 Q1) in every row that has a value."""
+    """A text column used as time must read as periods in every row that has a value."""
+    if p.q.join or p.q.union or p.q.unpivot:
+        return []
     names = [s.column for s in p.q.select if s.bucket and s.column]
     names += [p.q.period.time_column] if p.q.period else []
-    out = []
-    for name in dict.fromkeys(names):
-        col = ds.column(name)
-        if col is None or col.type != "text" or p.q.join or p.q.union or p.q.unpivot:
-            continue
-        parsed = time_sql(quote(name), "text")
-        row = catalog.con.execute(
-            f"SELECT min({quote(name)}) FROM {quote(ds.table)} WHERE {quote(name)} IS NOT NULL AND {parsed} IS NULL"
-        ).fetchone()
-        if row and row[0] is not None:
-            out.append(
-                f"{name!r} is text that does not read as periods (e.g. {str(row[0])[:40]!r}); time needs a date "
-                "column, an integer year, or text such as 2025-03 or 2025 Q1"
-            )
-    return out
+    return [why for name in dict.fromkeys(names) if (why := unreadable_periods(catalog, ds, name))]
 
 
 def query_problems(q: Query, catalog: Catalog) -> list[str]:
@@ -679,6 +684,7 @@ __all__ = [
     "output_columns",
     "output_name",
     "period_window",
+    "unreadable_periods",
     "query_problems",
     "run_query",
     "scope_of",
