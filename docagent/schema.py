@@ -8,6 +8,7 @@ are dropped to keep the schema small: it is sent with every request.
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from typing import Any
@@ -94,3 +95,23 @@ def plan_schema() -> dict[str, Any]:
 
 def plan_schema_json() -> str:
     return json.dumps(plan_schema(), separators=(",", ":"), ensure_ascii=False)
+
+
+@lru_cache
+def lean_plan_schema() -> dict[str, Any]:
+    """The same closed schema requiring only what has no default (and each block's "type" tag).
+
+    For grammar-constrained servers (vLLM, SGLang, llama.cpp), whose decoders do not demand that every
+    property be required: the model may leave nulls and defaults out, where the strict form makes it
+    write every one (a plan's largest share of output tokens)."""
+    schema = copy.deepcopy(plan_schema())
+    source = Plan.model_json_schema()
+    for name, d in schema["$defs"].items():
+        props = d.get("properties")
+        if props is None:
+            continue
+        needed = set(source["$defs"][name].get("required", []))
+        needed |= {k for k, v in props.items() if "const" in v}  # the discriminator picks the block type
+        d["required"] = [k for k in props if k in needed]
+    schema["required"] = [k for k in schema["properties"] if k in source.get("required", [])]
+    return schema

@@ -319,3 +319,13 @@ def test_run_query_carries_only_the_definitions_a_query_uses():
     defs = run["function"]["parameters"]["properties"]["query"]["$defs"]
     assert {"Select", "Filter", "QueryPeriod"} <= set(defs)
     assert not {"Chart", "Table", "Metric", "Meta", "Model"} & set(defs)
+
+
+@pytest.mark.parametrize(
+    ("provider", "lean"), [("vllm", True), ("sglang", True), ("openai", False), ("openrouter", False)]
+)
+def test_grammar_servers_get_the_lean_schema_strict_servers_the_full_one(request_, provider, lean):
+    fake = FakeModel(reply(plan_json()))
+    planner(fake, llm_provider=provider).plan(request_)
+    select = fake.requests[0]["response_format"]["json_schema"]["schema"]["$defs"]["Select"]
+    assert (select["required"] == []) is lean

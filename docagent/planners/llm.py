@@ -27,7 +27,7 @@ from docagent.planners.numbers import allowed_numbers, invented_numbers
 from docagent.planners.rules import plan_report
 from docagent.planners.tools import call as call_tool
 from docagent.planners.tools import definitions as tool_definitions
-from docagent.schema import plan_schema
+from docagent.schema import lean_plan_schema, plan_schema
 from docagent.settings import Settings
 from docagent.validate import problems as semantic_problems
 from docagent.validate import schema_problems
@@ -137,7 +137,8 @@ class LLMPlanner:
         for attempt in range(self.settings.llm_repair_budget + 1):
             if attempt:
                 usage.repairs += 1
-            reply = self._call(msgs, usage, deadline, schema=plan_schema())
+            schema = lean_plan_schema() if self.client.provider.lean else plan_schema()
+            reply = self._call(msgs, usage, deadline, schema=schema)
             # SGLang may put the whole answer in reasoning_content when thinking is skipped.
             text = reply.content if reply.content.strip() else reply.reasoning
             plan, problems = self.check(text, req, allowed)
