@@ -21,7 +21,7 @@ class Provider:
     reasoning_fields: tuple[str, ...]
     tools: bool
     max_output: int = 32768  # output tokens one answer may use; GLM-5 itself writes up to 131,072
-    lean: bool = False  # a grammar server: the schema requires only what has no default (docagent.schema)
+    lean: bool = False  # vLLM, SGLang: the schema requires only what has no default (docagent.schema)
     schema_in_prompt: bool = True  # the stable system prefix always carries the schema
 
     def response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
@@ -53,8 +53,6 @@ PROVIDERS: dict[str, Provider] = {
     ),
     "zai": Provider("zai", "json_object", "zai", ("reasoning_content",), True),
     "openrouter": Provider("openrouter", "json_schema", "openrouter", ("reasoning", "reasoning_content"), True),
-    "llamacpp": Provider(
-        "llamacpp", "json_object_schema", "none", ("reasoning_content",), False, max_output=4096, lean=True
-    ),
+    "llamacpp": Provider("llamacpp", "json_object_schema", "none", ("reasoning_content",), False, max_output=4096),
     "openai": Provider("openai", "json_schema", "none", ("reasoning", "reasoning_content"), True, max_output=16384),
 }
