@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import burst, ingest, prompt, render, service, startup
+from bench import burst, economy, ingest, prompt, render, service, startup
 from bench.common import Row
 
 SECTIONS = {
@@ -20,6 +20,7 @@ SECTIONS = {
     "rendering": render.run,
     "ingestion": ingest.run,
     "prompt": prompt.run,
+    "economy": economy.run,
     "service": service.run,
     "bursting": burst.run,
 }

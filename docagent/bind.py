@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from docagent.data.catalog import Catalog, Column
@@ -10,9 +10,11 @@ from docagent.data.metrics import Window, metric_windows, partial_period, run_me
 from docagent.data.query import OutColumn, Result, run_query
 from docagent.data.sql import quote
 from docagent.formatting import fill, format_value
+from docagent.i18n import phrase
 from docagent.images import ImageFile
+from docagent.measures import resolve
 from docagent.modelbind import ModelValues, bind_models
-from docagent.plan import Chart, Fmt, Metric, Plan, Table
+from docagent.plan import Callout, Chart, Fmt, Metric, Plan, Table
 
 DATA_SHEET_ROWS = 100_000  # rows copied into the workbook's data sheets
 
@@ -51,7 +53,7 @@ class Bound:
     def source_of(self, block: Table | Chart) -> str | None:
         if block.query is None:
             return None
-        names = [block.query.dataset, *(j.dataset for j in block.query.join)]
+        names = [block.query.dataset, *block.query.union, *(j.dataset for j in block.query.join)]
         return ", ".join(self.data[n].source if n in self.data else n for n in names)
 
 
@@ -67,8 +69,11 @@ def _literal(block: Table | Chart) -> Result:
 
 
 def metric_format(m: Metric) -> Fmt:
-    """A change is a ratio: shown as a percentage unless the plan says otherwise."""
+    """A change is a ratio: shown as a percentage unless the plan says otherwise; the difference of
+    two percentages is in percentage points."""
     ratio = m.period == "change" or (m.compare is not None and m.result == "pct_change")
+    if m.compare is not None and m.result == "diff" and m.format == Fmt.percent:
+        return Fmt.pp
     return Fmt.percent if ratio and m.format == Fmt.number else Fmt(m.format)
 
 
@@ -88,14 +93,58 @@ def widen(block: Chart, res: Result) -> tuple[Chart, Result]:
     ]
     rows = [(x, *(v.get(s) for s in series)) for x, v in xs.items()]
     wide = block.model_copy(update={"y": list(series) or block.y, "series": None})
-    return wide, Result(cols, rows, res.sql, wide=True)
+    return wide, Result(cols, rows, res.sql, wide=True, period=res.period)
+
+
+def _stated(plan: Plan) -> Plan:
+    """The request's own numbers (params) listed at the end, so a reader sees what the figures are held against."""
+    if not plan.params:
+        return plan
+    meta = plan.meta
+    text = "; ".join(
+        f"{p.label}: {format_value(p.value, p.format, meta.currency, language=meta.language)}" for p in plan.params
+    )
+    note = Callout(style="info", title=phrase(meta.language, "assumptions"), text=text + ".")
+    return plan.model_copy(update={"blocks": [*plan.blocks, note]})
+
+
+def pivot(block: Table, res: Result, language: str) -> Result:
+    """Long rows (keys, pivot key, one value) to one column per pivot value, in the order they first
+    appear (the query's natural order of its keys); with totals, a total column when the value adds up."""
+    names = [c.name for c in res.columns]
+    pi = names.index(block.pivot or "")
+    vi = next(k for k, c in enumerate(res.columns) if c.measure)
+    keys = [k for k, c in enumerate(res.columns) if not c.measure and k != pi]
+    pcol, vcol = res.columns[pi], res.columns[vi]
+    values: dict[Any, None] = {}
+    cells: dict[tuple[Any, ...], dict[Any, Any]] = {}
+    for r in res.rows:
+        values.setdefault(r[pi])
+        cells.setdefault(tuple(r[k] for k in keys), {})[r[pi]] = r[vi]
+    source = pcol.select.column if pcol.select else None
+    cols = [res.columns[k] for k in keys] + [
+        replace(
+            vcol,
+            name=format_value(v, None, bucket=pcol.bucket, language=language),
+            pivot=(source, pcol.bucket, v),
+        )
+        for v in values
+    ]
+    rows = [(*key, *(row.get(v) for v in values)) for key, row in cells.items()]
+    if block.totals and (vcol.additive or vcol.time):  # a stock adds up across its other keys
+        cols.append(replace(vcol, name=phrase(language, "total"), pivot=(), additive=vcol.additive))
+        rows = [(*r, sum(x for x in r[len(keys) :] if isinstance(x, int | float))) for r in rows]
+    return Result(cols, rows, res.sql, wide=True, period=res.period)
 
 
 def bind(plan: Plan, catalog: Catalog, sheets: bool = True) -> Bound:
     """sheets=False skips the data sheets a workbook copies (a burst's filled templates never show them)."""
     widened = {}
+    plan = _stated(resolve(plan)[0])  # measures and params written out; validation reported what did not resolve
     bound = Bound(plan, images=dict(getattr(catalog, "images", {})))  # a model-only plan has no catalog
     currency = plan.meta.currency
+    for p in plan.params:
+        bound.metric_text[p.name] = format_value(p.value, p.format, currency, language=plan.meta.language)
     bound.models = bind_models(bound)  # model cells, model metrics and model charts
     for m in plan.metrics:
         if m.model is not None:
@@ -117,8 +166,11 @@ def bind(plan: Plan, catalog: Catalog, sheets: bool = True) -> Bound:
                 bound.results[i] = run_query(catalog, b.query)
                 used.add(b.query.dataset)
                 used.update(j.dataset for j in b.query.join)
+                used.update(b.query.union)
             if isinstance(b, Chart) and b.series and b.query is not None:
                 widened[i], bound.results[i] = widen(b, bound.results[i])
+            if isinstance(b, Table) and b.pivot and b.query is not None:
+                bound.results[i] = pivot(b, bound.results[i], plan.meta.language)
     if widened:  # renderers draw the wide form: one y per series value
         blocks = [widened.get(i, b) for i, b in enumerate(plan.blocks)]
         bound.plan = plan.model_copy(update={"blocks": blocks})

@@ -29,6 +29,15 @@ from docagent import i18n
 from docagent.plan import PLACEHOLDER, Fmt
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+POINTS = {"de": "\u00a0Pp.", "fr": "\u00a0pt", "es": "\u00a0p.\u00a0p.", "zh": "个百分点", "ja": "ポイント"}
+
+
+def points(v: float, language: str | None = None) -> str:
+    """A difference of two ratios in percentage points, always signed: 0.012 -> +1.2 pp."""
+    unit = POINTS.get(i18n.base(language) or "", "\u00a0pp")
+    if loc := _locale(language):
+        return format_decimal(v * 100, "+#,##0.0;-#,##0.0", locale=loc) + unit
+    return f"{v * 100:+,.1f}{unit}"
 
 
 def _locale(language: str | None) -> str | None:
@@ -144,6 +153,8 @@ def short(v: float, fmt: Fmt | str | None, currency: str = "USD", language: str 
     if fmt == Fmt.percent:
         loc = _locale(language)
         return _percent(v, loc, 0) if loc and not i18n.cjk(language) else f"{v * 100:.0f}%"
+    if fmt == Fmt.pp:
+        return points(v, language)
     return compact(v, language, currency if fmt == Fmt.currency else None)
 
 
@@ -206,6 +217,8 @@ def format_value(
     if not isinstance(v, int | float):
         return str(v)
     fmt = Fmt(fmt) if fmt else (Fmt.integer if float(v).is_integer() else Fmt.number)
+    if fmt == Fmt.pp:
+        return points(v, language)
     if loc := _locale(language):
         return _local_value(v, fmt, currency.upper(), loc)
     if fmt == Fmt.integer:

@@ -47,6 +47,8 @@ class Agg(StrEnum):
     count = "count"  # type: ignore[assignment]  # shadows str.count, by design
     count_distinct = "count_distinct"
     median = "median"
+    last = "last"  # the value at the latest date in each row's period, summed over its other keys (stocks)
+    first = "first"
 
 
 class Bucket(StrEnum):
@@ -58,13 +60,14 @@ class Bucket(StrEnum):
 
 
 class Fmt(StrEnum):
-    """How a number is shown: 1234.5 -> integer 1,235; number 1,234.50; currency $1,234.50;
-    percent (a ratio) 12.3%; compact 1.2K; text as is."""
+    """integer 1,235; number 1,234.50; currency $1,234.50; percent (a ratio) 12.3%;
+    pp (difference of ratios) +1.2 pp; compact 1.2K; text as is."""
 
     integer = "integer"
     number = "number"
     currency = "currency"
     percent = "percent"
+    pp = "pp"
     compact = "compact"
     text = "text"
 
@@ -102,19 +105,21 @@ class Transform(StrEnum):  # computed over the whole grouped result, before limi
 class Select(_Strict):
     """One output column: a raw or bucketed column (a group key) or an aggregation."""
 
-    column: str | None = Field(None, description="dataset column; null only with agg=count")
+    # The system prompt explains these (rules 3 and 4); the schema sent with every request does not repeat it.
+    column: str | None = None  # dataset column; null only with agg=count
     agg: Agg | None = None
-    expr: str | None = Field(None, description="aggregate expression, instead of agg+column")
-    bucket: Bucket | None = Field(None, description="time bucket, date columns only")
+    expr: str | None = None  # aggregate expression, instead of agg+column
+    bucket: Bucket | None = None  # time bucket, date columns only
     transform: Transform | None = None
-    label: str | None = Field(None, description="output name; referenced by sort and charts")
+    within: str | None = None  # a group key's output name: the transform runs within each of its values
+    label: str | None = None  # output name; referenced by sort and charts
     format: Fmt | None = None
 
 
 class Sort(_Strict):
     by: str = Field(description="an output name")
     desc: bool = False
-    order: list[str] | None = Field(None, description="text key values in order")
+    order: list[str] | None = None  # text key values in order
 
 
 class Join(_Strict):
@@ -131,17 +136,36 @@ class Unpivot(_Strict):
     value: str
 
 
+class Span(StrEnum):
+    latest = "latest"
+    previous = "previous"
+    year_ago = "year_ago"
+    to_date = "to_date"
+    last_n = "last_n"
+
+
+class QueryPeriod(_Strict):
+    """Rows inside one span, anchored on the latest date the filters keep (as a metric's period)."""
+
+    span: Span
+    n: int | None = None  # last_n: how many buckets, 1-120
+    time_column: str
+    bucket: Bucket | None = None  # null only with to_date
+
+
 class Query(_Strict):
     """A binding. If any select item aggregates, the others are group keys."""
 
     dataset: str
+    union: list[str] = []  # further datasets with the same columns, stacked; a "dataset" column names each
+    period: QueryPeriod | None = None
     unpivot: Unpivot | None = None
     select: list[Select] = Field(min_length=1)
     filters: list[Filter] = []
     sort: list[Sort] = []
     limit: int | None = Field(None, ge=1, le=100000)
-    other: bool = Field(False, description="rows past limit as one Other row")
-    join: list[Join] = Field([], description="joined columns: dataset.column")
+    other: bool = False  # rows past limit as one Other row (rule 4 of the system prompt)
+    join: list[Join] = []  # joined columns: dataset.column
 
 
 class Period(StrEnum):
@@ -220,7 +244,7 @@ class Heading(_Strict):
 
 class Paragraph(_Strict):
     type: Literal["paragraph"] = "paragraph"
-    text: str = Field(description="may contain {metric_name} placeholders")
+    text: str  # may contain {metric_name} placeholders (rule 2 of the system prompt)
 
 
 class Bullets(_Strict):
@@ -236,7 +260,7 @@ class Highlight(_Strict):
 
     column: str
     op: Literal["gt", "lt", "ge", "le", "eq", "top", "bottom"]
-    value: float
+    value: float | str  # a number, or a param's name
     style: Literal["bad", "good", "warn"] = "bad"
 
 
@@ -250,12 +274,13 @@ class Table(_Strict):
     query: Query | None = None
     columns: list[str] | None = None
     rows: list[list[Cell]] | None = None
+    pivot: str | None = None  # a group key whose values become columns (one value per cell)
     totals: bool = False
     formats: list[Fmt | None] = []  # one per column; null: automatic
     emphasis: list[int] = []  # bold rows, from 0
     highlight: list[Highlight] = []
     sheet: str | None = None
-    slide: bool = Field(True, description="false keeps it out of a .pptx deck")
+    slide: bool = True  # false keeps it out of a .pptx deck (rule 10 of the system prompt)
 
 
 class ChartKind(StrEnum):
@@ -286,7 +311,7 @@ class Chart(_Strict):
     x: str
     y: list[str] = Field(min_length=1)
     y2: list[str] | None = None
-    series: str | None = Field(None, description="group key: one series per value")
+    series: str | None = None  # group key: one series per value (rule 5 of the system prompt)
     model: str | None = None  # a model block's title: x is "period", y its row names
     sheet: str | None = None
     slide: bool = True
@@ -369,18 +394,36 @@ class Meta(_Strict):
     kind: DocKind = DocKind.report
     currency: str = Field("USD", description="ISO 4217 code for currency formats")
     brand: Brand | None = None
-    slides: Literal["auto", "sections", "none"] = Field(
-        "auto", description="deck: auto; sections: text per level-1 section; none: visuals only"
-    )
+    slides: Literal["auto", "sections", "none"] = "auto"  # deck layout, rule 10 of the system prompt
     template: str | None = None  # a template given with the job: its {{placeholders}} filled, or its look
     burst: Burst | None = None
-
     cover: Literal["auto"] | bool = "auto"  # a title page; auto: none for 3 pages or less (renderers/common.py)
     contents: Literal["auto"] | bool = "auto"  # a contents list (a deck's agenda); auto: as cover
 
 
+class Param(_Strict):
+    """A number the request states (a target, a threshold): usable by name in expressions,
+    highlights and prose ({name}); not a figure from the data."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    value: float
+    format: Fmt = Fmt.number
+
+
+class Measure(_Strict):
+    """An expression defined once: any expr may be just its name; its label and format are the defaults."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    expr: str
+    format: Fmt | None = None
+
+
 class Plan(_Strict):
     meta: Meta
+    params: list[Param] = []
+    measures: list[Measure] = []
     metrics: list[Metric] = []
     blocks: list[Block] = Field(min_length=1)
 

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 120.0
     llm_deadline_s: float = 600.0
     llm_max_retries: int = 3
-    llm_max_output_tokens: int = 4096
+    # The output budget a plan may use: the provider's own limit (GLM-5 servers write long answers), capped here.
+    llm_max_output_tokens: int = 16384
     llm_temperature: float = 1.0
     llm_top_p: float = 0.95
     llm_repair_budget: int = 2

@@ -66,7 +66,7 @@ def block_names(blocks: list[Block]) -> list[str]:
 
 
 def plan_texts(plan: Plan) -> Iterator[tuple[str, str]]:
-    """(where, text) for the plan's meta, every block and every metric label."""
+    """(where, text) for the plan's meta, every block and every metric and measure label."""
     meta = plan.meta
     for field, text in (("meta.title", meta.title), ("meta.subtitle", meta.subtitle), ("meta.author", meta.author)):
         if text:
@@ -76,3 +76,5 @@ def plan_texts(plan: Plan) -> Iterator[tuple[str, str]]:
             yield where, text
     for m in plan.metrics:
         yield f"metric {m.name!r}", m.label
+    for x in plan.measures:
+        yield f"measure {x.name!r}", x.label

@@ -15,8 +15,9 @@ from pydantic import ValidationError
 from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Dataset
 from docagent.data.expressions import Scope
 from docagent.data.metrics import metric_problems
-from docagent.data.query import output_columns, output_name, query_problems, scope_of, view
+from docagent.data.query import output_columns, output_name, query_problems, scope_of, unreadable_periods, view
 from docagent.errors import PlanError
+from docagent.measures import resolve
 from docagent.modeluse import model_problems
 from docagent.plan import (
     Brand,
@@ -124,6 +125,8 @@ def _check_metric(m: Metric, catalog: Catalog, out: list[str]) -> None:
     if ds is None:
         return
     out += [f"{where}: {p}" for p in metric_problems(m, ds)]
+    if m.time_column and (why := unreadable_periods(catalog, ds, m.time_column)):
+        out.append(f"{where}: {why}")
     _filters(m.filters, Scope(ds), where, out)
 
 
@@ -244,19 +247,65 @@ def _check_table(b: Table, names: list[str], types: dict[str, str], where: str, 
             out.append(f"{where}: highlight names {h.column!r}, which is not a column {names}")
         elif types.get(h.column, "number") not in NUMERIC:
             out.append(f"{where}: highlight column {h.column!r} must be numeric, it is {types[h.column]}")
+        if isinstance(h.value, str):
+            continue  # not a param: reported with the params
         if h.op in ("top", "bottom") and (h.value < 1 or not float(h.value).is_integer()):
             out.append(f"{where}: highlight {h.op} needs value = how many rows (a whole number >= 1)")
+
+
+def _check_pivot(b: Table, keys: list[str], values: list[str], where: str, out: list[str]) -> None:
+    """A pivot spreads one value over the columns named by one group key's values."""
+    if b.query is None:
+        out.append(f"{where}: pivot needs a query (literal rows already list their columns)")
+        return
+    if not keys and not values:
+        return  # the query's own problems are reported
+    if b.pivot not in keys:
+        out.append(f"{where}: pivot names {b.pivot!r}, which is not a group key; group keys: {keys}")
+    if len(values) != 1 or len(keys) < 2:
+        out.append(
+            f"{where}: pivot needs exactly one value and at least two group keys (rows and columns); "
+            f"values: {values}, keys: {keys}"
+        )
+    if b.formats or b.highlight:
+        out.append(
+            f"{where}: with pivot the columns come from the data: give the value's format in its select, "
+            "not formats/highlight"
+        )
+
+
+def _check_names(plan: Plan, out: list[str]) -> None:
+    """Metrics, measures and params share one namespace: {name} in prose and names in expressions."""
+    kinds = [("metric", m.name) for m in plan.metrics] + [("measure", m.name) for m in plan.measures]
+    kinds += [("param", p.name) for p in plan.params]
+    names = [n for _, n in kinds]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        used = sorted({k for k, m in kinds if m == n})
+        if used == ["metric"]:
+            out.append(f"metric name {n!r} is used twice")
+        else:
+            out.append(
+                f"the name {n!r} is used by a {' and a '.join(used)}; metrics, measures and params need distinct names"
+            )
 
 
 def problems(plan: Plan, catalog: Catalog) -> list[str]:
     out: list[str] = []
     _check_meta(plan, catalog, out)
+    _check_names(plan, out)
+    params = {p.name for p in plan.params}
+    for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
+        for h in b.highlight if isinstance(b, Table) else []:
+            if isinstance(h.value, str) and h.value not in params:
+                out.append(
+                    f"{where}: highlight value {h.value!r} is neither a number nor a param; params: {sorted(params)}"
+                )
+    plan, unresolved = resolve(plan)  # measures and params written out: the rest checks what will run
+    out += unresolved
     metric_names = [m.name for m in plan.metrics]
-    for n in sorted({n for n in metric_names if metric_names.count(n) > 1}):
-        out.append(f"metric name {n!r} is used twice")
     for m in plan.metrics:
         _check_metric(m, catalog, out)
-    known = set(metric_names)
+    known = set(metric_names) | params
     tables: dict[str, list[str]] = {}  # table blocks by key: what a template's {{table:NAME.column}} may name
     for b, where in zip(plan.blocks, block_names(plan.blocks), strict=True):
         match b:
@@ -300,6 +349,9 @@ def problems(plan: Plan, catalog: Catalog) -> list[str]:
                     out.append(f"{where}: series needs a query (literal rows list one column per series)")
                 if isinstance(b, Table) and names is not None:
                     tables[key(b.title)] = names
+                if isinstance(b, Table) and b.pivot is not None:
+                    _check_pivot(b, keys, [n for n in names or [] if n not in keys], where, out)
+                elif isinstance(b, Table) and names is not None:
                     if b.query is None:
                         types = {n: "number" if _numeric_literal(b, k) else "text" for k, n in enumerate(names)}
                     _check_table(b, names, types, where, out)

@@ -8,6 +8,7 @@ from typing import Any, assert_never
 
 from docagent.bind import Bound, metric_format
 from docagent.data.catalog import NUMERIC
+from docagent.data.metrics import shift
 from docagent.data.query import OutColumn
 from docagent.formatting import format_value, short
 from docagent.i18n import phrase
@@ -88,7 +89,7 @@ def highlight_cells(
             hits = {i for _, i in picked}
         else:
             test = {"gt": float.__gt__, "lt": float.__lt__, "ge": float.__ge__, "le": float.__le__, "eq": float.__eq__}
-            hits = {i for v, i in nums if test[h.op](float(v), h.value)}
+            hits = {i for v, i in nums if test[h.op](float(v), float(h.value))}  # a param is resolved by bind
         for i in hits:
             out.setdefault((i, k), h.style)  # the first rule that matches a cell wins
     return out
@@ -168,9 +169,29 @@ def numbering(bound: Bound) -> dict[int, str]:
     return out
 
 
+def period_text(block: Table | Chart, bound: Bound) -> str | None:
+    """The dates a query's period covered: 2025 Q2; 2024 Q3 – 2025 Q2; 2025-01-01 – 2025-06-28 (to date)."""
+    res = bound.results.get(bound.plan.blocks.index(block)) if block in bound.plan.blocks else None
+    per = block.query.period if block.query is not None else None
+    if res is None or res.period is None or per is None:
+        return None
+    start, end, inclusive = res.period
+    language = bound.plan.meta.language
+    bucket = None if inclusive else str(per.bucket or "day")
+    if inclusive:
+        return f"{format_value(start, language=language)} – {format_value(end, language=language)}"
+    last = shift(end, bucket or "day", -1)
+    first_text = format_value(start, bucket=bucket, language=language)
+    last_text = format_value(last, bucket=bucket, language=language)
+    return first_text if first_text == last_text else f"{first_text} – {last_text}"
+
+
 def caption(block: Table | Chart, bound: Bound, label: str) -> str:
     language = bound.plan.meta.language
     text = f"{label}{phrase(language, 'caption_sep')}{bound.text(block.title)}"
+    if shown := period_text(block, bound):
+        wide = language.startswith(("zh", "ja"))
+        text += f"（{shown}）" if wide else f" ({shown})"
     if block.caption:
         text = punctuate(text, language) + phrase(language, "space") + bound.text(block.caption)
     source = bound.source_of(block)

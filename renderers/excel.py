@@ -84,6 +84,7 @@ NUM_FORMATS = {
     Fmt.integer: "#,##0",
     Fmt.number: "#,##0.00",
     Fmt.percent: "0.0%",
+    Fmt.pp: '+0.0" pp";-0.0" pp";0.0" pp"',  # Excel cannot scale by 100 without "%": pp cells hold points
     Fmt.text: "@",
 }
 
@@ -141,6 +142,15 @@ def _shown(v: Any) -> str:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return str(v)[:19]
     return f"{v:,.2f}"
+
+
+def _points(v: Any, fmt: Fmt | str | None) -> Any:
+    """A pp value as the cell holds it: points (0.012 -> 1.2), since only "%" scales in a number format."""
+    return v * 100 if fmt == Fmt.pp and isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+def _points_formula(f: str, fmt: Fmt | str | None) -> str:
+    return f"=100*({f[1:]})" if fmt == Fmt.pp else f
 
 
 @dataclass
@@ -367,15 +377,30 @@ class Builder:
         faithful formula), or None when the rows themselves cannot be expressed as criteria."""
         sheet = self.bound.data.get(q.dataset)
         ref = self.refs.get(q.dataset)
-        if sheet is None or ref is None or not sheet.complete or q.join or q.unpivot:  # rows not on the data sheet
+        if sheet is None or ref is None or not sheet.complete or q.join or q.unpivot or q.union:  # rows elsewhere
             return None
         base = self._criteria(q.filters, ref, q.dataset)
         if base is None:
             return None
+        dated = {c.name for c in sheet.columns if c.type in ("date", "datetime")}  # years, "2025-03": values
+        if q.period is not None:  # the same bounds the SQL computed, as formulas over the data sheet
+            if q.period.time_column not in dated:
+                return None
+            t = ref.range(q.period.time_column)
+            start, end, inclusive = period_bounds(
+                str(q.period.span), None, str(q.period.bucket or "day"), t, base, q.period.n or 1
+            )[0]
+            base = [*base, Crit(t, ">=", start), Crit(t, "<=" if inclusive else "<", end)]
         body = rows[:-1] if folded else rows
         keys = [(k, c) for k, c in enumerate(cols) if not c.measure]
+        if any(c.time and c.time not in dated for c in cols) or any(
+            c.pivot and c.pivot[1] and c.pivot[0] not in dated for c in cols
+        ):
+            return None  # a stock's or a pivot's time is a year or period text: no date criteria
         for k, c in keys:
             if c.select is None or c.select.column not in ref.columns:
+                return None
+            if c.bucket and c.select.column not in dated:
                 return None
             if any(text_value(r[k]) is None for r in body):
                 return None
@@ -384,22 +409,51 @@ class Builder:
                 return None
         ranges = self._ranges(ref, q.dataset)
         crits: list[list[Crit]] = []
+        by_key: list[dict[str, list[Crit]]] = []
         for i in range(len(body)):
-            crit = list(base)
+            mine: dict[str, list[Crit]] = {}
             for k, c in keys:
                 assert c.select is not None and c.select.column is not None
                 cell = xl_rowcol_to_cell(top + i, left + k, col_abs=True)
                 rng = ref.range(c.select.column)
                 if c.bucket:
-                    crit += [Crit(rng, ">=", cell), Crit(rng, "<", NEXT_BUCKET[c.bucket].format(c=cell))]
+                    mine[c.name] = [Crit(rng, ">=", cell), Crit(rng, "<", NEXT_BUCKET[c.bucket].format(c=cell))]
                 else:
-                    crit.append(Crit(rng, "=", cell))
-            crits.append(crit)
+                    mine[c.name] = [Crit(rng, "=", cell)]
+            crits.append([*base, *(x for cs in mine.values() for x in cs)])
+            by_key.append(mine)
         whole = not folded and (q.limit is None or len(rows) < q.limit)  # every group is on the sheet
-        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole)
+        spread = self._pivot_criteria(cols, ref, q.dataset)
+        if spread is None:
+            return None
+        writer = RowFormulas(cols, body, crits, ranges, base, top, left, whole, by_key, spread)
         out = [writer.row(i) for i in range(len(body))]
+        for k, c in enumerate(cols):
+            if c.pivot == ():  # the total column: the row's pivoted cells added up
+                first, last = min(spread), max(spread)
+                for i, r in enumerate(out):
+                    r[k] = f"=SUM({xl_rowcol_to_cell(top + i, left + first)}:{xl_rowcol_to_cell(top + i, left + last)})"
         if folded:
             out.append(writer.other_row(len(body)))
+        return out
+
+    def _pivot_criteria(self, cols: list[OutColumn], ref: SheetRef, dataset: str) -> dict[int, list[Crit]] | None:
+        """Each pivoted column's condition on the data sheet (its key value); None when one has none."""
+        out: dict[int, list[Crit]] = {}
+        for k, c in enumerate(cols):
+            if not c.pivot:
+                continue
+            column, bucket, v = c.pivot
+            value = text_value(v)
+            if column not in ref.columns or value is None:
+                return None
+            if isinstance(v, str) and not self._unambiguous(dataset, column, v):
+                return None
+            rng = ref.range(column)
+            if bucket:
+                out[k] = [Crit(rng, ">=", value), Crit(rng, "<", NEXT_BUCKET[bucket].format(c=value))]
+            else:
+                out[k] = [Crit(rng, "=", value)]
         return out
 
     def metric_formula(self, m: Metric) -> str | None:
@@ -408,15 +462,18 @@ class Builder:
         ref, sheet = self.refs.get(m.dataset), self.bound.data.get(m.dataset)
         if ref is None or sheet is None or not sheet.complete:
             return None
-        node = measure_node(Select(agg=m.agg, column=m.column, expr=m.expr))
+        node = measure_node(Select(agg=m.agg, column=m.column, expr=m.expr), m.time_column)
         crit = self._criteria(m.filters, ref, m.dataset)
         if node is None or crit is None:
             return None
         ranges = self._ranges(ref, m.dataset)
+        dated = {c.name for c in sheet.columns if c.type in ("date", "datetime")}
+        if m.agg in ("last", "first") and m.time_column not in dated:
+            return None
         if m.period == Period.all:
             f = measure_formula(node, ranges, crit)
             return None if f is None else f"={f}"
-        if m.time_column not in ref.columns or self.bound.windows.get(m.name, (None, None))[0] is None:
+        if m.time_column not in dated or self.bound.windows.get(m.name, (None, None))[0] is None:
             return None
         t = ref.range(m.time_column)
         bucket = str(m.bucket or "day")
@@ -475,9 +532,10 @@ class Builder:
             for k, (v, c) in enumerate(zip(r, cols, strict=True)):
                 fmt = self.num_format(c)
                 formula = formulas[i][k] if formulas else None
+                v = _points(v, c.format)
                 if formula:
-                    cached = v if isinstance(v, int | float) else ""
-                    ws.write_formula(first + i, left + k, formula, fmt, cached)
+                    cached = v if isinstance(v, int | float | str) else ""
+                    ws.write_formula(first + i, left + k, _points_formula(formula, c.format), fmt, cached)
                 else:
                     self.cell(ws, first + i, left + k, v, c.type, fmt)
         if q is not None and rows:
@@ -627,12 +685,13 @@ class Builder:
             if formula and m is not None and m.find:  # the period it finds, found again after an edit
                 ws.write_formula(row, k, formula, self.f["kpi_text"], self.bound.metric_text.get(item.metric, "–"))
             elif formula:
-                ws.write_formula(row, k, formula, cell_fmt, value if value is not None else "")
+                cached = _points(value, fmt) if value is not None else ""
+                ws.write_formula(row, k, _points_formula(formula, fmt), cell_fmt, cached)
             elif value is None or (m and m.find):
                 text = self.bound.metric_text.get(item.metric, "–")
                 ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
             else:
-                ws.write_number(row, k, value, cell_fmt)
+                ws.write_number(row, k, _points(value, fmt), cell_fmt)
             label = kpi_label(item, metrics)
             ws.write_string(row + 1, k, label, self.f["kpi_label"])
             # a number too wide for its column shows as ### in Excel and LibreOffice
@@ -649,7 +708,7 @@ class Builder:
         first = row + 2
         for n in sorted(data.emphasis):
             for k, (v, c) in enumerate(zip(res.rows[n], data.columns, strict=True)):
-                self.cell(ws, first + n, k, v, c.type, self.num_format(c, "bold"))
+                self.cell(ws, first + n, k, _points(v, c.format), c.type, self.num_format(c, "bold"))
         for h in block.highlight or []:
             if h.column not in data.header or not res.rows:
                 continue
@@ -658,7 +717,8 @@ class Builder:
             if h.op in ("top", "bottom"):  # native rules, so they follow edits to the values
                 opts |= {"type": h.op, "value": int(h.value)}
             else:
-                value = int(h.value) if float(h.value).is_integer() else h.value
+                value = _points(h.value, data.columns[k].format)
+                value = int(value) if float(value).is_integer() else value
                 opts |= {"type": "cell", "criteria": CF_OPS[h.op], "value": value}
             skip = summary_rows(block, res.rows, self.bound.plan.meta.language)
             keep = [first + n for n in range(len(res.rows)) if n not in skip]
@@ -672,7 +732,8 @@ class Builder:
             for k, (v, c) in enumerate(zip(data.total_values, data.columns, strict=True)):
                 if isinstance(v, int | float) and res.rows:
                     col = xl_col_to_name(k)
-                    ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), v)
+                    total = _points(v, c.format)
+                    ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), total)
                 else:
                     ws.write_string(end, k, str(v or ""), self.f["total:text"])
             end += 1

@@ -16,7 +16,7 @@ from typing import Any
 
 from docagent.data.metrics import year_back
 from docagent.data.query import OutColumn
-from docagent.expr import Binary, Call, Name, Node, Num, Unary, parse
+from docagent.expr import Binary, Call, Name, Node, Num, Str, Unary, parse
 from docagent.plan import Agg, Select
 from docagent.renderers.common import formula_text
 from docagent.renderers.modelformula import col_name
@@ -24,6 +24,7 @@ from docagent.renderers.modelformula import col_name
 IFS = {"sum": "SUMIFS", "avg": "AVERAGEIFS", "min": "MINIFS", "max": "MAXIFS"}
 PLAIN = {"sum": "SUM", "avg": "AVERAGE", "min": "MIN", "max": "MAX"}
 UNSAFE_CRITERIA = tuple("=<>")  # a text criterion starting with these would be read as an operator
+COMPARE = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class _Writer:
         match n:
             case Num():
                 return _number(n)
-            case Call(func=func, args=args) if func in ("sum", "avg", "min", "max", "count"):
+            case Call(func=func, args=args) if func in ("sum", "avg", "min", "max", "count", "last", "first"):
                 return self.aggregate(func, args)
             case Call(func="abs", args=(x,)):
                 a = self.node(x)
@@ -100,10 +101,40 @@ class _Writer:
                 if n.op == "/":
                     return f'IFERROR(({a})/({b}),"")'  # DuckDB: x / 0 is null
                 return f"({a}{n.op}{b})"
+            case Str(value=value):
+                return _text(value)
+            case Binary(op="and" | "or", left=left, right=right):
+                a, b = self.node(left), self.node(right)
+                return None if a is None or b is None else f"{n.op.upper()}({a},{b})"
+            case Unary(op="not", operand=x):
+                a = self.node(x)
+                return None if a is None else f"NOT({a})"
+            case Binary(op=op, left=left, right=right) if op in COMPARE:
+                if isinstance(left, Str) or isinstance(right, Str):
+                    return None  # Excel compares text without case, DuckDB with it
+                a, b = self.node(left), self.node(right)
+                return None if a is None or b is None else f"({a}{COMPARE[op]}{b})"
+            case Call(func="if" | "case", args=args):
+                parts = [self.node(a) for a in args]
+                if any(p is None for p in parts) or len(parts) < 3 or len(parts) % 2 == 0:
+                    return None
+                out = str(parts[-1])
+                for c, v in reversed(list(zip(parts[:-1:2], parts[1:-1:2], strict=True))):
+                    out = f"IF({c},{v},{out})"
+                return out
         return None
 
     def aggregate(self, func: str, args: tuple[Node, ...]) -> str | None:
         ifs = ",".join(c.ifs() for c in self.crit)
+        if func in ("last", "first"):  # args: the value column and the time column (see measure_node)
+            if len(args) != 2 or not all(isinstance(a, Name) for a in args):
+                return None
+            rng, t = self.ranges(args[0].parts), self.ranges(args[1].parts)  # type: ignore[union-attr]
+            if rng is None or t is None:
+                return None
+            edge = ("MAXIFS" if func == "last" else "MINIFS") if ifs else ("MAX" if func == "last" else "MIN")
+            at = f"{edge}({t}{',' + ifs if ifs else ''})"
+            return f"SUMIFS({rng}{',' + ifs if ifs else ''},{t},{at})"
         if func == "count":
             if not args:
                 if ifs:
@@ -130,8 +161,20 @@ class _Writer:
         return f"SUMPRODUCT({'*'.join([f'({row})', *(c.test() for c in self.crit)])})"
 
 
+def _text(value: str) -> str | None:
+    try:
+        return formula_text(value)
+    except ValueError:  # control characters or over 255 characters: no literal can hold it
+        return None
+
+
 class _RowWriter:
-    """Arithmetic over whole columns, for SUMPRODUCT; division is left out (x/0 would poison the sum)."""
+    """Arithmetic over whole columns, for SUMPRODUCT; division is left out (x/0 would poison the sum).
+
+    Conditions are 0/1 arrays: `and` multiplies, `or` adds and tests > 0, `not` is 1 - x, and
+    if(c, a, b) is c*a + (1-c)*b, so no array IF is needed. Text equality is EXACT (DuckDB's `=` is
+    case-sensitive; Excel's is not); other text comparisons have no faithful formula.
+    """
 
     def __init__(self, ranges: Ranges) -> None:
         self.ranges = ranges
@@ -148,13 +191,50 @@ class _RowWriter:
             case Binary(op="+" | "-" | "*", left=left, right=right):
                 a, b = self.node(left), self.node(right)
                 return None if a is None or b is None else f"({a}{n.op}{b})"
+            case Binary(op="and", left=left, right=right):
+                a, b = self.node(left), self.node(right)
+                return None if a is None or b is None else f"(({a})*({b}))"
+            case Binary(op="or", left=left, right=right):
+                a, b = self.node(left), self.node(right)
+                return None if a is None or b is None else f"((({a})+({b}))>0)"
+            case Unary(op="not", operand=x):
+                a = self.node(x)
+                return None if a is None else f"(1-({a}))"
+            case (
+                Binary(op="=" | "!=", left=left, right=Str(value=value))
+                | Binary(op="=" | "!=", left=Str(value=value), right=left)
+            ):
+                a, t = self.node(left), _text(value)
+                if a is None or t is None:
+                    return None
+                return f"EXACT({a},{t})" if n.op == "=" else f"(1-EXACT({a},{t}))"
+            case Binary(op=op, left=left, right=right) if op in COMPARE and not _has_text(n):
+                a, b = self.node(left), self.node(right)
+                return None if a is None or b is None else f"({a}{COMPARE[op]}{b})"
+            case Call(func="if" | "case", args=args) if len(args) >= 3 and len(args) % 2 == 1:
+                if any(isinstance(v, Str) for v in args[1::2]) or isinstance(args[-1], Str):
+                    return None  # a text value cannot be summed
+                terms = [self.node(a) for a in args]
+                if any(t is None for t in terms):
+                    return None
+                out = f"({terms[-1]})"
+                for c, v in reversed(list(zip(terms[:-1:2], terms[1:-1:2], strict=True))):
+                    out = f"(({c})*({v})+(1-({c}))*{out})"
+                return out
         return None
 
 
-def measure_node(s: Select) -> Node | None:
-    """The expression a select item computes, as a tree (agg + column is sum(column) etc.)."""
+def _has_text(n: Node) -> bool:
+    return any(isinstance(x, Str) for x in (n.left, n.right)) if isinstance(n, Binary) else False
+
+
+def measure_node(s: Select, time: str | None = None) -> Node | None:
+    """The expression a select item computes, as a tree (agg + column is sum(column) etc.);
+    last/first carry their time column as a second argument: last(headcount, month)."""
     if s.expr is not None:
         return parse(s.expr)
+    if s.agg in (Agg.last, Agg.first):
+        return None if time is None or s.column is None else Call(str(s.agg), (Name((s.column,)), Name((time,))))
     if s.agg is None or Agg(s.agg) not in (Agg.sum, Agg.avg, Agg.min, Agg.max, Agg.count):
         return None
     args = (Name((s.column,)),) if s.column else ()
@@ -190,10 +270,11 @@ Bounds = tuple[str, str, bool]  # start, end, end inclusive
 
 
 def period_bounds(
-    period: str, compare: str | None, bucket: str, t: str, crit: list[Crit]
+    period: str, compare: str | None, bucket: str, t: str, crit: list[Crit], n: int = 1
 ) -> tuple[Bounds, Bounds | None]:
     """A metric's period (and the one it is compared with) as formulas over the data sheet's dates,
-    anchored like `docagent.data.metrics.windows`: on the latest date of the rows the filters keep."""
+    anchored like `docagent.data.metrics.windows`: on the latest date of the rows the filters keep.
+    A query's `last_n` span is the latest bucket and the n - 1 before it."""
     ifs = "".join("," + c.ifs() for c in crit)
     latest = f"MAXIFS({t}{ifs})" if ifs else f"MAX({t})"
     if period == "to_date":
@@ -208,7 +289,9 @@ def period_bounds(
             start = _shift(start, bucket, -1)
         elif period == "year_ago":
             start = _year_back(start, bucket)
-    win = (start, _shift(start, bucket, 1), False)
+        elif period == "last_n" and n > 1:
+            start = _shift(start, bucket, 1 - n)
+    win = (start, _shift(start, bucket, n if period == "last_n" else 1), False)
     if compare is None:
         return win, None
     other = _shift(start, bucket, -1) if compare == "previous" else _year_back(start, bucket)
@@ -251,9 +334,13 @@ class RowFormulas:
         top: int,
         left: int,
         whole: bool,
+        key_crits: list[dict[str, list[Crit]]] | None = None,
+        column_crits: dict[int, list[Crit]] | None = None,
     ) -> None:
         self.cols, self.rows, self.crits, self.ranges, self.base = cols, rows, crits, ranges, base
         self.top, self.left, self.whole = top, left, whole
+        self.key_crits = key_crits or [{} for _ in rows]  # each row's criteria per group key
+        self.column_crits = column_crits or {}  # a pivoted column's own key value
         self.keys = [k for k, c in enumerate(cols) if not c.measure]
         self.time = next((k for k in self.keys if cols[k].type in ("date", "datetime")), None)
         self.others = [k for k in self.keys if k != self.time]
@@ -274,7 +361,7 @@ class RowFormulas:
         if j is not None:
             return cell(self.top + i, self.left + j)
         select = self.cols[k].select
-        node = measure_node(select.model_copy(update={"transform": None})) if select else None
+        node = measure_node(select.model_copy(update={"transform": None}), self.cols[k].time) if select else None
         return None if node is None else measure_formula(node, self.ranges, self.crits[i])
 
     def _before(self, i: int, yoy: bool) -> int | None:
@@ -296,14 +383,19 @@ class RowFormulas:
         if s is None:
             return None
         if s.transform is None:
-            node = measure_node(s)
-            f = None if node is None else measure_formula(node, self.ranges, self.crits[i])
+            node = measure_node(s, self.cols[k].time)
+            crit = [*self.crits[i], *self.column_crits.get(k, [])]
+            f = None if node is None else measure_formula(node, self.ranges, crit)
             return None if f is None else f"={f}"
-        node = measure_node(s.model_copy(update={"transform": None}))
+        if k in self.column_crits:
+            return None  # a transform over pivoted columns runs across the long rows; its value stays
+        node = measure_node(s.model_copy(update={"transform": None}), self.cols[k].time)
         t = str(s.transform)
         m = self._measure(k, i)
         if m is None or node is None:
             return None
+        if s.within is not None:
+            return self._within(k, i, t, m, node)
         if t == "share":
             total = measure_formula(node, self.ranges, self.base) if additive(node) else None
             return None if total is None else f'=IFERROR(({m})/({total}),"")'
@@ -322,6 +414,23 @@ class RowFormulas:
         if t == "diff":
             return f"=({m})-({prev})"
         return f'=IFERROR((({m})-({prev}))/ABS({prev}),"")'
+
+    def _within(self, k: int, i: int, t: str, m: str, node: Node) -> str | None:
+        """share of the row's group (the measure over the filters and the group's key), or rank in it."""
+        s = self.cols[k].select
+        assert s is not None and s.within is not None
+        group = self.key_crits[i].get(s.within)
+        if t == "share" and group is not None and additive(node):
+            total = measure_formula(node, self.ranges, [*self.base, *group])
+            return None if total is None else f'=IFERROR(({m})/({total}),"")'
+        j = self._plain(k)
+        w = next((n for n, c in enumerate(self.cols) if c.name == s.within and not c.measure), None)
+        if t != "rank" or j is None or w is None or not self.whole or any(r[k] is None for r in self.rows):
+            return None
+        last = self.top + len(self.rows)
+        wc, mc = col_name(self.left + w), col_name(self.left + j)
+        span = f"{wc}${self.top + 1}:{wc}${last},{cell(self.top + i, self.left + w)}"
+        return f'=COUNTIFS({span},{mc}${self.top + 1}:{mc}${last},">"&{cell(self.top + i, self.left + j)})+1'
 
     def _rank(self, k: int, i: int) -> str | None:
         """RANK over the plain measure's cells, when one ranking covers every row (SQL: no partition)."""

@@ -39,7 +39,15 @@ from docagent.i18n import phrase
 from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.charts import series_of
-from docagent.renderers.common import HIGHLIGHT_FILLS, model_table, owner, punctuate, split_periods, table_data
+from docagent.renderers.common import (
+    HIGHLIGHT_FILLS,
+    model_table,
+    owner,
+    period_text,
+    punctuate,
+    split_periods,
+    table_data,
+)
 from docagent.renderers.deck import (
     BODY_H,
     BODY_TOP,
@@ -407,10 +415,11 @@ class Builder:
 
     def _caption(self, slide: Any, block: Table | Chart, notes: list[str]) -> None:
         src = self.bound.source_of(block)
-        text = " ".join(
+        text = phrase(self.meta.language, "space").join(
             x
             for x in (
                 self.bound.text(block.caption) if block.caption else "",
+                punctuate(period_text(block, self.bound) or "", self.meta.language),
                 punctuate(phrase(self.meta.language, "source", source=src), self.meta.language) if src else "",
             )
             if x

@@ -88,8 +88,9 @@ HOSTILE = [
     ("sum(revnue)", "column 'revnue' does not exist in 'shop'"),
     ('sum("re""venue")', "column 're\"venue' does not exist"),
     ("sum(revenue) + cost", "column 'cost' is outside an aggregate"),
-    ("sum(revenue) > 3", "operator '>' is not supported"),
-    ("sum('x')", "text literals are not supported"),
+    ("sum(region > 3)", "'>' compares text with integer"),
+    ("sum('x')", "sum() needs numbers, got text"),
+    ("sum(if(region, revenue, 0))", "if() needs a condition such as region = 'North'"),
 ]
 
 

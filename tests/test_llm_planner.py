@@ -269,3 +269,63 @@ def test_reference_documents_reach_the_model_fenced_and_condensed(catalog, tmp_p
     planner(fake).plan(PlanRequest("A sponsorship proposal", [], catalog, "en", references=refs))
     user = fake.requests[0]["messages"][1]["content"]
     assert "<references>" in user and "Sponsors wanted." in user and "onboarding" in user
+
+
+@pytest.mark.parametrize(
+    ("provider", "ceiling", "asked"),
+    [("vllm", None, 16384), ("sglang", 100_000, 32768), ("llamacpp", None, 4096), ("openai", 2000, 2000)],
+)
+def test_the_output_budget_follows_the_provider_under_the_ceiling(request_, provider, ceiling, asked):
+    fake = FakeModel(reply(plan_json()))
+    extra = {} if ceiling is None else {"llm_max_output_tokens": ceiling}
+    planner(fake, llm_provider=provider, **extra).plan(request_)
+    assert fake.requests[0]["max_tokens"] == asked
+
+
+def test_a_plan_cut_off_by_length_gets_one_repair_asking_for_fewer_blocks(request_):
+    cut = plan_json()[:300]
+    fake = FakeModel(reply(cut, finish="length", usage=(1000, 16384, 0, 0)), reply(plan_json()))
+    planned = planner(fake).plan(request_)
+    assert planned.planner == "llm" and planned.usage.repairs == 1
+    asked = fake.requests[1]["messages"][-1]["content"]
+    assert "cut off at the output limit (16,384 tokens)" in asked and "fewer blocks" in asked
+
+
+def test_a_plan_cut_off_twice_is_not_asked_a_third_time(request_):
+    cut = reply(plan_json()[:300], finish="length")
+    fake = FakeModel(cut, cut, reply(plan_json()))
+    planned = planner(fake, llm_repair_budget=3).plan(request_)
+    assert planned.planner == "rules" and len(fake.requests) == 2
+    assert "cut off" in (planned.fallback_reason or "")
+
+
+def test_a_valid_plan_written_in_the_tool_turn_is_the_answer(request_):
+    fake = FakeModel(reply(plan_json()))
+    planned = planner(fake, llm_agentic="on").plan(request_)
+    assert planned.planner == "llm" and len(fake.requests) == 1 and "tools" in fake.requests[0]
+
+
+def test_an_invalid_plan_in_the_tool_turn_leads_to_the_structured_turn(request_):
+    fake = FakeModel(reply(with_block({"type": "paragraph", "text": "{nope}"})), reply(plan_json()))
+    planned = planner(fake, llm_agentic="on").plan(request_)
+    assert planned.planner == "llm" and len(fake.requests) == 2
+    assert fake.requests[1]["response_format"]["type"] == "json_schema"
+
+
+def test_run_query_carries_only_the_definitions_a_query_uses():
+    from docagent.planners.tools import definitions
+
+    (run,) = [d for d in definitions() if d["function"]["name"] == "run_query"]
+    defs = run["function"]["parameters"]["properties"]["query"]["$defs"]
+    assert {"Select", "Filter", "QueryPeriod"} <= set(defs)
+    assert not {"Chart", "Table", "Metric", "Meta", "Model"} & set(defs)
+
+
+@pytest.mark.parametrize(
+    ("provider", "lean"), [("vllm", True), ("sglang", True), ("openai", False), ("openrouter", False)]
+)
+def test_grammar_servers_get_the_lean_schema_strict_servers_the_full_one(request_, provider, lean):
+    fake = FakeModel(reply(plan_json()))
+    planner(fake, llm_provider=provider).plan(request_)
+    select = fake.requests[0]["response_format"]["json_schema"]["schema"]["$defs"]["Select"]
+    assert (select["required"] == []) is lean

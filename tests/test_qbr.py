@@ -95,7 +95,9 @@ def _check_workbook(path: Path, expected: dict[str, object]) -> None:
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
     kpis = [c.value for c in _kpi_cells(ws)]
     names = ("revenue_q", "ytd", "qoq", "yoy", "ytd_growth", "margin_q", "margin_pts")
-    assert kpis == pytest.approx([expected[k] for k in names], rel=1e-9)
+    # a difference of two percentages is shown in points: the cell holds points (0.0034 -> 0.34 pp)
+    want = [expected[k] * (100 if k == "margin_pts" else 1) for k in names]
+    assert kpis == pytest.approx(want, rel=1e-9)
     top, header = _table(ws, "Quarter")
     assert header == ["Quarter", "Revenue", "Margin", "QoQ", "YoY", "Cumulative"]
     q = expected["quarters"]

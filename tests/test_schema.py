@@ -106,3 +106,17 @@ def test_cli_prints_the_schema(cmd):
         [sys.executable, "-m", "docagent.cli.main", *cmd], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == plan_schema()
+
+
+def test_the_lean_schema_requires_only_what_has_no_default_and_compiles():
+    from docagent.schema import lean_plan_schema
+
+    lean = lean_plan_schema()
+    defs = lean["$defs"]
+    assert defs["Select"]["required"] == [] and defs["Heading"]["required"] == ["type", "text"]
+    assert all("type" in d["required"] for n, d in defs.items() if "const" in d.get("properties", {}).get("type", {}))
+    assert {k: v for k, v in lean.items() if k != "$defs" and k != "required"} == {
+        k: v for k, v in plan_schema().items() if k != "$defs" and k != "required"
+    }
+    grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(lean))
+    assert llguidance.LLMatcher.validate_grammar(grammar) == ""

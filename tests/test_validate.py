@@ -51,8 +51,8 @@ def test_a_sound_plan_has_no_problems(sales):
         ),
         (
             table([{"column": "region", "bucket": "month"}, {"agg": "count"}]),
-            "block 1 (table 't'), select 'region': cannot bucket by month on 'region' (text); "
-            "time buckets need a date column",
+            "block 1 (table 't'): 'region' is text that does not read as periods (e.g. 'Central'); "
+            "time needs a date column, an integer year, or text such as 2025-03 or 2025 Q1",
         ),
         (
             {"type": "paragraph", "text": "Total is {total_revenue}."},
@@ -130,7 +130,8 @@ def test_metric_problems(sales):
     )
     assert problems(p, sales) == [
         "metric 'a': cannot avg column 'channel' of type text; avg needs a number column (use count or count_distinct)",
-        "metric 'b': cannot bucket by month on 'region' (text); time buckets need a date column",
+        "metric 'b': 'region' is text that does not read as periods (e.g. 'Central'); time needs a date column, "
+        "an integer year, or text such as 2025-03 or 2025 Q1",
     ]
 
 

@@ -17,10 +17,14 @@ from docagent.expr import Binary, Call, Name, Node, Num, Str, Unary, parse
 
 AGGREGATES = ("sum", "avg", "min", "max", "count", "count_distinct", "median")
 SCALARS = ("abs", "round", "coalesce", "nullif")
+CONDITIONALS = ("if", "case")
 SUPPORTED = (
     "aggregates sum(x) avg(x) min(x) max(x) count(x) count() count_distinct(x) median(x); "
-    "+ - * / with parentheses; abs(x) round(x, digits) coalesce(x, y) nullif(x, y)"
+    "+ - * / with parentheses; abs(x) round(x, digits) coalesce(x, y) nullif(x, y); "
+    "if(cond, a, b) case(cond1, v1, cond2, v2, ..., else); = != < <= > >= and or not; "
+    "'text' literals and null, e.g. sum(if(category = 'Coffee', revenue, 0))"
 )
+COMPARE_SQL = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _AGG_SQL = {"count_distinct": "count(DISTINCT {})"}
 
 
@@ -91,8 +95,29 @@ class Compiled:
 
 
 def _number(c: Compiled, what: str) -> None:
-    if c.type not in NUMERIC:
+    if c.type not in NUMERIC and c.type != "null":
         raise ExprProblem(f"{what} needs numbers, got {c.type}; supported: {SUPPORTED}")
+
+
+def _condition(c: Compiled, what: str) -> None:
+    if c.type != "boolean":
+        raise ExprProblem(f"{what} needs a condition such as region = 'North' or revenue > 100, got {c.type}")
+
+
+def _family(typ: str) -> str:
+    return "number" if typ in NUMERIC else "date" if typ in TEMPORAL else typ
+
+
+def _common(values: list[Compiled], what: str) -> str:
+    """The one type the branches of if()/case() share (integers widen to numbers; null fits any)."""
+    types = {v.type for v in values if v.type != "null"}
+    if not types:
+        return "null"
+    if len({_family(t) for t in types}) > 1:
+        raise ExprProblem(f"{what} branches must all be numbers, or all text, or all dates; got {sorted(types)}")
+    if types <= set(NUMERIC):
+        return "integer" if types == {"integer"} else "number"
+    return types.pop()
 
 
 class _Compiler:
@@ -104,8 +129,10 @@ class _Compiler:
             case Num(value=value):
                 v: Any = int(value) if value.is_integer() and abs(value) < 2**53 else value
                 return Compiled("?", [v], "integer" if isinstance(v, int) else "number", False, False)
-            case Str():
-                raise ExprProblem("text literals are not supported in measures; select rows with filters instead")
+            case Str(value=value):
+                return Compiled("?", [value], "text", False, False)
+            case Name(parts=("null",)) if self.scope.lookup(("null",)) is None:
+                return Compiled("NULL", [], "null", False, False)
             case Name(parts=parts):
                 sql, col = self.scope.column(parts)
                 if self.grouped and not in_agg:
@@ -119,20 +146,25 @@ class _Compiler:
                     return self.aggregate(func, args, in_agg)
                 if func in SCALARS:
                     return self.scalar(func, args, in_agg)
+                if func in CONDITIONALS:
+                    return self.conditional(func, args, in_agg)
                 raise ExprProblem(f"unknown function {func}(); supported: {SUPPORTED}")
             case Unary(op=op, operand=operand):
-                if op == "not":
-                    raise ExprProblem(f"'not' is not supported in measures; supported: {SUPPORTED}")
                 c = self.node(operand, in_agg)
+                if op == "not":
+                    _condition(c, "'not'")
+                    return Compiled(f"(NOT {c.sql})", c.params, "boolean", c.aggregate, False)
                 _number(c, f"unary {op}")
                 return Compiled(f"({op}{c.sql})", c.params, c.type, c.aggregate, c.additive)
             case Binary(op=op, left=left, right=right):
-                if op not in "+-*/":
-                    raise ExprProblem(
-                        f"operator {op!r} is not supported in measures (select rows with filters); "
-                        f"supported: {SUPPORTED}"
-                    )
                 a, b = self.node(left, in_agg), self.node(right, in_agg)
+                if op in ("and", "or"):
+                    _condition(a, f"'{op}'")
+                    _condition(b, f"'{op}'")
+                    sql = f"({a.sql} {op.upper()} {b.sql})"
+                    return Compiled(sql, a.params + b.params, "boolean", a.aggregate or b.aggregate, False)
+                if op in COMPARE_SQL:
+                    return self.compare(op, a, b)
                 _number(a, f"'{op}'")
                 _number(b, f"'{op}'")
                 typ = "integer" if a.type == b.type == "integer" and op != "/" else "number"
@@ -143,6 +175,33 @@ class _Compiler:
                 additive = op in "+-" and a.additive and b.additive
                 return Compiled(f"({a.sql} {op} {b.sql})", params, typ, agg, additive)
         raise ExprProblem("unsupported expression")  # pragma: no cover - the parser makes no other nodes
+
+    def compare(self, op: str, a: Compiled, b: Compiled) -> Compiled:
+        if "null" in (a.type, b.type):
+            raise ExprProblem(f"'{op}' with null is never true; to test for missing values use coalesce(x, 0) = 0")
+        fa, fb = _family(a.type), _family(b.type)
+        if fa != fb and {fa, fb} != {"text", "date"}:  # a date compares with text such as '2025-01-01'
+            raise ExprProblem(f"'{op}' compares {a.type} with {b.type}; compare numbers with numbers, text with text")
+        sql = f"({a.sql} {COMPARE_SQL[op]} {b.sql})"
+        return Compiled(sql, a.params + b.params, "boolean", a.aggregate or b.aggregate, False)
+
+    def conditional(self, func: str, args: tuple[Node, ...], in_agg: bool) -> Compiled:
+        if func == "if" and len(args) != 3:
+            raise ExprProblem(f"if(cond, a, b) takes 3 arguments, got {len(args)}")
+        if func == "case" and (len(args) < 3 or len(args) % 2 == 0):
+            raise ExprProblem(
+                f"case(cond1, v1, cond2, v2, ..., else) takes pairs then one else value (an odd number, "
+                f"at least 3), got {len(args)}"
+            )
+        parts = [self.node(a, in_agg) for a in args]
+        conds, values = parts[:-1:2], [*parts[1:-1:2], parts[-1]]
+        for c in conds:
+            _condition(c, f"{func}()")
+        typ = _common(values, f"{func}()")
+        sql = "CASE" + "".join(f" WHEN {c.sql} THEN {v.sql}" for c, v in zip(conds, values, strict=False))
+        sql += f" ELSE {values[-1].sql} END"
+        params = [p for x in parts for p in x.params]  # the SQL names them in argument order
+        return Compiled(sql, params, typ, any(p.aggregate for p in parts), False)
 
     def aggregate(self, func: str, args: tuple[Node, ...], in_agg: bool) -> Compiled:
         if in_agg:

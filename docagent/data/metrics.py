@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from docagent.data.catalog import TEMPORAL, Catalog, Dataset
-from docagent.data.query import _Plan, _where
+from docagent.data.catalog import Catalog, Dataset
+from docagent.data.query import _Plan, _where, stock_from, time_sql
 from docagent.data.sql import quote
 from docagent.errors import QueryError
 from docagent.plan import Metric, Period, Query, Select
@@ -53,7 +53,7 @@ def year_back(d: Day, bucket: str) -> Day:
 
 def measure_plan(m: Metric, ds: Dataset) -> _Plan:
     sel = Select(agg=m.agg, column=m.column, expr=m.expr, label=m.name)
-    return _Plan(Query(dataset=m.dataset, select=[sel]), ds, None)
+    return _Plan(Query(dataset=m.dataset, select=[sel]), ds, None, m.time_column)
 
 
 def metric_problems(m: Metric, ds: Dataset) -> list[str]:
@@ -71,9 +71,10 @@ def metric_problems(m: Metric, ds: Dataset) -> list[str]:
         col = ds.column(m.time_column) if m.time_column else None
         if col is None or (m.bucket is None and period != Period.to_date):
             out.append(f"period {period} needs time_column (a date column) and bucket")
-        elif col.type not in TEMPORAL:
+        elif time_sql("x", col.type) is None or (col.type == "integer" and m.bucket not in (None, "year")):
             out.append(
-                f"cannot bucket by {m.bucket} on {m.time_column!r} ({col.type}); time buckets need a date column"
+                f"cannot bucket by {m.bucket} on {m.time_column!r} ({col.type}); time buckets need a date column, "
+                "an integer year (bucket year) or text such as 2025-03 or 2025 Q1"
             )
     if m.compare is not None and period not in RELATIVE:
         out.append(f"compare needs period latest, previous, year_ago or to_date, not {period}")
@@ -82,10 +83,17 @@ def metric_problems(m: Metric, ds: Dataset) -> list[str]:
     return out
 
 
+def _time(m: Metric, ds: Dataset) -> str:
+    """The metric's time column as a date (an integer year or period text read as its first day)."""
+    assert m.time_column
+    col = ds.column(m.time_column)
+    t = quote(m.time_column)
+    return (time_sql(t, col.type) if col is not None else None) or t
+
+
 def _anchors(catalog: Catalog, m: Metric, ds: Dataset) -> tuple[Day | None, Day | None, Day | None]:
     """First and latest bucket starts and the latest time, among the metric's rows."""
-    assert m.time_column
-    t = quote(m.time_column)
+    t = _time(m, ds)
     b = f"date_trunc('{m.bucket or 'day'}', {t})"
     where, params = _where(m.filters)
     row = catalog.con.execute(f"SELECT min({b}), max({b}), max({t}) FROM {quote(ds.table)}{where}", params).fetchone()
@@ -142,11 +150,13 @@ def _value(catalog: Catalog, m: Metric, ds: Dataset, win: Window | None) -> floa
     where, params = _where(m.filters)
     params = p.sql[0].params + params
     if win is not None:
-        assert m.time_column
-        t = quote(m.time_column)
+        t = _time(m, ds)
         where += (" AND " if where else " WHERE ") + f"{t} >= ? AND {t} {'<=' if win.inclusive else '<'} ?"
         params += [win.start, win.end]
-    sql = f"SELECT {p.sql[0].sql} FROM {quote(ds.table)}{where}"
+    source = f"{quote(ds.table)}{where}"
+    if p.columns[0].time:  # last/first: the value at the latest (earliest) time inside the window
+        source = stock_from(quote(ds.table), [], where, _time(m, ds))
+    sql = f"SELECT {p.sql[0].sql} FROM {source}"
     try:
         row = catalog.con.execute(sql, params).fetchone()
     except Exception as e:  # duckdb raises many kinds
@@ -158,8 +168,7 @@ def _value(catalog: Catalog, m: Metric, ds: Dataset, win: Window | None) -> floa
 
 
 def _last_time(catalog: Catalog, m: Metric, ds: Dataset, win: Window) -> Day | None:
-    assert m.time_column
-    t = quote(m.time_column)
+    t = _time(m, ds)
     where, params = _where(m.filters)
     where += (" AND " if where else " WHERE ") + f"{t} >= ? AND {t} < ?"
     sql = f"SELECT max({t}) FROM {quote(ds.table)}{where}"

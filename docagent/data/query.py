@@ -18,7 +18,7 @@ from docagent.data.catalog import NUMERIC, TEMPORAL, Catalog, Column, Dataset
 from docagent.data.expressions import Compiled, ExprProblem, Scope, compile_expr
 from docagent.data.sql import quote
 from docagent.errors import ExprError, QueryError
-from docagent.plan import Agg, Filter, Fmt, Op, Query, Select, Sort, Transform
+from docagent.plan import Agg, Filter, Fmt, Op, Query, Select, Sort, Span, Transform
 
 AGG_SQL = {
     Agg.sum: "sum({})",
@@ -29,11 +29,42 @@ AGG_SQL = {
     Agg.count_distinct: "count(DISTINCT {})",
     Agg.median: "median({})",
 }
+STOCKS = (Agg.last, Agg.first)  # the value at the latest (earliest) time of each output row, summed
+STOCK_TIME = {Agg.last: quote("__docagent_last"), Agg.first: quote("__docagent_first")}
 OP_SQL = {Op.eq: "=", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
 OTHER = "Other"
 ROW = quote("__docagent_row")
 YEAR_BACK = {"week": "INTERVAL 52 WEEK"}  # the same ISO week a year earlier; every other bucket: 1 year
 ADDITIVE_TRANSFORMS = (Transform.share,)
+INTERVAL = {"day": "to_days({})", "week": "to_weeks({})", "month": "to_months({})", "year": "to_years({})"}
+
+
+# Periods held as text: 2025-03 (a month), 2025 Q1 / 2025-Q1 (a quarter); fixed patterns, not plan text.
+_MONTH_TEXT = "try_strptime({x}, '%Y-%m')"
+_QUARTER_TEXT = (
+    "make_date(TRY_CAST(regexp_extract({x}, '^(\\d{{4}})\\s*-?\\s*Q([1-4])$', 1) AS INTEGER), "
+    "TRY_CAST(regexp_extract({x}, '^(\\d{{4}})\\s*-?\\s*Q([1-4])$', 2) AS INTEGER) * 3 - 2, 1)"
+)
+
+
+def time_sql(sql: str, typ: str) -> str | None:
+    """A column as a date for periods and buckets: dates as they are, an integer year as its 1 January,
+    "2025-03" and "2025 Q1" text as the first day of their month or quarter; None for anything else."""
+    if typ in TEMPORAL:
+        return sql
+    if typ == "integer":
+        return f"make_date({sql}, 1, 1)"
+    if typ == "text":
+        text = f"CAST({sql} AS VARCHAR)"
+        return f"CAST(coalesce({_MONTH_TEXT.format(x=text)}, {_QUARTER_TEXT.format(x=text)}) AS DATE)"
+    return None
+
+
+def interval(bucket: str, n: int) -> str:
+    """n buckets as a DuckDB interval; n is a validated int, so formatting it is not pasting text."""
+    if bucket == "quarter":
+        return f"to_months({3 * int(n)})"
+    return INTERVAL[bucket].format(int(n))
 
 
 @dataclass
@@ -47,6 +78,8 @@ class OutColumn:
     additive: bool = False  # values add up (sums, counts, shares): totals and "Other" rows may sum them
     order: list[str] | None = None  # natural order of an ordinal text key
     source: str | None = None  # the dataset column a key reads
+    time: str | None = None  # last/first: the time column whose latest (earliest) value is taken
+    pivot: tuple[Any, ...] | None = None  # a pivoted column: (key column, bucket, key value); () for the total
 
 
 @dataclass
@@ -56,6 +89,7 @@ class Result:
     sql: str = ""
     folded: bool = False  # the last row is the "Other" row
     wide: bool = False  # pivoted for a chart's series: one value column per series
+    period: tuple[Any, Any, bool] | None = None  # the dates a query's period covers (start, end, inclusive)
 
     def column(self, name: str) -> list[Any]:
         i = [c.name for c in self.columns].index(name)
@@ -72,8 +106,16 @@ def output_name(s: Select) -> str:
     return str(s.agg) if s.column is None else f"{s.agg}_{s.column}"
 
 
+UNION = quote("__docagent_union")
+UNION_KEY = "dataset"  # the column naming each stacked dataset
+
+
 def view(q: Query, ds: Dataset) -> Dataset:
-    """The dataset as the query sees it: unpivoted period columns become a key and a value."""
+    """The dataset as the query sees it: unpivoted period columns become a key and a value;
+    stacked datasets (union) add a text column naming each."""
+    if q.union and ds.column(UNION_KEY) is None:
+        names = [ds.name, *q.union]
+        ds = replace(ds, columns=[*ds.columns, Column(UNION_KEY, "text", names)])
     u = q.unpivot
     if u is None or (ds.column(u.name) and not any(ds.column(c) for c in u.columns)):
         return ds
@@ -84,8 +126,19 @@ def view(q: Query, ds: Dataset) -> Dataset:
     return replace(ds, columns=cols)
 
 
+def union_sql(q: Query, ds: Dataset, catalog: Catalog | None) -> tuple[str, list[Any]]:
+    """The stacked datasets as a CTE (`u`), matched by column name; their names are parameters."""
+    if not q.union or catalog is None:
+        return "", []
+    tables = [ds.table, *(d.table for n in q.union if (d := catalog.get(n)) is not None)]
+    parts = [f"SELECT *, ?::VARCHAR AS {quote(UNION_KEY)} FROM {quote(t)}" for t in tables]
+    return f"{UNION} AS ({' UNION ALL BY NAME '.join(parts)}), ", [ds.name, *q.union]
+
+
 def from_sql(q: Query, ds: Dataset) -> str:
     """The table, or DuckDB's UNPIVOT of it (identifiers quoted, nothing pasted)."""
+    if q.union:
+        return UNION
     if q.unpivot is None:
         return quote(ds.table)
     u = q.unpivot
@@ -106,10 +159,12 @@ def scope_of(q: Query, ds: Dataset, catalog: Catalog | None) -> Scope:
 class _Plan:
     """One query resolved against its datasets; `problems` lists what does not fit."""
 
-    def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None) -> None:
+    def __init__(self, q: Query, ds: Dataset, catalog: Catalog | None, time_column: str | None = None) -> None:
         self.q, self.ds = q, view(q, ds)
+        self.union = union_sql(q, ds, catalog)
         self.scope = scope_of(q, ds, catalog)
         self.problems: list[str] = []
+        self.stock_time = self._stock_time(time_column)
         self.sql: list[Compiled | None] = []
         self.columns: list[OutColumn] = []
         exprs = [self._compile(s, grouped=False) for s in q.select]
@@ -119,6 +174,48 @@ class _Plan:
                 c = self._compile(s, grouped=True)
             self.sql.append(c)
             self.columns.append(self._column(s, c))
+        self.time_sql = self._period()
+        keys = [c.name for c in self.columns if not c.measure]
+        for s in q.select:
+            if s.within is not None and s.within not in keys:
+                self.problems.append(
+                    f"{self.where(s)}: within names {s.within!r}, which is not a group key; group keys: {keys}"
+                )
+
+    def _period(self) -> str | None:
+        """The period's time column as SQL, or None (with a problem when it does not fit)."""
+        per = self.q.period
+        if per is None:
+            return None
+        span = Span(per.span)
+        if per.bucket is None and span != Span.to_date:
+            self.problems.append(f"period {span}: needs bucket (day, week, month, quarter or year)")
+        if span == Span.last_n and not (per.n and 1 <= per.n <= 120):
+            self.problems.append("period last_n: needs n, the number of buckets (1-120)")
+        if span != Span.last_n and per.n is not None:
+            self.problems.append(f"period {span}: n is for last_n only; give null")
+        found = self.scope.find(per.time_column)
+        if found is None:
+            self.problems.append(f"period: {self.scope.missing(per.time_column)}")
+            return None
+        sql = time_sql(self.scope.ref(per.time_column)[0], found[1].type)
+        if sql is None:
+            self.problems.append(
+                f"period: time_column {per.time_column!r} is {found[1].type}; a period needs a date column, "
+                "an integer year or text such as 2025-03 or 2025 Q1"
+            )
+        elif found[1].type == "integer" and per.bucket not in (None, "year"):
+            self.problems.append(f"period: {per.time_column!r} holds years; its bucket is year")
+        return sql
+
+    def _stock_time(self, given: str | None) -> str | None:
+        """The time column last/first read: a date group key, else the query's period, else `given`."""
+        for s in self.q.select:
+            if s.agg is None and s.expr is None and s.column:
+                found = self.scope.find(s.column)
+                if found is not None and (found[1].type in TEMPORAL or s.bucket):
+                    return s.column
+        return self.q.period.time_column if self.q.period is not None else given
 
     def where(self, s: Select) -> str:
         return f"select {output_name(s)!r}"
@@ -142,17 +239,22 @@ class _Plan:
             sql, col = self.scope.ref(s.column)
             if s.agg is None:
                 if s.bucket:
-                    if col.type not in TEMPORAL:
+                    when = time_sql(sql, col.type)
+                    if when is None or (col.type == "integer" and s.bucket != "year"):
                         raise ExprProblem(
-                            f"cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date column"
+                            f"cannot bucket by {s.bucket} on {s.column!r} ({col.type}); time buckets need a date "
+                            "column, an integer year (bucket year) or text such as 2025-03 or 2025 Q1"
                         )
-                    sql = f"date_trunc('{s.bucket}', {sql})"
-                    if col.type == "date":  # DuckDB truncates to a timestamp; a date key stays a date
+                    sql = f"date_trunc('{s.bucket}', {when})"
+                    if col.type != "datetime":  # DuckDB truncates to a timestamp; a date key stays a date
                         sql = f"CAST({sql} AS DATE)"
+                    return Compiled(sql, [], "datetime" if col.type == "datetime" else "date", False, False)
                 return Compiled(sql, [], col.type, False, False)
             agg = Agg(s.agg)
             if s.bucket:
                 raise ExprProblem("bucket applies to group keys, not to aggregated values")
+            if agg in STOCKS:
+                return self._stock(agg, s, sql, col)
             if agg in (Agg.sum, Agg.avg, Agg.median) and col.type not in NUMERIC:
                 raise ExprProblem(
                     f"cannot {agg} column {s.column!r} of type {col.type}; "
@@ -173,10 +275,31 @@ class _Plan:
             self.problems.append(f"{self.where(s)}: {e}")
         return None
 
+    def stock_sql(self) -> str:
+        assert self.stock_time is not None
+        sql, col = self.scope.ref(self.stock_time)
+        return time_sql(sql, col.type) or sql
+
+    def _stock(self, agg: Agg, s: Select, sql: str, col: Column) -> Compiled:
+        if col.type not in NUMERIC:
+            raise ExprProblem(f"cannot take {agg} of {s.column!r} ({col.type}); {agg} needs a number column")
+        if self.q.join or self.q.unpivot:
+            raise ExprProblem(f"{agg} reads one dataset's dates; it cannot be used with join or unpivot")
+        if self.stock_time is None:
+            raise ExprProblem(
+                f"{agg} takes the value at the {'latest' if agg == Agg.last else 'earliest'} date of each row: "
+                "it needs a date group key (with a bucket) or the query's period"
+            )
+        t = self.stock_sql()
+        typ = "number" if col.type == "number" else "integer"
+        return Compiled(f"sum({sql}) FILTER (WHERE {t} = {STOCK_TIME[agg]})", [], typ, True, False)
+
     def _column(self, s: Select, c: Compiled | None) -> OutColumn:
         measure = c.aggregate if c is not None else bool(s.agg)
         typ = c.type if c is not None else "number"
         additive = bool(c and c.additive)
+        if s.within is not None and s.transform is None:
+            self.problems.append(f"{self.where(s)}: within applies to a transform (share, rank, pct_change, diff, ...)")
         if s.transform is not None:
             if not measure:
                 self.problems.append(f"{self.where(s)}: transform {s.transform} applies to an aggregated value")
@@ -190,7 +313,11 @@ class _Plan:
             found = self.scope.find(s.column)
             if found is not None:
                 order, source = found[1].order, s.column
-        return OutColumn(output_name(s), typ, s.format, s.bucket, measure, s, additive, order, source)
+        fmt = s.format
+        if s.transform == Transform.diff and fmt == Fmt.percent:
+            fmt = Fmt.pp  # the difference of two percentages is in points
+        time = self.stock_time if s.agg in STOCKS else None
+        return OutColumn(output_name(s), typ, fmt, s.bucket, measure, s, additive, order, source, time)
 
     @property
     def keys(self) -> list[OutColumn]:
@@ -264,9 +391,17 @@ def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
     t = Transform(c.select.transform)
     tk = p.time_key()
     others = [quote(k.name) for k in p.keys if k is not tk]
+    within = c.select.within
+    if within is not None:  # one group's rows at a time: its share, its rank, its change
+        if tk is not None and within == tk.name:
+            tk = None
+        others = [quote(within)]
     if t == Transform.share:
-        return f"{m} / nullif(sum({m}) OVER (), 0)", []
+        part = f"PARTITION BY {quote(within)}" if within else ""
+        return f"{m} / nullif(sum({m}) OVER ({part}), 0)", []
     if t == Transform.rank:
+        if within is not None:
+            return f"rank() OVER (PARTITION BY {quote(within)} ORDER BY {m} DESC NULLS LAST)", []
         part = f"PARTITION BY {quote(tk.name)} " if tk is not None and others else ""
         return f"rank() OVER ({part}ORDER BY {m} DESC NULLS LAST)", []
     if t == Transform.yoy_pct_change:
@@ -281,13 +416,23 @@ def _window(p: _Plan, c: OutColumn) -> tuple[str, list[Any]]:
         over, params = f"{part}ORDER BY {quote(tk.name)}", list[Any]()
     else:
         order, params = _joined(sort_spec(p))
-        over = f"ORDER BY {order}" if order else ""
+        part = f"PARTITION BY {quote(within)} " if within else ""
+        over = f"{part}ORDER BY {order}" if order else part
     if t == Transform.running_total:
         return f"sum({m}) OVER ({over} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", params
     lag = f"lag({m}) OVER ({over})"
     if t == Transform.diff:
         return f"{m} - {lag}", params
     return f"({m} - {lag}) / nullif(abs({lag}), 0)", params * 2
+
+
+def stock_from(table: str, keys: list[str], where: str, t: str) -> str:
+    """Rows with the latest and earliest time of their output row (the keys' partition) beside them."""
+    part = f"PARTITION BY {', '.join(keys)}" if keys else ""
+    return (
+        f"(SELECT *, max({t}) OVER ({part}) AS {STOCK_TIME[Agg.last]}, min({t}) OVER ({part}) AS "
+        f"{STOCK_TIME[Agg.first]} FROM {table}{where})"
+    )
 
 
 def _from(p: _Plan) -> str:
@@ -300,6 +445,51 @@ def _from(p: _Plan) -> str:
         on = " AND ".join(f"t0.{quote(a)} = {alias}.{quote(b)}" for a, b in j.on)
         sql += f" {'LEFT' if j.how == 'left' else 'INNER'} JOIN {quote(other.table)} AS {alias} ON {on}"
     return sql
+
+
+def _span(p: _Plan, where: str) -> tuple[str, str, bool] | None:
+    """The period's start and end as SQL over the anchor (the latest time the filters keep); the two
+    together name the anchor twice, so its parameters are the filters' twice."""
+    per, t = p.q.period, p.time_sql
+    if per is None or t is None:
+        return None
+    anchor = f"(SELECT max({t}) FROM {_from(p)}{where})"
+    span, b = Span(per.span), str(per.bucket or "day")
+    if span == Span.to_date:
+        return f"date_trunc('year', {anchor})", anchor, True
+    start = f"date_trunc('{b}', {anchor})"
+    back = {Span.latest: 0, Span.previous: 1, Span.last_n: int(per.n or 1) - 1}.get(span)
+    if back is None:  # year_ago: the same ISO week a year earlier, every other bucket 1 year
+        start = f"({start} - {interval('week', 52) if b == 'week' else interval('year', 1)})"
+    elif back:
+        start = f"({start} - {interval(b, back)})"
+    return start, f"({start} + {interval(b, int(per.n or 1) if span == Span.last_n else 1)})", False
+
+
+def period_where(p: _Plan, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """The condition keeping the period's rows: a subquery over the same rows, so the SQL stays one statement."""
+    found = _span(p, where)
+    if found is None:
+        return "", []
+    start, end, inclusive = found
+    return f"{p.time_sql} >= {start} AND {p.time_sql} {'<=' if inclusive else '<'} {end}", params * 2
+
+
+def period_window(catalog: Catalog, q: Query) -> tuple[Any, Any, bool] | None:
+    """The dates a query's period covers (start, end, end inclusive), for a caption; None without one."""
+    ds = catalog.get(q.dataset)
+    if q.period is None or ds is None:
+        return None
+    p = _Plan(q, ds, catalog)
+    where, wparams = _where(q.filters, p.scope)
+    found = _span(p, where) if not p.problems else None
+    if found is None:
+        return None
+    union, uparams = p.union
+    head = f"WITH {union.rstrip(', ')} " if union else ""
+    sql = f"{head}SELECT CAST({found[0]} AS DATE), CAST({found[1]} AS DATE)"
+    row = catalog.con.execute(sql, uparams + wparams * 2).fetchone()
+    return (row[0], row[1], found[2]) if row and row[0] is not None else None
 
 
 def compile_query(q: Query, ds: Dataset, catalog: Catalog | None = None) -> tuple[str, list[Any]]:
@@ -317,8 +507,18 @@ def _sql(p: _Plan) -> tuple[str, list[Any]]:
         where, wparams = _where(q.filters, p.scope)
     except ExprProblem as e:
         raise QueryError(f"query on {q.dataset!r}: {e}") from None
-    sql = f"WITH g AS (SELECT {select} FROM {_from(p)}{where}"
-    params += wparams
+    span, sparams = period_where(p, where, wparams)
+    if span:
+        where = f"{where} AND {span}" if where else f" WHERE {span}"
+    source_sql = f"{_from(p)}{where}"
+    if any(c.time for c in p.columns) and p.stock_time:  # last/first: filter first, then find each row's time
+        parts = [c for c, o in zip(p.sql, p.columns, strict=True) if c and not o.measure]
+        t = p.stock_sql()
+        source_sql = stock_from(_from(p), [c.sql for c in parts], where, t)
+        params += [v for c in parts for v in c.params] * 2  # the keys partition both windows
+    union, uparams = p.union
+    sql = f"WITH {union}g AS (SELECT {select} FROM {source_sql}"
+    params = uparams + params + wparams + sparams  # the union's names come first in the text
     keys = [i for i, c in enumerate(p.columns, 1) if not c.measure]
     if p.grouped and keys:
         sql += " GROUP BY " + ", ".join(str(i) for i in keys)
@@ -356,6 +556,51 @@ def _sql(p: _Plan) -> tuple[str, list[Any]]:
     return sql, params
 
 
+def union_problems(q: Query, ds: Dataset, catalog: Catalog) -> list[str]:
+    """Stacked datasets must exist and have the query's dataset's columns (in any order)."""
+    out = []
+    if q.union and q.unpivot:
+        out.append("union: stack datasets, or unpivot one, not both in one query")
+    if q.union and ds.column(UNION_KEY) is not None:
+        out.append(f"union: {ds.name!r} already has a column {UNION_KEY!r}, which union would add")
+    mine = {c.name for c in ds.columns}
+    for name in q.union:
+        other = catalog.get(name)
+        if other is None or name == ds.name:
+            why = "is the query's own dataset" if name == ds.name else "is not a dataset"
+            out.append(f"union: {name!r} {why}; available: {', '.join(catalog.datasets)}")
+        elif {c.name for c in other.columns} != mine:
+            diff = sorted(mine ^ {c.name for c in other.columns})
+            out.append(f"union: {name!r} must have the same columns as {ds.name!r}; differing: {diff}")
+    return out
+
+
+def unreadable_periods(catalog: Catalog, ds: Dataset, name: str) -> str | None:
+    """Why a text column cannot be time (its values do not read as 2025-03 or 2025 Q1), or None."""
+    col = ds.column(name)
+    if col is None or col.type != "text":
+        return None
+    parsed = time_sql(quote(name), "text")
+    row = catalog.con.execute(
+        f"SELECT min({quote(name)}) FROM {quote(ds.table)} WHERE {quote(name)} IS NOT NULL AND {parsed} IS NULL"
+    ).fetchone()
+    if not row or row[0] is None:
+        return None
+    return (
+        f"{name!r} is text that does not read as periods (e.g. {str(row[0])[:40]!r}); time needs a date "
+        "column, an integer year, or text such as 2025-03 or 2025 Q1"
+    )
+
+
+def _period_text_problems(p: _Plan, ds: Dataset, catalog: Catalog) -> list[str]:
+    """A text column used as time must read as periods in every row that has a value."""
+    if p.q.join or p.q.union or p.q.unpivot:
+        return []
+    names = [s.column for s in p.q.select if s.bucket and s.column]
+    names += [p.q.period.time_column] if p.q.period else []
+    return [why for name in dict.fromkeys(names) if (why := unreadable_periods(catalog, ds, name))]
+
+
 def query_problems(q: Query, catalog: Catalog) -> list[str]:
     """What keeps this query from compiling, worded for the planner (joins, exprs, transforms, other)."""
     ds = catalog.get(q.dataset)
@@ -378,12 +623,14 @@ def query_problems(q: Query, catalog: Catalog) -> list[str]:
                     f"join {j.dataset!r}: {pair[0]!r} must be a column of {ds.name!r} and "
                     f"{pair[1]!r} a column of {j.dataset!r}"
                 )
+    out += union_problems(q, ds, catalog)
     if out:
         return out
     p = _Plan(q, ds, catalog)
     out += p.problems
     if out:
         return out
+    out += _period_text_problems(p, ds, catalog)
     tk = p.time_key()
     for c in p.columns:
         t = c.select.transform if c.select else None
@@ -426,7 +673,7 @@ def run_query(catalog: Catalog, q: Query) -> Result:
     except Exception as e:  # duckdb raises many kinds (conversion, binder)
         raise QueryError(f"query on {q.dataset!r} failed: {str(e).splitlines()[0]}") from None
     folded = bool(q.other and q.limit and len(rows) > q.limit)
-    return Result(p.columns, rows, sql, folded)
+    return Result(p.columns, rows, sql, folded, period=period_window(catalog, q))
 
 
 __all__ = [
@@ -436,6 +683,8 @@ __all__ = [
     "from_sql",
     "output_columns",
     "output_name",
+    "period_window",
+    "unreadable_periods",
     "query_problems",
     "run_query",
     "scope_of",

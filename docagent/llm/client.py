@@ -86,7 +86,7 @@ class ModelClient:
         body: dict[str, Any] = {
             "model": s.llm_model,
             "messages": messages,
-            "max_tokens": s.llm_max_output_tokens,
+            "max_tokens": min(s.llm_max_output_tokens, p.max_output),
             "temperature": s.llm_temperature,
             "top_p": s.llm_top_p,
         }

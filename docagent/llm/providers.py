@@ -20,6 +20,8 @@ class Provider:
     thinking: Thinking
     reasoning_fields: tuple[str, ...]
     tools: bool
+    max_output: int = 32768  # output tokens one answer may use; GLM-5 itself writes up to 131,072
+    lean: bool = False  # vLLM, SGLang: the schema requires only what has no default (docagent.schema)
     schema_in_prompt: bool = True  # the stable system prefix always carries the schema
 
     def response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
@@ -43,10 +45,14 @@ class Provider:
 
 
 PROVIDERS: dict[str, Provider] = {
-    "vllm": Provider("vllm", "json_schema", "chat_template_kwargs", ("reasoning", "reasoning_content"), True),
-    "sglang": Provider("sglang", "json_schema", "chat_template_kwargs", ("reasoning_content", "reasoning"), True),
+    "vllm": Provider(
+        "vllm", "json_schema", "chat_template_kwargs", ("reasoning", "reasoning_content"), True, lean=True
+    ),
+    "sglang": Provider(
+        "sglang", "json_schema", "chat_template_kwargs", ("reasoning_content", "reasoning"), True, lean=True
+    ),
     "zai": Provider("zai", "json_object", "zai", ("reasoning_content",), True),
     "openrouter": Provider("openrouter", "json_schema", "openrouter", ("reasoning", "reasoning_content"), True),
-    "llamacpp": Provider("llamacpp", "json_object_schema", "none", ("reasoning_content",), False),
-    "openai": Provider("openai", "json_schema", "none", ("reasoning", "reasoning_content"), True),
+    "llamacpp": Provider("llamacpp", "json_object_schema", "none", ("reasoning_content",), False, max_output=4096),
+    "openai": Provider("openai", "json_schema", "none", ("reasoning", "reasoning_content"), True, max_output=16384),
 }

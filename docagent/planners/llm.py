@@ -27,7 +27,7 @@ from docagent.planners.numbers import allowed_numbers, invented_numbers
 from docagent.planners.rules import plan_report
 from docagent.planners.tools import call as call_tool
 from docagent.planners.tools import definitions as tool_definitions
-from docagent.schema import plan_schema
+from docagent.schema import lean_plan_schema, plan_schema
 from docagent.settings import Settings
 from docagent.templatefiles import template_prompt
 from docagent.validate import problems as semantic_problems
@@ -95,19 +95,29 @@ class LLMPlanner:
                 msgs[-1]["content"] += template_prompt(templates)
             try:
                 if self._agentic() and req.profiles:
-                    self._explore(msgs, req, usage, deadline)
+                    answered = self._explore(msgs, req, usage, deadline)
+                    if answered is not None:
+                        return answered
                 return self._plan_and_repair(msgs, req, usage, deadline)
             except ContextTooLong:
                 if level == 2:
                     raise
                 level += 1  # a leaner profile, then names and types only
 
-    def _explore(self, msgs: list[dict[str, Any]], req: PlanRequest, usage: Usage, deadline: float) -> None:
+    def _explore(self, msgs: list[dict[str, Any]], req: PlanRequest, usage: Usage, deadline: float) -> Plan | None:
+        """Tool turns; a valid plan the model writes instead of another call is the answer (it is not
+        asked to write it again), anything else leads to the structured turn."""
         tools = tool_definitions()
         for _ in range(self.settings.llm_tool_steps):
             reply = self._call(msgs, usage, deadline, tools=tools)
             if not reply.tool_calls:
-                return
+                text = reply.content if reply.content.strip() else reply.reasoning
+                if '"blocks"' in text:
+                    earlier = [req.previous.model_dump_json()] if req.previous is not None else []
+                    allowed = allowed_numbers(req.prompt, req.profiles, [*req.references, *earlier])
+                    plan, _ = self.check(text, req, allowed)
+                    return plan
+                return None
             msgs.append({
                 "role": "assistant",
                 "content": reply.content or None,
@@ -120,22 +130,32 @@ class LLMPlanner:
                 usage.tool_calls += 1
                 result = call_tool(req.catalog, c.name, c.arguments)
                 msgs.append({"role": "tool", "tool_call_id": c.id, "content": result})
+        return None
 
     def _plan_and_repair(self, msgs: list[dict[str, Any]], req: PlanRequest, usage: Usage, deadline: float) -> Plan:
         earlier = [req.previous.model_dump_json()] if req.previous is not None else []
         allowed = allowed_numbers(req.prompt, req.profiles, [*req.references, *earlier])
         problems: list[str] = []
+        cut = False  # a plan cut off by length gets one repair, asking for fewer blocks
         for attempt in range(self.settings.llm_repair_budget + 1):
             if attempt:
                 usage.repairs += 1
-            reply = self._call(msgs, usage, deadline, schema=plan_schema())
+            schema = lean_plan_schema() if self.client.provider.lean else plan_schema()
+            reply = self._call(msgs, usage, deadline, schema=schema)
             # SGLang may put the whole answer in reasoning_content when thinking is skipped.
             text = reply.content if reply.content.strip() else reply.reasoning
             plan, problems = self.check(text, req, allowed)
             if plan is not None:
                 return plan
             if reply.finish_reason == "length":
-                problems.insert(0, "the reply was cut off at the output token limit: write a shorter plan")
+                problems = [
+                    f"the reply was cut off at the output limit ({reply.output_tokens:,} tokens) before the plan "
+                    "ended: write the same document with fewer blocks (merge tables that share keys, drop "
+                    "secondary charts, shorter prose) and define each repeated expression once in measures"
+                ]
+                if cut:
+                    break  # cut off twice: a third try would be cut off too
+                cut = True
             msgs.append({"role": "assistant", "content": text})
             msgs.append({"role": "user", "content": prompts.repair_prompt(problems)})
         raise RepairBudgetExhausted(problems)

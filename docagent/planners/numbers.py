@@ -67,8 +67,27 @@ def is_prose_number(text: str, m: re.Match[str]) -> bool:
     return n <= DURATION_MAX and bool(DURATION.match(after))
 
 
+def _spellings(v: float) -> set[str]:
+    """How a request may have written a param's value: 0.2 as 20 (%), 1200000 as 1.2 (M) or 1,200 (K)."""
+    out = set()
+    for scale in (1, 100, 1e-3, 1e-6, 1e-9):
+        x = round(v * scale, 9)
+        out.add(str(int(x)) if float(x).is_integer() else repr(x))
+    return out
+
+
+def unstated_params(plan: Plan, allowed: set[str]) -> list[str]:
+    """A param holds a number the request states; one the request never wrote is a typed figure."""
+    return [
+        f"param {p.name!r}: the value {p.value:g} is not a number the request states; params hold the "
+        "request's own targets and thresholds, figures from the data are metrics"
+        for p in plan.params
+        if not _spellings(p.value) & allowed
+    ]
+
+
 def invented_numbers(plan: Plan, allowed: set[str]) -> list[str]:
-    problems = []
+    problems = unstated_params(plan, allowed)
     for where, text in plan_texts(plan):
         bare = PLACEHOLDER.sub(_words_only, text)
         for m in NUMBER.finditer(bare):

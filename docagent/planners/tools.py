@@ -19,9 +19,31 @@ from docagent.validate import check_query
 MAX_ROWS = 20
 
 
+def _reachable(defs: dict[str, Any], name: str) -> dict[str, Any]:
+    """The definitions `name` refers to, directly or not: a tool's parameters carry only those."""
+    found: dict[str, Any] = {}
+    todo = [name]
+    while todo:
+        n = todo.pop()
+        if n in found:
+            continue
+        found[n] = defs[n]
+        todo += [r.rsplit("/", 1)[1] for r in _refs(defs[n])]
+    return found
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["$ref"]] if "$ref" in node else []) + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
 def definitions() -> list[dict[str, Any]]:
     schema = plan_schema()
-    query = {"$defs": schema["$defs"], **schema["$defs"]["Query"]}
+    defs = _reachable(schema["$defs"], "Query")
+    query = {"$defs": {k: v for k, v in defs.items() if k != "Query"}, **defs["Query"]}
     column = {
         "type": "object",
         "properties": {"dataset": {"type": "string"}, "column": {"type": "string"}},
