@@ -428,6 +428,11 @@ class Plan(_Strict):
     blocks: list[Block] = Field(min_length=1)
 
 
+def is_templated(plan: Plan) -> bool:
+    """Written into an organisation's template, or burst into one document per value."""
+    return plan.meta.template is not None or plan.meta.burst is not None
+
+
 def placeholders(text: str) -> list[str]:
     return [m.group(1) for m in PLACEHOLDER.finditer(text)]
 

@@ -18,7 +18,7 @@ from docagent.data.references import is_reference, load_references
 from docagent.errors import PlanError, PlannerError, RenderError
 from docagent.formats import DEFAULT_FORMATS as FORMATS
 from docagent.formatting import slug
-from docagent.plan import Plan
+from docagent.plan import Plan, is_templated
 from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
 from docagent.plans import check
 from docagent.settings import Settings, get_settings
@@ -152,8 +152,6 @@ def generate(
     progress: Progress | None = None,
     templates: Sequence[Path | str] = (),
 ) -> Outcome:
-    from docagent.pipeline.templated import is_templated, render_templated  # its renderers load on use
-
     settings = settings or get_settings()
     note = progress or (lambda stage, frac: None)
     timings: dict[str, float] = {}
@@ -169,6 +167,8 @@ def generate(
         note("rendering", 0.6)
         t = time.perf_counter()
         if is_templated(planned.plan):  # a filled template, or one document per burst value
+            from docagent.pipeline.templated import render_templated  # its renderers load on use
+
             written = render_templated(planned.plan, catalog, out_dir, formats, theme, settings)
             files, bound, checked = written.files, written.bound, written.checked
             timings.update(written.timings)
@@ -199,8 +199,6 @@ def render_plan(
     templates: Sequence[Path | str] = (),
 ) -> dict[str, Path]:
     """Validate a finished plan against the data and render it: no planner involved."""
-    from docagent.pipeline.templated import is_templated, render_templated
-
     settings = settings or get_settings()
     found = schema_problems(plan_data)
     if found:
@@ -210,6 +208,8 @@ def render_plan(
         load(catalog, paths, settings, templates)
         validate(plan, catalog)
         if is_templated(plan):  # a burst: the zip, then each document written beside it
+            from docagent.pipeline.templated import render_templated
+
             written = render_templated(plan, catalog, out_dir, formats, theme, settings)
             return {**written.files, **{f"burst/{n}": out_dir / "burst" / n for n in written.members}}
         bound = bind(plan, catalog)

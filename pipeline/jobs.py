@@ -23,8 +23,8 @@ from docagent.data.profile import add_joins, profile
 from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, JobNotFound, PlanError
 from docagent.lifecycle import JobStatus
 from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
-from docagent.pipeline.templated import is_templated, render_templated
-from docagent.plan import Brand, Plan
+from docagent.pipeline.templated import render_templated
+from docagent.plan import Brand, Plan, is_templated
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance

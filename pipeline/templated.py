@@ -26,11 +26,6 @@ from docagent.settings import Settings
 from docagent.templatefiles.binding import fill_values, is_style_template
 from docagent.templatefiles.burst import burst_values, file_stem, narrowed, shown
 
-
-def is_templated(plan: Plan) -> bool:
-    return plan.meta.template is not None or plan.meta.burst is not None
-
-
 Writer = Callable[[Bound, Path, str], dict[str, Path]]
 
 

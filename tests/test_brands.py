@@ -298,7 +298,7 @@ def test_a_job_naming_a_kit_renders_with_its_colours_and_logo_in_every_format(cl
     assert refused["problems"][0].startswith("meta.brand.logo: no image file 'missing.png' given with the job")
     plan = client.get(f"/v1/jobs/{job['id']}/plan").json()
     assert plan["meta"]["brand"] | {"palette": []} == {
-        "primary": NAVY, "accent": ORANGE, "palette": [], "font": "Georgia", "logo": "logo.png"
+        "primary": NAVY, "accent": ORANGE, "palette": [], "font": "Georgia", "logo": "logo.png", "organisation": None
     }  # fmt: skip
     # the images the plan and the kit name travel with the job like data files (and its provenance)
     assert {images[n]["id"] for n in images} <= set(job["dataset_ids"])

@@ -68,7 +68,8 @@ def test_optional_values_are_nullable_not_omittable():
 
 
 def test_compact():
-    assert len(plan_schema_json()) < 12000
+    """It is sent with every request: the language grew (params, measures, pivots, templates, bursts), the budget is 14,000."""
+    assert len(plan_schema_json()) <= 14000
 
 
 def test_a_plan_filled_in_strictly_validates():

@@ -13,7 +13,6 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Pt
-from pydantic import BaseModel
 
 from docagent.bind import Bound, bind
 from docagent.data.catalog import Catalog
@@ -389,23 +388,6 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
     assert check_deck(path, notes=False) == []
     found = check_deck(path)
     assert any("'Huge (1/25)'" in f for f in found) and any("'Long'" in f for f in found)
-
-
-def test_a_block_type_the_deck_has_no_layout_for_still_gets_a_slide(tmp_path):
-
-    from docagent.renderers.slides import render_pptx
-    from docagent.renderers.theme import load_theme
-
-    class Gadget(BaseModel):  # stands for a block type added to the plan later
-        type: str = "gadget"
-        name: str = "flux capacitor"
-        parts: int = 3
-
-    base = Plan.model_validate(plan([{"type": "paragraph", "text": "Intro."}]))
-    odd = base.model_copy(update={"blocks": [*base.blocks, Gadget()]})
-    render_pptx(Bound(odd), load_theme("corporate"), tmp_path / "odd.pptx")
-    slide = by_title(tmp_path / "odd.pptx")["gadget"]
-    assert "name: flux capacitor" in body_text(slide) and "parts: 3" in body_text(slide)
 
 
 @needs_soffice

@@ -16,7 +16,8 @@ from tests.conftest import EXAMPLE, needs_soffice
 from tests.orgtemplates import BRAND_ACCENT, deck_from_python_pptx, soffice_convert
 
 PLAN = {
-    "meta": {"title": "Regional sales", "subtitle": "Quarterly review", "template": "brand.pptx"},
+    # contents: true asks for agenda and section slides (a deck has none unless asked)
+    "meta": {"title": "Regional sales", "subtitle": "Quarterly review", "template": "brand.pptx", "contents": True},
     "blocks": [
         {"type": "heading", "text": "Where we sell", "level": 1},
         {"type": "paragraph", "text": "Five regions sell five products through three channels."},
