@@ -269,7 +269,7 @@ class Table(_Strict):
 
     type: Literal["table"] = "table"
     title: str
-    headline: str | None = Field(None, description="the finding; slide title")
+    headline: str | None = None  # the finding, a slide's title (the prompt says so: rule 10)
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -303,7 +303,7 @@ class Chart(_Strict):
     type: Literal["chart"] = "chart"
     kind: ChartKind
     title: str
-    headline: str | None = Field(None, description="the finding; slide title")
+    headline: str | None = None  # the finding, a slide's title (the prompt says so: rule 10)
     caption: str | None = None
     query: Query | None = None
     columns: list[str] | None = None
@@ -392,7 +392,7 @@ class Meta(_Strict):
     language: str = "en"
     theme: str | None = None
     kind: DocKind = DocKind.report
-    currency: str = Field("USD", description="ISO 4217 code for currency formats")
+    currency: str = "USD"  # ISO 4217
     brand: Brand | None = None
     slides: Literal["auto", "sections", "none"] = "auto"  # deck layout, rule 10 of the system prompt
     template: str | None = None  # a template given with the job: its {{placeholders}} filled, or its look

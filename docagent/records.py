@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -74,19 +75,24 @@ def store_dataset(
     newest version already, "unchanged", not a copy.
 
     kind "template" reads the file as an organisation's template, not as data (an .xlsx may be either).
+    The typed tables are written to a temporary folder of their own, gone once they are stored.
     """
-    settings = settings or get_settings()
+    with tempfile.TemporaryDirectory(prefix="docagent-typed-") as typed:
+        return _store_dataset(upload, filename, name, owner, settings or get_settings(), kind, Path(typed))
+
+
+def _store_dataset(
+    upload: Path, filename: str, name: str | None, owner: str, settings: Settings, kind: str | None, typed: Path
+) -> tuple[DatasetRow, bool]:
     filename = safe_filename(filename)
     named = upload.parent / filename  # ingestion reads the suffix; keep the user's name
     if named != upload:
         upload.replace(named)
-    typed = upload.parent / ".typed"  # a leading dot: no safe file name can be this
     if kind == "template":
         row = _template_row(named, filename, name)
     elif is_image(named):
         row = _image_row(named, filename, name)
     else:
-        typed.mkdir(exist_ok=True)
         # untrusted bytes: parsed in a bounded child process, which also writes the typed tables
         ds, prof = inspect_file(named, settings, keep=typed)
         display = plain_text(name or Path(filename).stem).strip()[:200] or "dataset"

@@ -45,8 +45,13 @@ def _strict(node: Any) -> Any:
 
 def _nullable(node: dict[str, Any]) -> dict[str, Any]:
     """anyOf [{type: T}, {type: null}] -> type [T, null]: the same constraint, half the characters
-    (strict mode, llguidance and xgrammar all read type arrays)."""
+    (strict mode, llguidance and xgrammar all read type arrays). A union of bare types is one type
+    array too (integer goes where number is: every integer is a number)."""
     branches = node.get("anyOf")
+    if branches and all(set(b) == {"type"} and isinstance(b["type"], str) for b in branches):
+        types = [b["type"] for b in branches]
+        types = [t for t in types if not (t == "integer" and "number" in types)]
+        return {"type": types if len(types) > 1 else types[0], **{k: v for k, v in node.items() if k != "anyOf"}}
     if not branches or len(branches) != 2 or {"type": "null"} not in branches:
         return node
     other = branches[0] if branches[1] == {"type": "null"} else branches[1]
@@ -115,3 +120,23 @@ def lean_plan_schema() -> dict[str, Any]:
         d["required"] = [k for k in props if k in needed]
     schema["required"] = [k for k in schema["properties"] if k in source.get("required", [])]
     return schema
+
+
+def _open(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_open(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _open(v) for k, v in node.items() if k != "additionalProperties"}
+    if out.get("required") == []:
+        out.pop("required")
+    return out
+
+
+@lru_cache
+def prompt_schema_json() -> str:
+    """The schema as the system prompt shows it: the lean form (what must be written, what may be left out)
+    without the repeated "additionalProperties": false, which the prompt states once. The decoder still
+    enforces the strict or lean form that response_format carries; this is for the model's reading, and
+    some 1,700 characters (about 560 tokens) shorter on every request."""
+    return json.dumps(_open(lean_plan_schema()), separators=(",", ":"), ensure_ascii=False)

@@ -157,14 +157,14 @@ def generate(
     timings: dict[str, float] = {}
     with Catalog(settings=settings) as catalog:
         t = time.perf_counter()
-        note("ingesting", 0.05)
+        note("Reading the data", 0.05)
         profiles, refs = load(catalog, paths, settings, templates)
         timings["ingest"] = time.perf_counter() - t
-        note("planning", 0.2)  # progress words, not job states: no database here
+        note("Planning", 0.2)  # progress words for the console, not job states
         t = time.perf_counter()
         planned = plan_job(catalog, profiles, prompt, refs, planner, theme, language, settings)
         timings["plan"] = time.perf_counter() - t
-        note("rendering", 0.6)
+        note("Rendering", 0.6)
         t = time.perf_counter()
         if is_templated(planned.plan):  # a filled template, or one document per burst value
             from docagent.pipeline.templated import render_templated  # its renderers load on use
@@ -179,13 +179,13 @@ def generate(
         files, render_times = render_job(bound, out_dir, formats, theme, settings)
         timings.update(render_times)
         checked = files
-    note("checking", 0.95)
+    note("Checking the files", 0.95)
     t = time.perf_counter()
     from docagent.renderers.qa import check as qa_check
 
     warnings = qa_check(checked, bound)
     timings["qa"] = time.perf_counter() - t
-    note("done", 1.0)
+    note("Done", 1.0)
     return Outcome(planned, files, timings, warnings)
 
 

@@ -279,7 +279,7 @@ class _Doc(BaseDocTemplate):
         super().__init__(buf, **kw)
         self.setProgressCallBack(self._progress)
         self.bound, self.theme, self.logo = bound, theme, logo
-        self.markup = Markup()  # contents entries switch to the CJK font like the headings they list
+        self.markup = Markup(with_cjk=False)  # contents switch fonts like their headings
         portrait = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN - 6 * mm, id="p")
         lw, lh = landscape(A4)
         wide = Frame(MARGIN, MARGIN, lw - 2 * MARGIN, lh - 2 * MARGIN - 6 * mm, id="l")

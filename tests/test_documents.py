@@ -216,7 +216,7 @@ def test_a_model_that_picks_an_unknown_theme_repairs_it_and_the_job_succeeds(cat
     assert planned.planner == "llm" and planned.usage.repairs == 1
     assert "unknown theme 'navy_orange'; themes: classic, corporate" in fake.requests[1]["messages"][-1]["content"]
     assert planned.plan.meta.theme == "corporate"
-    assert "meta.theme is one of: classic, corporate" in fake.requests[0]["messages"][0]["content"]
+    assert "meta.theme: classic, corporate or null" in fake.requests[0]["messages"][0]["content"]
 
 
 def test_the_model_is_told_which_images_it_may_place(catalog, tmp_path):

@@ -121,3 +121,18 @@ def test_the_lean_schema_requires_only_what_has_no_default_and_compiles():
     }
     grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(lean))
     assert llguidance.LLMatcher.validate_grammar(grammar) == ""
+
+
+def test_the_prompt_shows_every_property_and_marks_what_must_be_written():
+    from docagent.llm.prompt import system_prompt
+    from docagent.schema import lean_plan_schema, prompt_schema_json
+
+    shown = json.loads(prompt_schema_json())
+    assert system_prompt().endswith(prompt_schema_json())
+    assert "additionalProperties" not in prompt_schema_json()
+    strict = plan_schema()
+    for name, d in strict["$defs"].items():
+        assert shown["$defs"][name].get("properties", {}).keys() == d.get("properties", {}).keys(), name
+        assert shown["$defs"][name].get("required", []) == lean_plan_schema()["$defs"][name].get("required", [])
+    assert shown["$defs"]["Table"]["required"] == ["type", "title"]
+    assert len(prompt_schema_json()) < len(plan_schema_json()) - 1500

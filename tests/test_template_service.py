@@ -61,8 +61,14 @@ def test_a_template_is_uploaded_versioned_and_profiled_like_an_image(client, upl
     assert (tpl["kind"], tpl["name"], tpl["format"], tpl["version"]) == ("template", "letter.docx", "docx", 1)
     profile = client.get(f"/v1/datasets/{tpl['id']}").json()["profile"]
     assert "balance" in profile["placeholders"] and profile["headers"] == ["Acme Ltd - Accounts receivable"]
-    again = _upload(client, "letter.docx", letter_from_python_docx(tmp_path).read_bytes(), kind="template")
-    assert again.json()["version"] == 2
+    same = _upload(client, "letter.docx", letter_from_python_docx(tmp_path).read_bytes(), kind="template")
+    assert same.status_code == 200 and (same.json()["id"], same.json()["version"]) == (tpl["id"], 1)  # unchanged
+    edited = docx.Document(str(letter_from_python_docx(tmp_path)))
+    edited.add_paragraph("Yours sincerely,")
+    buf = io.BytesIO()
+    edited.save(buf)
+    again = _upload(client, "letter.docx", buf.getvalue(), kind="template")
+    assert again.status_code == 201 and again.json()["version"] == 2
     listed = client.get("/v1/datasets", params={"kind": "template"}).json()["data"]
     assert {d["kind"] for d in listed} == {"template"} and len(listed) == 2
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from docagent.data.profile import Profile
 from docagent.plan import Plan
-from docagent.schema import plan_schema_json
+from docagent.schema import prompt_schema_json
 from docagent.themes import theme_names
 
 # Detail levels for profiles: 0 full, 1 lean, 2 names and types only (context too long).
@@ -26,7 +26,7 @@ SAMPLE = (3, 0, 0)
 def system_prompt() -> str:
     text = (resources.files("docagent.templates") / "prompts" / "planner_system.md").read_text(encoding="utf-8")
     text = text.replace("{themes}", ", ".join(theme_names()))
-    return text.rstrip() + "\n" + plan_schema_json()
+    return text.rstrip() + "\n" + prompt_schema_json()
 
 
 def _fence(tag: str, body: str) -> str:
