@@ -94,7 +94,10 @@ def test_the_german_headcount_workbook_reports_the_last_months_level_and_the_qua
     quarterly = [b for b in plan.blocks if isinstance(b, Table) and b.query and b.query.select[0].bucket == "quarter"]
     assert quarterly, "a quarterly request gets quarters"
     labels = [s.label for s in quarterly[0].query.select]  # type: ignore[union-attr]
-    assert "Austritte" in labels and "Krankheitstage" in labels and "Mitarbeiter im Durchschnitt" in labels
+    assert "Austritte" in labels and "Krankheitstage" in labels and "Mitarbeiter zum Periodenende" in labels
+    table = bound.results[plan.blocks.index(quarterly[0])]
+    at_end = [col.name for col in table.columns].index("Mitarbeiter zum Periodenende")
+    assert table.rows[-1][at_end] == level  # the last quarter's level is its last month's, not an average or a sum
     headings = [b.text for b in plan.blocks if b.type == "heading"]  # type: ignore[union-attr]
     assert "Datensatz: Personal" in headings and not any("multisheet" in h.lower() for h in headings)
     assert any(

@@ -504,18 +504,17 @@ class _Section:
 
     def _period_table(self) -> list[Block]:
         """The report's periods (the quarters a quarterly request asks for) with every measure it names: flows
-        summed, levels as their average over the period (a level is never added up over time)."""
+        summed, levels at the period's end (the last date's level, categories added; never added up over time)."""
         assert self.axis is not None and self.m is not None
         col, bucket = self.axis
         if not self.extra and not (self.m.role == "stock" and bucket != self.cad):
             return []
-        w, t = self.w, q(col.name)
+        w = self.w
         select = [Select(column=col.name, bucket=bucket, label=w["period"])]
         for c in [self.m, *self.extra]:
             if c.role == "stock":
-                # the sum over the period's dates divided by their number: the average level, categories added
-                expr = f"sum({q(c.name)}) / count_distinct({t})"
-                select.append(Select(expr=expr, label=w["level_avg"].format(m=readable(c.name)), format=Fmt.number))
+                label = w["level_end"].format(m=readable(c.name))
+                select.append(Select(column=c.name, agg=Agg.last, label=label, format=Fmt.number))
             else:
                 select.append(Select(label=self.label(c), format=self._fmt(c), **self.agg_of(c)))
         title = w["trend_title"].format(m=", ".join(readable(c.name) for c in [self.m, *self.extra]), bucket=w[bucket])
