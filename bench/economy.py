@@ -153,7 +153,7 @@ def run() -> list[Row]:
             f"{prefix + tools:,}",
             "6,000 (target)",
             ratio(prefix + tools, 6000),
-            f"prefix {prefix:,} + tools {tools:,}; run_query carries only the Query definitions",
+            f"prefix {prefix:,} + tools {tools:,}; run_query names the prompt's Query definition",
             {"system_prefix_tokens": prefix, "tool_tokens": tools},
         )
     )

@@ -130,13 +130,16 @@ def _open(node: Any) -> Any:
     out = {k: _open(v) for k, v in node.items() if k != "additionalProperties"}
     if out.get("required") == []:
         out.pop("required")
+    if "properties" in out and out.get("type") == "object":  # the properties say it
+        out.pop("type")
     return out
 
 
 @lru_cache
 def prompt_schema_json() -> str:
     """The schema as the system prompt shows it: the lean form (what must be written, what may be left out)
-    without the repeated "additionalProperties": false, which the prompt states once. The decoder still
+    without the repeated "additionalProperties": false, which the prompt states once, nor "type": "object"
+    beside "properties". The decoder still
     enforces the strict or lean form that response_format carries; this is for the model's reading, and
     some 1,700 characters (about 560 tokens) shorter on every request."""
     return json.dumps(_open(lean_plan_schema()), separators=(",", ":"), ensure_ascii=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.bind import Bound
+from docagent.formatting import SIGNIFICANT, compact_steps
 from docagent.i18n import REFERENCE, base, phrase
 from docagent.models import Models, RowRef
 from docagent.modeluse import metric_period
@@ -43,6 +44,21 @@ CHART_TYPES: dict[ChartKind, tuple[str, str | None]] = {
 
 # Excel's TEXT codes that print what docagent.formatting prints in English (currency: the workbook's own)
 TEXT_CODES = {"integer": "#,##0", "number": "#,##0.00", "percent": "0.0%", "currency": ""}
+
+
+def compact_text(cell: str) -> str:
+    """An Excel expression printing `cell` as docagent.formatting.compact prints it in English: the unit
+    where the value rounds to at least one of it, three significant digits, no trailing zeros (2.13M,
+    250K, 1M, 950). Excel's ROUND halves away from zero where Python's round halves to even, so an
+    exact tie in the fourth digit may differ by one in the third; no other value does."""
+    v = f"ABS({cell})"
+    unit, suffix = "1", '""'
+    for size, template in compact_steps(REFERENCE):
+        at = f"{v}>={size * (1 - 0.5 * 10**-SIGNIFICANT):.1f}"  # compact moves to a unit at 0.9995 of it
+        unit, suffix = f"IF({at},{size:.0f},{unit})", f'IF({at},"{template.format("")}",{suffix})'
+    m = f"{v}/{unit}"
+    r = f"IF({v}=0,0,ROUND({m},{SIGNIFICANT - 1}-INT(LOG10({m}))))"
+    return f'IF(AND({cell}<0,{r}<>0),"-","")&{r}&{suffix}'
 
 
 @dataclass
@@ -267,7 +283,7 @@ class ModelSheets:
         """An Excel expression whose value is the metric's text as the document prints it, so a cell that
         quotes the model moves with its inputs: the period a row first turns positive (INDEX/MATCH over
         the period header), or a period's value through TEXT in the format docagent writes. None where
-        Excel cannot print the same text (the compact form, other languages' number forms)."""
+        Excel cannot print the same text (other languages' number forms)."""
         models, mv = self.models, self.bound.models
         if models is None or mv is None or m.row is None:
             return None
@@ -281,12 +297,16 @@ class ModelSheets:
             values = f"{sheet}!${first}${row + 1}:${last}${row + 1}"
             after = f'"after "&{sheet}!${last}${section.header + 1}'
             return f"IFERROR(INDEX({head},MATCH(TRUE,INDEX({values}>0,0),0)),{after})"
-        code = TEXT_CODES.get(str(m.format)) if base(self.bound.plan.meta.language) == REFERENCE else None
+        if base(self.bound.plan.meta.language) != REFERENCE:
+            return None
+        cell = f"{sheet}!${col_name(FIRST_COLUMN + metric_period(m, models))}${row + 1}"
+        if m.format == "compact":
+            return compact_text(cell)
+        code = TEXT_CODES.get(str(m.format))
         if code is None:
             return None
         if m.format == "currency":
             code = self.num_formats["currency"]
-        cell = f"{sheet}!${col_name(FIRST_COLUMN + metric_period(m, models))}${row + 1}"
         return f"TEXT({cell},{formula_text(code)})"
 
     def metric_formula(self, m: Metric) -> str | None:

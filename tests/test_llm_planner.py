@@ -312,13 +312,16 @@ def test_an_invalid_plan_in_the_tool_turn_leads_to_the_structured_turn(request_)
     assert fake.requests[1]["response_format"]["type"] == "json_schema"
 
 
-def test_run_query_carries_only_the_definitions_a_query_uses():
+def test_run_query_names_the_query_definition_the_system_prompt_already_carries():
+    from docagent.llm.prompt import system_prompt
     from docagent.planners.tools import definitions
+    from docagent.schema import prompt_schema_json
 
     (run,) = [d for d in definitions() if d["function"]["name"] == "run_query"]
-    defs = run["function"]["parameters"]["properties"]["query"]["$defs"]
-    assert {"Select", "Filter", "QueryPeriod"} <= set(defs)
-    assert not {"Chart", "Table", "Metric", "Meta", "Model"} & set(defs)
+    query = run["function"]["parameters"]["properties"]["query"]
+    assert query["type"] == "object" and "$defs.Query" in query["description"] and "$defs" not in query
+    assert "Query" in json.loads(prompt_schema_json())["$defs"] and system_prompt().endswith(prompt_schema_json())
+    assert len(json.dumps(definitions())) < 1200  # every agentic request carries them
 
 
 @pytest.mark.parametrize(
@@ -329,3 +332,14 @@ def test_grammar_servers_get_the_lean_schema_strict_servers_the_full_one(request
     planner(fake, llm_provider=provider).plan(request_)
     select = fake.requests[0]["response_format"]["json_schema"]["schema"]["$defs"]["Select"]
     assert (select["required"] == []) is lean
+
+
+def test_run_query_answers_a_malformed_query_with_what_is_wrong_and_where(catalog):
+    from docagent.planners.tools import call
+    from tests.conftest import EXAMPLE
+
+    catalog.ingest(EXAMPLE)
+    bad = call(catalog, "run_query", json.dumps({"query": {"dataset": "sales", "select": [{"agg": "total"}]}}))
+    assert bad.startswith("error: select.0.agg: Input should be") and "'sum'" in bad
+    good = call(catalog, "run_query", json.dumps({"query": {"dataset": "sales", "select": [{"column": "region"}]}}))
+    assert json.loads(good)["columns"] == ["region"]

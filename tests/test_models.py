@@ -321,7 +321,7 @@ def test_the_prompts_model_example_is_a_valid_model():
     m = Models.of(plan(json.loads(line)))
     assert m.problems == []
     profit = m.evaluate()[RowRef(0, "profit")]
-    assert profit[0] == Decimal("4.5") * 90000 * Decimal("0.7") - 250000
+    assert profit[0] == Decimal("4.5") * 90000 - 250000  # revenue - fixed_costs in year 1
 
 
 def test_the_model_planner_repairs_a_model_from_the_message(catalog):

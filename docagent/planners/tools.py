@@ -13,37 +13,16 @@ from docagent.data.query import run_query
 from docagent.data.sql import quote
 from docagent.errors import DocagentError
 from docagent.plan import Query
-from docagent.schema import plan_schema
 from docagent.validate import check_query
 
 MAX_ROWS = 20
 
 
-def _reachable(defs: dict[str, Any], name: str) -> dict[str, Any]:
-    """The definitions `name` refers to, directly or not: a tool's parameters carry only those."""
-    found: dict[str, Any] = {}
-    todo = [name]
-    while todo:
-        n = todo.pop()
-        if n in found:
-            continue
-        found[n] = defs[n]
-        todo += [r.rsplit("/", 1)[1] for r in _refs(defs[n])]
-    return found
-
-
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        return ([node["$ref"]] if "$ref" in node else []) + [r for v in node.values() for r in _refs(v)]
-    if isinstance(node, list):
-        return [r for v in node for r in _refs(v)]
-    return []
-
-
 def definitions() -> list[dict[str, Any]]:
-    schema = plan_schema()
-    defs = _reachable(schema["$defs"], "Query")
-    query = {"$defs": {k: v for k, v in defs.items() if k != "Query"}, **defs["Query"]}
+    # The Query definition is in the system prompt's schema already; servers do not constrain a tool call's
+    # arguments to its parameters (tool_choice auto), and call() answers a bad query with a message the model
+    # reads. So run_query names the definition instead of repeating it: about 1,100 tokens on every request.
+    query = {"type": "object", "description": "a Query object, as $defs.Query in the plan's JSON Schema"}
     column = {
         "type": "object",
         "properties": {"dataset": {"type": "string"}, "column": {"type": "string"}},
@@ -100,5 +79,7 @@ def call(catalog: Catalog, name: str, arguments: str) -> str:
                 default=str,
             )
         return f"error: unknown tool {name!r}"
-    except (ValueError, ValidationError, DocagentError) as e:
+    except ValidationError as e:  # what is wrong where, as the plan's repair messages say it
+        return "error: " + "; ".join(f"{'.'.join(map(str, x['loc'])) or 'query'}: {x['msg']}" for x in e.errors()[:5])
+    except (ValueError, DocagentError) as e:
         return f"error: {str(e).splitlines()[0]}"
