@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 from docagent.bind import Bound, DataSheet, metric_format
 from docagent.data.query import OutColumn
 from docagent.formatting import excel_compact, format_value
-from docagent.i18n import phrase
+from docagent.i18n import REFERENCE, base, phrase
 from docagent.images import ImageFile
 from docagent.plan import (
     PLACEHOLDER,
@@ -69,7 +69,7 @@ from docagent.renderers.formulas import (
     period_bounds,
     text_value,
 )
-from docagent.renderers.modelsheet import CHART_TYPES, ModelSheets
+from docagent.renderers.modelsheet import CHART_TYPES, ModelSheets, compact_text
 from docagent.renderers.theme import Theme
 
 CRIT_OPS = {Op.eq: "", Op.ne: "<>", Op.gt: ">", Op.ge: ">=", Op.lt: "<", Op.le: "<="}
@@ -456,6 +456,14 @@ class Builder:
                 out[k] = [Crit(rng, "=", value)]
         return out
 
+    def _compact_tile(self, formula: str, fmt: Fmt) -> str | None:
+        """A compact KPI in English as text that docagent's formatter would print (three significant
+        digits; a number format can show only one decimal); None where a number format must do."""
+        if fmt != Fmt.compact or base(self.bound.plan.meta.language) != REFERENCE:
+            return None
+        live = "=" + compact_text(f"({formula.removeprefix('=')})")
+        return live if len(live) <= MAX_FORMULA_CHARS else None
+
     def metric_formula(self, m: Metric) -> str | None:
         if m.model is not None or m.dataset is None:
             return self.models.metric_formula(m)
@@ -684,6 +692,8 @@ class Builder:
             cell_fmt = self.f[f"kpi:{fmt}"]
             if formula and m is not None and m.find:  # the period it finds, found again after an edit
                 ws.write_formula(row, k, formula, self.f["kpi_text"], self.bound.metric_text.get(item.metric, "–"))
+            elif formula and (live := self._compact_tile(formula, fmt)):  # 4.67M as the PDF prints it
+                ws.write_formula(row, k, live, self.f["kpi_text"], self.bound.metric_text.get(item.metric, "–"))
             elif formula:
                 cached = _points(value, fmt) if value is not None else ""
                 ws.write_formula(row, k, _points_formula(formula, fmt), cell_fmt, cached)

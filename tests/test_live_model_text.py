@@ -52,6 +52,12 @@ def as_printed(plan: dict, bound) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: bound.metric_text[m.group(1)], text)
 
 
+def tile(path: Path, label: str) -> str:
+    ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    at = next(c for row in ws.iter_rows() for c in row if c.value == label)
+    return ws.cell(at.row - 1, at.column).value  # a KPI's value sits above its label
+
+
 def break_even_cells(path: Path) -> tuple[str, str]:
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
     cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
@@ -94,6 +100,7 @@ def test_the_break_even_kpi_and_sentence_follow_an_input_edit_as_the_evaluator_p
     assert summary_sentence(path) == as_printed(coffee(200_000), before)
     assert summary_sentence(tmp_path / "lo" / "edited.xlsx") == as_printed(coffee(labour), after)
     assert after.metric_text["y3_net_income"] != before.metric_text["y3_net_income"]
+    assert tile(tmp_path / "lo" / "edited.xlsx", "Net income 2028") == after.metric_text["y3_net_income"]  # 33.8K
     kpi, prose = break_even_cells(tmp_path / "lo" / "edited.xlsx")
     assert kpi == after.metric_text["break_even_period"] != before.metric_text["break_even_period"]
     assert prose.endswith(f"{after.metric_text['payback_period']}.") and after.metric_text["break_even_period"] in prose
