@@ -22,6 +22,7 @@ from docagent.renderers import render_all
 from docagent.renderers.deckstyle import render_styled_pptx
 from docagent.renderers.docfill import Filler
 from docagent.renderers.docstyle import render_styled_docx
+from docagent.renderers.xlsxfill import XlsxFiller
 from docagent.settings import Settings
 from docagent.templatefiles.binding import fill_values, is_style_template
 from docagent.templatefiles.burst import burst_values, file_stem, narrowed, shown
@@ -53,7 +54,8 @@ def _writer(plan: Plan, catalog: Catalog, formats: Sequence[str], theme: str) ->
             return files
 
         return styled
-    filler = Filler(tpl.data)
+    meta = plan.meta
+    filler = XlsxFiller(tpl.data, meta.language, meta.currency) if tpl.kind == "xlsx" else Filler(tpl.data)
 
     def fill(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:
         return {tpl.kind: filler.write(fill_values(bound), folder / f"{stem}.{tpl.kind}")}

@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from docagent.bind import Bound, DataSheet, metric_format
 from docagent.data.query import OutColumn
-from docagent.formatting import excel_compact, format_value
+from docagent.formatting import CURRENCY_SYMBOLS, excel_compact, format_value
 from docagent.i18n import REFERENCE, base, phrase
 from docagent.images import ImageFile
 from docagent.plan import (
@@ -132,8 +132,9 @@ def _criterion_key(text: str) -> object:
     return number if math.isfinite(number) else text.casefold()
 
 
-def _currency_format(code: str) -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}.get(code.upper())
+def currency_format(code: str) -> str:
+    """The Excel number format of a currency, with the symbol the documents print (₹1,234.50, not INR)."""
+    symbol = CURRENCY_SYMBOLS.get(code.upper())
     return f'"{symbol}"#,##0.00' if symbol else f'#,##0.00 "{code.upper()}"'
 
 
@@ -194,12 +195,12 @@ class Builder:
         self.refs: dict[str, SheetRef] = {}
         self._keys: dict[str, dict[str, dict[object, set[str]]]] = {}
         base = {"font_name": "Calibri", "font_size": 10}
-        self.models = ModelSheets(self.wb, bound, base, _currency_format(meta.currency), num_formats(meta.language))
+        self.models = ModelSheets(self.wb, bound, base, currency_format(meta.currency), num_formats(meta.language))
 
     def _formats(self) -> dict[str, Any]:
         t, wb = self.theme, self.wb
         base = {"font_name": "Calibri", "font_size": 10}
-        cur = _currency_format(self.bound.plan.meta.currency)
+        cur = currency_format(self.bound.plan.meta.currency)
         kpi = {
             **base,
             "bold": True,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from docagent.plan import Plan, Table
+from docagent.plan import Fmt, Plan, Table
 
 TABLE_REF = re.compile(r"table:([^.\s]+)\.(.+)")
 
@@ -27,20 +27,35 @@ def key(text: str) -> str:
     return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_")
 
 
+Number = tuple[float, Fmt]  # a value a workbook cell can hold as a number, with the format it is shown in
+
+
 @dataclass
 class TableValues:
     columns: list[str]  # keys of the output columns
     rows: list[list[str]]  # formatted cells
+    numbers: list[list[Number | None]] = field(default_factory=list)  # the numeric cells, for workbooks
 
 
 @dataclass
 class FillValues:
     scalars: dict[str, str] = field(default_factory=dict)
     tables: dict[str, TableValues] = field(default_factory=dict)
+    numbers: dict[str, Number] = field(default_factory=dict)  # numeric metrics, for workbooks
 
     def cell(self, table: str, column: str, row: int) -> str:
         t = self.tables[table]
         return t.rows[row][t.columns.index(key(column))]
+
+    def number(self, table: str, column: str, row: int) -> Number | None:
+        t = self.tables[table]
+        return t.numbers[row][t.columns.index(key(column))] if t.numbers else None
+
+
+def _number(v: Any, fmt: Fmt | None) -> Number | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v), fmt or (Fmt.integer if float(v).is_integer() else Fmt.number)
 
 
 BODY = "body"  # style mode: where the plan's content goes
@@ -90,8 +105,13 @@ def table_blocks(plan: Plan) -> dict[str, int]:
 
 def fill_values(bound: Any, scalars: Mapping[str, str] | None = None) -> FillValues:
     """Every value a template of this bound plan may show, formatted as the documents show it."""
+    from docagent.bind import metric_format
+
     values = FillValues(dict(bound.metric_text))
     values.scalars.update(scalars or {})
+    for m in bound.plan.metrics:
+        if m.find is None and (n := _number(bound.metrics.get(m.name), metric_format(m))) is not None:
+            values.numbers[m.name] = n
     for name, i in table_blocks(bound.plan).items():
         res = bound.results.get(i)
         if res is None:
@@ -100,5 +120,6 @@ def fill_values(bound: Any, scalars: Mapping[str, str] | None = None) -> FillVal
         rows = [
             [bound.fmt(v, c) if v is not None else "–" for v, c in zip(r, res.columns, strict=False)] for r in res.rows
         ]
-        values.tables[name] = TableValues(cols, rows)
+        numbers = [[_number(v, c.format) for v, c in zip(r, res.columns, strict=False)] for r in res.rows]
+        values.tables[name] = TableValues(cols, rows, numbers)
     return values

@@ -9,7 +9,7 @@ from typing import Any
 from docagent.plan import Plan
 from docagent.templatefiles.binding import is_style_template, placeholder_problems
 
-FILL_KINDS = ("docx",)  # what fill mode writes today
+FILL_KINDS = ("docx", "xlsx")  # what fill mode writes today
 STYLE_KINDS = ("docx", "pptx")  # what style mode writes today
 DECK_INCHES = (13.33, 7.5)  # the 16:9 slide our deck layouts measure against
 
@@ -44,7 +44,8 @@ def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]])
                         'style mode needs 16:9 slides of 13.33" x 7.5" (set the slide size in PowerPoint)'
                     )
             elif tpl.kind not in FILL_KINDS:
-                out.append(f"meta.template: {name!r} is a .{tpl.kind} template; filling supports .docx templates")
+                kinds = " and ".join(f".{k}" for k in FILL_KINDS)
+                out.append(f"meta.template: {name!r} is a .{tpl.kind} template; filling supports {kinds} templates")
             else:
                 out += placeholder_problems(tpl.profile.get("placeholders", []), plan, tables)
     burst = plan.meta.burst
