@@ -26,7 +26,7 @@ from docx.text.run import Run
 
 from docagent.errors import RenderError
 from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import TABLE_REF, FillValues, key
+from docagent.templatefiles.binding import FillValues, row_table
 
 Lookup = Callable[[str], str | None]
 
@@ -92,12 +92,7 @@ def fill_paragraph(p: Paragraph, lookup: Lookup) -> None:
 
 def _row_table(tr: Any) -> str | None:
     """The table NAME a row's {{table:NAME.column}} placeholders repeat, if any."""
-    text = "".join(t.text or "" for t in tr.iter(qn("w:t")))
-    for m in PLACEHOLDER.finditer(text):
-        ref = TABLE_REF.fullmatch(m.group(1))
-        if ref:
-            return ref.group(1)
-    return None
+    return row_table("".join(t.text or "" for t in tr.iter(qn("w:t"))))
 
 
 def _paragraphs(el: Any, parent: Any) -> Iterator[Paragraph]:
@@ -107,13 +102,10 @@ def _paragraphs(el: Any, parent: Any) -> Iterator[Paragraph]:
 
 def _cell_lookup(values: FillValues, name: str, n: int, scalar: Lookup) -> Lookup:
     """Row n of table `name` for its {{table:name.column}} placeholders; anything else as elsewhere."""
-    columns = values.tables[name].columns
 
     def cell(ph: str) -> str | None:
-        ref = TABLE_REF.fullmatch(ph)
-        if ref and ref.group(1) == name and key(ref.group(2)) in columns:
-            return values.cell(name, ref.group(2), n)
-        return scalar(ph)
+        column = values.column(ph, name)
+        return scalar(ph) if column is None else values.cell(name, column, n)
 
     return cell
 

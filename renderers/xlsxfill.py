@@ -29,7 +29,7 @@ from docagent.errors import RenderError
 from docagent.plan import Fmt
 from docagent.renderers.excel import currency_format, num_formats
 from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import TABLE_REF, FillValues, Number, key
+from docagent.templatefiles.binding import FillValues, Number, row_table
 
 GENERAL = "General"
 
@@ -59,13 +59,7 @@ def _schema_order(package: bytes) -> bytes:
 
 def _row_table(cells: tuple[Cell, ...]) -> str | None:
     """The table NAME whose {{table:NAME.column}} placeholders a row holds, if any."""
-    for c in cells:
-        if isinstance(c.value, str):
-            for m in PLACEHOLDER.finditer(c.value):
-                ref = TABLE_REF.fullmatch(m.group(1))
-                if ref:
-                    return ref.group(1)
-    return None
+    return row_table(" ".join(c.value for c in cells if isinstance(c.value, str)))
 
 
 class XlsxFiller:
@@ -138,32 +132,25 @@ class XlsxFiller:
                     cell = ws.cell(r + k, col)
                     cell.value, cell._style = value, copy(style)
                     if isinstance(value, str) and "{{" in value:
-                        self._fill(cell, self._cell_text(values, name, k), self._cell_number(values, name, k))
+                        self._fill(cell, *self._row_lookups(values, name, k))
 
     @staticmethod
-    def _cell_text(values: FillValues, name: str, k: int) -> Any:
+    def _row_lookups(values: FillValues, name: str, k: int) -> tuple[Any, Any]:
+        """Text and number lookups for row k of table `name`; other placeholders as anywhere else."""
+
         def text(ph: str) -> str | None:
-            ref = TABLE_REF.fullmatch(ph)
-            if ref and ref.group(1) == name and key(ref.group(2)) in values.tables[name].columns:
-                return values.cell(name, ref.group(2), k)
-            return values.scalars.get(ph)
+            column = values.column(ph, name)
+            return values.scalars.get(ph) if column is None else values.cell(name, column, k)
 
-        return text
-
-    @staticmethod
-    def _cell_number(values: FillValues, name: str, k: int) -> Any:
         def number(ph: str) -> Number | None:
-            ref = TABLE_REF.fullmatch(ph)
-            if ref and ref.group(1) == name and key(ref.group(2)) in values.tables[name].columns:
-                return values.number(name, ref.group(2), k)
-            return values.numbers.get(ph)
+            column = values.column(ph, name)
+            return values.numbers.get(ph) if column is None else values.number(name, column, k)
 
-        return number
+        return text, number
 
     def _names(self, wb: Any, values: FillValues) -> None:
         """A defined name that names a metric (or the burst column) is a placeholder for its one cell."""
-        scoped = [(ws.defined_names, ws) for ws in wb.worksheets]
-        for names, _ in [(wb.defined_names, None), *scoped]:
+        for names in [wb.defined_names, *(ws.defined_names for ws in wb.worksheets)]:
             for name, dn in names.items():
                 if name not in values.scalars:
                     continue

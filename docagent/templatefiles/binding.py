@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docagent.plan import Fmt, Plan, Table
+from docagent.templatefiles.profile import PLACEHOLDER
 
 TABLE_REF = re.compile(r"table:([^.\s]+)\.(.+)")
 
@@ -50,6 +51,22 @@ class FillValues:
     def number(self, table: str, column: str, row: int) -> Number | None:
         t = self.tables[table]
         return t.numbers[row][t.columns.index(key(column))] if t.numbers else None
+
+    def column(self, placeholder: str, table: str) -> str | None:
+        """The column a {{table:TABLE.column}} placeholder names, when TABLE is `table` and has it."""
+        ref = TABLE_REF.fullmatch(placeholder)
+        if ref and ref.group(1) == table and key(ref.group(2)) in self.tables[table].columns:
+            return ref.group(2)
+        return None
+
+
+def row_table(text: str) -> str | None:
+    """The table NAME that a row's {{table:NAME.column}} placeholders repeat (the row's text), if any."""
+    for m in PLACEHOLDER.finditer(text):
+        ref = TABLE_REF.fullmatch(m.group(1))
+        if ref:
+            return ref.group(1)
+    return None
 
 
 def _number(v: Any, fmt: Fmt | None) -> Number | None:
