@@ -139,7 +139,6 @@ def _open(node: Any) -> Any:
 def prompt_schema_json() -> str:
     """The schema as the system prompt shows it: the lean form (what must be written, what may be left out)
     without the repeated "additionalProperties": false, which the prompt states once, nor "type": "object"
-    beside "properties". The decoder still
-    enforces the strict or lean form that response_format carries; this is for the model's reading, and
-    some 1,700 characters (about 560 tokens) shorter on every request."""
+    beside "properties". The decoder still enforces the strict or lean form that response_format carries;
+    this is for the model's reading, and some 1,700 characters (about 560 tokens) shorter on every request."""
     return json.dumps(_open(lean_plan_schema()), separators=(",", ":"), ensure_ascii=False)
