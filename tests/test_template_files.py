@@ -32,6 +32,17 @@ def test_a_placeholder_split_across_runs_is_found_whole(tmp_path):
     assert "bal" not in " ".join(p for p in prof["placeholders"] if p != "balance")
 
 
+def test_the_checked_package_is_the_same_bytes_whenever_it_is_checked(tmp_path, monkeypatch):
+    """An unchanged re-upload is recognised by its bytes: the repackaged template must not carry the clock."""
+    import time
+
+    path = letter_from_python_docx(tmp_path)
+    first = read_template(path).data
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)  # an hour on: zipfile stamps parts written by name with it
+    assert read_template(path).data == first
+
+
 def test_a_deck_lists_its_layouts_and_their_placeholders(tmp_path):
     from pptx import Presentation
 

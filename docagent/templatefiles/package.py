@@ -127,6 +127,7 @@ def check_package(path: Path, name: str | None = None) -> TemplateFile:
         if MAIN_TYPES[kind] not in overrides and TEMPLATE_TYPES[kind] not in overrides:
             raise UnsafeArchive(path.name, f"a zip archive but not a {suffix} file (no main {kind} part)")
         parts = {i.filename: zf.read(i) for i in infos}
+        stamps = {i.filename: i.date_time for i in infos}
     dropped: list[str] = []
     for rels in [n for n in parts if n.endswith(".rels")]:
         parts[rels], gone = _without_external(path.name, rels, parts[rels])
@@ -140,6 +141,6 @@ def check_package(path: Path, name: str | None = None) -> TemplateFile:
         )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as clean:
-        for part, raw in parts.items():
-            clean.writestr(part, raw)
+        for part, raw in parts.items():  # each part keeps its time: the same upload twice is the same bytes
+            clean.writestr(zipfile.ZipInfo(part, stamps[part]), raw, zipfile.ZIP_DEFLATED)
     return TemplateFile(name or path.name, kind, out.getvalue(), dropped=tuple(dropped))
