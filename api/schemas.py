@@ -225,6 +225,9 @@ class ScheduledJob(BaseModel):
     brand: str | None = Field(None, max_length=64)
     language: str | None = None
     source: DatasetSource | SqlSource
+    template: str | None = Field(
+        None, max_length=200, description="a template of yours (kind template) by name; each run takes the newest"
+    )
     plan: dict[str, Any] | None = Field(None, description="a frozen plan: each run renders it, no model call")
     from_job: str | None = Field(None, max_length=32, description="freeze this job's plan")
     replan_on_mismatch: bool = Field(False, description="plan from the prompt when fresh data no longer fits")

@@ -175,7 +175,8 @@ def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str,
         brand=spec.get("brand"),
         language=spec.get("language"),
         schedule_id=schedule_id,
-        source=spec.get("source"),
+        # the files each run reads fresh: the data source, and the template the schedule names
+        source={**spec["source"], "template": spec["template"]} if spec.get("template") else spec.get("source"),
         given_plan=spec.get("plan"),  # a frozen schedule: no model call unless the data no longer fits
         replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
     )

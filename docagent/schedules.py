@@ -245,8 +245,17 @@ def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
 
 
 def resolve_source(job: JobRow, settings: Settings) -> list[str]:
-    """Dataset ids for a scheduled job's source, fetched fresh at run time."""
+    """Dataset ids for a scheduled job's source and its template, each fetched fresh at run time."""
     source = job.source or {}
+    if name := source.get("template"):
+        row = latest_dataset(job.owner, str(name), settings)
+        if row is None or row.kind != "template":
+            raise SourceError(f"no template named {name!r}: upload one with that name (kind template)")
+        return [*resolve_source_data(job, source, settings), row.id]
+    return resolve_source_data(job, source, settings)
+
+
+def resolve_source_data(job: JobRow, source: dict[str, Any], settings: Settings) -> list[str]:
     if "dataset" in source:
         row = latest_dataset(job.owner, str(source["dataset"]), settings)
         if row is None:

@@ -12,6 +12,7 @@ import pytest
 from docagent.records import create_dataset
 from docagent.settings import get_settings
 from tests.conftest import EXAMPLE
+from tests.orgtemplates import letter_from_python_docx
 from tests.test_pages import client, sent, token  # noqa: F401  (the in-process app and its queue)
 
 
@@ -241,3 +242,26 @@ def test_the_form_chooses_the_language_and_brand_kit_of_each_run(client):  # noq
     assert r.status_code == 303
     job = client.get(f"/v1/schedules/{sid}").json()["job"]
     assert (job.get("language"), job.get("brand")) == (None, None)  # cleared: from the prompt, the theme
+
+
+def test_the_form_offers_the_templates_apart_from_the_data_and_keeps_the_choice(client, tmp_path):  # noqa: F811
+    settings = get_settings()
+    create_dataset(EXAMPLE, "sales.csv", "sales", settings.owner, settings)
+    create_dataset(
+        letter_from_python_docx(tmp_path), "letter.docx", "letter.docx", settings.owner, settings, "template"
+    )
+    html = client.get("/schedules/new").text
+    offered = re.search(r'<select id="template".*?</select>', html, re.S)
+    assert offered and "<option >letter.docx</option>" in offered.group(0) and "sales" not in offered.group(0)
+    sources = re.search(r'<select id="dataset".*?</select>', html, re.S)
+    assert sources and "letter.docx" not in sources.group(0)  # a template is no data source
+    r = client.post("/schedules/new", data={**form(template="letter.docx"), **token(client)})
+    assert r.status_code == 303, r.text
+    sid = r.headers["location"].split("/")[2].split("?")[0]
+    assert client.get(f"/v1/schedules/{sid}").json()["job"]["template"] == "letter.docx"
+    assert "the newest upload of <strong>letter.docx</strong>" in client.get(f"/schedules/{sid}").text
+    assert "<option selected>letter.docx</option>" in client.get(f"/schedules/{sid}/edit").text
+    r = client.post(f"/schedules/{sid}/edit", data={**form(template="gone.docx"), **token(client)})
+    assert r.status_code == 422 and "no template named 'gone.docx'" in field_error(r.text, "template")
+    r = client.post(f"/schedules/{sid}/edit", data={**form(), **token(client)})  # back to docagent's own look
+    assert r.status_code == 303 and client.get(f"/v1/schedules/{sid}").json()["job"].get("template") is None

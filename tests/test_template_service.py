@@ -159,3 +159,23 @@ def test_a_schedule_with_a_frozen_burst_plan_writes_the_letters_each_run(client,
     assert [f["name"] for f in art["files"]] == [
         "letter-Acme Corp.docx", "letter-Birch & Co.docx", "letter-Cedar Ltd.docx"
     ]  # fmt: skip
+
+
+def test_a_planned_schedule_shows_its_template_to_the_model_each_run(client, fake, uploaded):
+    job = {"prompt": "A letter per customer with their balance", "formats": ["docx"], "planner": "llm",
+           "source": {"dataset": "invoices"}, "template": "letter.docx"}  # fmt: skip
+    missing = client.post(
+        "/v1/schedules", json={"name": "x", "cron": "0 0 1 1 *", "job": {**job, "template": "nope.docx"}}
+    )
+    assert missing.status_code == 422 and "no template named 'nope.docx'" in missing.text, missing.text
+    created = client.post("/v1/schedules", json={"name": "planned letters", "cron": "0 0 1 1 *", "job": job})
+    assert created.status_code == 201, created.text
+    assert created.json()["job"]["template"] == "letter.docx"
+    run = client.post(f"/v1/schedules/{created.json()['id']}/run").json()
+    done = wait_status(client, run["job_id"], {"succeeded", "failed"})
+    assert done["status"] == "succeeded", done["error"]
+    assert "Template 'letter.docx' (docx)" in fake.requests[-1]["messages"][-1]["content"]
+    newest = max(client.get("/v1/datasets", params={"kind": "template"}).json()["data"], key=lambda d: d["version"])
+    assert sorted(done["dataset_ids"]) == sorted([uploaded["data"]["id"], newest["id"]])  # fetched fresh
+    (art,) = done["artifacts"]
+    assert art["format"] == "zip" and len(art["files"]) == 3

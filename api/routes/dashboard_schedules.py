@@ -46,6 +46,7 @@ class ScheduleForm(BaseModel):
     planner: str = "auto"
     language: str = ""  # "" = from the prompt
     brand: str = ""  # "" = the theme's colours
+    template: str = ""  # "" = docagent's own look; else an uploaded template's name, newest version each run
     webhook_url: str = ""
     enabled: bool = True
 
@@ -65,6 +66,7 @@ class ScheduleForm(BaseModel):
             planner=job.get("planner", "auto"),
             language=job.get("language") or "",
             brand=job.get("brand") or "",
+            template=job.get("template") or "",
             webhook_url=s.webhook_url or "",
             enabled=s.enabled,
         )
@@ -75,7 +77,7 @@ class ScheduleForm(BaseModel):
             source: dict[str, str] = {"sql": self.sql, "connection": self.connection}
         else:
             source = {"dataset": self.dataset}
-        chosen = {"language": self.language or None, "brand": self.brand or None}
+        chosen = {"language": self.language or None, "brand": self.brand or None, "template": self.template or None}
         return {**kept, "prompt": self.prompt, "formats": self.formats, "planner": self.planner, **chosen} | {
             "source": source
         }
@@ -117,7 +119,7 @@ def field_of(loc: str) -> str:
     """The form field for a schedule body's field ("job.source.connection" is the source)."""
     if loc.startswith("job."):
         part = loc.split(".")[1]
-        known = ("source", "prompt", "formats", "planner", "language", "brand")
+        known = ("source", "prompt", "formats", "planner", "language", "brand", "template")
         return part if part in known else "form"
     return FIELD_OF.get(loc, "form")
 
@@ -217,6 +219,7 @@ def form_page(
         planners=[p for p in PLANNERS if p[0] != "llm" or settings.llm_base_url or form.planner == "llm"],
         languages=i18n.supported(),
         brands=[b.name for b in brands.list_brands(owner, settings).data],
+        templates=schedules.dataset_names(owner, settings, "template"),
         local=local,
         offset=offset,
     )
@@ -239,6 +242,7 @@ class Fields:
         planner: Annotated[str, Form()] = "auto",
         language: Annotated[str, Form(max_length=16)] = "",
         brand: Annotated[str, Form(max_length=64)] = "",
+        template: Annotated[str, Form(max_length=200)] = "",
         webhook_url: Annotated[str, Form(max_length=2000)] = "",
         enabled: Annotated[str, Form()] = "",
     ) -> None:
@@ -255,6 +259,7 @@ class Fields:
             planner=planner if planner in dict(PLANNERS) else "auto",
             language=language.strip(),
             brand=brand.strip(),
+            template=template.strip(),
             webhook_url=webhook_url,
             enabled=enabled == "on",
         )

@@ -74,6 +74,7 @@ def check_runnable(job: ScheduledJob, settings: Settings) -> None:
 def create(body: ScheduleCreate, owner: str, settings: Settings) -> SchedulePublic:
     check_choice(body.job.brand, owner, settings)
     check_runnable(body.job, settings)
+    check_template(body.job, owner, settings)
     return public(create_schedule(owner, body.model_dump(mode="json"), settings), settings)
 
 
@@ -92,6 +93,7 @@ def update(schedule_id: str, body: ScheduleUpdate, owner: str, settings: Setting
     if body.job is not None:
         check_choice(body.job.brand, owner, settings)
         check_runnable(body.job, settings)
+        check_template(body.job, owner, settings)
     changes = body.model_dump(mode="json", exclude_unset=True)
     # null means "leave as is", except for the webhook, where it removes it
     changes = {k: v for k, v in changes.items() if v is not None or k == "webhook_url"}
@@ -141,10 +143,21 @@ def zones() -> list[str]:
     return ["UTC", *sorted(named)]
 
 
-def dataset_names(owner: str, settings: Settings) -> list[str]:
-    """The names a dataset source can read (each run takes that name's newest version)."""
+def dataset_names(owner: str, settings: Settings, kind: str | None = None) -> list[str]:
+    """The names a dataset source (or, with kind "template", a schedule's template) can read; each run takes
+    that name's newest version."""
+    query = select(DatasetRow.name).where(DatasetRow.owner == owner)
+    query = query.where(DatasetRow.kind == kind) if kind else query.where(DatasetRow.kind != "template")
     with session(settings) as s:
-        return sorted(s.scalars(select(DatasetRow.name).where(DatasetRow.owner == owner).distinct()))
+        return sorted(s.scalars(query.distinct()))
+
+
+def check_template(job: ScheduledJob, owner: str, settings: Settings) -> None:
+    """A template the schedule names must be one of the owner's now (each run would only fail without it)."""
+    if job.template is not None and job.template not in dataset_names(owner, settings, "template"):
+        raise InvalidSchedule(
+            f"no template named {job.template!r}: upload it with kind template, or choose none", "job.template"
+        )
 
 
 def connections(owner: str, settings: Settings) -> list[str]:
