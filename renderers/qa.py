@@ -355,7 +355,7 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
             out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound)
             out += leftovers(path, "\n".join(page.extract_text() for page in reader.pages))
         elif fmt == "pptx":  # text boxes and tables fit, charts have data, text moved to the notes is said
-            from docagent.renderers.slides import check_deck
+            from docagent.renderers.slidecheck import check_deck
 
             out += [f"{path.name}: {finding}" for finding in check_deck(path)]
     return out

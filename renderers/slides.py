@@ -1,15 +1,12 @@
 """The .pptx renderer (python-pptx): 16:9 slides with native, editable charts.
 
-renderers/deck.py decides which slides there are; this module draws them and,
-for the QA pass, reads a deck back. Charts are PowerPoint charts with their
-data in an embedded workbook, so "Edit data" works. python-pptx writes the
-negative c:axId values PowerPoint itself writes, which OOXML validators flag as
-errors: they are renumbered from 1.
+renderers/deck.py decides which slides there are; this module draws them; the
+charts are drawn and styled by renderers/slidecharts.py, and the QA pass reads a
+deck back with renderers/slidecheck.py.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import math
@@ -20,9 +17,6 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData, XyChartData
-from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
@@ -30,15 +24,13 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.parts.image import Image as PptxImage
-from pptx.util import Emu, Pt
+from pptx.util import Pt
 
 from docagent.bind import Bound
-from docagent.data.query import OutColumn
-from docagent.formatting import CURRENCY_SYMBOLS, excel_compact, format_value, long_date, short
+from docagent.formatting import format_value, long_date, short
 from docagent.i18n import phrase
-from docagent.plan import Chart, ChartKind, Fmt, Kpis, Model, Table
+from docagent.plan import Chart, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
-from docagent.renderers.charts import series_of
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
     model_table,
@@ -59,7 +51,6 @@ from docagent.renderers.deck import (
     KICKER_H,
     KICKER_TOP,
     MARGIN,
-    MARKERS,
     SLIDE_H,
     SLIDE_W,
     TITLE_H,
@@ -76,21 +67,9 @@ from docagent.renderers.deck import (
     table_pages,
 )
 from docagent.renderers.fonts import is_cjk
+from docagent.renderers.slidecharts import draw_chart, emu, rgb
 from docagent.renderers.theme import Theme, templates_dir
 
-TYPES = {
-    ChartKind.bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
-    ChartKind.grouped_bar: XL_CHART_TYPE.COLUMN_CLUSTERED,
-    ChartKind.stacked_bar: XL_CHART_TYPE.COLUMN_STACKED,
-    ChartKind.hbar: XL_CHART_TYPE.BAR_CLUSTERED,
-    ChartKind.line: XL_CHART_TYPE.LINE_MARKERS,
-    ChartKind.area: XL_CHART_TYPE.AREA,
-    ChartKind.pie: XL_CHART_TYPE.PIE,
-    ChartKind.donut: XL_CHART_TYPE.DOUGHNUT,
-    ChartKind.scatter: XL_CHART_TYPE.XY_SCATTER,
-    ChartKind.combo: XL_CHART_TYPE.COLUMN_CLUSTERED,  # the y2 series move to a line on a secondary axis
-}
-BARS = {ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo, ChartKind.area}
 QUOTE = {'"': "&quot;"}
 SHORTENED = {Fmt.currency, Fmt.number, Fmt.integer, Fmt.compact}
 CAPTION_H = 34.0
@@ -113,32 +92,6 @@ MONTHS = [
     "November",
     "December",
 ]
-
-
-def _rgb(hex_color: str) -> RGBColor:
-    return RGBColor.from_string(hex_color.lstrip("#").upper())
-
-
-def _emu(points: float) -> Emu:
-    return Emu(int(round(points * 12700)))
-
-
-def _number(v: Any) -> float | None:
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
-
-
-def num_format(col: OutColumn | None, currency: str, compact: bool = False, language: str = "en") -> str:
-    """Excel number format for a value column; `compact` for axes (1.2M, 350K; 530万 in Chinese)."""
-    fmt = col.format if col is not None else None
-    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "") if fmt == Fmt.currency else ""
-    pre = f'"{symbol}"' if symbol else ""
-    if fmt == Fmt.percent:
-        return "0%" if compact else "0.0%"
-    if compact or fmt == Fmt.compact:
-        return excel_compact(language, symbol)
-    if fmt == Fmt.integer:
-        return "#,##0"
-    return f"{pre}#,##0.00" if fmt in (Fmt.currency, Fmt.number) else "General"
 
 
 def _today(language: str) -> str:
@@ -168,7 +121,7 @@ class Builder:
         self.bound, self.theme = bound, theme
         self.meta = bound.plan.meta
         self.prs = Presentation()
-        self.prs.slide_width, self.prs.slide_height = _emu(SLIDE_W), _emu(SLIDE_H)
+        self.prs.slide_width, self.prs.slide_height = emu(SLIDE_W), emu(SLIDE_H)
         self.deck = plan_deck(bound)
         self.moved = list(self.deck.moved)
 
@@ -178,7 +131,7 @@ class Builder:
         run = p.add_run()
         run.text = text
         f = run.font
-        f.size, f.bold, f.color.rgb = Pt(size), bold, _rgb(color)
+        f.size, f.bold, f.color.rgb = Pt(size), bold, rgb(color)
         f.name = self.theme.docx_heading_font if heading else self.theme.docx_font
         if any(is_cjk(ch) for ch in text):  # name the East Asian font so viewers pick one that has the glyphs
             ea = parse_xml(f'<a:ea {nsdecls("a")} typeface="{self.theme.docx_east_asia_font}"/>')
@@ -190,17 +143,17 @@ class Builder:
         return tf
 
     def _box(self, slide: Any, name: str, box: tuple[float, float, float, float], anchor: Any = MSO_ANCHOR.TOP) -> Any:
-        shape = slide.shapes.add_textbox(*(_emu(v) for v in box))
+        shape = slide.shapes.add_textbox(*(emu(v) for v in box))
         shape.name = name  # the QA report and the tests name boxes by role
         return self._frame(shape, anchor)
 
     def _place(self, shape: Any, x: float, y: float, w: float, h: float) -> None:
-        shape.left, shape.top, shape.width, shape.height = _emu(x), _emu(y), _emu(w), _emu(h)
+        shape.left, shape.top, shape.width, shape.height = emu(x), emu(y), emu(w), emu(h)
 
     def _rect(self, slide: Any, x: float, y: float, w: float, h: float, fill: str, back: bool = False) -> Any:
-        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(x), _emu(y), _emu(w), _emu(h))
+        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, emu(x), emu(y), emu(w), emu(h))
         shape.fill.solid()
-        shape.fill.fore_color.rgb = _rgb(fill)
+        shape.fill.fore_color.rgb = rgb(fill)
         shape.line.fill.background()
         style = shape._element.find(qn("p:style"))
         if style is not None:  # the theme's style adds a shadow LibreOffice draws even under an empty effect list
@@ -288,7 +241,7 @@ class Builder:
             (data, w, h) = logo
             scale = min(160 / w, 60 / h)
             x = SLIDE_W - MARGIN - w * scale
-            slide.shapes.add_picture(io.BytesIO(data), _emu(x), _emu(MARGIN), _emu(w * scale), _emu(h * scale))
+            slide.shapes.add_picture(io.BytesIO(data), emu(x), emu(MARGIN), emu(w * scale), emu(h * scale))
         self._notes(slide, spec.notes)
 
     def _logo(self) -> tuple[bytes, float, float] | None:
@@ -330,12 +283,12 @@ class Builder:
         h = w / ratio
         x, y = MARGIN + (WIDTH - w) / 2, BODY_TOP + (box_h - h) / 2
         if img is not None:
-            pic = slide.shapes.add_picture(io.BytesIO(self._raster(img, w)), _emu(x), _emu(y), _emu(w), _emu(h))
+            pic = slide.shapes.add_picture(io.BytesIO(self._raster(img, w)), emu(x), emu(y), emu(w), emu(h))
             pic._element.nvPicPr.cNvPr.set("descr", block.alt)  # the alt text, for screen readers
         else:
             box = self._rect(slide, x, y, w, h, t.band_fill)
             box.name = "Image placeholder"
-            box.line.color.rgb, box.line.width = _rgb(t.muted), Pt(1.25)
+            box.line.color.rgb, box.line.width = rgb(t.muted), Pt(1.25)
             box.line.dash_style = MSO_LINE_DASH_STYLE.DASH
             tf = self._frame(box, MSO_ANCHOR.MIDDLE)
             tf.paragraphs[0].alignment = PP_ALIGN.CENTER
@@ -540,11 +493,11 @@ class Builder:
         few milliseconds per cell, which a 300-row table multiplies into seconds."""
         t = self.theme
         height = layout.header_h + sum(layout.heights[: len(rows) - 1])
-        frame = slide.shapes.add_table(len(rows), len(rows[0]), _emu(MARGIN), _emu(BODY_TOP), _emu(WIDTH), _emu(height))
+        frame = slide.shapes.add_table(len(rows), len(rows[0]), emu(MARGIN), emu(BODY_TOP), emu(WIDTH), emu(height))
         tbl = frame.table
         tbl.horz_banding = False
         for c, w in enumerate(layout.widths):
-            tbl.columns[c].width = _emu(w)
+            tbl.columns[c].width = emu(w)
         pad_x, pad_y = int(CELL_PAD_X * 12700), int(CELL_PAD_Y * 12700)
         size = int(layout.size * 100)
         font = f'<a:latin typeface="{escape(t.docx_font, QUOTE)}"/>'
@@ -711,156 +664,6 @@ def table_layout(header: list[str], body: list[list[str]]) -> TableLayout:
     return layout
 
 
-# --- charts ---
-
-
-def draw_chart(slide: Any, block: Chart, bound: Bound, i: int, theme: Theme, box: tuple[float, ...]) -> Any:
-    kind = ChartKind(block.kind)
-    s = series_of(block, bound, i)
-    cols = {c.name: c for c in bound.results[i].columns}
-    currency = bound.plan.meta.currency
-    data: CategoryChartData | XyChartData
-    if kind == ChartKind.scatter:
-        data = XyChartData()
-        xs = [_number(x) for x in s.categories]
-        for name, ys in s.y:
-            ser = data.add_series(name, number_format=num_format(cols.get(name), currency))
-            for x, y in zip(xs, ys, strict=True):
-                if x is not None:
-                    ser.add_data_point(x, y)
-    else:
-        data = CategoryChartData(number_format=num_format(cols.get(s.y[0][0]), currency))
-        data.categories = [str(label) for label in s.labels]
-        for name, ys in [*s.y, *s.y2]:
-            data.add_series(name, ys, number_format=num_format(cols.get(name), currency))
-    x, y, w, h = (_emu(v) for v in box)
-    chart = slide.shapes.add_chart(TYPES[kind], x, y, w, h, data).chart
-    axis_format = num_format(cols.get(s.y[0][0]), currency, compact=True, language=s.language)
-    _style(chart, kind, theme, len(s.y) + len(s.y2) > 1, len(s.labels), axis_format)
-    values = [v for _, ys in s.y for v in ys]
-    if kind in BARS and values and min(values) >= 0:
-        chart.value_axis.minimum_scale = 0  # bars are read by their length: they start at zero
-    if kind == ChartKind.combo and s.y2:
-        _secondary_line(
-            chart, len(s.y), num_format(cols.get(s.y2[0][0]), currency, compact=True, language=s.language), theme
-        )
-    _positive_axis_ids(chart)
-    return chart
-
-
-def _style(chart: Any, kind: ChartKind, theme: Theme, multi: bool, n: int, axis_format: str) -> None:
-    chart.has_title = False
-    chart.font.size, chart.font.name = Pt(12), theme.docx_font
-    chart.font.color.rgb = _rgb(theme.text)
-    plot = chart.plots[0]
-    palette = theme.palette
-    if kind in (ChartKind.pie, ChartKind.donut):
-        plot.vary_by_categories = True
-        for k, point in enumerate(plot.series[0].points):
-            point.format.fill.solid()
-            point.format.fill.fore_color.rgb = _rgb(palette[k % len(palette)])
-        chart.has_legend = True
-        chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.RIGHT, False
-        plot.has_data_labels = True
-        labels = plot.data_labels
-        labels.show_percentage, labels.show_value = True, False
-        labels.number_format, labels.number_format_is_linked = "0%", False
-        labels.font.size = Pt(12)
-        if kind == ChartKind.pie:
-            labels.position = XL_LABEL_POSITION.OUTSIDE_END
-        return
-    chart.has_legend = multi
-    if multi:
-        chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
-    for k, ser in enumerate(plot.series):
-        color = _rgb(palette[k % len(palette)])
-        if kind in (ChartKind.line, ChartKind.scatter):
-            ser.format.line.color.rgb = color
-            ser.format.line.width = Pt(2.25) if kind == ChartKind.line else Pt(0)
-            if kind == ChartKind.scatter:
-                ser.format.line.fill.background()
-            ser.smooth = False
-            ser.marker.style = XL_MARKER_STYLE.CIRCLE if n <= 24 or kind == ChartKind.scatter else XL_MARKER_STYLE.NONE
-            ser.marker.size = 7
-            ser.marker.format.fill.solid()
-            ser.marker.format.fill.fore_color.rgb = color
-            ser.marker.format.line.color.rgb = color
-        else:
-            ser.format.fill.solid()
-            ser.format.fill.fore_color.rgb = color
-    if kind in (ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar, ChartKind.combo):
-        plot.gap_width = 60
-        if not multi and n <= 12:
-            plot.has_data_labels = True
-            plot.data_labels.number_format_is_linked = False
-            plot.data_labels.number_format = axis_format
-            plot.data_labels.position = XL_LABEL_POSITION.OUTSIDE_END
-            plot.data_labels.font.size = Pt(11)
-    value_axis = chart.value_axis
-    value_axis.tick_labels.number_format, value_axis.tick_labels.number_format_is_linked = axis_format, False
-    value_axis.has_major_gridlines = True
-    value_axis.major_gridlines.format.line.color.rgb = _rgb("#E5E7EB")
-    value_axis.format.line.fill.background()
-    value_axis.tick_labels.font.size = Pt(11)
-    value_axis.tick_labels.font.color.rgb = _rgb(theme.muted)
-    cat = chart.category_axis
-    cat.tick_labels.font.size = Pt(11)
-    cat.format.line.color.rgb = _rgb("#B0B0B0")
-    if kind == ChartKind.hbar:  # first category at the top, values along the bottom
-        cat.reverse_order = True
-        chart._chartSpace.find(".//" + qn("c:valAx")).find(qn("c:crosses")).set("val", "max")
-
-
-def _secondary_line(chart: Any, n_bars: int, axis_format: str, theme: Theme) -> None:
-    """Move the series after the first `n_bars` from the bar chart to a line chart on a secondary axis."""
-    plot_area = chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea"))
-    bar = plot_area.find(qn("c:barChart"))
-    cat_ax, val_ax = plot_area.find(qn("c:catAx")), plot_area.find(qn("c:valAx"))
-    line = parse_xml(f'<c:lineChart {nsdecls("c")}><c:grouping val="standard"/><c:varyColors val="0"/></c:lineChart>')
-    palette = theme.palette
-    for k, ser in enumerate(bar.findall(qn("c:ser"))[n_bars:]):
-        bar.remove(ser)
-        for tag in ("c:invertIfNegative", "c:shape", "c:spPr"):
-            for el in ser.findall(qn(tag)):
-                ser.remove(el)
-        color = palette[(n_bars + k) % len(palette)].lstrip("#")
-        fill = f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>'
-        sp = f'<c:spPr {nsdecls("c", "a")}><a:ln w="28575">{fill}</a:ln></c:spPr>'
-        marker = (
-            f'<c:marker {nsdecls("c", "a")}><c:symbol val="circle"/><c:size val="7"/>'
-            f"<c:spPr>{fill}<a:ln>{fill}</a:ln></c:spPr></c:marker>"
-        )
-        ser.find(qn("c:tx")).addnext(parse_xml(sp))
-        ser.find(qn("c:spPr")).addnext(parse_xml(marker))
-        ser.find(qn("c:val")).addnext(parse_xml(f'<c:smooth {nsdecls("c")} val="0"/>'))
-        line.append(ser)
-    line.append(parse_xml(f'<c:marker {nsdecls("c")} val="1"/>'))
-    line.append(parse_xml(f'<c:axId {nsdecls("c")} val="3"/>'))
-    line.append(parse_xml(f'<c:axId {nsdecls("c")} val="4"/>'))
-    bar.addnext(line)
-    cat2, val2 = copy.deepcopy(cat_ax), copy.deepcopy(val_ax)
-    cat2.find(qn("c:axId")).set("val", "3")
-    cat2.find(qn("c:crossAx")).set("val", "4")
-    cat2.find(qn("c:delete")).set("val", "1")
-    val2.find(qn("c:axId")).set("val", "4")
-    val2.find(qn("c:crossAx")).set("val", "3")
-    val2.find(qn("c:axPos")).set("val", "r")
-    for el in val2.findall(qn("c:majorGridlines")):
-        val2.remove(el)
-    crosses = val2.find(qn("c:crosses"))
-    if crosses is not None:
-        crosses.set("val", "max")
-    val2.find(qn("c:numFmt")).set("formatCode", axis_format)
-    val_ax.addnext(cat2)
-    cat2.addnext(val2)
-
-
-def _positive_axis_ids(chart: Any) -> None:
-    ids: dict[str, str] = {}
-    for el in chart._chartSpace.iter(qn("c:axId"), qn("c:crossAx")):
-        el.set("val", ids.setdefault(el.get("val"), str(len(ids) + 1)))
-
-
 def render_pptx(bound: Bound, theme: Theme, path: Path) -> list[str]:
     """Write the deck; returns what did not fit where it belonged (the QA pass finds it in the deck too)."""
     builder = Builder(bound, theme)
@@ -868,79 +671,4 @@ def render_pptx(bound: Bound, theme: Theme, path: Path) -> list[str]:
     return builder.moved
 
 
-# --- QA: read a deck back ---
-
-
-def _para_height(p: Any, avail: float) -> float:
-    text = "".join(r.text for r in p.runs)
-    sizes = [r.font.size.pt for r in p.runs if r.font.size is not None] or [18.0]
-    bold = any(r.font.bold for r in p.runs)
-    p_pr = p._p.pPr
-    indent = int(p_pr.get("marL", "0")) / 12700 if p_pr is not None else 0.0
-    before = p.space_before.pt if p.space_before is not None else 0.0
-    n = len(measure.wrap(text, avail - indent, max(sizes), bold))
-    return measure.lines_height(n, max(sizes)) + before
-
-
-def _inset(v: Any, default: float) -> float:
-    return v / 12700 if v is not None else default
-
-
-def _table_height(tbl: Any) -> float:
-    """Rows grow to hold their text: the table's height as a viewer lays it out (read from the XML,
-    as python-pptx's cell proxies are too slow for a few hundred rows)."""
-    widths = [int(g.get("w")) / 12700 for g in tbl.iter(qn("a:gridCol"))]
-    total = 0.0
-    for tr in tbl.iter(qn("a:tr")):
-        need = int(tr.get("h")) / 12700
-        for tc, w in zip(tr.iter(qn("a:tc")), widths, strict=False):
-            pr = tc.find(qn("a:tcPr"))
-            pad_x = sum(int(pr.get(k, "91440")) for k in ("marL", "marR")) / 12700 if pr is not None else 2 * INSET_X
-            pad_y = sum(int(pr.get(k, "45720")) for k in ("marT", "marB")) / 12700 if pr is not None else 2 * INSET_Y
-            for p in tc.iter(qn("a:p")):
-                runs = list(p.iter(qn("a:rPr")))
-                size = max((int(r.get("sz", "1800")) / 100 for r in runs), default=18.0)
-                bold = any(r.get("b") == "1" for r in runs)
-                text = "".join(t.text or "" for t in p.iter(qn("a:t")))
-                need = max(need, measure.lines_height(len(measure.wrap(text, w - pad_x, size, bold)), size) + pad_y)
-        total += need
-    return total
-
-
-def check_deck(path: Path, notes: bool = True) -> list[str]:
-    """Every text box and table fits its slide by the font's metrics; every chart has data; with
-    `notes`, also each slide whose notes hold text that did not fit on it (marked by the renderer)."""
-    prs = Presentation(str(path))
-    sw, sh = (prs.slide_width or 0) / 12700, (prs.slide_height or 0) / 12700
-    out = []
-    for n, slide in enumerate(prs.slides, 1):
-        for shape in slide.shapes:
-            x, y = (shape.left or 0) / 12700, (shape.top or 0) / 12700
-            w, h = (shape.width or 0) / 12700, (shape.height or 0) / 12700
-            where = f"slide {n}, {shape.name}"
-            if x < -0.5 or y < -0.5 or x + w > sw + 0.5 or y + h > sh + 0.5:
-                out.append(f"{where}: lies outside the slide")
-            if shape.has_text_frame and shape.text_frame.text.strip():
-                tf = shape.text_frame
-                avail_w = w - _inset(tf.margin_left, INSET_X) - _inset(tf.margin_right, INSET_X)
-                need = sum(_para_height(p, avail_w) for p in tf.paragraphs)
-                room = h - _inset(tf.margin_top, INSET_Y) - _inset(tf.margin_bottom, INSET_Y)
-                if need > room + 1:
-                    out.append(f"{where}: text needs {need:.0f}pt but the box is {room:.0f}pt high")
-            if shape.has_table:
-                total = _table_height(shape.table._tbl)
-                if y + total > sh:
-                    out.append(f"{where}: the table needs {total:.0f}pt and runs off the slide")
-            if shape.has_chart:
-                series = [s for plot in shape.chart.plots for s in plot.series]
-                if not series or any(not [v for v in s.values if v is not None] for s in series):
-                    out.append(f"{where}: a chart without data")
-        said = slide.notes_slide.notes_text_frame.text if notes and slide.has_notes_slide else ""
-        moved = sum(said.count(m) for m in MARKERS)
-        if moved:
-            title = slide.shapes.title.text_frame.text if slide.shapes.title is not None else ""
-            out.append(f"slide {n} {title!r}: {moved} passage(s) did not fit and are in the speaker notes")
-    return out
-
-
-__all__ = ["check_deck", "draw_chart", "num_format", "render_pptx"]
+__all__ = ["Builder", "render_pptx"]

@@ -19,7 +19,7 @@ from docagent.data.catalog import Catalog
 from docagent.plan import ChartKind, Plan
 from docagent.renderers import render_all
 from docagent.renderers.deck import CELL_CHARS
-from docagent.renderers.slides import check_deck
+from docagent.renderers.slidecheck import check_deck
 from docagent.validate import validate
 from tests.conftest import EXAMPLE, needs_soffice
 from tests.plans import CHARTS, every_block
