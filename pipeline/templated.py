@@ -23,6 +23,7 @@ from docagent.renderers.deckstyle import render_styled_pptx
 from docagent.renderers.docfill import Filler
 from docagent.renderers.docstyle import render_styled_docx
 from docagent.renderers.xlsxfill import XlsxFiller
+from docagent.renderers.xlsxstyle import render_styled_xlsx
 from docagent.settings import Settings
 from docagent.templatefiles.binding import fill_values, is_style_template
 from docagent.templatefiles.burst import burst_values, file_stem, narrowed, shown
@@ -51,6 +52,8 @@ def _writer(plan: Plan, catalog: Catalog, formats: Sequence[str], theme: str) ->
             elif tpl.kind == "pptx" and "pptx" in formats:
                 render_styled_pptx(bound, theme, tpl.data, path)
                 files["pptx"] = path
+            elif tpl.kind == "xlsx" and "xlsx" in formats:
+                files["xlsx"] = render_styled_xlsx(bound, theme, tpl.data, path)
             return files
 
         return styled

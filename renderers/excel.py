@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, assert_never
@@ -169,8 +170,19 @@ class SheetRef:
 
 
 class Builder:
-    def __init__(self, bound: Bound, theme: Theme, path: Path, images: dict[int, ChartImage] | None = None) -> None:
+    def __init__(
+        self,
+        bound: Bound,
+        theme: Theme,
+        path: Path,
+        images: dict[int, ChartImage] | None = None,
+        font: str = "Calibri",
+        reserved: Sequence[str] = (),
+    ) -> None:
+        """`reserved`: sheet names a template's own sheets hold (style mode); ours take other names."""
         self.bound, self.theme, self.images = bound, theme, images or {}
+        self.base = {"font_name": font, "font_size": 10}
+        self.reserved = {n.casefold() for n in reserved}
         self.wb = Workbook(
             str(path),
             {
@@ -179,6 +191,7 @@ class Builder:
                 "strings_to_numbers": False,
                 "use_future_functions": True,
                 "default_date_format": "yyyy-mm-dd",
+                "default_format_properties": {"font_name": font},  # what a cell typed into later takes
             },
         )
         meta = bound.plan.meta
@@ -194,12 +207,13 @@ class Builder:
         self.labels = numbering(bound)
         self.refs: dict[str, SheetRef] = {}
         self._keys: dict[str, dict[str, dict[object, set[str]]]] = {}
-        base = {"font_name": "Calibri", "font_size": 10}
-        self.models = ModelSheets(self.wb, bound, base, currency_format(meta.currency), num_formats(meta.language))
+        language = meta.language
+        self.summary_name = _free(phrase(language, "summary_sheet"), self.reserved)
+        self.chart_data_name = _free(phrase(language, "chart_data_sheet"), self.reserved)
+        self.models = ModelSheets(self.wb, bound, self.base, currency_format(meta.currency), num_formats(meta.language))
 
     def _formats(self) -> dict[str, Any]:
-        t, wb = self.theme, self.wb
-        base = {"font_name": "Calibri", "font_size": 10}
+        t, wb, base = self.theme, self.wb, self.base
         cur = currency_format(self.bound.plan.meta.currency)
         kpi = {
             **base,
@@ -273,7 +287,7 @@ class Builder:
 
     def plan_sheets(self) -> None:
         """Decide where each dataset goes before anything refers to it."""
-        taken = {"summary", "chart data"}
+        taken = {"summary", "chart data", self.summary_name.casefold(), self.chart_data_name.casefold(), *self.reserved}
         taken |= self.models.layout(taken)  # model statements get the names they ask for
         for sheet in self.bound.data.values():
             name = sheet.name[:31]
@@ -331,9 +345,9 @@ class Builder:
         elif isinstance(v, dt.date):
             ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), fmt or self.f["date"])
         elif isinstance(v, int | float):
-            ws.write_number(r, c, float(v), fmt or (self.f["num:number"] if typ == "number" else None))
+            ws.write_number(r, c, float(v), fmt or self.f["num:number" if typ == "number" else "text"])
         else:  # never a formula, whatever it starts with
-            ws.write_string(r, c, str(v), fmt)
+            ws.write_string(r, c, str(v), fmt or self.f["text"])
 
     # --- formulas ---
 
@@ -593,7 +607,7 @@ class Builder:
     def summary(self) -> None:
         """The whole document on the first sheet, in reading order: prose as wrapped text cells,
         KPIs, tables, charts and images; the data behind them on the sheets after it."""
-        ws = self.wb.add_worksheet(phrase(self.bound.plan.meta.language, "summary_sheet"))
+        ws = self.wb.add_worksheet(self.summary_name)
         self.models.write()  # the model sheets follow the summary
         home = ws
         ws.set_landscape()
@@ -641,9 +655,7 @@ class Builder:
                     row += 23
                 case Chart():
                     if self.charts_ws is None:
-                        self.charts_ws = self.wb.add_worksheet(
-                            phrase(self.bound.plan.meta.language, "chart_data_sheet")
-                        )
+                        self.charts_ws = self.wb.add_worksheet(self.chart_data_name)
                         self._chart_row = 0
                         self.chart_widths = [12.0] * 8
                     chart = self.chart(i, block, self.charts_ws)
@@ -866,6 +878,16 @@ class Builder:
         for sheet in self.bound.data.values():
             self.data_sheet(sheet)
         self.wb.close()
+
+
+def _free(name: str, taken: set[str]) -> str:
+    """`name`, or "name 2", "name 3"... when a template's sheet holds it already."""
+    n = 1
+    found = name
+    while found.casefold() in taken:
+        n += 1
+        found = f"{name[:28]} {n}"
+    return found
 
 
 def render_xlsx(bound: Bound, theme: Theme, path: Path, images: dict[int, ChartImage] | None = None) -> Path:

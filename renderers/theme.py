@@ -49,12 +49,12 @@ def load_theme(name: str) -> Theme:
     return Theme.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _dark(hex_color: str) -> bool:
+def dark(hex_color: str) -> bool:
     r, g, b = (int(hex_color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     return 0.299 * r + 0.587 * g + 0.114 * b < 150
 
 
-def _tint(hex_color: str, keep: float) -> str:
+def tint(hex_color: str, keep: float) -> str:
     """The colour mixed with white: a light band or fill in the brand's hue."""
     rgb = (int(hex_color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     return "#" + "".join(f"{round(255 - (255 - c) * keep):02X}" for c in rgb)
@@ -72,8 +72,8 @@ def branded(theme: Theme, brand: Brand | None) -> Theme:
             "accent": accent,
             "palette": palette,
             "header_fill": brand.primary,
-            "header_text": "#FFFFFF" if _dark(brand.primary) else "#000000",
-            "band_fill": _tint(brand.primary, 0.06),
+            "header_text": "#FFFFFF" if dark(brand.primary) else "#000000",
+            "band_fill": tint(brand.primary, 0.06),
             "docx_heading_font": brand.font or theme.docx_heading_font,
             "logo": brand.logo,
         }

@@ -62,19 +62,53 @@ def _row_table(cells: tuple[Cell, ...]) -> str | None:
     return row_table(" ".join(c.value for c in cells if isinstance(c.value, str)))
 
 
+def refuse_drawings(template: bytes) -> None:
+    """openpyxl drops the charts and pictures of a workbook it reads: such a template is refused, saying why."""
+    with zipfile.ZipFile(io.BytesIO(template)) as zf:
+        drawings = [n for n in zf.namelist() if n.startswith("xl/drawings/") and n.endswith(".xml")]
+    if drawings:
+        raise RenderError(
+            "the .xlsx template holds charts or images, which docagent cannot carry over (openpyxl drops "
+            "them): remove them from the template, or use a .docx or .pptx template for a document with pictures"
+        )
+
+
+def number_codes(language: str, currency: str) -> dict[Fmt, str]:
+    """The number format docagent gives each kind of figure, for a cell whose own format is General."""
+    return {**num_formats(language), Fmt.currency: currency_format(currency)}
+
+
+def set_number(cell: Cell, number: Number, codes: dict[Fmt, str]) -> None:
+    value, fmt = number
+    cell.value = value * 100 if fmt == Fmt.pp else value  # pp cells hold points, as docagent's own do
+    if cell.number_format == GENERAL:
+        cell.number_format = codes.get(fmt, GENERAL)
+
+
+def set_names(wb: Any, values: FillValues, codes: dict[Fmt, str]) -> None:
+    """A defined name that names a metric (or the burst column) is a placeholder for its one cell."""
+    for names in [wb.defined_names, *(ws.defined_names for ws in wb.worksheets)]:
+        for name, dn in names.items():
+            if name not in values.scalars:
+                continue
+            for sheet, ref in dn.destinations:
+                if sheet not in wb.sheetnames or ":" in ref:
+                    continue  # a range is the template's own (a print area, a table), not a value's place
+                cell = wb[sheet][ref.replace("$", "")]
+                number = values.numbers.get(name)
+                if number is not None:
+                    set_number(cell, number, codes)
+                else:
+                    cell.value = values.scalars[name]
+
+
 class XlsxFiller:
     """One template, read for each document it fills (a burst's workbooks start from the same bytes)."""
 
     def __init__(self, template: bytes, language: str, currency: str) -> None:
-        with zipfile.ZipFile(io.BytesIO(template)) as zf:
-            drawings = [n for n in zf.namelist() if n.startswith("xl/drawings/") and n.endswith(".xml")]
-        if drawings:
-            raise RenderError(
-                "the .xlsx template holds charts or images, which filling would drop (openpyxl cannot keep "
-                "them): remove them from the template, or use a .docx or .pptx template for a document with pictures"
-            )
+        refuse_drawings(template)
         self.template = template
-        self.codes: dict[Fmt, str] = {**num_formats(language), Fmt.currency: currency_format(currency)}
+        self.codes = number_codes(language, currency)
 
     def write(self, values: FillValues, out: Path) -> Path:
         wb = openpyxl.load_workbook(io.BytesIO(self.template))
@@ -84,7 +118,7 @@ class XlsxFiller:
                 for cell in row:
                     if isinstance(cell.value, str) and "{{" in cell.value:
                         self._fill(cell, values.scalars.get, values.numbers.get)
-        self._names(wb, values)
+        set_names(wb, values, self.codes)
         left = sorted({m.group(0) for ws in wb.worksheets for row in ws.iter_rows() for c in row
                        if isinstance(c.value, str) for m in PLACEHOLDER.finditer(c.value)})  # fmt: skip
         if left:
@@ -96,16 +130,10 @@ class XlsxFiller:
         tmp.replace(out)
         return out
 
-    def _set(self, cell: Cell, number: Number) -> None:
-        value, fmt = number
-        cell.value = value * 100 if fmt == Fmt.pp else value  # pp cells hold points, as docagent's own do
-        if cell.number_format == GENERAL:
-            cell.number_format = self.codes.get(fmt, GENERAL)
-
     def _fill(self, cell: Cell, text: Any, number: Any) -> None:
         whole = PLACEHOLDER.fullmatch(cell.value.strip())
         if whole and (n := number(whole.group(1))) is not None:
-            self._set(cell, n)
+            set_number(cell, n, self.codes)
             return
 
         def sub(m: Any) -> str:
@@ -147,19 +175,3 @@ class XlsxFiller:
             return values.numbers.get(ph) if column is None else values.number(name, column, k)
 
         return text, number
-
-    def _names(self, wb: Any, values: FillValues) -> None:
-        """A defined name that names a metric (or the burst column) is a placeholder for its one cell."""
-        for names in [wb.defined_names, *(ws.defined_names for ws in wb.worksheets)]:
-            for name, dn in names.items():
-                if name not in values.scalars:
-                    continue
-                for sheet, ref in dn.destinations:
-                    if sheet not in wb.sheetnames or ":" in ref:
-                        continue  # a range is the template's own (a print area, a table), not a value's place
-                    cell = wb[sheet][ref.replace("$", "")]
-                    number = values.numbers.get(name)
-                    if number is not None:
-                        self._set(cell, number)
-                    else:
-                        cell.value = values.scalars[name]

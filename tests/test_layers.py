@@ -31,10 +31,17 @@ def test_import_contracts_hold():
         ("svglib", "renderers/pdf.py"),
         ("matplotlib", "renderers/charts.py"),
         ("pypdfium2", "renderers/preview.py"),
-        ("pptx", ["renderers/deckstyle.py", "renderers/slides.py"]),  # our decks; decks on a template
+        (
+            "pptx",
+            ["renderers/deckstyle.py", "renderers/slidecharts.py", "renderers/slidecheck.py", "renderers/slides.py"],
+        ),
         ("PIL", ["docagent/images.py", "renderers/measure.py"]),  # checks given images; font metrics for slides
-        # reads uploads and checks; writes only into an organisation's workbook, which XlsxWriter cannot open
-        ("openpyxl", ["docagent/data/readers.py", "renderers/qa.py", "renderers/xlsxfill.py"]),
+        # reads uploads and checks; fills an organisation's workbook, which XlsxWriter cannot open, and reads
+        # one to write its sheets again (style mode)
+        (
+            "openpyxl",
+            ["docagent/data/readers.py", "renderers/qa.py", "renderers/xlsxfill.py", "renderers/xlsxstyle.py"],
+        ),
         ("pypdf", ["docagent/data/references.py", "renderers/qa.py"]),  # reads refs; checks written PDFs
         ("openxml_audit", "renderers/qa.py"),
         ("cairosvg", "renderers/charts.py"),

@@ -141,7 +141,7 @@ def test_a_workbook_template_with_pictures_is_refused_with_the_reason(tmp_path):
         chart = wb.add_chart({"type": "line"})
         chart.add_series({"values": "=Sheet1!$A$1:$A$1"})
         ws.insert_chart("C3", chart)
-    with pytest.raises(RenderError, match="charts or images, which filling would drop"):
+    with pytest.raises(RenderError, match="charts or images, which docagent cannot carry over"):
         XlsxFiller(path.read_bytes(), "en", "USD")
 
 

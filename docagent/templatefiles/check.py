@@ -10,7 +10,7 @@ from docagent.plan import Plan
 from docagent.templatefiles.binding import is_style_template, placeholder_problems
 
 FILL_KINDS = ("docx", "xlsx")  # what fill mode writes today
-STYLE_KINDS = ("docx", "pptx")  # what style mode writes today
+STYLE_KINDS = ("docx", "pptx", "xlsx")  # what style mode writes
 DECK_INCHES = (13.33, 7.5)  # the 16:9 slide our deck layouts measure against
 
 
@@ -36,7 +36,8 @@ def template_problems(plan: Plan, catalog: Any, tables: Mapping[str, list[str]])
             tpl = given[name]
             if is_style_template(tpl.profile):
                 if tpl.kind not in STYLE_KINDS:
-                    out.append(f"meta.template: {name!r} is a .{tpl.kind} template; style mode supports .docx, .pptx")
+                    kinds = ", ".join(f".{k}" for k in STYLE_KINDS)
+                    out.append(f"meta.template: {name!r} is a .{tpl.kind} template; style mode supports {kinds}")
                 size = tpl.profile.get("slide_size") or {}
                 if tpl.kind == "pptx" and (size.get("width_in"), size.get("height_in")) != DECK_INCHES:
                     out.append(
