@@ -5,7 +5,7 @@ XlsxWriter cannot open a file and openpyxl drops the cached values of formulas a
 not draw, so the template is read with openpyxl and its sheets are written again with XlsxWriter, cell
 by cell: values, formulas with their cached results, each cell's font, fill, borders, alignment and
 number format (theme colours resolved), column widths, row heights, merged cells, frozen panes, print
-setup, tab colours, hidden sheets and defined names. A defined name that names one of the plan's
+setup, tab colours, hidden sheets, Excel tables and defined names. A defined name that names one of the plan's
 metrics gets its value, as in fill mode. docagent's own sheets follow in the template's body font and
 theme colours (accent 1 for headers and rules, the accents for charts). Named cell styles keep their
 look on the cells but not their names (XlsxWriter writes only Normal); conditional formats, data
@@ -150,6 +150,8 @@ class SheetCopier:
         for r, dim in ws.row_dimensions.items():
             if dim.height is not None or dim.hidden:
                 out.set_row(r - 1, dim.height, None, {"hidden": bool(dim.hidden)})
+        for table in ws.tables.values():  # before the cells: a table writes its header row, the cells win
+            self._table(out, table)
         covered: set[tuple[int, int]] = set()
         for rng in ws.merged_cells.ranges:
             top = ws.cell(rng.min_row, rng.min_col)
@@ -163,6 +165,23 @@ class SheetCopier:
                     continue
                 self._write(out, cell, self._value(cell, values))
         self._setup(ws, out)
+
+    @staticmethod
+    def _table(out: Any, table: Any) -> None:
+        """An Excel table of the template's (a named range with a header row, banding and filters)."""
+        style = table.tableStyleInfo
+        out.add_table(
+            table.ref,
+            {
+                "name": table.displayName,
+                "columns": [{"header": c.name} for c in table.tableColumns],
+                "style": style.name if style is not None and style.name else None,
+                "banded_rows": bool(style.showRowStripes) if style is not None else True,
+                "autofilter": table.autoFilter is not None,
+                "header_row": bool(table.headerRowCount if table.headerRowCount is not None else 1),
+                "total_row": bool(table.totalsRowCount),
+            },
+        )
 
     @staticmethod
     def _value(cell: Cell, values: Any) -> tuple[Any, Any]:

@@ -154,3 +154,29 @@ def test_the_styled_workbook_passes_the_ooxml_audit_and_converts(styled, tmp_pat
     pdf = soffice_convert(styled, "pdf", tmp_path)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "Northwind finance pack" in text and "$435.75" in text
+
+
+def test_an_excel_table_in_the_template_stays_a_table(tmp_path):
+    """A price list kept as an Excel table (Insert > Table), with its style, next to docagent's report."""
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Prices"
+    for row in [("Product", "Price"), ("Widget", 12.5), ("Gadget", 30)]:
+        ws.append(row)
+    table = Table(displayName="price_list", ref="A1:B3")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium4", showRowStripes=True)
+    ws.add_table(table)
+    book.save(tmp_path / "prices.xlsx")
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    plan = {**PLAN, "meta": {"title": "Receivables", "template": "prices.xlsx"}, "metrics": []}
+    plan["blocks"] = PLAN["blocks"][1:]
+    files = render_plan(
+        plan, [tmp_path / "invoices.csv"], ["xlsx"], tmp_path / "out", templates=[tmp_path / "prices.xlsx"]
+    )
+    out = openpyxl.load_workbook(files["xlsx"])
+    kept = out["Prices"].tables["price_list"]
+    assert kept.ref == "A1:B3" and kept.tableStyleInfo.name == "TableStyleMedium4"
+    assert [c.name for c in kept.tableColumns] == ["Product", "Price"] and out["Prices"]["B2"].value == 12.5
+    assert out.sheetnames[:2] == ["Prices", "Summary"]
