@@ -6,7 +6,8 @@ not draw, so the template is read with openpyxl and its sheets are written again
 by cell: values, formulas with their cached results, each cell's font, fill, borders, alignment and
 number format (theme colours resolved), column widths, row heights, merged cells, frozen panes, print
 setup, tab colours, hidden sheets, Excel tables and defined names. A defined name that names one of the plan's
-metrics gets its value, as in fill mode. docagent's own sheets follow in the template's body font and
+metrics gets its value, as in fill mode, and an Excel table named like one of the plan's table blocks
+takes that table's rows (the rows under it move; formulas pointing below it are not rewritten). docagent's own sheets follow in the template's body font and
 theme colours (accent 1 for headers and rules, the accents for charts). Named cell styles keep their
 look on the cells but not their names (XlsxWriter writes only Normal); conditional formats, data
 validation and comments are not carried over. A template holding charts or pictures is refused with
@@ -25,13 +26,15 @@ import openpyxl
 from lxml import etree
 from openpyxl.cell.cell import Cell
 from openpyxl.styles.colors import COLOR_INDEX
+from openpyxl.utils.cell import range_boundaries
 
 from docagent.bind import Bound
 from docagent.errors import RenderError
+from docagent.plan import Fmt
 from docagent.renderers.excel import Builder
 from docagent.renderers.theme import Theme, branded, dark, load_theme, tint
 from docagent.renderers.xlsxfill import number_codes, refuse_drawings, set_names
-from docagent.templatefiles.binding import fill_values
+from docagent.templatefiles.binding import FillValues, fill_values, key
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 SCHEME = ("lt1", "dk1", "lt2", "dk2", "accent1", "accent2", "accent3", "accent4", "accent5", "accent6",
@@ -118,19 +121,25 @@ def cell_format(cell: Cell, scheme: dict[str, str]) -> dict[str, Any]:
 class SheetCopier:
     """The template's sheets written into an XlsxWriter workbook, one format per distinct look."""
 
-    def __init__(self, book: Any, cached: Any, wb: Any) -> None:
-        self.book, self.cached, self.wb = book, cached, wb
+    def __init__(self, book: Any, cached: Any, values: FillValues, codes: dict[Fmt, str]) -> None:
+        self.book, self.cached = book, cached
+        self.wb: Any = None  # the workbook being written, given to copy()
+        self.values, self.codes = values, codes
         self.scheme = theme_colours(book)
         self.formats: dict[tuple[Any, ...], Any] = {}
 
-    def _format(self, cell: Cell) -> Any:
+    def _format(self, cell: Cell, num_format: str | None = None) -> Any:
         props = cell_format(cell, self.scheme)
+        if num_format and props.get("num_format") is None:
+            props["num_format"] = num_format
         key = tuple(sorted(props.items()))
         if key not in self.formats:
             self.formats[key] = self.wb.add_format(props)
         return self.formats[key]
 
-    def copy(self) -> None:
+    def copy(self, wb: Any) -> None:
+        """Write the template's sheets into `wb`, before anything else is written there."""
+        self.wb = wb
         for ws in self.book.worksheets:
             self._sheet(ws, self.cached[ws.title])
         for name, dn in self.book.defined_names.items():
@@ -143,35 +152,76 @@ class SheetCopier:
 
     def _sheet(self, ws: Any, values: Any) -> None:
         out = self.wb.add_worksheet(ws.title)
+        filled = {t.displayName: t for t in ws.tables.values() if key(t.displayName) in self.values.tables}
+        # a filled table grows or shrinks to the plan's rows: the rows below it move with it
+        shifts = []
+        for t in filled.values():
+            (c0, r0, c1, r1) = range_boundaries(t.ref)
+            shifts.append((r1, max(1, len(self.values.tables[key(t.displayName)].rows)) - (r1 - r0)))
+
+        def moved(r: int) -> int:
+            return r + sum(delta for end, delta in shifts if r > end)
+
         for dim in ws.column_dimensions.values():
             if dim.width or dim.hidden:
                 first, last = (dim.min or 1) - 1, (dim.max or dim.min or 1) - 1
                 out.set_column(first, last, dim.width or 8.43, None, {"hidden": bool(dim.hidden)})
         for r, dim in ws.row_dimensions.items():
             if dim.height is not None or dim.hidden:
-                out.set_row(r - 1, dim.height, None, {"hidden": bool(dim.hidden)})
-        for table in ws.tables.values():  # before the cells: a table writes its header row, the cells win
-            self._table(out, table)
+                out.set_row(moved(r) - 1, dim.height, None, {"hidden": bool(dim.hidden)})
         covered: set[tuple[int, int]] = set()
+        for table in ws.tables.values():  # before the cells: a table writes its header row, the cells win
+            c0, r0, c1, r1 = range_boundaries(table.ref)
+            top = moved(r0)
+            if table.displayName in filled:
+                covered |= {(r, c) for r in range(r0 + 1, r1 + 1) for c in range(c0, c1 + 1)}
+                bottom = top + self._fill_table(out, ws, table, top)
+            else:
+                bottom = moved(r1)
+            self._table(out, table, (top, c0, bottom, c1))
         for rng in ws.merged_cells.ranges:
             top = ws.cell(rng.min_row, rng.min_col)
             value = self._value(top, values)
-            out.merge_range(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1, "", self._format(top))
-            self._write(out, top, value)
+            first, last = moved(rng.min_row) - 1, moved(rng.max_row) - 1
+            out.merge_range(first, rng.min_col - 1, last, rng.max_col - 1, "", self._format(top))
+            self._write(out, top, value, first)
             covered |= {(r, c) for r, c in rng.cells}
         for row in ws.iter_rows():
             for cell in row:
                 if (cell.row, cell.column) in covered or (cell.value is None and not cell.has_style):
                     continue
-                self._write(out, cell, self._value(cell, values))
+                self._write(out, cell, self._value(cell, values), moved(cell.row) - 1)
         self._setup(ws, out)
 
+    def _fill_table(self, out: Any, ws: Any, table: Any, header: int) -> int:
+        """The plan's table of the same name in the template's table, each column in the style of its first
+        data cell; returns the rows written (at least one)."""
+        plan = self.values.tables[key(table.displayName)]
+        c0, r0, _, _ = range_boundaries(table.ref)
+        for k, column in enumerate(table.tableColumns):
+            j = plan.columns.index(key(column.name)) if key(column.name) in plan.columns else None
+            style = ws.cell(r0 + 1, c0 + k)
+            for n, row in enumerate(plan.rows):
+                number = plan.numbers[n][j] if j is not None and plan.numbers else None
+                if number is not None:
+                    value, fmt = number
+                    shown = value * 100 if fmt == Fmt.pp else value
+                    out.write_number(header + n, c0 + k - 1, shown, self._format(style, self.codes.get(fmt)))
+                elif j is not None:
+                    out.write_string(header + n, c0 + k - 1, row[j], self._format(style))
+        return max(1, len(plan.rows))
+
     @staticmethod
-    def _table(out: Any, table: Any) -> None:
-        """An Excel table of the template's (a named range with a header row, banding and filters)."""
+    def _table(out: Any, table: Any, bounds: tuple[int, int, int, int]) -> None:
+        """An Excel table of the template's (a named range with a header row, banding and filters) over
+        `bounds` (first row, first column, last row, last column; 1-based, where it lands)."""
+        first, c0, last, c1 = bounds
         style = table.tableStyleInfo
         out.add_table(
-            table.ref,
+            first - 1,
+            c0 - 1,
+            last - 1,
+            c1 - 1,
             {
                 "name": table.displayName,
                 "columns": [{"header": c.name} for c in table.tableColumns],
@@ -191,9 +241,10 @@ class SheetCopier:
             return str(formula), values[cell.coordinate].value
         return cell.value, None
 
-    def _write(self, out: Any, cell: Cell, value: tuple[Any, Any]) -> None:
+    def _write(self, out: Any, cell: Cell, value: tuple[Any, Any], r: int) -> None:
+        """The cell at row `r` (0-based: where it lands once the tables above it are filled)."""
         v, cached = value
-        r, c, fmt = cell.row - 1, cell.column - 1, self._format(cell)
+        c, fmt = cell.column - 1, self._format(cell)
         if cell.data_type == "f" and v:
             out.write_formula(r, c, v if v.startswith("=") else "=" + v, fmt, cached)
         elif isinstance(v, dt.datetime | dt.date | dt.time):
@@ -247,12 +298,12 @@ def template_look(theme: Theme, book: Any) -> tuple[Theme, str]:
 class StyledBuilder(Builder):
     """docagent's workbook after the template's sheets, in the template's look."""
 
-    def __init__(self, bound: Bound, theme: Theme, path: Path, book: Any, cached: Any, font: str) -> None:
-        super().__init__(bound, theme, path, font=font, reserved=book.sheetnames)
-        self.copier = SheetCopier(book, cached, self.wb)
+    def __init__(self, bound: Bound, theme: Theme, path: Path, font: str, copier: SheetCopier) -> None:
+        super().__init__(bound, theme, path, font=font, reserved=copier.book.sheetnames)
+        self.copier = copier
 
     def build(self) -> None:
-        self.copier.copy()
+        self.copier.copy(self.wb)
         super().build()
 
 
@@ -262,13 +313,14 @@ def render_styled_xlsx(bound: Bound, theme_name: str, template: bytes, path: Pat
     cached = openpyxl.load_workbook(io.BytesIO(template), data_only=True)
     if book.chartsheets:
         raise RenderError("the .xlsx template has chart sheets, which cannot be carried over: remove them")
-    plan = bound.plan
-    set_names(book, fill_values(bound), number_codes(plan.meta.language, plan.meta.currency))  # metrics by name
-    theme, font = template_look(branded(load_theme(theme_name), plan.meta.brand), book)
+    meta = bound.plan.meta
+    values, codes = fill_values(bound), number_codes(meta.language, meta.currency)
+    set_names(book, values, codes)  # a defined name that names a metric: its value
+    theme, font = template_look(branded(load_theme(theme_name), meta.brand), book)
     tmp = path.with_suffix(".xlsx.part")
-    StyledBuilder(bound, theme, tmp, book, cached, font).build()
+    StyledBuilder(bound, theme, tmp, font, SheetCopier(book, cached, values, codes)).build()
     tmp.replace(path)
     return path
 
 
-__all__ = ["cell_format", "colour", "render_styled_xlsx", "theme_colours"]
+__all__ = ["cell_format", "colour", "render_styled_xlsx", "template_look", "theme_colours"]

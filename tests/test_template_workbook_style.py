@@ -180,3 +180,32 @@ def test_an_excel_table_in_the_template_stays_a_table(tmp_path):
     assert kept.ref == "A1:B3" and kept.tableStyleInfo.name == "TableStyleMedium4"
     assert [c.name for c in kept.tableColumns] == ["Product", "Price"] and out["Prices"]["B2"].value == 12.5
     assert out.sheetnames[:2] == ["Prices", "Summary"]
+
+
+def test_an_excel_table_named_like_a_table_block_takes_its_rows_and_what_is_below_moves_down(tmp_path):
+    """A "By customer" table set up in the template (two example rows, a currency column, a note under it)
+    takes the plan's three customers; the note moves down a row and stays outside the table."""
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Receivables"
+    for row in [("Customer", "Amount"), ("Example Ltd", 1), ("Sample plc", 2)]:
+        ws.append(row)
+    ws["B2"].number_format = ws["B3"].number_format = '"£"#,##0.00'
+    ws["A5"] = "Figures from the ledger."
+    table = Table(displayName="by_customer", ref="A1:B3")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    ws.add_table(table)
+    book.save(tmp_path / "ledger.xlsx")
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    plan = {**PLAN, "meta": {"title": "Receivables report", "template": "ledger.xlsx"}, "metrics": []}
+    plan["blocks"] = [PLAN["blocks"][1]]
+    files = render_plan(plan, [tmp_path / "invoices.csv"], ["xlsx"], tmp_path / "out",
+                        templates=[tmp_path / "ledger.xlsx"])  # fmt: skip
+    sheet = openpyxl.load_workbook(files["xlsx"])["Receivables"]
+    assert sheet.tables["by_customer"].ref == "A1:B4"
+    rows = [(sheet.cell(r, 1).value, sheet.cell(r, 2).value) for r in range(2, 5)]
+    assert rows == [("Acme Corp", 300.5), ("Birch & Co", 75.25), ("Cedar Ltd", 60)]
+    assert sheet["B4"].number_format == '"£"#,##0.00'  # the template's own format for its column
+    assert sheet["A6"].value == "Figures from the ledger." and sheet["A5"].value is None
