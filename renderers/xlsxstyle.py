@@ -1,17 +1,17 @@
 """Style mode for an organisation's .xlsx template: docagent's workbook written in the template's look,
 with the template's own sheets in front of it.
 
-XlsxWriter cannot open a file and openpyxl drops the cached values of formulas and the charts it did
-not draw, so the template is read with openpyxl and its sheets are written again with XlsxWriter, cell
-by cell: values, formulas with their cached results, each cell's font, fill, borders, alignment and
-number format (theme colours resolved), column widths, row heights, merged cells, frozen panes, print
-setup, tab colours, hidden sheets, Excel tables and defined names. A defined name that names one of the plan's
+XlsxWriter cannot open a file and openpyxl drops the cached values of formulas and the charts it did not
+draw, so the template is read with openpyxl and its sheets are written again with XlsxWriter, cell by
+cell: values, formulas with their cached results, each cell's font, fill, borders, alignment and number
+format (theme colours resolved), column widths, row heights, merged cells, frozen panes, print setup,
+tab colours, hidden sheets, Excel tables and defined names. A defined name that names one of the plan's
 metrics gets its value, as in fill mode, and an Excel table named like one of the plan's table blocks
-takes that table's rows (the rows under it move; formulas pointing below it are not rewritten). docagent's own sheets follow in the template's body font and
-theme colours (accent 1 for headers and rules, the accents for charts). Named cell styles keep their
-look on the cells but not their names (XlsxWriter writes only Normal); conditional formats, data
-validation and comments are not carried over. A template holding charts or pictures is refused with
-the reason, as fill mode refuses it.
+takes that table's rows (the rows under it move; formulas pointing below it are not rewritten).
+docagent's own sheets follow in the template's body font and theme colours (accent 1 for headers and
+rules, the accents for charts). Named cell styles keep their look on the cells but not their names
+(XlsxWriter writes only Normal); conditional formats, data validation and comments are not carried over.
+A template holding charts or pictures is refused with the reason, as fill mode refuses it.
 """
 
 from __future__ import annotations
