@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,8 +27,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # signs dashboard sessions; generated under var_dir when unset
     session_max_age_s: int = 8 * 3600
     metrics_token: str | None = None  # /metrics answers only `Authorization: Bearer TOKEN` when set
-    jobs_per_minute: int = 30  # per key
-    max_concurrent_jobs: int = 10  # per key, queued or running
+    jobs_per_minute: int = Field(30, ge=1)  # per key
+    max_concurrent_jobs: int = Field(10, ge=1)  # per key, queued or running
     stale_job_s: int = 1800  # a sent job the broker cannot be asked about is sent again after this long
     job_lease_s: int = 30  # a worker renews its hold on a job this often x3; past it, the worker is gone
     recovery_interval_s: float = 10.0  # how often the scheduler looks for lost jobs

@@ -145,6 +145,21 @@ def test_a_refused_form_keeps_its_draft_and_stores_nothing(client, sent):
     assert client.get("/v1/datasets").json()["count"] == 0 and sent == []
 
 
+def test_a_job_refused_at_the_limit_takes_back_the_version_its_file_made_and_keeps_the_draft(client, sent, monkeypatch):
+    with EXAMPLE.open("rb") as f:
+        draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()
+    monkeypatch.setenv("DOCAGENT_MAX_CONCURRENT_JOBS", "1")
+    get_settings.cache_clear()
+    settings = get_settings()
+    lifecycle.create_job(settings.owner, "A report", [], ["pdf"], settings=settings)  # the one it may run
+    form = {"prompt": "Sales", "formats": ["pdf"], "draft_ids": [draft["id"]], **token(client)}
+    r = client.post("/jobs/new", data=form)
+    assert r.status_code == 422 and "at most 1 per key run at once" in r.text and sent == []
+    assert client.get("/v1/datasets").json()["count"] == 0  # the version made for the job is taken back
+    assert client.get(f"/v1/drafts/{draft['id']}").status_code == 200  # offered again on the form
+    assert f'name="draft_ids" value="{draft["id"]}" checked' in r.text
+
+
 def test_save_as_dataset_stores_one_version(client):
     with EXAMPLE.open("rb") as f:
         draft = client.post("/v1/drafts", files={"file": ("sales.csv", f)}).json()

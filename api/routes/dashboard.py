@@ -40,7 +40,6 @@ from docagent.formats import DEFAULT_FORMATS
 from docagent.lifecycle import FINAL, JobStatus
 from docagent.plan import PLACEHOLDER, Plan
 from docagent.sessions import close_session, open_session
-from docagent.store import DatasetRow
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
@@ -334,7 +333,7 @@ async def new_job_submit(
         try:
             body = JobCreate(
                 prompt=prompt,
-                dataset_ids=form.chosen + [d["id"] for d in kept],
+                dataset_ids=form.chosen + [d["id"] for d in kept],  # checked with the drafts, sent without
                 formats=formats or [],
                 planner=planner,
                 theme=theme or None,
@@ -352,20 +351,12 @@ async def new_job_submit(
         except (UnknownBrand, InvalidBrand) as e:
             errors["brand"] = sentence(str(e))
     if body is not None and not errors:
-        stored: list[tuple[DatasetRow, bool]] = []
+        body.dataset_ids = form.chosen
         try:
-            for draft in kept:  # one by one, so a failure part way still knows what to take back
-                stored.append(drafts.promote(draft["id"], None, owner, settings))
-            body.dataset_ids = form.chosen + [row.id for row, _ in stored]
-            accepted = jobs.submit(body, owner, settings, form.key)
+            accepted = drafts.submit_with(body, [d["id"] for d in kept], owner, settings, storage, form.key)
         except DocagentError as e:
-            for row, created in stored:  # the job was refused: its files are not kept as versions
-                if created:  # a file that was the newest version already stays, of course
-                    datasets.delete_dataset(row.id, owner, settings, storage)
             errors["form"] = sentence(str(e))
         else:
-            for used in kept:
-                drafts.discard(used["id"], owner, settings)
             return see_other(f"/jobs/{accepted.id}")
     return new_job_form(request, owner, settings, form, 422, errors)
 

@@ -16,12 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from docagent.api.services.datasets import Upload, receive
+from docagent.api.schemas import JobAccepted, JobCreate
+from docagent.api.services import jobs
+from docagent.api.services.datasets import Upload, delete_dataset, receive
 from docagent.data.isolated import inspect_file
-from docagent.errors import NotFound
+from docagent.errors import DocagentError, NotFound
 from docagent.images import is_image, read_image
 from docagent.records import plain_text, safe_filename, store_dataset
 from docagent.settings import Settings
+from docagent.storage import Storage
 from docagent.store import DatasetRow
 
 DRAFT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -108,3 +111,25 @@ def promote(draft_id: str, name: str | None, owner: str, settings: Settings) -> 
 def discard(draft_id: str, owner: str, settings: Settings) -> None:
     get(draft_id, owner, settings)
     shutil.rmtree(root(settings) / draft_id, ignore_errors=True)
+
+
+def submit_with(
+    body: JobCreate, draft_ids: list[str], owner: str, settings: Settings, storage: Storage, key: str | None
+) -> JobAccepted:
+    """Queue the job with the files picked on the form: each draft becomes a dataset version only if the job
+    is accepted. A refused job takes back the versions it made (one that was the newest already stays) and
+    leaves the drafts for the form to offer again; an accepted one discards them."""
+    stored: list[tuple[DatasetRow, bool]] = []
+    try:
+        for draft_id in draft_ids:  # one by one, so a failure part way still knows what to take back
+            stored.append(promote(draft_id, None, owner, settings))
+        body.dataset_ids = [*body.dataset_ids, *(row.id for row, _ in stored)]
+        accepted = jobs.submit(body, owner, settings, key)
+    except DocagentError:
+        for row, created in stored:
+            if created:
+                delete_dataset(row.id, owner, settings, storage)
+        raise
+    for draft_id in draft_ids:
+        discard(draft_id, owner, settings)
+    return accepted

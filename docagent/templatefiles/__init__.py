@@ -31,7 +31,8 @@ def template_prompt(templates: Mapping[str, TemplateFile]) -> str:
         "document in its look, your blocks where its body is. "
         "Each {{name}} (and a workbook's defined name) is filled with the metric of that name (define it in "
         "metrics); a table row holding {{table:NAME.column}} repeats, and a workbook's table NAME takes a "
-        "row, for each row of the table block whose title, lower case with words joined by _, is NAME. For one document per customer (or region...) set meta.burst: "
+        "row, for each row of the table block whose title, lower case with words joined by _, is NAME. "
+        "For one document per customer (or region...) set meta.burst: "
         '{"by": COLUMN, "dataset": NAME, "filename": "letter-{COLUMN}"}; {{COLUMN}} then shows its value.'
     )
     return "\n".join(parts)
