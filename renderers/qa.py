@@ -222,16 +222,20 @@ def pdf_fonts(reader: pypdf.PdfReader, name: str) -> list[str]:
     ]
 
 
-def _fragments(page: Any) -> list[tuple[float, float, str]]:
-    """(height on the page, left edge, text) of each piece of text, top first."""
-    out: list[tuple[float, float, str]] = []
+Fragments = list[tuple[float, float, str]]  # (height on the page, left edge, text) of each piece, top first
+
+
+def read_page(page: Any) -> tuple[Fragments, str]:
+    """A page's pieces of text where they lie, and its text: one pass over the content stream, which
+    pypdf parses in Python (the slowest part of checking a PDF)."""
+    out: Fragments = []
 
     def visit(text: str, cm: list[float], tm: list[float], *_: Any) -> None:
         if text.strip():
             out.append((tm[5] * cm[3] + cm[5], tm[4] * cm[0] + cm[4], text.strip()))
 
-    page.extract_text(visitor_text=visit)
-    return sorted(out, key=lambda f: (-f[0], f[1]))
+    text = page.extract_text(visitor_text=visit)
+    return sorted(out, key=lambda f: (-f[0], f[1])), text
 
 
 def _broken_numbers(body: list[tuple[float, float, str]]) -> list[str]:
@@ -249,7 +253,9 @@ def _broken_numbers(body: list[tuple[float, float, str]]) -> list[str]:
     return out
 
 
-def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
+def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound, read: list[Fragments] | None = None) -> list[str]:
+    """Empty pages, numbers broken across lines, pages ending in a heading or an introduction (`read`:
+    each page's fragments, when the caller has them already)."""
     blocks = bound.plan.blocks
     heads = {bound.text(b.text).strip() for b in blocks if isinstance(b, Heading)}
     intros = {
@@ -262,7 +268,8 @@ def pdf_layout(reader: pypdf.PdfReader, name: str, bound: Bound) -> list[str]:
     for n, page in enumerate(pages, 1):
         height = float(page.mediabox.height)
         # the running header sits above the frame and the footer below it
-        body = [f for f in _fragments(page) if FOOT_PT < f[0] < height - FOOT_PT]
+        found = read[n - 1] if read is not None else read_page(page)[0]
+        body = [f for f in found if FOOT_PT < f[0] < height - FOOT_PT]
         contents = page.get_contents()
         drawn = len(contents.get_data()) if contents is not None else 0
         if not body and drawn < 3000:  # header and footer only: nothing a reader came for
@@ -352,8 +359,9 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
             out += xlsx_widths(path)
         elif fmt == "pdf":
             reader = pypdf.PdfReader(path)
-            out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound)
-            out += leftovers(path, "\n".join(page.extract_text() for page in reader.pages))
+            pages = [read_page(page) for page in reader.pages]
+            out += pdf_fonts(reader, path.name) + pdf_layout(reader, path.name, bound, [f for f, _ in pages])
+            out += leftovers(path, "\n".join(text for _, text in pages))
         elif fmt == "pptx":  # text boxes and tables fit, charts have data, text moved to the notes is said
             from docagent.renderers.slidecheck import check_deck
 
