@@ -80,6 +80,14 @@ def test_one_stray_value_late_in_the_file_keeps_the_column_text(catalog, write):
     assert types(ds) == {"a": "integer", "b": "text"}
 
 
+def test_words_only_make_a_column_text_or_yes_no_and_what_casts_without_a_digit_still_counts(catalog, write):
+    """A column with a word is tried as yes/no only, but nan and inf cast as numbers (and epoch as a
+    time) without a digit, so a column of numbers with a nan stays numeric."""
+    body = "region,active,amount,seen\nNorth,yes,10,2024-01-01 10:00:00\nSouth,no,nan,epoch\nEast,yes,5.5,2024-02-01 09:30:00\n"
+    (ds,) = catalog.ingest(write("w.csv", body))
+    assert types(ds) == {"region": "text", "active": "boolean", "amount": "number", "seen": "datetime"}
+
+
 def test_xlsx_every_sheet_title_row_and_formula_values(catalog, tmp_path):
     # XlsxWriter stores formulas with cached values, as Excel does on save.
     path = tmp_path / "book.xlsx"
