@@ -73,6 +73,7 @@ DATETIME_FORMATS = [
     "%d.%m.%Y %H:%M",
 ]
 SAMPLE_ROWS = 2000
+HEAD_ROWS = 20  # a first, cheap test of every candidate
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def infer(
     """For each column, the first candidate that fits every non-empty value (None: text)."""
     every = candidates(decimal_comma)
     sample = f"(SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS})"
+    head = f"(SELECT * FROM {quote(table)} LIMIT {HEAD_ROWS})"
     # Every candidate but yes/no needs a digit in each value, or a value DuckDB casts without one (nan,
     # inf, epoch): a column with any other value without a digit (names, regions, products) is tried as
     # yes/no only. One cheap query spares it some forty tests.
@@ -164,11 +166,10 @@ def infer(
         cands = [EXCEL_SERIAL, *every] if DATE_NAME.search(col) else every
         if has_words:
             cands = [c for c in cands if c.type == "boolean"]
-        misses = ", ".join(_misses(c, "v") for c in cands)
-        row = con.execute(f"SELECT count(v), {misses} FROM (SELECT {_v(col)} AS v FROM {sample})").fetchone()
-        assert row is not None
-        fits = [c for c, m in zip(cands, row[1:], strict=True) if m == 0]
-        proposals.append(fits if row[0] else [])
+        # the first rows rule most candidates out cheaply; what fits them is tried on the whole sample
+        _, cands = _fitting(con, col, cands, head)
+        found, fits = _fitting(con, col, cands, sample) if cands else (1, [])
+        proposals.append(fits if found else [])
     # One full pass confirms the first few proposals of every column at once.
     owners = [(i, c) for i, props in enumerate(proposals) for c in props[:4]]
     chosen: list[Candidate | None] = [None] * len(columns)
@@ -181,6 +182,16 @@ def infer(
             if m == 0 and chosen[i] is None:
                 chosen[i] = c
     return chosen
+
+
+def _fitting(
+    con: duckdb.DuckDBPyConnection, col: str, cands: list[Candidate], source: str
+) -> tuple[int, list[Candidate]]:
+    """How many values of `col` in `source` are not empty, and the candidates that fit all of them."""
+    misses = "".join(", " + _misses(c, "v") for c in cands)
+    row = con.execute(f"SELECT count(v){misses} FROM (SELECT {_v(col)} AS v FROM {source})").fetchone()
+    assert row is not None
+    return row[0], [c for c, m in zip(cands, row[1:], strict=True) if m == 0]
 
 
 def _misses(c: Candidate, v: str) -> str:
