@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.writer.theme import theme_xml
 
 from docagent.pipeline.generate import render_plan
@@ -156,18 +157,22 @@ def test_the_styled_workbook_passes_the_ooxml_audit_and_converts(styled, tmp_pat
     assert "Northwind finance pack" in text and "$435.75" in text
 
 
-def test_an_excel_table_in_the_template_stays_a_table(tmp_path):
-    """A price list kept as an Excel table (Insert > Table), with its style, next to docagent's report."""
-    from openpyxl.worksheet.table import Table, TableStyleInfo
-
+def table_book(sheet: str, rows: list[tuple], name: str, style: str = "Light9") -> openpyxl.Workbook:
+    """A workbook whose one sheet holds `rows` as an Excel table (Insert > Table), as Excel saves it."""
     book = openpyxl.Workbook()
     ws = book.active
-    ws.title = "Prices"
-    for row in [("Product", "Price"), ("Widget", 12.5), ("Gadget", 30)]:
+    ws.title = sheet
+    for row in rows:
         ws.append(row)
-    table = Table(displayName="price_list", ref="A1:B3")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium4", showRowStripes=True)
+    table = Table(displayName=name, ref=f"A1:B{len(rows)}")
+    table.tableStyleInfo = TableStyleInfo(name=f"TableStyle{style}", showRowStripes=True)
     ws.add_table(table)
+    return book
+
+
+def test_an_excel_table_in_the_template_stays_a_table(tmp_path):
+    """A price list kept as an Excel table (Insert > Table), with its style, next to docagent's report."""
+    book = table_book("Prices", [("Product", "Price"), ("Widget", 12.5), ("Gadget", 30)], "price_list", "Medium4")
     book.save(tmp_path / "prices.xlsx")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
     plan = {**PLAN, "meta": {"title": "Receivables", "template": "prices.xlsx"}, "metrics": []}
@@ -185,18 +190,10 @@ def test_an_excel_table_in_the_template_stays_a_table(tmp_path):
 def test_an_excel_table_named_like_a_table_block_takes_its_rows_and_what_is_below_moves_down(tmp_path):
     """A "By customer" table set up in the template (two example rows, a currency column, a note under it)
     takes the plan's three customers; the note moves down a row and stays outside the table."""
-    from openpyxl.worksheet.table import Table, TableStyleInfo
-
-    book = openpyxl.Workbook()
+    book = table_book("Receivables", [("Customer", "Amount"), ("Example Ltd", 1), ("Sample plc", 2)], "by_customer")
     ws = book.active
-    ws.title = "Receivables"
-    for row in [("Customer", "Amount"), ("Example Ltd", 1), ("Sample plc", 2)]:
-        ws.append(row)
     ws["B2"].number_format = ws["B3"].number_format = '"£"#,##0.00'
     ws["A5"] = "Figures from the ledger."
-    table = Table(displayName="by_customer", ref="A1:B3")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-    ws.add_table(table)
     book.save(tmp_path / "ledger.xlsx")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
     plan = {**PLAN, "meta": {"title": "Receivables report", "template": "ledger.xlsx"}, "metrics": []}
