@@ -19,6 +19,7 @@ from docagent.errors import RenderError
 from docagent.formatting import slug
 from docagent.plan import Burst, Plan
 from docagent.renderers import render_all
+from docagent.renderers.deckfill import DeckFiller
 from docagent.renderers.deckstyle import render_styled_pptx
 from docagent.renderers.docfill import Filler
 from docagent.renderers.docstyle import render_styled_docx
@@ -58,7 +59,11 @@ def _writer(plan: Plan, catalog: Catalog, formats: Sequence[str], theme: str) ->
 
         return styled
     meta = plan.meta
-    filler = XlsxFiller(tpl.data, meta.language, meta.currency) if tpl.kind == "xlsx" else Filler(tpl.data)
+    filler: XlsxFiller | DeckFiller | Filler
+    if tpl.kind == "xlsx":
+        filler = XlsxFiller(tpl.data, meta.language, meta.currency)
+    else:
+        filler = DeckFiller(tpl.data) if tpl.kind == "pptx" else Filler(tpl.data)
 
     def fill(bound: Bound, folder: Path, stem: str) -> dict[str, Path]:
         return {tpl.kind: filler.write(fill_values(bound), folder / f"{stem}.{tpl.kind}")}

@@ -29,6 +29,11 @@ from docagent.templatefiles import PLACEHOLDER
 from docagent.templatefiles.binding import FillValues, row_table
 
 Lookup = Callable[[str], str | None]
+CARRIES = ("drawing", "fldChar", "instrText")  # a run holding one of these stays when its text is gone
+
+
+def _local(el: Any) -> str:
+    return str(el.tag).rsplit("}", 1)[-1]
 
 
 def _parts(doc: Any) -> Iterator[Any]:
@@ -54,8 +59,9 @@ def _text_parts(doc: Any) -> Iterator[tuple[Any, Any]]:
                 yield el, hf.part
 
 
-def fill_paragraph(p: Paragraph, lookup: Lookup) -> None:
-    """Replace each placeholder whose value lookup knows; the value keeps its first run's formatting."""
+def fill_paragraph(p: Any, lookup: Lookup) -> None:
+    """Replace each placeholder whose value lookup knows; the value keeps its first run's formatting.
+    `p`: a python-docx or python-pptx paragraph (its runs' text is all this reads and writes)."""
     runs = list(p.runs)
     texts = [r.text for r in runs]
     full = "".join(texts)
@@ -84,7 +90,7 @@ def fill_paragraph(p: Paragraph, lookup: Lookup) -> None:
             texts[last] = tail
     for run, old, new in zip(runs, [r.text for r in runs], texts, strict=True):
         if new != old:
-            if new == "" and not run._r.xpath("./w:drawing|./w:fldChar|./w:instrText"):
+            if new == "" and not any(_local(child) in CARRIES for child in run._r):
                 run._r.getparent().remove(run._r)  # a run that held only placeholder text
             else:
                 run.text = new
@@ -100,7 +106,7 @@ def _paragraphs(el: Any, parent: Any) -> Iterator[Paragraph]:
         yield Paragraph(p, parent)
 
 
-def _cell_lookup(values: FillValues, name: str, n: int, scalar: Lookup) -> Lookup:
+def cell_lookup(values: FillValues, name: str, n: int, scalar: Lookup) -> Lookup:
     """Row n of table `name` for its {{table:name.column}} placeholders; anything else as elsewhere."""
 
     def cell(ph: str) -> str | None:
@@ -119,7 +125,7 @@ def _repeat_rows(root: Any, parent: Any, values: FillValues, scalar: Lookup) -> 
         for n in range(len(table.rows)):
             row = copy.deepcopy(tr)
             for p in _paragraphs(row, parent):
-                fill_paragraph(p, _cell_lookup(values, name, n, scalar))
+                fill_paragraph(p, cell_lookup(values, name, n, scalar))
             tr.addprevious(row)
         tr.getparent().remove(tr)  # the template row itself; none left when the table is empty
 

@@ -33,7 +33,13 @@ def test_import_contracts_hold():
         ("pypdfium2", "renderers/preview.py"),
         (
             "pptx",
-            ["renderers/deckstyle.py", "renderers/slidecharts.py", "renderers/slidecheck.py", "renderers/slides.py"],
+            [
+                "renderers/deckfill.py",
+                "renderers/deckstyle.py",
+                "renderers/slidecharts.py",
+                "renderers/slidecheck.py",
+                "renderers/slides.py",
+            ],
         ),
         ("PIL", ["docagent/images.py", "renderers/measure.py"]),  # checks given images; font metrics for slides
         # reads uploads and checks; fills an organisation's workbook, which XlsxWriter cannot open, and reads

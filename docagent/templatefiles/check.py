@@ -9,7 +9,7 @@ from typing import Any
 from docagent.plan import Plan
 from docagent.templatefiles.binding import is_style_template, placeholder_problems
 
-FILL_KINDS = ("docx", "xlsx")  # what fill mode writes today
+FILL_KINDS = ("docx", "pptx", "xlsx")  # what fill mode writes
 STYLE_KINDS = ("docx", "pptx", "xlsx")  # what style mode writes
 DECK_INCHES = (13.33, 7.5)  # the 16:9 slide our deck layouts measure against
 

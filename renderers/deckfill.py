@@ -1,0 +1,88 @@
+"""Fill mode for an organisation's .pptx template: its {{placeholders}} replaced with bound values.
+
+The deck keeps everything it has (masters, layouts, theme, pictures, charts, notes); only placeholder text
+changes, on every slide: text boxes, placeholders, grouped shapes, table cells and speaker notes. A
+placeholder split across runs is joined and takes the formatting of the run it starts in, as in a .docx;
+a table row holding {{table:NAME.column}} is repeated for each row of that table. Anything left unfilled
+is an error: an account review saying "{{revenue}}" must never be sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pptx import Presentation
+from pptx.oxml.ns import qn
+from pptx.text.text import _Paragraph
+
+from docagent.errors import RenderError
+from docagent.renderers.docfill import Lookup, cell_lookup, fill_paragraph
+from docagent.templatefiles import PLACEHOLDER
+from docagent.templatefiles.binding import FillValues, row_table
+
+
+def _roots(prs: Any) -> Iterator[tuple[Any, Any]]:
+    """(XML, slide) of every slide and of its notes, where a deck's own text is."""
+    for slide in prs.slides:
+        yield slide._element, slide
+        if slide.has_notes_slide:
+            yield slide.notes_slide._element, slide.notes_slide
+
+
+def _paragraphs(root: Any, owner: Any) -> Iterator[_Paragraph]:
+    for p in list(root.iter(qn("a:p"))):
+        yield _Paragraph(p, owner)
+
+
+def _repeat_rows(root: Any, owner: Any, values: FillValues, scalar: Lookup) -> None:
+    for tr in list(root.iter(qn("a:tr"))):
+        name = row_table("".join(t.text or "" for t in tr.iter(qn("a:t"))))
+        if name is None or name not in values.tables:
+            continue
+        for n in range(len(values.tables[name].rows)):
+            row = copy.deepcopy(tr)
+            for p in _paragraphs(row, owner):
+                fill_paragraph(p, cell_lookup(values, name, n, scalar))
+            tr.addprevious(row)
+        tr.getparent().remove(tr)  # the template row itself; none left when the table is empty
+
+
+def unfilled(prs: Any) -> list[str]:
+    found: dict[str, None] = {}
+    for root, _ in _roots(prs):
+        for p in root.iter(qn("a:p")):
+            for m in PLACEHOLDER.finditer("".join(t.text or "" for t in p.iter(qn("a:t")))):
+                found.setdefault(m.group(0))
+    return list(found)
+
+
+class DeckFiller:
+    """One deck, read for each document it fills (a burst's decks start from the same bytes)."""
+
+    def __init__(self, template: bytes) -> None:
+        self.template = template
+
+    def write(self, values: FillValues, out: Path) -> Path:
+        prs = Presentation(io.BytesIO(self.template))
+
+        def scalar(name: str) -> str | None:
+            return values.scalars.get(name)
+
+        for root, owner in _roots(prs):
+            _repeat_rows(root, owner, values, scalar)
+            for p in _paragraphs(root, owner):
+                fill_paragraph(p, scalar)
+        left = unfilled(prs)
+        if left:
+            raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
+        tmp = out.with_suffix(".pptx.part")
+        prs.save(str(tmp))
+        tmp.replace(out)
+        return out
+
+
+__all__ = ["DeckFiller"]
