@@ -31,7 +31,11 @@ PlannerOpt = Annotated[str, typer.Option(help="auto | rules | llm")]
 ThemeOpt = Annotated[str | None, typer.Option(help="theme name from templates/themes")]
 TemplateOpt = Annotated[
     list[Path] | None,
-    typer.Option("--template", help="an organisation's .docx template to fill (meta.template names it); repeatable"),
+    typer.Option(
+        "--template",
+        help="an organisation's .docx, .pptx or .xlsx template to fill or write in (meta.template names it); "
+        "repeatable",
+    ),
 ]
 LangOpt = Annotated[
     str | None,
