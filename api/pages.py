@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from docagent.api.deps import CSRF_FIELD, SAFE_METHODS, SettingsDep, check_csrf, current_owner, same_origin
 from docagent.errors import NotSignedIn
-from docagent.lifecycle import FINAL
+from docagent.lifecycle import FINAL, RETRYABLE, UNFINISHED, WORKING
 
 TEMPLATES = Path(str(resources.files("docagent.templates"))) / "dashboard"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -39,8 +39,9 @@ PageOwner = Annotated[str, Depends(page_owner)]
 
 def page(request: Request, name: str, owner: str, code: int = 200, **context: Any) -> HTMLResponse:
     csrf = getattr(request.state, "csrf", "")
+    statuses = {"final": FINAL, "unfinished": UNFINISHED, "working": WORKING, "retryable": RETRYABLE}
     return templates.TemplateResponse(
-        request, name, {"owner": owner, "final": FINAL, "csrf_token": csrf, **context}, status_code=code
+        request, name, {"owner": owner, **statuses, "csrf_token": csrf, **context}, status_code=code
     )
 
 

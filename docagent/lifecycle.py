@@ -60,6 +60,7 @@ class DeliveryStatus(StrEnum):
 
 FINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 UNFINISHED = tuple(s for s in JobStatus if s not in FINAL)
+WORKING = (JobStatus.PLANNING, JobStatus.RENDERING)  # a worker holds the job: its progress moves
 
 _NEXT: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.QUEUED, JobStatus.PLANNING, JobStatus.FAILED, JobStatus.CANCELED}),
@@ -326,6 +327,7 @@ __all__ = [
     "FINAL",
     "RETRYABLE",
     "UNFINISHED",
+    "WORKING",
     "DeliveryStatus",
     "JobStatus",
     "admit",

@@ -147,5 +147,18 @@ def test_no_status_string_literal_outside_the_lifecycle_module():
     assert offenders == []
 
 
+def test_no_status_spelled_out_in_the_dashboards_templates_or_script():
+    """The pages take the sets of statuses (final, unfinished, working, retryable) from the lifecycle, and
+    the script reads the final ones from the page."""
+    dashboard = ROOT / "templates" / "dashboard"
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()[:120]}"
+        for p in sorted([*dashboard.glob("*.html"), *dashboard.glob("static/*.js")])
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if LITERAL.search(line)
+    ]
+    assert offenders == []
+
+
 def test_the_literal_check_would_see_one():
     assert LITERAL.search('job.status = "failed"') and not LITERAL.search('"the query failed"')

@@ -1,6 +1,6 @@
 // docagent dashboard: live updates and upload previews, no build step.
 "use strict";
-const FINAL = ["succeeded", "failed", "canceled"];
+const FINAL = (document.querySelector('meta[name="final-statuses"]')?.content ?? "").split(" ");
 
 async function swap(el, url) {
   const r = await fetch(url, { headers: { Accept: "text/html" } });
