@@ -239,6 +239,7 @@ def serve_cmd(
     import os
     import signal
     import subprocess
+    import time
 
     import uvicorn
 
@@ -259,11 +260,13 @@ def serve_cmd(
     def stop_children(signum: int | None = None, _frame: object = None) -> None:
         for child in children:
             child.terminate()
+        deadline = time.monotonic() + STOP_S  # one wait for all: a slow worker does not delay the scheduler's
         for child in children:
             try:
-                child.wait(timeout=20)
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait()
         children.clear()
         if signum is not None:
             raise SystemExit(128 + signum)
@@ -284,6 +287,7 @@ def serve_cmd(
 
 
 CELERY = [sys.executable, "-m", "celery", "-A", "docagent.workers.app"]
+STOP_S = 20  # how long `serve` gives its embedded worker and scheduler to stop, together
 
 
 def worker_argv(queues: str, pool: str, concurrency: int) -> list[str]:
