@@ -19,10 +19,9 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.text.text import _Paragraph
 
-from docagent.errors import RenderError
 from docagent.renderers.docfill import Lookup, cell_lookup, fill_paragraph
 from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import FillValues, row_table
+from docagent.templatefiles.binding import FillValues, refuse_unfilled, row_table
 
 
 def _roots(prs: Any) -> Iterator[tuple[Any, Any]]:
@@ -76,9 +75,7 @@ class DeckFiller:
             _repeat_rows(root, owner, values, scalar)
             for p in _paragraphs(root, owner):
                 fill_paragraph(p, scalar)
-        left = unfilled(prs)
-        if left:
-            raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
+        refuse_unfilled(unfilled(prs))
         tmp = out.with_suffix(".pptx.part")
         prs.save(str(tmp))
         tmp.replace(out)

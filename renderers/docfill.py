@@ -24,9 +24,8 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from docagent.errors import RenderError
 from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import FillValues, row_table
+from docagent.templatefiles.binding import FillValues, refuse_unfilled, row_table
 
 Lookup = Callable[[str], str | None]
 CARRIES = ("drawing", "fldChar", "instrText")  # a run holding one of these stays when its text is gone
@@ -218,9 +217,7 @@ class Filler:
             _repeat_rows(root, doc, values, scalar)
             for p in _paragraphs(root, doc):
                 fill_paragraph(p, scalar)
-        left = unfilled(doc)
-        if left:
-            raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
+        refuse_unfilled(unfilled(doc))
         tmp = out.with_suffix(".docx.part")
         self._save(tmp)
         tmp.replace(out)

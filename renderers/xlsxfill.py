@@ -29,7 +29,7 @@ from docagent.errors import RenderError
 from docagent.plan import Fmt
 from docagent.renderers.excel import currency_format, num_formats
 from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import FillValues, Number, row_table
+from docagent.templatefiles.binding import FillValues, Number, refuse_unfilled, row_table
 
 GENERAL = "General"
 
@@ -119,10 +119,8 @@ class XlsxFiller:
                     if isinstance(cell.value, str) and "{{" in cell.value:
                         self._fill(cell, values.scalars.get, values.numbers.get)
         set_names(wb, values, self.codes)
-        left = sorted({m.group(0) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                       if isinstance(c.value, str) for m in PLACEHOLDER.finditer(c.value)})  # fmt: skip
-        if left:
-            raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
+        refuse_unfilled(sorted({m.group(0) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                                if isinstance(c.value, str) for m in PLACEHOLDER.finditer(c.value)}))  # fmt: skip
         buf = io.BytesIO()
         wb.save(buf)
         tmp = out.with_suffix(".xlsx.part")

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from docagent.errors import RenderError
 from docagent.plan import Fmt, Plan, Table
 from docagent.templatefiles.profile import PLACEHOLDER
 
@@ -58,6 +59,12 @@ class FillValues:
         if ref and ref.group(1) == table and key(ref.group(2)) in self.tables[table].columns:
             return ref.group(2)
         return None
+
+
+def refuse_unfilled(left: list[str]) -> None:
+    """A filled file must hold no placeholder: one left would be sent to a customer as "{{balance}}"."""
+    if left:
+        raise RenderError(f"the template still holds {', '.join(left[:10])} after filling: nothing fills them")
 
 
 def row_table(text: str) -> str | None:
