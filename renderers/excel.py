@@ -169,6 +169,9 @@ class SheetRef:
         return f"{quote_sheetname(self.sheet)}!${c}${self.first + 1}:${c}${self.last + 1}"
 
 
+DEFAULT_FONT = "Calibri"  # XlsxWriter's, and docagent's own workbooks'
+
+
 class Builder:
     def __init__(
         self,
@@ -176,12 +179,14 @@ class Builder:
         theme: Theme,
         path: Path,
         images: dict[int, ChartImage] | None = None,
-        font: str = "Calibri",
+        font: str = DEFAULT_FONT,
         reserved: Sequence[str] = (),
     ) -> None:
         """`reserved`: sheet names a template's own sheets hold (style mode); ours take other names."""
         self.bound, self.theme, self.images = bound, theme, images or {}
         self.base = {"font_name": font, "font_size": 10}
+        # charts name a font only when it is not the default, so docagent's own workbooks are unchanged
+        self.chart_font = {"name": font} if font != DEFAULT_FONT else {}
         self.reserved = {n.casefold() for n in reserved}
         self.wb = Workbook(
             str(path),
@@ -210,7 +215,9 @@ class Builder:
         language = meta.language
         self.summary_name = _free(phrase(language, "summary_sheet"), self.reserved)
         self.chart_data_name = _free(phrase(language, "chart_data_sheet"), self.reserved)
-        self.models = ModelSheets(self.wb, bound, self.base, currency_format(meta.currency), num_formats(meta.language))
+        self.models = ModelSheets(
+            self.wb, bound, self.base, self.chart_font, currency_format(meta.currency), num_formats(meta.language)
+        )
 
     def _formats(self) -> dict[str, Any]:
         t, wb, base = self.theme, self.wb, self.base
@@ -846,19 +853,20 @@ class Builder:
                     }
                 )
             chart.combine(line)
-        chart.set_title({"name": self.bound.text(block.title), "name_font": {"size": 12, "bold": True}})
+        cf = self.chart_font
+        chart.set_title({"name": self.bound.text(block.title), "name_font": {"size": 12, "bold": True, **cf}})
         chart.set_legend(
-            {"position": "bottom"}
+            {"position": "bottom", **({"font": cf} if cf else {})}
             if len(block.y) + len(block.y2 or []) > 1 or kind in (ChartKind.pie, ChartKind.donut)
             else {"none": True}
         )
         chart.set_style(10)
         compact = excel_compact(self.bound.plan.meta.language)
         x_fmt = {"month": "mmm yyyy", "quarter": "mmm yyyy", "year": "yyyy"}.get(cols[0].bucket or "", "yyyy-mm-dd")
-        categories: dict[str, Any] = {}
+        categories: dict[str, Any] = {"num_font": cf} if cf else {}
         if cols[0].type in ("date", "datetime"):
             # a bucketed key labels its points only (a date axis would tick every month of a quarterly series)
-            categories |= {"num_format": x_fmt, "num_font": {"rotation": -35}, "text_axis": bool(cols[0].bucket)}
+            categories |= {"num_format": x_fmt, "num_font": {"rotation": -35, **cf}, "text_axis": bool(cols[0].bucket)}
         if kind in (ChartKind.bar, ChartKind.grouped_bar, ChartKind.stacked_bar, ChartKind.hbar):
             categories["label_position"] = "low"  # clear of bars that go below zero
         if categories:
@@ -868,6 +876,7 @@ class Builder:
                 {
                     "num_format": "0%" if s.percent else compact,
                     "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}},
+                    **({"num_font": cf} if cf else {}),
                 }
             )
         return chart

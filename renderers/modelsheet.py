@@ -132,9 +132,15 @@ class ModelSheets:
     """Writes the Assumptions sheet and the model sections; places other blocks that name a sheet."""
 
     def __init__(
-        self, wb: Any, bound: Bound, base: dict[str, Any], currency_format: str, num_formats: dict[Any, str]
+        self,
+        wb: Any,
+        bound: Bound,
+        base: dict[str, Any],
+        chart_font: dict[str, str],
+        currency_format: str,
+        num_formats: dict[Any, str],
     ) -> None:
-        self.wb, self.bound, self.base = wb, bound, base
+        self.wb, self.bound, self.base, self.chart_font = wb, bound, base, chart_font
         self.num_formats = {**{str(k): v for k, v in num_formats.items()}, "currency": currency_format}
         self.book = Workbook(bound)
         self.taken: set[str] = {"summary", "chart data"}  # casefolded sheet names others hold
@@ -349,8 +355,13 @@ class ModelSheets:
                 chart.add_series({**series, "fill": {"color": colour}})
         if line is not None:
             chart.combine(line)
-        chart.set_title({"name": self.bound.text(block.title), "name_font": {"size": 12, "bold": True}})
-        chart.set_legend({"position": "bottom"})
+        cf = self.chart_font  # the template's font in style mode; none named otherwise
+        chart.set_title({"name": self.bound.text(block.title), "name_font": {"size": 12, "bold": True, **cf}})
+        chart.set_legend({"position": "bottom", **({"font": cf} if cf else {})})
         grid = {"visible": True, "line": {"color": "#E5E7EB"}}
-        chart.set_y_axis({"num_format": self.num_formats["compact"], "major_gridlines": grid})
+        chart.set_y_axis(
+            {"num_format": self.num_formats["compact"], "major_gridlines": grid, **({"num_font": cf} if cf else {})}
+        )
+        if cf:
+            chart.set_x_axis({"num_font": cf})
         return chart

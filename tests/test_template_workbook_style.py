@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -130,6 +131,9 @@ def test_docagents_sheets_take_the_templates_body_font(styled):
     ws = openpyxl.load_workbook(styled)["Summary 2"]
     fonts = {c.font.name for row in ws.iter_rows() for c in row if c.value is not None}
     assert fonts == {"DejaVu Serif"}, fonts
+    with zipfile.ZipFile(styled) as z:  # the chart's title, legend and axes too
+        chart = z.read(next(n for n in z.namelist() if n.startswith("xl/charts/chart"))).decode()
+    assert 'typeface="DejaVu Serif"' in chart and "Calibri" not in chart
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert "Receivables" in texts and any("By customer" in t for t in texts)
 
