@@ -146,7 +146,7 @@ def _shown(v: Any) -> str:
     return f"{v:,.2f}"
 
 
-def _points(v: Any, fmt: Fmt | str | None) -> Any:
+def points(v: Any, fmt: Fmt | str | None) -> Any:
     """A pp value as the cell holds it: points (0.012 -> 1.2), since only "%" scales in a number format."""
     return v * 100 if fmt == Fmt.pp and isinstance(v, int | float) and not isinstance(v, bool) else v
 
@@ -562,7 +562,7 @@ class Builder:
             for k, (v, c) in enumerate(zip(r, cols, strict=True)):
                 fmt = self.num_format(c)
                 formula = formulas[i][k] if formulas else None
-                v = _points(v, c.format)
+                v = points(v, c.format)
                 if formula:
                     cached = v if isinstance(v, int | float | str) else ""
                     ws.write_formula(first + i, left + k, _points_formula(formula, c.format), fmt, cached)
@@ -715,13 +715,13 @@ class Builder:
             elif formula and (live := self._compact_tile(formula, fmt)):  # 4.67M as the PDF prints it
                 ws.write_formula(row, k, live, self.f["kpi_text"], self.bound.metric_text.get(item.metric, "–"))
             elif formula:
-                cached = _points(value, fmt) if value is not None else ""
+                cached = points(value, fmt) if value is not None else ""
                 ws.write_formula(row, k, _points_formula(formula, fmt), cell_fmt, cached)
             elif value is None or (m and m.find):
                 text = self.bound.metric_text.get(item.metric, "–")
                 ws.write_string(row, k, text, self.f["kpi_text" if m and m.find else "kpi_value"])
             else:
-                ws.write_number(row, k, _points(value, fmt), cell_fmt)
+                ws.write_number(row, k, points(value, fmt), cell_fmt)
             label = kpi_label(item, metrics)
             ws.write_string(row + 1, k, label, self.f["kpi_label"])
             # a number too wide for its column shows as ### in Excel and LibreOffice
@@ -738,7 +738,7 @@ class Builder:
         first = row + 2
         for n in sorted(data.emphasis):
             for k, (v, c) in enumerate(zip(res.rows[n], data.columns, strict=True)):
-                self.cell(ws, first + n, k, _points(v, c.format), c.type, self.num_format(c, "bold"))
+                self.cell(ws, first + n, k, points(v, c.format), c.type, self.num_format(c, "bold"))
         for h in block.highlight or []:
             if h.column not in data.header or not res.rows:
                 continue
@@ -747,7 +747,7 @@ class Builder:
             if h.op in ("top", "bottom"):  # native rules, so they follow edits to the values
                 opts |= {"type": h.op, "value": int(h.value)}
             else:
-                value = _points(h.value, data.columns[k].format)
+                value = points(h.value, data.columns[k].format)
                 value = int(value) if float(value).is_integer() else value
                 opts |= {"type": "cell", "criteria": CF_OPS[h.op], "value": value}
             skip = summary_rows(block, res.rows, self.bound.plan.meta.language)
@@ -762,7 +762,7 @@ class Builder:
             for k, (v, c) in enumerate(zip(data.total_values, data.columns, strict=True)):
                 if isinstance(v, int | float) and res.rows:
                     col = xl_col_to_name(k)
-                    total = _points(v, c.format)
+                    total = points(v, c.format)
                     ws.write_formula(end, k, f"=SUM({col}{row + 3}:{col}{end})", self.num_format(c, "total"), total)
                 else:
                     ws.write_string(end, k, str(v or ""), self.f["total:text"])

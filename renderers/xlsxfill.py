@@ -27,7 +27,7 @@ from openpyxl.cell.cell import Cell
 
 from docagent.errors import RenderError
 from docagent.plan import Fmt
-from docagent.renderers.excel import currency_format, num_formats
+from docagent.renderers.excel import currency_format, num_formats, points
 from docagent.templatefiles import PLACEHOLDER
 from docagent.templatefiles.binding import FillValues, Number, refuse_unfilled, row_table
 
@@ -80,7 +80,7 @@ def number_codes(language: str, currency: str) -> dict[Fmt, str]:
 
 def set_number(cell: Cell, number: Number, codes: dict[Fmt, str]) -> None:
     value, fmt = number
-    cell.value = value * 100 if fmt == Fmt.pp else value  # pp cells hold points, as docagent's own do
+    cell.value = points(value, fmt)  # pp cells hold points, as docagent's own do
     if cell.number_format == GENERAL:
         cell.number_format = codes.get(fmt, GENERAL)
 

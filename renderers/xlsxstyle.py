@@ -31,7 +31,7 @@ from openpyxl.utils.cell import range_boundaries
 from docagent.bind import Bound
 from docagent.errors import RenderError
 from docagent.plan import Fmt
-from docagent.renderers.excel import Builder
+from docagent.renderers.excel import Builder, points
 from docagent.renderers.theme import Theme, branded, dark, load_theme, tint
 from docagent.renderers.xlsxfill import number_codes, refuse_drawings, set_names
 from docagent.templatefiles.binding import FillValues, fill_values, key
@@ -132,10 +132,10 @@ class SheetCopier:
         props = cell_format(cell, self.scheme)
         if num_format and props.get("num_format") is None:
             props["num_format"] = num_format
-        key = tuple(sorted(props.items()))
-        if key not in self.formats:
-            self.formats[key] = self.wb.add_format(props)
-        return self.formats[key]
+        look = tuple(sorted(props.items()))  # (not `key`, the binding's function this module also uses)
+        if look not in self.formats:
+            self.formats[look] = self.wb.add_format(props)
+        return self.formats[look]
 
     def copy(self, wb: Any) -> None:
         """Write the template's sheets into `wb`, before anything else is written there."""
@@ -205,8 +205,9 @@ class SheetCopier:
                 number = plan.numbers[n][j] if j is not None and plan.numbers else None
                 if number is not None:
                     value, fmt = number
-                    shown = value * 100 if fmt == Fmt.pp else value
-                    out.write_number(header + n, c0 + k - 1, shown, self._format(style, self.codes.get(fmt)))
+                    out.write_number(
+                        header + n, c0 + k - 1, points(value, fmt), self._format(style, self.codes.get(fmt))
+                    )
                 elif j is not None:
                     out.write_string(header + n, c0 + k - 1, row[j], self._format(style))
         return max(1, len(plan.rows))
