@@ -9,9 +9,9 @@ is an error: an account review saying "{{revenue}}" must never be sent.
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,8 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.text.text import _Paragraph
 
-from docagent.renderers.docfill import Lookup, cell_lookup, fill_paragraph
-from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import FillValues, refuse_unfilled, row_table
+from docagent.renderers.docfill import fill_paragraph, repeat_rows, unfilled
+from docagent.templatefiles.binding import FillValues, refuse_unfilled
 
 
 def _roots(prs: Any) -> Iterator[tuple[Any, Any]]:
@@ -37,28 +36,6 @@ def _paragraphs(root: Any, owner: Any) -> Iterator[_Paragraph]:
         yield _Paragraph(p, owner)
 
 
-def _repeat_rows(root: Any, owner: Any, values: FillValues, scalar: Lookup) -> None:
-    for tr in list(root.iter(qn("a:tr"))):
-        name = row_table("".join(t.text or "" for t in tr.iter(qn("a:t"))))
-        if name is None or name not in values.tables:
-            continue
-        for n in range(len(values.tables[name].rows)):
-            row = copy.deepcopy(tr)
-            for p in _paragraphs(row, owner):
-                fill_paragraph(p, cell_lookup(values, name, n, scalar))
-            tr.addprevious(row)
-        tr.getparent().remove(tr)  # the template row itself; none left when the table is empty
-
-
-def unfilled(prs: Any) -> list[str]:
-    found: dict[str, None] = {}
-    for root, _ in _roots(prs):
-        for p in root.iter(qn("a:p")):
-            for m in PLACEHOLDER.finditer("".join(t.text or "" for t in p.iter(qn("a:t")))):
-                found.setdefault(m.group(0))
-    return list(found)
-
-
 class DeckFiller:
     """One deck, read for each document it fills (a burst's decks start from the same bytes)."""
 
@@ -72,10 +49,10 @@ class DeckFiller:
             return values.scalars.get(name)
 
         for root, owner in _roots(prs):
-            _repeat_rows(root, owner, values, scalar)
+            repeat_rows(root, values, scalar, partial(_paragraphs, owner=owner), "a")
             for p in _paragraphs(root, owner):
                 fill_paragraph(p, scalar)
-        refuse_unfilled(unfilled(prs))
+        refuse_unfilled(unfilled((root for root, _ in _roots(prs)), "a"))
         tmp = out.with_suffix(".pptx.part")
         prs.save(str(tmp))
         tmp.replace(out)

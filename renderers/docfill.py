@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +96,6 @@ def fill_paragraph(p: Any, lookup: Lookup) -> None:
                 run.text = new
 
 
-def _row_table(tr: Any) -> str | None:
-    """The table NAME a row's {{table:NAME.column}} placeholders repeat, if any."""
-    return row_table("".join(t.text or "" for t in tr.iter(qn("w:t"))))
-
-
 def _paragraphs(el: Any, parent: Any) -> Iterator[Paragraph]:
     for p in list(el.iter(qn("w:p"))):
         yield Paragraph(p, parent)
@@ -115,15 +111,22 @@ def cell_lookup(values: FillValues, name: str, n: int, scalar: Lookup) -> Lookup
     return cell
 
 
-def _repeat_rows(root: Any, parent: Any, values: FillValues, scalar: Lookup) -> None:
-    for tr in list(root.iter(qn("w:tr"))):
-        name = _row_table(tr)
+def _text(el: Any, prefix: str) -> str:
+    return "".join(t.text or "" for t in el.iter(qn(f"{prefix}:t")))
+
+
+def repeat_rows(
+    root: Any, values: FillValues, scalar: Lookup, paragraphs: Callable[[Any], Iterator[Any]], prefix: str = "w"
+) -> None:
+    """Each table row holding {{table:NAME.column}} becomes one row per row of table NAME, filled; `prefix`:
+    w for Word's tables, a for DrawingML's (a slide's), `paragraphs` the library's paragraphs of an element."""
+    for tr in list(root.iter(qn(f"{prefix}:tr"))):
+        name = row_table(_text(tr, prefix))
         if name is None or name not in values.tables:
             continue
-        table = values.tables[name]
-        for n in range(len(table.rows)):
+        for n in range(len(values.tables[name].rows)):
             row = copy.deepcopy(tr)
-            for p in _paragraphs(row, parent):
+            for p in paragraphs(row):
                 fill_paragraph(p, cell_lookup(values, name, n, scalar))
             tr.addprevious(row)
         tr.getparent().remove(tr)  # the template row itself; none left when the table is empty
@@ -149,13 +152,12 @@ def _fill_controls(root: Any, parent: Any, lookup: Lookup) -> None:
             r.getparent().remove(r)
 
 
-def unfilled(doc: Any) -> list[str]:
-    """Placeholders still in the document's text."""
+def unfilled(roots: Iterable[Any], prefix: str = "w") -> list[str]:
+    """Placeholders still in the paragraphs under `roots` (w: a document's parts, a: a deck's slides)."""
     found: dict[str, None] = {}
-    for root in _parts(doc):
-        for p in root.iter(qn("w:p")):
-            text = "".join(t.text or "" for t in p.iter(qn("w:t")))
-            for m in PLACEHOLDER.finditer(text):
+    for root in roots:
+        for p in root.iter(qn(f"{prefix}:p")):
+            for m in PLACEHOLDER.finditer(_text(p, prefix)):
                 found.setdefault(m.group(0))
     return list(found)
 
@@ -214,10 +216,10 @@ class Filler:
 
         for root in self.roots:
             _fill_controls(root, doc, scalar)
-            _repeat_rows(root, doc, values, scalar)
+            repeat_rows(root, values, scalar, partial(_paragraphs, parent=doc))
             for p in _paragraphs(root, doc):
                 fill_paragraph(p, scalar)
-        refuse_unfilled(unfilled(doc))
+        refuse_unfilled(unfilled(_parts(doc)))
         tmp = out.with_suffix(".docx.part")
         self._save(tmp)
         tmp.replace(out)
