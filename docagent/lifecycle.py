@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -97,8 +98,42 @@ def _move(job: JobRow, to: JobStatus, message: str | None = None) -> None:
 # --- creation ---
 
 
-def _new(**fields: Any) -> JobRow:
-    return JobRow(status=JobStatus.QUEUED, progress=0.0, usage={}, timings={}, **fields)
+@dataclass(frozen=True)
+class JobSpec:
+    """What a caller asks a job to make; who asks and how it is admitted are `create_job`'s arguments."""
+
+    prompt: str
+    dataset_ids: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS))
+    planner: str = "auto"
+    theme: str | None = None
+    language: str | None = None
+    brand: str | None = None
+    given_plan: dict[str, Any] | None = None  # rendered as is; with an instruction, revised by the model
+    instruction: str | None = None  # a revision's request, sent to the model with `given_plan`
+    parent_id: str | None = None  # the job a revision revises
+
+
+def _new(owner: str, spec: JobSpec, **service: Any) -> JobRow:
+    """A queued row for `spec`; `service` holds what the service sets itself (key, schedule, source)."""
+    return JobRow(
+        status=JobStatus.QUEUED,
+        progress=0.0,
+        usage={},
+        timings={},
+        owner=owner,
+        prompt=spec.prompt,
+        dataset_ids=list(spec.dataset_ids),
+        formats=list(spec.formats),
+        planner_requested=spec.planner,
+        theme=spec.theme,
+        language=spec.language,
+        brand=spec.brand,
+        given_plan=spec.given_plan,
+        instruction=spec.instruction,
+        parent_id=spec.parent_id,
+        **service,
+    )
 
 
 def find_by_key(owner: str, idempotency_key: str, settings: Settings) -> JobRow | None:
@@ -109,19 +144,11 @@ def find_by_key(owner: str, idempotency_key: str, settings: Settings) -> JobRow 
 
 def create_job(
     owner: str,
-    prompt: str,
-    dataset_ids: list[str],
-    formats: list[str],
-    planner: str = "auto",
-    theme: str | None = None,
-    language: str | None = None,
+    spec: JobSpec,
+    *,
     idempotency_key: str | None = None,
     settings: Settings | None = None,
     limits: bool = False,
-    given_plan: dict[str, Any] | None = None,
-    instruction: str | None = None,
-    parent_id: str | None = None,
-    brand: str | None = None,
 ) -> tuple[JobRow, bool]:
     """A queued job (and True); if this owner's idempotency key is taken, that job (and False).
 
@@ -129,20 +156,7 @@ def create_job(
     after the key lookup: a repeated key returns the first job even past the limits.
     """
     settings = settings or get_settings()
-    job = _new(
-        owner=owner,
-        prompt=prompt,
-        dataset_ids=dataset_ids,
-        formats=formats,
-        planner_requested=planner,
-        theme=theme,
-        language=language,
-        idempotency_key=idempotency_key,
-        given_plan=given_plan,  # rendered as is; with an instruction, revised by the model
-        instruction=instruction,
-        parent_id=parent_id,
-        brand=brand,
-    )
+    job = _new(owner, spec, idempotency_key=idempotency_key)
     try:
         with session(settings) as s:
             if limits:
@@ -167,18 +181,19 @@ def create_job(
 def start_schedule_run(s: Session, owner: str, schedule_id: str, spec: dict[str, Any]) -> JobRow:
     """A queued job for one fire of a schedule; its source is resolved when it is planned."""
     job = _new(
-        owner=owner,
-        prompt=spec["prompt"],
-        formats=spec.get("formats") or list(DEFAULT_FORMATS),
-        dataset_ids=[],
-        planner_requested=spec.get("planner") or "auto",
-        theme=spec.get("theme"),
-        brand=spec.get("brand"),
-        language=spec.get("language"),
+        owner,
+        JobSpec(
+            spec["prompt"],
+            formats=spec.get("formats") or list(DEFAULT_FORMATS),
+            planner=spec.get("planner") or "auto",
+            theme=spec.get("theme"),
+            language=spec.get("language"),
+            brand=spec.get("brand"),
+            given_plan=spec.get("plan"),  # a frozen schedule: no model call unless the data no longer fits
+        ),
         schedule_id=schedule_id,
         # the files each run reads fresh: the data source, and the template the schedule names
         source={**spec["source"], "template": spec["template"]} if spec.get("template") else spec.get("source"),
-        given_plan=spec.get("plan"),  # a frozen schedule: no model call unless the data no longer fits
         replan_on_mismatch=bool(spec.get("replan_on_mismatch")),
     )
     s.add(job)
@@ -264,6 +279,13 @@ def locked(job_id: str, settings: Settings) -> Iterator[JobRow]:
         yield job
 
 
+def set_datasets(job_id: str, dataset_ids: list[str], settings: Settings) -> JobRow:
+    """Record the files a job reads (a schedule's fresh source, the images its plan names)."""
+    with locked(job_id, settings) as job:
+        job.dataset_ids = list(dataset_ids)
+    return job
+
+
 def start_planning(job: JobRow, at: dt.datetime | None = None) -> None:
     _move(job, JobStatus.PLANNING)
     job.stage, job.progress = JobStatus.PLANNING.value, 0.1
@@ -329,6 +351,7 @@ __all__ = [
     "UNFINISHED",
     "WORKING",
     "DeliveryStatus",
+    "JobSpec",
     "JobStatus",
     "admit",
     "cancel",
@@ -342,6 +365,7 @@ __all__ = [
     "locked",
     "requeue",
     "retry",
+    "set_datasets",
     "start_planning",
     "start_rendering",
     "start_schedule_run",

@@ -217,18 +217,6 @@ def latest_dataset(owner: str, name: str, settings: Settings | None = None) -> D
 # --- jobs ---
 
 
-def update_job(job_id: str, settings: Settings, **fields: Any) -> JobRow:
-    """Record what a stage produced; the status itself changes only through docagent.lifecycle."""
-    assert "status" not in fields, "change a job's status through docagent.lifecycle"
-    with session(settings) as s:
-        job = s.get(JobRow, job_id, with_for_update=True)
-        if job is None:
-            raise JobNotFound(f"no job {job_id}")
-        for k, v in fields.items():
-            setattr(job, k, v)
-        return job
-
-
 def get_job(job_id: str, settings: Settings) -> JobRow:
     with session(settings) as s:
         job = s.get(JobRow, job_id)

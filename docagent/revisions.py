@@ -10,6 +10,7 @@ from typing import Any
 
 from docagent.data.catalog import Catalog
 from docagent.errors import NothingToRevise, RevisionNeedsModel
+from docagent.lifecycle import JobSpec
 from docagent.plan import Plan
 from docagent.plans import check
 from docagent.records import load_stored
@@ -43,8 +44,8 @@ def check_given(data: Any, dataset_ids: list[str], settings: Settings) -> Plan:
         return check(data, catalog)
 
 
-def revision_of(parent: JobRow, settings: Settings) -> dict[str, Any]:
-    """The fields a revision of `parent` inherits; refuses when it cannot be revised."""
+def revision_of(parent: JobRow, instruction: str, settings: Settings) -> JobSpec:
+    """A revision of `parent` asking the model for `instruction`; refuses when it cannot be revised."""
     if not settings.llm_base_url:
         raise RevisionNeedsModel(
             "revising a plan needs the model, and none is configured (DOCAGENT_LLM_BASE_URL); "
@@ -52,15 +53,18 @@ def revision_of(parent: JobRow, settings: Settings) -> dict[str, Any]:
         )
     if parent.plan is None:
         raise NothingToRevise(f"job {parent.id} has no plan to revise yet ({parent.status})")
-    return {
-        "prompt": parent.prompt,
-        "given_plan": parent.plan,
-        "parent_id": parent.id,
-        "formats": list(parent.formats),
-        "theme": parent.theme,
-        "brand": parent.brand,
-        "language": parent.language,
-    }
+    return JobSpec(
+        parent.prompt,
+        list(parent.dataset_ids),
+        list(parent.formats),
+        "llm",
+        parent.theme,
+        parent.language,
+        parent.brand,
+        given_plan=parent.plan,
+        instruction=instruction,
+        parent_id=parent.id,
+    )
 
 
 __all__ = ["catalog_of", "check_given", "revision_of"]

@@ -28,7 +28,7 @@ from docagent.plan import Brand, Plan, is_templated
 from docagent.planners import Planned
 from docagent.plans import parse
 from docagent.provenance import file_sha256, provenance
-from docagent.records import load_stored, update_job
+from docagent.records import load_stored
 from docagent.renderers.preview import deck_previews, previews
 from docagent.renderers.qa import check as qa_check
 from docagent.schedules import resolve_source
@@ -90,13 +90,13 @@ def _with_images(job: JobRow, kit: Brand | None, settings: Settings) -> JobRow:
     # a frozen plan's template travels by name too: a schedule's fresh source replaces the ids it had
     ids = with_images(job.owner, list(job.dataset_ids), named_templates(job.given_plan), settings, "template")
     if ids != job.dataset_ids:
-        job = update_job(job.id, settings, dataset_ids=ids)
+        job = lifecycle.set_datasets(job.id, ids, settings)
     if not names:
         return job
     if kit is not None and kit.logo and latest_image(job.owner, kit.logo, settings) is None:
         raise InvalidBrand([f"brand {job.brand!r}: its logo {kit.logo!r} is no longer among your images; upload it"])
     ids = with_images(job.owner, list(job.dataset_ids), names, settings)
-    return job if ids == job.dataset_ids else update_job(job.id, settings, dataset_ids=ids)
+    return job if ids == job.dataset_ids else lifecycle.set_datasets(job.id, ids, settings)
 
 
 def _provenance(job: JobRow, plan: Plan, settings: Settings) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
     t = time.perf_counter()
     try:
         if job.source:  # a scheduled run reads its source fresh, now
-            job = update_job(job_id, settings, dataset_ids=resolve_source(job, settings))
+            job = lifecycle.set_datasets(job_id, resolve_source(job, settings), settings)
         kit = _brand_kit(job, settings)
         job = _with_images(job, kit, settings)  # a logo or a frozen plan's images travel like data files
         catalog, profiles = _catalog_for(job, settings)

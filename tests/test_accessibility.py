@@ -70,7 +70,9 @@ def site(server, axe):  # noqa: F811  (axe first: no point building pages that c
         settings = Settings(var_dir=server.var)
         with session(settings) as s:
             owner = s.get(DatasetRow, ds["id"]).owner
-        failed, _ = lifecycle.create_job(owner, "A report that broke", [ds["id"]], ["pdf"], settings=settings)
+        failed, _ = lifecycle.create_job(
+            owner, lifecycle.JobSpec("A report that broke", [ds["id"]], ["pdf"]), settings=settings
+        )
         with lifecycle.locked(failed.id, settings) as row:
             lifecycle.fail(row, "render_failed", "the chart's column 'margin' does not exist")
         for _ in range(180):

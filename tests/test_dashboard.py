@@ -322,7 +322,9 @@ def owner_and_settings(server) -> tuple[str, Settings]:
 
 def test_the_timeline_follows_the_live_status(page, server):
     owner, settings = owner_and_settings(server)
-    job, _ = lifecycle.create_job(owner, "Timeline check", [], ["pdf"], settings=settings)  # not sent to a worker
+    job, _ = lifecycle.create_job(
+        owner, lifecycle.JobSpec("Timeline check", [], ["pdf"]), settings=settings
+    )  # not sent to a worker
     page.goto(f"/jobs/{job.id}")
     badge, current = page.locator("#live [data-status]"), page.locator(".stages li.current span")
     expect(badge).to_have_text("queued")
@@ -343,7 +345,7 @@ def test_the_timeline_follows_the_live_status(page, server):
 
 def test_a_canceled_job_is_retried_then_a_failed_one_deleted_after_confirming(page, server):
     owner, settings = owner_and_settings(server)
-    job, _ = lifecycle.create_job(owner, "Retry me", [], ["pdf"], settings=settings)
+    job, _ = lifecycle.create_job(owner, lifecycle.JobSpec("Retry me", [], ["pdf"]), settings=settings)
     with lifecycle.locked(job.id, settings) as row:
         lifecycle.cancel(row)
     page.goto(f"/jobs/{job.id}")

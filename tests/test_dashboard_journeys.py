@@ -64,7 +64,9 @@ def site(server) -> dict[str, Any]:  # noqa: F811
         settings = Settings(var_dir=server.var)
         with session(settings) as s:
             owner = s.get(DatasetRow, ds["id"]).owner
-        failed, _ = lifecycle.create_job(owner, "A report that broke", [ds["id"]], ["pdf"], settings=settings)
+        failed, _ = lifecycle.create_job(
+            owner, lifecycle.JobSpec("A report that broke", [ds["id"]], ["pdf"]), settings=settings
+        )
         with lifecycle.locked(failed.id, settings) as row:
             lifecycle.fail(row, "invalid_brand", "the brand kit cannot be used")
         for _ in range(240):

@@ -86,7 +86,7 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     import errno
     import shutil as sh
 
-    from docagent.lifecycle import create_job
+    from docagent.lifecycle import JobSpec, create_job
     from docagent.pipeline.jobs import plan_stage, render_stage
     from docagent.records import create_dataset, get_job
     from docagent.settings import Settings
@@ -98,7 +98,7 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     src = tmp_path / "sales.csv"
     sh.copy(EXAMPLE, src)
     ds = create_dataset(src, "sales.csv", "sales", "o", settings)
-    job, _ = create_job("o", "Full disk", [ds.id], ["pdf", "xlsx"], settings=settings)
+    job, _ = create_job("o", JobSpec("Full disk", [ds.id], ["pdf", "xlsx"]), settings=settings)
     assert plan_stage(job.id, settings)
 
     real = sh.copyfileobj

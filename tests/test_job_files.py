@@ -34,7 +34,7 @@ def settings(tmp_path) -> Settings:
 
 def planned_job(settings: Settings) -> str:
     """A job whose plan is done: the render stage is next."""
-    job, _ = lifecycle.create_job("o", "p", [], ["docx", "pdf"], settings=settings)
+    job, _ = lifecycle.create_job("o", lifecycle.JobSpec("p", [], ["docx", "pdf"]), settings=settings)
     with lifecycle.locked(job.id, settings) as j:
         lifecycle.start_planning(j)
         j.plan = PLAN
@@ -90,7 +90,7 @@ def test_a_render_that_finishes_stores_its_files(settings):
 
 
 def finished_job(settings: Settings) -> str:
-    job, _ = lifecycle.create_job("o", "p", [], ["pdf"], settings=settings)
+    job, _ = lifecycle.create_job("o", lifecycle.JobSpec("p", [], ["pdf"]), settings=settings)
     with lifecycle.locked(job.id, settings) as j:
         lifecycle.fail(j, "boom", "it broke")
     return job.id

@@ -89,11 +89,15 @@ def test_a_queued_job_cannot_skip_planning():
 def test_an_idempotency_key_taken_in_a_race_returns_the_first_job(tmp_path):
     settings = Settings(var_dir=tmp_path / "var")
     migrate(settings)
-    first, created = lifecycle.create_job("o", "p", [], ["pdf"], idempotency_key="k", settings=settings)
-    again, created_again = lifecycle.create_job("o", "p", [], ["pdf"], idempotency_key="k", settings=settings)
+    first, created = lifecycle.create_job(
+        "o", lifecycle.JobSpec("p", [], ["pdf"]), idempotency_key="k", settings=settings
+    )
+    again, created_again = lifecycle.create_job(
+        "o", lifecycle.JobSpec("p", [], ["pdf"]), idempotency_key="k", settings=settings
+    )
     assert created and not created_again and again.id == first.id and first.status == Q
     other, created_other = lifecycle.create_job(
-        "someone-else", "p", [], ["pdf"], idempotency_key="k", settings=settings
+        "someone-else", lifecycle.JobSpec("p", [], ["pdf"]), idempotency_key="k", settings=settings
     )
     assert created_other and other.id != first.id
 
@@ -104,7 +108,7 @@ def test_a_cancel_waits_for_a_worker_holding_the_job_so_neither_write_is_lost(tm
 
     settings = Settings(var_dir=tmp_path / "var")
     migrate(settings)
-    created, _ = lifecycle.create_job("o", "p", [], ["pdf"], settings=settings)
+    created, _ = lifecycle.create_job("o", lifecycle.JobSpec("p", [], ["pdf"]), settings=settings)
     holding, canceled = threading.Event(), threading.Event()
 
     def cancel() -> None:

@@ -21,7 +21,9 @@ servers = pytest.mark.skipif(not (redis_up() and postgres_up()), reason="Redis a
 
 def create(settings: Settings, owner: str, key: str | None = None) -> str:
     try:
-        job, _ = lifecycle.create_job(owner, "x", [], ["pdf"], idempotency_key=key, settings=settings, limits=True)
+        job, _ = lifecycle.create_job(
+            owner, lifecycle.JobSpec("x", [], ["pdf"]), idempotency_key=key, settings=settings, limits=True
+        )
         return job.id
     except TooManyJobs:
         return "429"

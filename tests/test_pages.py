@@ -48,7 +48,7 @@ def token(client: TestClient) -> dict[str, str]:
 
 def failed_job() -> str:
     settings = get_settings()
-    job, _ = lifecycle.create_job(settings.owner, "A report", [], ["pdf"], settings=settings)
+    job, _ = lifecycle.create_job(settings.owner, lifecycle.JobSpec("A report", [], ["pdf"]), settings=settings)
     with lifecycle.locked(job.id, settings) as row:
         lifecycle.fail(row, "boom", "it broke")
     return job.id
@@ -151,7 +151,9 @@ def test_a_job_refused_at_the_limit_takes_back_the_version_its_file_made_and_kee
     monkeypatch.setenv("DOCAGENT_MAX_CONCURRENT_JOBS", "1")
     get_settings.cache_clear()
     settings = get_settings()
-    lifecycle.create_job(settings.owner, "A report", [], ["pdf"], settings=settings)  # the one it may run
+    lifecycle.create_job(
+        settings.owner, lifecycle.JobSpec("A report", [], ["pdf"]), settings=settings
+    )  # the one it may run
     form = {"prompt": "Sales", "formats": ["pdf"], "draft_ids": [draft["id"]], **token(client)}
     r = client.post("/jobs/new", data=form)
     assert r.status_code == 422 and "at most 1 per key run at once" in r.text and sent == []
@@ -236,7 +238,9 @@ def test_deleting_a_dataset_asks_first_then_says_what_went(client):
 def finished_job(status: str, formats: tuple[str, ...] = ("pdf",)) -> str:
     """A job that ended as `status`, with a stored PDF and one preview page when it succeeded."""
     settings = get_settings()
-    job, _ = lifecycle.create_job(settings.owner, f"A {status} report", [], list(formats), settings=settings)
+    job, _ = lifecycle.create_job(
+        settings.owner, lifecycle.JobSpec(f"A {status} report", [], list(formats)), settings=settings
+    )
     with lifecycle.locked(job.id, settings) as row:
         if status == "canceled":
             lifecycle.cancel(row)
@@ -282,7 +286,7 @@ def test_a_finished_job_is_deleted_with_its_files_and_its_datasets_stay(client, 
 
 def test_a_queued_job_cannot_be_deleted(client):
     settings = get_settings()
-    job, _ = lifecycle.create_job(settings.owner, "Still waiting", [], ["pdf"], settings=settings)
+    job, _ = lifecycle.create_job(settings.owner, lifecycle.JobSpec("Still waiting", [], ["pdf"]), settings=settings)
     r = client.delete(f"/v1/jobs/{job.id}")
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
     assert (

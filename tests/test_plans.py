@@ -240,14 +240,14 @@ def test_cli_revise_without_a_model_says_it_needs_one(tmp_path):
 
 
 def test_cli_schedules_add_from_job_freezes_that_jobs_plan(tmp_path):
-    from docagent.lifecycle import create_job
-    from docagent.records import update_job
+    from docagent.lifecycle import JobSpec, create_job, locked
     from docagent.store import ScheduleRow, migrate, session
 
     settings = Settings(var_dir=str(tmp_path / "var"))
     migrate(settings)
-    job, _ = create_job("local", "Weekly sales", [], ["pdf"], settings=settings)
-    update_job(job.id, settings, plan=sales_plan())
+    job, _ = create_job("local", JobSpec("Weekly sales", formats=["pdf"]), settings=settings)
+    with locked(job.id, settings) as row:
+        row.plan = sales_plan()
     args = ["schedules", "add", "--name", "weekly", "--cron", "0 8 * * mon", "--dataset", "sales"]
     r = cli(*args, "--from-job", job.id, DOCAGENT_VAR_DIR=str(tmp_path / "var"))
     assert r.returncode == 0, r.stderr

@@ -27,7 +27,7 @@ def store(tmp_path) -> Settings:
 
 
 def queued(settings: Settings, sent: bool = True) -> str:
-    job, _ = lifecycle.create_job("o", "p", [], ["pdf"], settings=settings)
+    job, _ = lifecycle.create_job("o", lifecycle.JobSpec("p", [], ["pdf"]), settings=settings)
     if sent:
         mark_sent(job.id, settings)
     return job.id

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from docagent.lifecycle import create_job
+from docagent.lifecycle import JobSpec, create_job
 from docagent.records import create_dataset
 from docagent.schedules import create_schedule, fire_due
 from docagent.settings import Settings
@@ -98,7 +98,7 @@ def test_disabled_schedules_do_not_fire(store):
 
 
 def test_jobs_from_unrelated_owners_do_not_block(store):
-    create_job("someone-else", "x", [], ["pdf"], settings=store)
+    create_job("someone-else", JobSpec("x", [], ["pdf"]), settings=store)
     row = schedule(store, cron="*/5 * * * *", timezone="UTC")
     set_next(store, row.id, dt.datetime(2026, 1, 1, tzinfo=UTC))
     assert fire_due(dt.datetime(2026, 1, 1, tzinfo=UTC), store)[0].outcome == "started"

@@ -394,7 +394,7 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
 def test_a_deck_only_job_stores_the_deck_and_previews_of_its_first_slides(tmp_path):
     import shutil
 
-    from docagent.lifecycle import create_job
+    from docagent.lifecycle import JobSpec, create_job
     from docagent.pipeline.jobs import plan_stage, render_stage
     from docagent.records import create_dataset, get_job
     from docagent.settings import Settings
@@ -405,7 +405,7 @@ def test_a_deck_only_job_stores_the_deck_and_previews_of_its_first_slides(tmp_pa
     src = tmp_path / "sales.csv"
     shutil.copy(EXAMPLE, src)
     ds = create_dataset(src, "sales.csv", "sales", "o", settings)
-    job, _ = create_job("o", "Quarterly sales review", [ds.id], ["pptx"], settings=settings)
+    job, _ = create_job("o", JobSpec("Quarterly sales review", [ds.id], ["pptx"]), settings=settings)
     assert plan_stage(job.id, settings)
     render_stage(job.id, settings)
     done = get_job(job.id, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from docagent.lifecycle import create_job
+from docagent.lifecycle import JobSpec, create_job
 from docagent.records import get_job
 from docagent.settings import get_settings
 from docagent.store import migrate
@@ -16,7 +16,7 @@ def job_id(tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("DOCAGENT_VAR_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
     migrate(get_settings())
-    return create_job("o", "p", [], ["pdf"], settings=get_settings())[0].id
+    return create_job("o", JobSpec("p", [], ["pdf"]), settings=get_settings())[0].id
 
 
 def test_a_stage_retries_a_transient_error_then_fails_its_job(job_id, monkeypatch):

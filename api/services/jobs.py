@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ from docagent.api.services.datasets import get_row as dataset_row
 from docagent.brands import named_images, with_images
 from docagent.errors import ArtifactNotFound, JobNotFound, ModelNotConfigured, NothingToPlan
 from docagent.formats import ARTIFACT_ORDER
-from docagent.lifecycle import JobStatus
+from docagent.lifecycle import JobSpec, JobStatus
 from docagent.plans import diff
 from docagent.revisions import check_given, revision_of
 from docagent.settings import Settings
@@ -138,20 +139,18 @@ def submit(body: JobCreate, owner: str, settings: Settings, idempotency_key: str
         body.dataset_ids = with_images(owner, body.dataset_ids, named_images(body.plan), settings)
         body.dataset_ids = with_images(owner, body.dataset_ids, named_templates(body.plan), settings, "template")
         body.plan = check_given(body.plan, body.dataset_ids, settings).model_dump(mode="json")
-    job, created = lifecycle.create_job(
-        owner,
+    spec = JobSpec(
         body.prompt,
         body.dataset_ids,
         list(body.formats),
         body.planner,
         body.theme,
         body.language,
-        idempotency_key,
-        settings=settings,
-        limits=True,  # counted in the transaction that writes the job: a race cannot pass the cap
+        body.brand,
         given_plan=body.plan,
-        brand=body.brand,
     )
+    # counted in the transaction that writes the job: a race cannot pass the cap
+    job, created = lifecycle.create_job(owner, spec, idempotency_key=idempotency_key, settings=settings, limits=True)
     if created:
         enqueue(job.id)
     return JobAccepted(id=job.id, status=JobStatus(job.status))
@@ -164,26 +163,15 @@ def revise(
     parent = get_row(job_id, owner, settings)
     if idempotency_key and (existing := lifecycle.find_by_key(owner, idempotency_key, settings)) is not None:
         return load(existing.id, owner, settings)
-    fields = revision_of(parent, settings)
-    dataset_ids = list(parent.dataset_ids if body.dataset_ids is None else body.dataset_ids)
-    for dataset_id in dataset_ids:
+    spec = revision_of(parent, body.instruction, settings)
+    if body.dataset_ids is not None:
+        spec = replace(spec, dataset_ids=list(body.dataset_ids))
+    if body.formats:
+        spec = replace(spec, formats=list(body.formats))
+    for dataset_id in spec.dataset_ids:
         dataset_row(dataset_id, owner, settings)
-    job, created = lifecycle.create_job(
-        owner,
-        fields["prompt"],
-        dataset_ids,
-        list(body.formats or fields["formats"]),
-        "llm",
-        fields["theme"],
-        fields["language"],
-        idempotency_key,
-        settings=settings,
-        limits=True,  # a revision is a job like any other: counted against the key's limits
-        given_plan=fields["given_plan"],
-        instruction=body.instruction,
-        parent_id=parent.id,
-        brand=fields["brand"],
-    )
+    # a revision is a job like any other: counted against the key's limits
+    job, created = lifecycle.create_job(owner, spec, idempotency_key=idempotency_key, settings=settings, limits=True)
     if created:
         enqueue(job.id)
     return load(job.id, owner, settings)
