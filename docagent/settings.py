@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     max_xlsx_part_bytes: int = 256 * 1024 * 1024  # one part (a sheet's XML) inflated
     ingest_cpu_s: int = 120  # CPU seconds one upload's ingestion may use, in its own process
     ingest_memory_bytes: int = 2 * 1024**3  # address space of that process
-    duckdb_memory_limit: str = "128MB"  # DuckDB spills past this: memory stays bounded as rows grow
+    duckdb_memory_limit: str = "256MB"  # DuckDB spills past this: memory stays bounded as rows grow
 
     # Model endpoint (OpenAI-compatible). No base URL: `--planner auto` uses the rules planner.
     llm_base_url: str | None = None

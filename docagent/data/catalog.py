@@ -14,8 +14,8 @@ import duckdb
 
 from docagent.data import readers
 from docagent.data.sql import quote
-from docagent.data.totals import drop_total_rows, text_order
-from docagent.data.typing import cast_table, infer
+from docagent.data.totals import drop_total_rows, text_order, total_rows
+from docagent.data.typing import cast_table, infer, read_typed, settle
 from docagent.errors import UnreadableData
 from docagent.images import ImageFile, is_image, read_image
 from docagent.settings import Settings, get_settings
@@ -82,6 +82,8 @@ class Catalog:
         self.con.execute(f"SET memory_limit = '{self.settings.duckdb_memory_limit}'")
         self.con.execute(f"SET temp_directory = '{self._tmp / 'spill'}'")
         self.con.execute("SET preserve_insertion_order = false")
+        if path is None:  # a scratch database, removed at close: writing it out first would be wasted
+            self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
         self.datasets: dict[str, Dataset] = {}
         self.images: dict[str, ImageFile] = {}  # by file name, for image blocks and brand logos
         self.templates: dict[str, TemplateFile] = {}  # by name, for meta.template
@@ -168,6 +170,29 @@ class Catalog:
 
     def _load_text(self, path: Path, fmt: str, st: readers.Staged, name: str) -> Dataset:
         name = dataset_name(name, set(self.datasets))
+        notes = self._read_typed(path, st, name)
+        if notes is None:
+            notes = self._read_text(path, st, name)
+        return self._register(path, fmt, name, name, tuple(notes))
+
+    def _read_typed(self, path: Path, st: readers.Staged, name: str) -> list[str] | None:
+        """The file as table `name`, read in parallel and typed by DuckDB where it types as `infer`
+        would; None (and no table) when only the all-text read gives the same table."""
+        if not read_typed(self.con, str(st.path), st.delimiter, st.decimal_comma_hint, name):
+            return None
+        described = self.con.execute(f"DESCRIBE {quote(name)}").fetchall()
+        raw, read_as = [r[0] for r in described], [r[1] for r in described]
+        text = [c for c, d in zip(raw, read_as, strict=True) if d == "VARCHAR"]
+        if len(raw) > self.settings.max_columns or total_rows(self.con, name, raw, text):
+            # too wide: the text read says so; totals rows: columns are typed without them, as text first
+            self.con.execute(f"DROP TABLE {quote(name)}")
+            return None
+        inferred = dict(zip(text, infer(self.con, name, text, st.decimal_comma_hint), strict=True))
+        settle(self.con, name, raw, _column_names(raw), read_as, inferred)
+        return list(st.excluded)
+
+    def _read_text(self, path: Path, st: readers.Staged, name: str) -> list[str]:
+        """The file read as text in one thread, its totals rows dropped, then typed into table `name`."""
         stage = f"__stage_{name}"
         try:
             self.con.execute(
@@ -190,7 +215,7 @@ class Catalog:
             cast_table(self.con, stage, name, raw, _column_names(raw), types)
         finally:
             self.con.execute(f"DROP TABLE IF EXISTS {quote(stage)}")
-        return self._register(path, fmt, name, name, tuple(notes))
+        return notes
 
     def load_typed(self, path: Path, name: str, source: str, fmt: str, notes: list[str]) -> Dataset:
         """A table that `save_typed` wrote, under the name and with the origin the original file gave it."""

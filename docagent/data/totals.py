@@ -20,8 +20,9 @@ TOTAL_LABEL = re.compile(
     r"|^(?:gesamt|summe|zwischensumme|insgesamt|totale|somme|suma)\b",
     re.IGNORECASE,
 )
-# A prefilter DuckDB can run (RE2): only the few matching rows are checked in Python.
-PREFILTER = r"(?i)total|合计|總計|总计|小计|小計|合計|总和|gesamt|summe|insgesamt|somme|suma"
+# A prefilter DuckDB runs (ILIKE, several times faster than a regular expression over the rows):
+# only the few rows holding one of these words are checked in Python.
+PREFILTER = ("total", "合计", "總計", "总计", "小计", "小計", "合計", "总和", "gesamt", "summe", "somme", "suma")
 NUMBER = re.compile(r"^[-+(]?[$€£¥]?\s?\d[\d,.\s]*%?\)?$")
 MAX_SHARE = 1 / 2  # more "Total" rows than this: it is a category, not a totals row
 MAX_ORDERED = 60  # distinct values looked at for a natural order
@@ -31,16 +32,27 @@ def is_total_label(text: str) -> bool:
     return bool(TOTAL_LABEL.search(" ".join(text.split())))
 
 
-def drop_total_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[str]:
-    """Delete totals rows from an all-text staged table; returns notes for the profile."""
+def total_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], searched: list[str] | None = None
+) -> list[tuple[int, str]]:
+    """The totals rows of `table` (rowid and label), read as text; [] when they look like a category.
+
+    `searched` names the columns a label can be in (all by default): a typed table's numbers and
+    dates hold none, so only its text columns are scanned.
+    """
     if not columns:
         return []
-    cells = [f"NULLIF(trim({quote(c)}), '')" for c in columns]
+    cells = [f"NULLIF(trim(CAST({quote(c)} AS VARCHAR)), '')" for c in columns]
+    scanned = [quote(c) for c in columns if searched is None or c in searched]
+    if not scanned:
+        return []
     t = quote(table)
+    found = " OR ".join(f"CAST({c} AS VARCHAR) ILIKE ?" for c in scanned for _ in PREFILTER)
     candidates = con.execute(
-        f"SELECT rowid, {', '.join(cells)} FROM {t} WHERE regexp_matches(concat_ws('|', {', '.join(cells)}), ?)",
-        [PREFILTER],
+        f"SELECT rowid, {', '.join(cells)} FROM {t} WHERE {found}", [f"%{w}%" for _ in scanned for w in PREFILTER]
     ).fetchall()
+    if not candidates:
+        return []
     total_row = con.execute(f"SELECT count(*) FROM {t}").fetchone()
     total = int(total_row[0]) if total_row else 0
     drop = []
@@ -54,6 +66,15 @@ def drop_total_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[st
             drop.append((rowid, values[first]))
     if not drop or len(drop) > MAX_SHARE * total or len(drop) >= total:
         return []
+    return drop
+
+
+def drop_total_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[str]:
+    """Delete totals rows from an all-text staged table; returns notes for the profile."""
+    drop = total_rows(con, table, columns)
+    if not drop:
+        return []
+    t = quote(table)
     con.execute(f"DELETE FROM {t} WHERE rowid IN ({', '.join('?' for _ in drop)})", [r for r, _ in drop])
     labels = ", ".join(repr(x) for x in dict.fromkeys(text for _, text in drop))
     n = len(drop)

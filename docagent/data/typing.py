@@ -3,6 +3,10 @@
 A sample proposes candidate types per column; one full pass over the table
 confirms them, so a stray value in row 900,000 turns a column back into text
 instead of into NULLs.
+
+Most files take a faster road first (`read_typed`): DuckDB's parallel reader types the columns
+it reads as `infer` would (plain numbers, ISO dates and times) and refuses the file if a later
+value does not fit; only its text columns are inferred here, and typed in place (`settle`).
 """
 
 from __future__ import annotations
@@ -97,7 +101,10 @@ def _number(kind: str, integer: bool) -> Candidate:
         clean = "replace(replace(@V, '.', ''), ',', '.')"
         test = f"regexp_full_match(@V, '{pattern}')"
     target = "BIGINT" if integer else "DOUBLE"
-    return Candidate("integer" if integer else "number", f"TRY_CAST({clean} AS {target})", test)
+    cast = f"TRY_CAST({clean} AS {target})"
+    if integer:  # 24 digits fit the pattern but not BIGINT: a number then, not an empty cell
+        test = f"({test} AND {cast} IS NOT NULL)"
+    return Candidate("integer" if integer else "number", cast, test)
 
 
 def _time(fmt: str, kind: str) -> Candidate:
@@ -148,8 +155,9 @@ def infer(
 ) -> list[Candidate | None]:
     """For each column, the first candidate that fits every non-empty value (None: text)."""
     every = candidates(decimal_comma)
-    sample = f"(SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS})"
-    head = f"(SELECT * FROM {quote(table)} LIMIT {HEAD_ROWS})"
+    # the file's first rows: a LIMIT alone takes whichever rows a thread reads first
+    sample = f"(SELECT * FROM {quote(table)} ORDER BY rowid LIMIT {SAMPLE_ROWS})"
+    head = f"(SELECT * FROM {quote(table)} ORDER BY rowid LIMIT {HEAD_ROWS})"
     # Every candidate but yes/no needs a digit in each value, or a value DuckDB casts without one (nan,
     # inf, epoch): a column with any other value without a digit (names, regions, products) is tried as
     # yes/no only. One cheap query spares it some forty tests.
@@ -196,6 +204,89 @@ def _fitting(
 
 def _misses(c: Candidate, v: str) -> str:
     return f"count(*) FILTER (WHERE {v} IS NOT NULL AND NOT ({c.on(c.test, v)}))"
+
+
+# What DuckDB's typed reader may decide: the types it parses exactly as the candidates above do.
+# Yes/no, "1,234", "1/2/2024" and the like arrive as text and are inferred like any text column.
+TYPED_READ = "['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']"
+TYPED_READ_DECIMAL_COMMA = "['BIGINT', 'DATE', 'TIMESTAMP', 'VARCHAR']"  # there "1.234" is a thousand
+SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "datetime": "TIMESTAMP", "boolean": "BOOLEAN"}
+DUCK_NUMBERS = ("BIGINT", "DOUBLE")
+
+
+def read_typed(con: duckdb.DuckDBPyConnection, path: str, delimiter: str, decimal_comma: bool, table: str) -> bool:
+    """Read a CSV into `table` with DuckDB's parallel typed reader; False (and no table) when it refuses.
+
+    It refuses what the one-threaded all-text read takes: a value past its sample that does not fit
+    the type the sample gave ("n/a" in row 900,000 of numbers), a short row, a newline inside quotes.
+    """
+    types = TYPED_READ_DECIMAL_COMMA if decimal_comma else TYPED_READ
+    keep = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    con.execute("SET preserve_insertion_order = true")  # rowids in file order, read in parallel
+    try:
+        con.execute(
+            f"CREATE TABLE {quote(table)} AS SELECT * FROM read_csv(?, delim = ?, header = true, "
+            f"quote = '\"', escape = '\"', parallel = true, auto_type_candidates = {types}, "
+            "dateformat = '%Y-%m-%d', timestampformat = '%Y-%m-%d %H:%M:%S')",
+            [path, delimiter],
+        )
+    except duckdb.Error:
+        con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+        return False
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(keep and keep[0])}")
+    return True
+
+
+def settle(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str],
+    names: list[str],
+    read_as: list[str],
+    inferred: dict[str, Candidate | None],
+) -> None:
+    """Type a table `read_typed` wrote as ingestion types a text table, in place (no copy).
+
+    `read_as`: DuckDB's type per column; `inferred`: what `infer` chose for its text columns.
+    """
+    t = quote(table)
+    text = list(inferred)
+    untidy = (  # the text read trims every cell and reads '' as empty: the same here
+        con.execute(
+            "SELECT "
+            + ", ".join(f"count(*) FILTER (WHERE {quote(c)} IS DISTINCT FROM {_v(c)})" for c in text)
+            + f" FROM {t}"
+        ).fetchone()
+        if text
+        else ()
+    )
+    tidy = dict(zip(text, untidy or (), strict=True))
+    for col, duck in zip(columns, read_as, strict=True):
+        q = quote(col)
+        if col in inferred:
+            cand = inferred[col]
+            if cand is not None:
+                typed = cand.on(cand.expr, f"({_v(col)})")
+                con.execute(f"ALTER TABLE {t} ALTER {q} SET DATA TYPE {SQL_TYPES[cand.type]} USING {typed}")
+            elif tidy[col]:
+                con.execute(f"ALTER TABLE {t} ALTER {q} SET DATA TYPE VARCHAR USING {_v(col)}")
+        elif duck in DUCK_NUMBERS and DATE_NAME.search(col) and _serial_days(con, t, q):
+            con.execute(f"ALTER TABLE {t} ALTER {q} SET DATA TYPE DATE USING {EXCEL_SERIAL.on(EXCEL_SERIAL.expr, q)}")
+    if names != columns:  # through names of our own, so a new name never meets an old one
+        for i, col in enumerate(columns):
+            con.execute(f"ALTER TABLE {t} RENAME {quote(col)} TO {quote(f'__column_{i}')}")
+        for i, name in enumerate(names):
+            con.execute(f"ALTER TABLE {t} RENAME {quote(f'__column_{i}')} TO {quote(name)}")
+
+
+def _serial_days(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Every value of a number column is an Excel serial day (as `EXCEL_SERIAL` tests text)."""
+    row = con.execute(
+        f"SELECT count({column}), count(*) FILTER (WHERE {column} NOT BETWEEN {SERIAL_MIN} AND {SERIAL_MAX}) "
+        f"FROM {table}"
+    ).fetchone()
+    return bool(row and row[0] and not row[1])
 
 
 def cast_table(
