@@ -1,16 +1,28 @@
-"""PNG previews of a PDF's first pages for the dashboard (pdfium, shipped in the pypdfium2 wheel)."""
+"""PNG previews of a PDF's first pages for the dashboard (pdfium, shipped in the pypdfium2 wheel).
+
+pdfium is not thread-safe, even across documents, and a worker's threads render side by side:
+every use of it in this process (these previews, the QA pass's PDF check) holds `PDFIUM`.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import pypdfium2 as pdfium
 
+PDFIUM = threading.Lock()
+
 
 def previews(pdf: Path, out_dir: Path, pages: int = 3, width_px: int = 900) -> list[Path]:
+    with PDFIUM:
+        return _previews(pdf, out_dir, pages, width_px)
+
+
+def _previews(pdf: Path, out_dir: Path, pages: int, width_px: int) -> list[Path]:
     doc = pdfium.PdfDocument(str(pdf))
     try:
         out = []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import docx
 import pypdf
+import pypdfium2 as pdfium
 import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -55,7 +56,7 @@ def kpi_files(tmp_path_factory):
 def test_four_currency_kpis_fit_their_cells_and_cards(kpi_files):
     files, bound = kpi_files
     assert qa.xlsx_widths(files["xlsx"]) == []
-    assert qa.pdf_layout(pypdf.PdfReader(files["pdf"]), "kpis.pdf", bound) == []
+    assert qa.pdf_layout(pdfium.PdfDocument(files["pdf"]), "kpis.pdf", bound) == []
 
 
 def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypatch):
@@ -64,7 +65,7 @@ def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypa
 
     monkeypatch.setattr(pdf, "kpi_texts", lambda b, names, fits: [b.metric_text[m] for m in names])  # no short form
     files, _ = render_all(bound, "corporate", tmp_path, "kpis", ["pdf"])
-    found = qa.pdf_layout(pypdf.PdfReader(files["pdf"]), "kpis.pdf", bound)
+    found = qa.pdf_layout(pdfium.PdfDocument(files["pdf"]), "kpis.pdf", bound)
     assert found and all("is broken across two lines" in f for f in found)
     assert "'$13,379,834.92'" in found[0]
 
@@ -77,10 +78,39 @@ def test_a_heading_left_at_a_page_foot_is_found(tmp_path):
     story += [Paragraph("Results", loose), Paragraph("On the next page.", body)]
     SimpleDocTemplate(str(path), pagesize=A4).build(story)
     bound = bound_with({"type": "heading", "text": "Results"}, {"type": "paragraph", "text": "On the next page."})
-    reader = pypdf.PdfReader(path)
-    assert len(reader.pages) == 2
+    reader = pdfium.PdfDocument(path)
+    assert len(reader) == 2
     assert qa.pdf_layout(reader, "foot.pdf", bound) == [
         "foot.pdf: page 1 ends with the heading 'Results'; what it introduces is on the next page"
+    ]
+
+
+def test_a_heading_written_in_several_runs_is_read_whole_at_a_page_foot(tmp_path):
+    """ReportLab writes "P&L" as three runs (P, &, L): the check reads the heading a reader sees."""
+    path = tmp_path / "pl.pdf"
+    body = getSampleStyleSheet()["BodyText"]
+    story = [Paragraph(f"Line {n} of filler text.", body) for n in range(37)]
+    loose = ParagraphStyle("h", parent=getSampleStyleSheet()["Heading1"], keepWithNext=0)
+    story += [Paragraph("P&amp;L", loose), Paragraph("On the next page.", body)]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    bound = bound_with({"type": "heading", "text": "P&L"}, {"type": "paragraph", "text": "On the next page."})
+    assert qa.pdf_layout(pdfium.PdfDocument(path), "pl.pdf", bound) == [
+        "pl.pdf: page 1 ends with the heading 'P&L'; what it introduces is on the next page"
+    ]
+
+
+def test_a_page_holding_only_a_drawing_is_not_empty(tmp_path):
+    path = tmp_path / "drawn.pdf"
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.drawString(100, 400, "Hello")
+    canvas.showPage()
+    canvas.rect(100, 300, 300, 200, fill=1)  # a chart drawn as shapes has no text
+    canvas.line(40, 820, 550, 820)  # a running header's rule alone would not count
+    canvas.showPage()
+    canvas.line(40, 820, 550, 820)
+    canvas.save()
+    assert qa.pdf_layout(pdfium.PdfDocument(path), "drawn.pdf", bound_with({"type": "page_break"})) == [
+        "drawn.pdf: page 3 is empty"
     ]
 
 
@@ -91,7 +121,7 @@ def test_an_unembedded_font_and_an_empty_page_are_found(tmp_path):
     canvas.showPage()
     canvas.showPage()
     canvas.save()
-    reader = pypdf.PdfReader(path)
+    reader = pdfium.PdfDocument(path)
     assert qa.pdf_fonts(reader, "plain.pdf") == [
         "plain.pdf: font Helvetica is referenced but not embedded (print shops and PDF/A reject it)"
     ]
@@ -212,9 +242,8 @@ def test_wide_tables_keep_every_number_and_header_word_whole_in_pdf_and_docx(tmp
     bound = bound_literal(WIDE_TABLE)
     files, _ = render_all(bound, "corporate", tmp_path, "wide", ["pdf", "docx"])
     assert qa.docx_tables(files["docx"]) == []
-    reader = pypdf.PdfReader(files["pdf"])
-    assert qa.pdf_layout(reader, "wide.pdf", bound) == []
-    lines = reader.pages[0].extract_text().splitlines()
+    assert qa.pdf_layout(pdfium.PdfDocument(files["pdf"]), "wide.pdf", bound) == []
+    lines = pypdf.PdfReader(files["pdf"]).pages[0].extract_text().splitlines()
     assert any("$44,675,405.05" in line for line in lines) and any("Priority" in line for line in lines)
     assert not any(re.search(r"\d\$", line) for line in lines)  # "4$8,935,081.01": cells run into each other
 

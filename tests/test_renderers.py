@@ -9,6 +9,7 @@ from pathlib import Path
 import docx
 import openpyxl
 import pypdf
+import pypdfium2 as pdfium
 import pytest
 
 from docagent.bind import bind
@@ -231,7 +232,7 @@ def test_docx_and_xlsx_are_valid_against_the_ooxml_schema(rendered):
 def test_pdf_embeds_every_font_it_names(rendered):
     from docagent.renderers.qa import pdf_fonts
 
-    assert pdf_fonts(pypdf.PdfReader(rendered["pdf"]), "every.pdf") == []
+    assert pdf_fonts(pdfium.PdfDocument(rendered["pdf"]), "every.pdf") == []
 
 
 @pytest.mark.parametrize(
