@@ -16,8 +16,8 @@ from docagent.api import problems
 from docagent.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from docagent.api.routes import brands, dashboard, dashboard_schedules, datasets, drafts, health, jobs, plans, schedules
 from docagent.errors import DocagentError
+from docagent.service.store import migrate
 from docagent.settings import get_settings
-from docagent.store import migrate
 
 
 @asynccontextmanager

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from docagent.errors import Forbidden, NotSignedIn
-from docagent.keys import owner_of, secret_key
-from docagent.sessions import signed_in
+from docagent.service.keys import owner_of, secret_key
+from docagent.service.sessions import signed_in
+from docagent.service.storage import Storage, get_storage
 from docagent.settings import Settings, get_settings
-from docagent.storage import Storage, get_storage
 
 SESSION_COOKIE = "docagent_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

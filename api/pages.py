@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from docagent.api.deps import CSRF_FIELD, SAFE_METHODS, SettingsDep, check_csrf, current_owner, same_origin
 from docagent.errors import NotSignedIn
-from docagent.lifecycle import FINAL, RETRYABLE, UNFINISHED, WORKING
+from docagent.service.lifecycle import FINAL, RETRYABLE, UNFINISHED, WORKING
 
 TEMPLATES = Path(str(resources.files("docagent.templates"))) / "dashboard"
 templates = Jinja2Templates(directory=str(TEMPLATES))

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
-from docagent.formats import DEFAULT_FORMATS, Format
-from docagent.lifecycle import JobStatus
+from docagent.engine.formats import DEFAULT_FORMATS, Format
+from docagent.service.lifecycle import JobStatus
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, ratio
-from docagent.data.catalog import Catalog
-from docagent.measures import resolve
-from docagent.plan import Plan
-from docagent.schema import plan_schema
-from docagent.validate import problems
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.measures import resolve
+from docagent.engine.plan import Plan
+from docagent.engine.schema import plan_schema
+from docagent.engine.validate import problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = Path(__file__).parent / "plans"
@@ -141,8 +141,8 @@ def run() -> list[Row]:
                 {"strict_tokens": n},
             )
         )
-    from docagent.llm.prompt import system_prompt
-    from docagent.planners.tools import definitions
+    from docagent.engine.llm.prompt import system_prompt
+    from docagent.engine.planners.tools import definitions
 
     prefix = count(tok, system_prompt())
     tools = count(tok, json.dumps(definitions(), separators=(",", ":")))

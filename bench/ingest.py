@@ -26,8 +26,8 @@ OURS = (
     + """
 import json, sys, time
 t = time.perf_counter()
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
 with Catalog() as c:
     (ds,) = c.ingest(sys.argv[1])
     p = profile(c, ds)

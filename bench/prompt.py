@@ -13,12 +13,12 @@ from typing import Any
 
 from bench.common import Row, ratio
 from bench.ingest import make_csv
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
-from docagent.formatting import format_value
-from docagent.llm.prompt import messages
-from docagent.planners.rules import plan_report
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.formatting import format_value
+from docagent.engine.llm.prompt import messages
+from docagent.engine.planners.rules import plan_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,8 +123,8 @@ def run() -> list[Row]:
 def qbr_row(tok: Any) -> Row:
     """The quarterly business review (examples/plans/qbr.json) as a model writes it under the strict
     schema (every field, nulls included), and the stable system prefix every request pays."""
-    from docagent.llm.prompt import system_prompt
-    from docagent.plan import Plan
+    from docagent.engine.llm.prompt import system_prompt
+    from docagent.engine.plan import Plan
 
     plan = Plan.model_validate_json((ROOT / "examples" / "plans" / "qbr.json").read_text())
     full = count(tok, json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")))

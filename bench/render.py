@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, best_of, ratio
-from docagent.bind import Bound, bind
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
-from docagent.plan import Plan
-from docagent.planners.rules import plan_report
+from docagent.engine.bind import Bound, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.plan import Plan
+from docagent.engine.planners.rules import plan_report
+from docagent.engine.validate import validate
 from docagent.renderers.charts import draw_all
 from docagent.renderers.excel import render_xlsx
 from docagent.renderers.pdf import render_pdf
 from docagent.renderers.slides import render_pptx
 from docagent.renderers.theme import load_theme
 from docagent.renderers.word import render_docx
-from docagent.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sales.csv"

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, pct
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
-from docagent.llm.fake import FakeModel, FakeServer, reply
-from docagent.planners.rules import plan_report
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.llm.fake import FakeModel, FakeServer, reply
+from docagent.engine.planners.rules import plan_report
 from tests.service import Stack, distributed, postgres_up, redis_up
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -80,9 +80,9 @@ def run() -> list[Row]:
 
 TABLE = """
 import sys, time
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
 from docagent.renderers.pdf import render_pdf
 from docagent.renderers.theme import load_theme
 n = int(sys.argv[1])

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from docagent.engine.formats import DEFAULT_FORMATS as FORMATS
+from docagent.engine.formats import FORMATS as ALL_FORMATS
+from docagent.engine.i18n import supported
 from docagent.errors import DocagentError, NothingToPlan
-from docagent.formats import DEFAULT_FORMATS as FORMATS
-from docagent.formats import FORMATS as ALL_FORMATS
-from docagent.i18n import supported
 
 if TYPE_CHECKING:
     from docagent.settings import Settings
@@ -139,7 +139,7 @@ def plan_cmd(
     template: TemplateOpt = None,
 ) -> None:
     """Print the validated plan as JSON (and the model usage on stderr)."""
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
     from docagent.pipeline.generate import load, plan_job
 
     try:
@@ -171,9 +171,9 @@ def revise_cmd(
     language: LangOpt = None,
 ) -> None:
     """Ask the model to change a plan as the instruction says; print the new plan (the diff on stderr)."""
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
+    from docagent.engine.planfile import diff, parse
     from docagent.pipeline.generate import load, revise_plan
-    from docagent.plans import diff, parse
 
     if not instruction.strip():
         err.print("[bold red]error:[/] --instruction is required: say what to change", highlight=False)
@@ -200,8 +200,8 @@ def revise_cmd(
 @app.command(name="profile")
 def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) -> None:
     """Print each dataset's profile as JSON."""
-    from docagent.data.catalog import Catalog
-    from docagent.data.references import is_reference
+    from docagent.engine.data.catalog import Catalog
+    from docagent.engine.data.references import is_reference
     from docagent.pipeline.generate import load
 
     try:
@@ -223,7 +223,7 @@ def profile_cmd(data: Annotated[list[Path], typer.Argument(help="data files")]) 
 @app.command(name="schema")
 def schema_cmd() -> None:
     """Print the plan's JSON Schema (strict mode, for constrained decoding)."""
-    from docagent.schema import plan_schema_json
+    from docagent.engine.schema import plan_schema_json
 
     print(plan_schema_json())
 
@@ -243,7 +243,7 @@ def serve_cmd(
 
     import uvicorn
 
-    from docagent.store import migrate
+    from docagent.service.store import migrate
 
     settings = _settings()
     loopback = host in ("127.0.0.1", "localhost", "::1")
@@ -304,7 +304,7 @@ def beat_cmd() -> None:
     """Run the scheduler standalone (the compose stack's `beat` service)."""
     import os
 
-    from docagent.store import migrate
+    from docagent.service.store import migrate
 
     migrate(_settings())
     os.execv(sys.executable, beat_argv())
@@ -318,8 +318,8 @@ app.add_typer(keys, name="keys")
 def keys_create(name: Annotated[str, typer.Option(help="the key's name; it owns what the key creates")]) -> None:
     """Create a key and print it once, as the last word of the output."""
     from docagent.errors import InvalidApiKey
-    from docagent.keys import create_key
-    from docagent.store import migrate
+    from docagent.service.keys import create_key
+    from docagent.service.store import migrate
 
     settings = _settings()
     migrate(settings)
@@ -335,8 +335,8 @@ def keys_create(name: Annotated[str, typer.Option(help="the key's name; it owns 
 @keys.command(name="list")
 def keys_list() -> None:
     """List keys (name, prefix, created, revoked)."""
-    from docagent.keys import list_keys
-    from docagent.store import migrate
+    from docagent.service.keys import list_keys
+    from docagent.service.store import migrate
 
     settings = _settings()
     migrate(settings)
@@ -349,7 +349,7 @@ def keys_list() -> None:
 def keys_revoke(name: str) -> None:
     """Revoke a key: its requests and dashboard sessions stop working at once."""
     from docagent.errors import InvalidApiKey
-    from docagent.keys import revoke_key
+    from docagent.service.keys import revoke_key
 
     try:
         revoke_key(name, _settings())
@@ -370,7 +370,7 @@ def schedules_list(owner: OwnerOpt = None) -> None:
     """List schedules with their next fire time and last run."""
     from sqlalchemy import select
 
-    from docagent.store import RunRow, ScheduleRow, migrate, session
+    from docagent.service.store import RunRow, ScheduleRow, migrate, session
 
     settings = _settings()
     migrate(settings)
@@ -404,10 +404,10 @@ def schedules_add(
     owner: OwnerOpt = None,
 ) -> None:
     """Create a schedule; prints its id and next fire times."""
-    from docagent.cron import upcoming
     from docagent.errors import InvalidSchedule
-    from docagent.schedules import create_schedule
-    from docagent.store import migrate, now
+    from docagent.service.cron import upcoming
+    from docagent.service.schedules import create_schedule
+    from docagent.service.store import migrate, now
 
     settings = _settings()
     migrate(settings)
@@ -445,7 +445,7 @@ def schedules_run(schedule_id: str, owner: OwnerOpt = None) -> None:
 @schedules.command(name="disable")
 def schedules_disable(schedule_id: str, owner: OwnerOpt = None) -> None:
     """Stop a schedule from firing (its history stays)."""
-    from docagent.schedules import update_schedule
+    from docagent.service.schedules import update_schedule
 
     settings = _settings()
     try:

@@ -19,10 +19,10 @@ from urllib.parse import quote, urljoin
 from sqlalchemy import select
 
 from docagent.errors import DeliveryFailed, ForbiddenDestination
-from docagent.lifecycle import DeliveryStatus
 from docagent.netguard import Destination, resolve
+from docagent.service.lifecycle import DeliveryStatus
+from docagent.service.store import ArtifactRow, JobRow, RunRow, ScheduleRow, session
 from docagent.settings import Settings, get_settings
-from docagent.store import ArtifactRow, JobRow, RunRow, ScheduleRow, session
 
 MAX_REDIRECTS = 3
 

@@ -10,20 +10,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docagent import i18n
-from docagent.bind import Bound, bind
-from docagent.data.catalog import Catalog
-from docagent.data.profile import Profile, add_joins, profile
-from docagent.data.references import is_reference, load_references
+from docagent.engine import i18n
+from docagent.engine.bind import Bound, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import Profile, add_joins, profile
+from docagent.engine.data.references import is_reference, load_references
+from docagent.engine.formats import DEFAULT_FORMATS as FORMATS
+from docagent.engine.formatting import slug
+from docagent.engine.plan import Plan, is_templated
+from docagent.engine.planfile import check
+from docagent.engine.planners import Planned, Planner, PlanRequest, RulesPlanner
+from docagent.engine.themes import theme_names
+from docagent.engine.validate import schema_problems, validate
 from docagent.errors import PlanError, PlannerError, RenderError
-from docagent.formats import DEFAULT_FORMATS as FORMATS
-from docagent.formatting import slug
-from docagent.plan import Plan, is_templated
-from docagent.planners import Planned, Planner, PlanRequest, RulesPlanner
-from docagent.plans import check
 from docagent.settings import Settings, get_settings
-from docagent.themes import theme_names
-from docagent.validate import schema_problems, validate
 
 Progress = Callable[[str, float], None]
 
@@ -52,7 +52,7 @@ def make_planner(name: str, settings: Settings) -> Planner:
         return RulesPlanner()
     if not settings.llm_base_url:  # never let the SDK fall back to a public endpoint
         raise PlannerError("the llm planner needs a model endpoint: set DOCAGENT_LLM_BASE_URL (see README)")
-    from docagent.planners.llm import LLMPlanner  # only when a model is configured
+    from docagent.engine.planners.llm import LLMPlanner  # only when a model is configured
 
     return LLMPlanner(settings)
 

@@ -15,28 +15,28 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from docagent import lifecycle
-from docagent.bind import bind
-from docagent.brands import kit_of, latest_image, named_images, with_images
-from docagent.data.catalog import Catalog
-from docagent.data.profile import add_joins, profile
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import add_joins, profile
+from docagent.engine.plan import Brand, Plan, is_templated
+from docagent.engine.planfile import parse
+from docagent.engine.planners import Planned
+from docagent.engine.provenance import file_sha256, provenance
+from docagent.engine.templatefiles.check import named_templates
+from docagent.engine.validate import validate
 from docagent.errors import DatasetNotFound, DocagentError, InvalidBrand, JobNotFound, PlanError
-from docagent.lifecycle import JobStatus
 from docagent.pipeline.generate import given_plan, plan_job, render_job, revise_plan
 from docagent.pipeline.templated import render_templated
-from docagent.plan import Brand, Plan, is_templated
-from docagent.planners import Planned
-from docagent.plans import parse
-from docagent.provenance import file_sha256, provenance
-from docagent.records import load_stored
 from docagent.renderers.preview import deck_previews, previews
 from docagent.renderers.qa import check as qa_check
-from docagent.schedules import resolve_source
+from docagent.service import lifecycle
+from docagent.service.brands import kit_of, latest_image, named_images, with_images
+from docagent.service.lifecycle import JobStatus
+from docagent.service.records import load_stored
+from docagent.service.schedules import resolve_source
+from docagent.service.storage import get_storage
+from docagent.service.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.settings import Settings, get_settings
-from docagent.storage import get_storage
-from docagent.store import ArtifactRow, DatasetRow, JobRow, session
-from docagent.templatefiles.check import named_templates
-from docagent.validate import validate
 
 
 def _catalog_for(job: JobRow, settings: Settings) -> tuple[Catalog, list[Any]]:

@@ -13,11 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docagent.bind import Bound, bind
-from docagent.data.catalog import Catalog
+from docagent.engine.bind import Bound, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.formatting import slug
+from docagent.engine.plan import Burst, Plan
+from docagent.engine.templatefiles.binding import fill_values, is_style_template
+from docagent.engine.templatefiles.burst import burst_values, file_stem, narrowed, shown
 from docagent.errors import RenderError
-from docagent.formatting import slug
-from docagent.plan import Burst, Plan
 from docagent.renderers import render_all
 from docagent.renderers.deckfill import DeckFiller
 from docagent.renderers.deckstyle import render_styled_pptx
@@ -26,8 +28,6 @@ from docagent.renderers.docstyle import render_styled_docx
 from docagent.renderers.xlsxfill import XlsxFiller
 from docagent.renderers.xlsxstyle import render_styled_xlsx
 from docagent.settings import Settings
-from docagent.templatefiles.binding import fill_values, is_style_template
-from docagent.templatefiles.burst import burst_values, file_stem, narrowed, shown
 
 Writer = Callable[[Bound, Path, str], dict[str, Path]]
 

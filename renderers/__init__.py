@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from docagent.bind import Bound
+from docagent.engine.bind import Bound
+from docagent.engine.formats import FORMATS
+from docagent.engine.plan import Image
 from docagent.errors import RenderError
-from docagent.formats import FORMATS
-from docagent.plan import Image
 from docagent.renderers.common import Front, all_text
 from docagent.renderers.fonts import require_cjk
 from docagent.renderers.theme import Theme, branded, load_theme
@@ -50,7 +50,7 @@ def _pptx(bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path,
 
 
 RENDERERS: dict[str, Render] = {"docx": _docx, "xlsx": _xlsx, "pdf": _pdf, "pptx": _pptx}
-assert tuple(RENDERERS) == FORMATS, "a renderer for every format of docagent.formats"
+assert tuple(RENDERERS) == FORMATS, "a renderer for every format of docagent.engine.formats"
 
 
 def render_all(

@@ -24,11 +24,11 @@ from matplotlib.figure import Figure  # noqa: E402  (not pyplot: 0.3 s more to i
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from docagent.bind import Bound  # noqa: E402
-from docagent.formatting import compact, format_value  # noqa: E402
-from docagent.i18n import REFERENCE, base, cjk, phrase  # noqa: E402
-from docagent.images import ImageFile  # noqa: E402
-from docagent.plan import Chart, ChartKind, Fmt, Image  # noqa: E402
+from docagent.engine.bind import Bound  # noqa: E402
+from docagent.engine.formatting import compact, format_value  # noqa: E402
+from docagent.engine.i18n import REFERENCE, base, cjk, phrase  # noqa: E402
+from docagent.engine.images import ImageFile  # noqa: E402
+from docagent.engine.plan import Chart, ChartKind, Fmt, Image  # noqa: E402
 from docagent.renderers.common import all_text  # noqa: E402
 from docagent.renderers.fonts import find_fonts, is_cjk  # noqa: E402
 from docagent.renderers.theme import Theme  # noqa: E402

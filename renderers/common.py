@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, assert_never
 
-from docagent.bind import Bound, metric_format
-from docagent.data.catalog import NUMERIC
-from docagent.data.metrics import shift
-from docagent.data.query import OutColumn
-from docagent.formatting import format_value, short
-from docagent.i18n import phrase
-from docagent.plan import (
+from docagent.engine.bind import Bound, metric_format
+from docagent.engine.data.catalog import NUMERIC
+from docagent.engine.data.metrics import shift
+from docagent.engine.data.query import OutColumn
+from docagent.engine.formatting import format_value, short
+from docagent.engine.i18n import phrase
+from docagent.engine.plan import (
     Bullets,
     Callout,
     Chart,
@@ -30,7 +30,7 @@ from docagent.plan import (
     Plan,
     Table,
 )
-from docagent.texts import block_texts
+from docagent.engine.texts import block_texts
 
 MAX_CELL_CHARS = 1000  # a longer cell is cut: a page cannot hold an unbounded row
 WIDE_COLUMNS = 8  # a table with more columns gets a landscape page

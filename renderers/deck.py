@@ -15,9 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
-from docagent.bind import Bound
-from docagent.i18n import phrase, supported
-from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.engine.bind import Bound
+from docagent.engine.i18n import phrase, supported
+from docagent.engine.plan import (
+    Block,
+    Bullets,
+    Callout,
+    Chart,
+    Heading,
+    Image,
+    Kpis,
+    Model,
+    PageBreak,
+    Paragraph,
+    Table,
+)
 from docagent.renderers import measure
 
 # Geometry in points on a 16:9 slide (13.333 x 7.5 in).

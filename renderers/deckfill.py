@@ -19,8 +19,8 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.text.text import _Paragraph
 
+from docagent.engine.templatefiles.binding import FillValues, refuse_unfilled
 from docagent.renderers.docfill import fill_paragraph, repeat_rows, unfilled
-from docagent.templatefiles.binding import FillValues, refuse_unfilled
 
 
 def _roots(prs: Any) -> Iterator[tuple[Any, Any]]:

@@ -18,7 +18,7 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 
-from docagent.bind import Bound
+from docagent.engine.bind import Bound
 from docagent.renderers.deck import Slide
 from docagent.renderers.slides import Builder
 from docagent.renderers.theme import Theme, branded, load_theme

@@ -25,8 +25,8 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import FillValues, refuse_unfilled, row_table
+from docagent.engine.templatefiles import PLACEHOLDER
+from docagent.engine.templatefiles.binding import FillValues, refuse_unfilled, row_table
 
 Lookup = Callable[[str], str | None]
 CARRIES = ("drawing", "fldChar", "instrText")  # a run holding one of these stays when its text is gone

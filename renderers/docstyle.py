@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.styles import BabelFish
 from docx.text.paragraph import Paragraph
 
-from docagent.bind import Bound
+from docagent.engine.bind import Bound
 from docagent.renderers.charts import ChartImage, draw_all
 from docagent.renderers.common import Front, by_length, estimate_pages, front_matter, numbering
 from docagent.renderers.docfill import load

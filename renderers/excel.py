@@ -21,12 +21,12 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from docagent.bind import Bound, DataSheet, metric_format
-from docagent.data.query import OutColumn
-from docagent.formatting import CURRENCY_SYMBOLS, excel_compact, format_value
-from docagent.i18n import REFERENCE, base, phrase
-from docagent.images import ImageFile
-from docagent.plan import (
+from docagent.engine.bind import Bound, DataSheet, metric_format
+from docagent.engine.data.query import OutColumn
+from docagent.engine.formatting import CURRENCY_SYMBOLS, excel_compact, format_value
+from docagent.engine.i18n import REFERENCE, base, phrase
+from docagent.engine.images import ImageFile
+from docagent.engine.plan import (
     PLACEHOLDER,
     Bullets,
     Callout,

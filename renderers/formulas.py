@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from docagent.data.metrics import year_back
-from docagent.data.query import OutColumn
-from docagent.expr import Binary, Call, Name, Node, Num, Str, Unary, parse
-from docagent.plan import Agg, Select
+from docagent.engine.data.metrics import year_back
+from docagent.engine.data.query import OutColumn
+from docagent.engine.expr import Binary, Call, Name, Node, Num, Str, Unary, parse
+from docagent.engine.plan import Agg, Select
 from docagent.renderers.common import formula_text
 from docagent.renderers.modelformula import col_name
 
@@ -273,7 +273,7 @@ def period_bounds(
     period: str, compare: str | None, bucket: str, t: str, crit: list[Crit], n: int = 1
 ) -> tuple[Bounds, Bounds | None]:
     """A metric's period (and the one it is compared with) as formulas over the data sheet's dates,
-    anchored like `docagent.data.metrics.windows`: on the latest date of the rows the filters keep.
+    anchored like `docagent.engine.data.metrics.windows`: on the latest date of the rows the filters keep.
     A query's `last_n` span is the latest bucket and the n - 1 before it."""
     ifs = "".join("," + c.ifs() for c in crit)
     latest = f"MAXIFS({t}{ifs})" if ifs else f"MAX({t})"

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from docagent.expr import Binary, Call, Name, Node, Num, Unary
-from docagent.models import InputRef, Models, RowRef
+from docagent.engine.expr import Binary, Call, Name, Node, Num, Unary
+from docagent.engine.finance.models import InputRef, Models, RowRef
 
 FIRST_COLUMN = 1  # period 1 is column B; column A holds the labels
 CELL_LIKE = re.compile(r"[a-z]{1,3}[0-9]+|r[0-9]*c?[0-9]*|c[0-9]*|true|false")

@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from docagent.bind import Bound
-from docagent.formatting import SIGNIFICANT, compact_steps
-from docagent.i18n import REFERENCE, base, phrase
-from docagent.models import Models, RowRef
-from docagent.modeluse import metric_period
-from docagent.plan import Chart, ChartKind, Metric, ModelRow
+from docagent.engine.bind import Bound
+from docagent.engine.finance.models import Models, RowRef
+from docagent.engine.finance.use import metric_period
+from docagent.engine.formatting import SIGNIFICANT, compact_steps
+from docagent.engine.i18n import REFERENCE, base, phrase
+from docagent.engine.plan import Chart, ChartKind, Metric, ModelRow
 from docagent.renderers.common import formula_text
 from docagent.renderers.modelformula import FIRST_COLUMN, Place, Writer, col_name, defined_name, quote_sheet
 
@@ -42,12 +42,12 @@ CHART_TYPES: dict[ChartKind, tuple[str, str | None]] = {
 }
 
 
-# Excel's TEXT codes that print what docagent.formatting prints in English (currency: the workbook's own)
+# Excel's TEXT codes that print what docagent.engine.formatting prints in English (currency: the workbook's own)
 TEXT_CODES = {"integer": "#,##0", "number": "#,##0.00", "percent": "0.0%", "currency": ""}
 
 
 def compact_text(cell: str) -> str:
-    """An Excel expression printing `cell` as docagent.formatting.compact prints it in English: the unit
+    """An Excel expression printing `cell` as docagent.engine.formatting.compact prints it in English: the unit
     where the value rounds to at least one of it, three significant digits, no trailing zeros (2.13M,
     250K, 1M, 950). Excel's ROUND halves away from zero where Python's round halves to even, so an
     exact tie in the fourth digit may differ by one in the third; no other value does."""

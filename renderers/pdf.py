@@ -37,12 +37,12 @@ from reportlab.platypus import Table as RLTable
 from reportlab.platypus.tableofcontents import TableOfContents
 from svglib.svglib import svg2rlg
 
-from docagent.bind import Bound
-from docagent.i18n import cjk, phrase
-from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
-from docagent.plan import PageBreak as PlanPageBreak
-from docagent.plan import Paragraph as PlanParagraph
-from docagent.plans import plan_hash
+from docagent.engine.bind import Bound
+from docagent.engine.i18n import cjk, phrase
+from docagent.engine.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, Table
+from docagent.engine.plan import PageBreak as PlanPageBreak
+from docagent.engine.plan import Paragraph as PlanParagraph
+from docagent.engine.planfile import plan_hash
 from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (

@@ -30,10 +30,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from defusedxml import ElementTree
 
-from docagent.bind import Bound
-from docagent.formatting import compact
-from docagent.plan import Chart, Heading, Image, Table
-from docagent.plan import Paragraph as PlanParagraph
+from docagent.engine.bind import Bound
+from docagent.engine.formatting import compact
+from docagent.engine.plan import Chart, Heading, Image, Table
+from docagent.engine.plan import Paragraph as PlanParagraph
 from docagent.renderers.preview import PDFIUM
 
 if TYPE_CHECKING:
@@ -381,7 +381,7 @@ def check(files: dict[str, Path], bound: Bound) -> list[str]:
     brand = bound.plan.meta.brand
     note = None
     if brand is not None:
-        from docagent.brands import font_note  # brands reads the database: only for a branded job
+        from docagent.service.brands import font_note  # brands reads the database: only for a branded job
 
         note = font_note(brand.font)
     if note and "pdf" in files:  # a fallback, recorded rather than failed

@@ -17,10 +17,10 @@ from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.util import Emu, Pt
 
-from docagent.bind import Bound
-from docagent.data.query import OutColumn
-from docagent.formatting import CURRENCY_SYMBOLS, excel_compact
-from docagent.plan import Chart, ChartKind, Fmt
+from docagent.engine.bind import Bound
+from docagent.engine.data.query import OutColumn
+from docagent.engine.formatting import CURRENCY_SYMBOLS, excel_compact
+from docagent.engine.plan import Chart, ChartKind, Fmt
 from docagent.renderers.charts import series_of
 from docagent.renderers.theme import Theme
 

@@ -26,10 +26,10 @@ from pptx.oxml.ns import nsdecls, qn
 from pptx.parts.image import Image as PptxImage
 from pptx.util import Pt
 
-from docagent.bind import Bound
-from docagent.formatting import format_value, long_date, short
-from docagent.i18n import phrase
-from docagent.plan import Chart, Fmt, Kpis, Model, Table
+from docagent.engine.bind import Bound
+from docagent.engine.formatting import format_value, long_date, short
+from docagent.engine.i18n import phrase
+from docagent.engine.plan import Chart, Fmt, Kpis, Model, Table
 from docagent.renderers import measure
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,

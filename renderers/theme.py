@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from docagent.engine.plan import Brand
+from docagent.engine.themes import theme_names
 from docagent.errors import RenderError
-from docagent.plan import Brand
-from docagent.themes import theme_names
 
 
 class Theme(BaseModel):

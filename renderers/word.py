@@ -22,9 +22,21 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
-from docagent.bind import Bound
-from docagent.i18n import phrase
-from docagent.plan import Block, Bullets, Callout, Chart, Heading, Image, Kpis, Model, PageBreak, Paragraph, Table
+from docagent.engine.bind import Bound
+from docagent.engine.i18n import phrase
+from docagent.engine.plan import (
+    Block,
+    Bullets,
+    Callout,
+    Chart,
+    Heading,
+    Image,
+    Kpis,
+    Model,
+    PageBreak,
+    Paragraph,
+    Table,
+)
 from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (

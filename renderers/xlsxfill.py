@@ -25,11 +25,11 @@ import openpyxl
 from lxml import etree
 from openpyxl.cell.cell import Cell
 
+from docagent.engine.plan import Fmt
+from docagent.engine.templatefiles import PLACEHOLDER
+from docagent.engine.templatefiles.binding import FillValues, Number, refuse_unfilled, row_table
 from docagent.errors import RenderError
-from docagent.plan import Fmt
 from docagent.renderers.excel import currency_format, num_formats, points
-from docagent.templatefiles import PLACEHOLDER
-from docagent.templatefiles.binding import FillValues, Number, refuse_unfilled, row_table
 
 GENERAL = "General"
 

@@ -28,13 +28,13 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.utils.cell import range_boundaries
 
-from docagent.bind import Bound
+from docagent.engine.bind import Bound
+from docagent.engine.plan import Fmt
+from docagent.engine.templatefiles.binding import FillValues, fill_values, key
 from docagent.errors import RenderError
-from docagent.plan import Fmt
 from docagent.renderers.excel import Builder, points
 from docagent.renderers.theme import Theme, branded, dark, load_theme, tint
 from docagent.renderers.xlsxfill import number_codes, refuse_drawings, set_names
-from docagent.templatefiles.binding import FillValues, fill_values, key
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 SCHEME = ("lt1", "dk1", "lt2", "dk2", "accent1", "accent2", "accent3", "accent4", "accent5", "accent6",

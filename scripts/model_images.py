@@ -12,10 +12,10 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from docagent.bind import bind
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "examples" / "plans" / "coffee_shop.json"

@@ -7,13 +7,13 @@ import argparse
 import json
 from pathlib import Path
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.formatting import slug
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.formatting import slug
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
 from docagent.renderers.qa import check
-from docagent.validate import validate
 
 parser = argparse.ArgumentParser()
 parser.add_argument("plan", type=Path)

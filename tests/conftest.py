@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docagent.data.catalog import Catalog
+from docagent.engine.data.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sales.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docagent.plan import ChartKind, Plan
+from docagent.engine.plan import ChartKind, Plan
 
 SALES = "sales"
 

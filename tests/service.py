@@ -170,7 +170,7 @@ def distributed(tmp: Path, workers: bool = True, **settings: str) -> Iterator[St
         env = base_env(tmp / "var", **(defaults | settings))
         stack = Stack(f"http://127.0.0.1:{port}", env, tmp / "var", logs=tmp)
         subprocess.run(
-            [str(BIN / "python"), "-c", "from docagent.store import migrate; migrate()"], env=env, check=True
+            [str(BIN / "python"), "-c", "from docagent.service.store import migrate; migrate()"], env=env, check=True
         )
         stack.start("api", [str(BIN / "uvicorn"), "docagent.api.app:app", "--host", "127.0.0.1", "--port", str(port)])
         if workers:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from docagent import lifecycle
+from docagent.service import lifecycle
+from docagent.service.store import DatasetRow, session
 from docagent.settings import Settings
-from docagent.store import DatasetRow, session
 from tests.conftest import EXAMPLE, ROOT
 from tests.test_dashboard import CHROMIUM, browser, server  # noqa: F401  (fixtures)
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from docagent.bind import bind
-from docagent.data.metrics import partial_period, run_metric
-from docagent.data.query import compile_query, run_query
-from docagent.plan import Metric, Plan, Query
-from docagent.validate import problems
+from docagent.engine.bind import bind
+from docagent.engine.data.metrics import partial_period, run_metric
+from docagent.engine.data.query import compile_query, run_query
+from docagent.engine.plan import Metric, Plan, Query
+from docagent.engine.validate import problems
 
 D = dt.date
 
@@ -341,7 +341,7 @@ def test_series_turns_long_rows_into_one_series_per_value(shop):
 
 
 def test_profiles_show_which_columns_could_join(shop, write):
-    from docagent.data.profile import add_joins, profile
+    from docagent.engine.data.profile import add_joins, profile
 
     shop.ingest(write("other.csv", "region,x\nMars,1\nVenus,2\nNorth,3\n"))
     profiles = [profile(shop, shop.get(n)) for n in ("shop", "team", "other")]
@@ -351,7 +351,7 @@ def test_profiles_show_which_columns_could_join(shop, write):
 
 
 def test_the_prompt_example_teaches_the_analysis_language_and_fits_the_example_data(catalog):
-    from docagent.llm.prompt import system_prompt
+    from docagent.engine.llm.prompt import system_prompt
     from tests.conftest import EXAMPLE
 
     text = system_prompt()
@@ -385,7 +385,7 @@ def test_ingested_ordinal_keys_sort_naturally_in_tables_and_charts(catalog, writ
 
 
 def test_problems_name_a_block_by_its_title_and_heading_path():
-    from docagent.texts import block_names
+    from docagent.engine.texts import block_names
 
     p = plan(
         {"type": "heading", "text": "Results", "level": 1},

@@ -10,14 +10,14 @@ from collections import defaultdict
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.profile import Profile, profile
-from docagent.plan import Chart, Metric, Plan, Select, Table
-from docagent.planners.request import names_in, read, short_title
-from docagent.planners.roles import readable
-from docagent.planners.rules import plan_report
-from docagent.validate import validate
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import Profile, profile
+from docagent.engine.plan import Chart, Metric, Plan, Select, Table
+from docagent.engine.planners.request import names_in, read, short_title
+from docagent.engine.planners.roles import readable
+from docagent.engine.planners.rules import plan_report
+from docagent.engine.validate import validate
 from tests.analyst_data import DATASETS, SITES, headcount_workbook, nested_orders
 
 

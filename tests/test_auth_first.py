@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from docagent.keys import create_key
+from docagent.service.keys import create_key
 from docagent.settings import get_settings
 from tests.service import free_port
 from tests.test_uploads import Counting

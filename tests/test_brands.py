@@ -17,7 +17,7 @@ import pypdf
 import pytest
 from PIL import Image as PILImage
 
-from docagent.llm.fake import FakeModel, FakeServer, reply
+from docagent.engine.llm.fake import FakeModel, FakeServer, reply
 from tests.conftest import EXAMPLE
 from tests.service import Stack, embedded, wait_status
 

@@ -67,8 +67,8 @@ def test_libreoffice_renders_the_glyphs(report, fmt, tmp_path):
 
 @needs_poppler
 def test_the_contents_page_and_every_font_of_a_chinese_pdf_are_real_glyphs_embedded(tmp_path):
-    from docagent.bind import Bound
-    from docagent.plan import Plan
+    from docagent.engine.bind import Bound
+    from docagent.engine.plan import Plan
     from docagent.renderers import render_all
 
     heads = ["概述", "区域销售", "结论与建议"]

@@ -15,12 +15,12 @@ import openpyxl
 import pytest
 from pptx import Presentation
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.pipeline.generate import render_plan
-from docagent.plan import Plan
 from docagent.renderers import FORMATS, render_all
-from docagent.validate import validate
 from tests.conftest import EXAMPLE, needs_poppler, needs_soffice
 from tests.plans import every_block
 from tests.test_documents import FOUR_KPIS, WORKSHEET

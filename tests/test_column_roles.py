@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
-from docagent.data.roles import Stats, role_of
-from docagent.llm.prompt import compact_profile
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.data.roles import Stats, role_of
+from docagent.engine.llm.prompt import compact_profile
 
 DECIMALS = Stats("number", 100, 0, 200, 0.5, 90.0)
 WHOLE = Stats("integer", 100, 0, 200, 1, 900)

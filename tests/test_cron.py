@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from docagent.cron import InvalidSchedule, check, upcoming
+from docagent.service.cron import InvalidSchedule, check, upcoming
 
 UTC = dt.UTC
 

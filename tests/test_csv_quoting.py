@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docagent.data.catalog import Catalog
-from docagent.data.sql import quote
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.sql import quote
 
 
 def read(path) -> list[tuple]:

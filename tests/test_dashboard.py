@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from docagent import lifecycle
 from docagent.api.services.jobs import PREVIEW_PAGES
+from docagent.service import lifecycle
+from docagent.service.store import DatasetRow, session
 from docagent.settings import Settings
-from docagent.store import DatasetRow, session
 from tests.conftest import EXAMPLE, ROOT
 from tests.service import embedded
 

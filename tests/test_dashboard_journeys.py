@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from docagent import lifecycle
+from docagent.service import lifecycle
+from docagent.service.store import DatasetRow, JobRow, session
 from docagent.settings import Settings
-from docagent.store import DatasetRow, JobRow, session
 from tests.conftest import EXAMPLE
 from tests.test_dashboard import CHROMIUM, browser, page, server  # noqa: F401  (fixtures)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from docagent.i18n import supported
+from docagent.engine.i18n import supported
 from tests import test_dashboard as dashboard
 from tests.conftest import needs_poppler
 from tests.test_languages import FRENCH_CSV, FRENCH_NUMBER, FRENCH_PROMPT

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from docagent.llm.fake import FakeModel, FakeServer
+from docagent.engine.llm.fake import FakeModel, FakeServer
 from tests.service import Stack, embedded, wait_status
 from tests.test_dashboard import CHROMIUM, browser  # noqa: F401  (the shared browser fixture)
 from tests.test_plan_templates import answer, sales_csv

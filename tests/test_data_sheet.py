@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from docagent.bind import DATA_SHEET_ROWS, bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Plan
+from docagent.engine.bind import DATA_SHEET_ROWS, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
 from docagent.settings import Settings
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docagent.plan import Block
+from docagent.engine.plan import Block
 from tests.plans import every_block
 
 BLOCK_CLASS_LIST = typing.get_args(typing.get_args(Block)[0])
@@ -77,7 +77,11 @@ def _dispatchers() -> dict[str, str]:
 def test_the_scan_finds_the_known_consumers():
     """The scan itself can fail: it must see the consumers this test was written against."""
     found = _dispatchers()
-    for known in ("docagent/validate.py:problems", "docagent/texts.py:block_texts", "renderers/word.py:block"):
+    for known in (
+        "docagent/engine/validate.py:problems",
+        "docagent/engine/texts.py:block_texts",
+        "renderers/word.py:block",
+    ):
         assert known in found
 
 

@@ -15,19 +15,19 @@ import pypdf
 import pytest
 from PIL import Image as PILImage
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.images import read_image
+from docagent.engine.llm.client import ModelClient
+from docagent.engine.llm.fake import FakeModel, reply
+from docagent.engine.plan import Plan
+from docagent.engine.planners import PlanRequest
+from docagent.engine.planners.llm import LLMPlanner
+from docagent.engine.validate import problems, validate
 from docagent.errors import PlanError, UnreadableData
-from docagent.images import read_image
-from docagent.llm.client import ModelClient
-from docagent.llm.fake import FakeModel, reply
-from docagent.plan import Plan
-from docagent.planners import PlanRequest
-from docagent.planners.llm import LLMPlanner
 from docagent.renderers import render_all
 from docagent.settings import Settings
-from docagent.validate import problems, validate
 from tests.conftest import EXAMPLE
 
 NAVY, ORANGE = "#1B2A4A", "#F28C28"
@@ -372,7 +372,7 @@ def test_kpi_figures_too_wide_for_four_cards_switch_to_short_form(tmp_path):
     ],
 )
 def test_short_figures_keep_three_significant_digits_and_their_currency(value, fmt, currency, language, text):
-    from docagent.formatting import short
+    from docagent.engine.formatting import short
 
     assert short(value, fmt, currency, language) == text
 

@@ -6,11 +6,11 @@ import pickle
 
 import pytest
 
-import docagent.cron
-import docagent.keys
-import docagent.records
-import docagent.schedules
-import docagent.storage
+import docagent.service.cron
+import docagent.service.keys
+import docagent.service.records
+import docagent.service.schedules
+import docagent.service.storage
 from docagent import errors
 
 
@@ -41,4 +41,10 @@ def test_errors_pickle(cls):
 def test_the_tree_covers_every_module():
     names = {c.__name__ for c in all_errors()}
     assert {"InvalidSchedule", "InvalidApiKey", "StorageError", "JobNotFound", "SourceError", "NotJSON"} <= names
-    assert docagent.cron and docagent.keys and docagent.records and docagent.schedules and docagent.storage
+    assert (
+        docagent.service.cron
+        and docagent.service.keys
+        and docagent.service.records
+        and docagent.service.schedules
+        and docagent.service.storage
+    )

@@ -9,12 +9,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Paragraph, Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Paragraph, Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
 from docagent.renderers.qa import check
-from docagent.validate import validate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DATA = {"budget": [EXAMPLES / "budget.csv"]}

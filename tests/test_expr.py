@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from docagent.engine.expr import Binary, Call, Name, Num, Str, Unary, parse, unparse, walk
 from docagent.errors import ExprError
-from docagent.expr import Binary, Call, Name, Num, Str, Unary, parse, unparse, walk
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2 as httpx
 import pytest
 
-from docagent.llm.fake import FakeModel, FakeServer, error, reply
+from docagent.engine.llm.fake import FakeModel, FakeServer, error, reply
 
 
 def post(url: str) -> httpx.Response:

@@ -86,11 +86,11 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     import errno
     import shutil as sh
 
-    from docagent.lifecycle import JobSpec, create_job
     from docagent.pipeline.jobs import plan_stage, render_stage
-    from docagent.records import create_dataset, get_job
+    from docagent.service.lifecycle import JobSpec, create_job
+    from docagent.service.records import create_dataset, get_job
+    from docagent.service.store import ArtifactRow, migrate, session
     from docagent.settings import Settings
-    from docagent.store import ArtifactRow, migrate, session
     from tests.conftest import EXAMPLE
 
     settings = Settings(var_dir=tmp_path / "var")
@@ -108,7 +108,7 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(src_f, dst_f, length)
 
-    monkeypatch.setattr("docagent.storage.shutil.copyfileobj", full)
+    monkeypatch.setattr("docagent.service.storage.shutil.copyfileobj", full)
     render_stage(job.id, settings)
     failed = get_job(job.id, settings)
     assert failed.status == "failed" and failed.error_code == "storage_error"

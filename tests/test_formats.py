@@ -1,11 +1,11 @@
-"""Output formats are listed once (docagent/formats.py); every other list is read from it."""
+"""Output formats are listed once (docagent/engine/formats.py); every other list is read from it."""
 
 from __future__ import annotations
 
 import pytest
 
+from docagent.engine.formats import CONTENT_TYPES, DEFAULT_FORMATS, FORMATS
 from docagent.errors import RenderError
-from docagent.formats import CONTENT_TYPES, DEFAULT_FORMATS, FORMATS
 from docagent.renderers import RENDERERS, render_all
 
 

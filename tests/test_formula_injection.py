@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.formula import Tokenizer
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.sql import quote
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.sql import quote
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
 from docagent.renderers.common import formula_text
-from docagent.validate import validate
 from tests.conftest import needs_soffice
 
 HOSTILE = [

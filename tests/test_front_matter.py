@@ -11,11 +11,11 @@ import docx
 import pytest
 from pptx import Presentation
 
-from docagent.bind import Bound, bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Plan
+from docagent.engine.bind import Bound, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import EXAMPLE, needs_poppler
 
 

@@ -15,11 +15,11 @@ from xml.dom import minidom
 
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 
 GOLDEN = Path(__file__).parent / "golden"
 VOLATILE = re.compile(r"^(docProps/|word/media/|xl/media/|customXml/)|\.rels$|^\[Content_Types\]")

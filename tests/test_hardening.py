@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docagent.data.catalog import Catalog
-from docagent.data.query import run_query
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.query import run_query
+from docagent.engine.plan import Query
+from docagent.engine.validate import check_query
 from docagent.errors import DocagentError, IngestError
-from docagent.plan import Query
-from docagent.records import safe_filename
-from docagent.validate import check_query
+from docagent.service.records import safe_filename
 
 cells = st.one_of(
     st.text(alphabet=string.printable + "éü中文;,\"'=+-@\t", max_size=12),

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from docagent.engine.images import MAX_SVG_BYTES, read_image
 from docagent.errors import UnreadableData
-from docagent.images import MAX_SVG_BYTES, read_image
 from tests.test_brands import use_bomb
 
 NS = 'xmlns="http://www.w3.org/2000/svg"'

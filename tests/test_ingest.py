@@ -9,8 +9,8 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
 from docagent.errors import EmptyFile, UnreadableData, UnsafeArchive, UnsupportedFormat
 
 

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from docagent import lifecycle
 from docagent.api.services import jobs as job_service
 from docagent.errors import DocagentError
-from docagent.lifecycle import JobStatus
 from docagent.pipeline import jobs as pipeline
+from docagent.service import lifecycle
+from docagent.service.lifecycle import JobStatus
+from docagent.service.storage import get_storage
+from docagent.service.store import JobRow, migrate, session
 from docagent.settings import Settings
-from docagent.storage import get_storage
-from docagent.store import JobRow, migrate, session
 
 PLAN = {"meta": {"title": "Notes"}, "blocks": [{"type": "paragraph", "text": "Hello."}]}
 

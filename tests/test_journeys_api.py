@@ -15,14 +15,14 @@ from PIL import Image
 from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
-from docagent import lifecycle
 from docagent.cli.main import app as cli
-from docagent.data.isolated import inspect_file
-from docagent.data.profile import profile
+from docagent.engine.data.isolated import inspect_file
+from docagent.engine.data.profile import profile
+from docagent.engine.planners.rules import plan_report
 from docagent.errors import UnreadableData
-from docagent.planners.rules import plan_report
+from docagent.service import lifecycle
+from docagent.service.store import DatasetRow, JobRow, session
 from docagent.settings import Settings, get_settings
-from docagent.store import DatasetRow, JobRow, session
 from tests.conftest import EXAMPLE
 from tests.test_pages import client, sent, token  # noqa: F401  (fixtures)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from docagent import i18n
+from docagent.engine import i18n
+from docagent.engine.formatting import format_value, short
 from docagent.errors import UnsupportedLanguage
-from docagent.formatting import format_value, short
 from docagent.pipeline.generate import generate
 from docagent.renderers.fonts import find_fonts
 from tests.conftest import needs_poppler
@@ -199,7 +199,7 @@ def test_the_rules_planners_report_reads_in_each_language(code, tmp_path):
 
 
 def test_an_abbreviated_figure_at_the_end_of_a_sentence_keeps_one_full_stop():
-    from docagent.formatting import fill
+    from docagent.engine.formatting import fill
 
     shown = format_value(4_700_000, "compact", language="de")
     assert shown.endswith("Mio.")

@@ -24,7 +24,12 @@ def test_import_contracts_hold():
     [
         (
             "docx",
-            ["docagent/data/references.py", "renderers/docfill.py", "renderers/docstyle.py", "renderers/word.py"],
+            [
+                "docagent/engine/data/references.py",
+                "renderers/docfill.py",
+                "renderers/docstyle.py",
+                "renderers/word.py",
+            ],
         ),  # reads refs; writes docs; fills and styles templates
         ("xlsxwriter", "renderers/excel.py"),
         ("reportlab", "renderers/pdf.py"),
@@ -41,17 +46,17 @@ def test_import_contracts_hold():
                 "renderers/slides.py",
             ],
         ),
-        ("PIL", ["docagent/images.py", "renderers/measure.py"]),  # checks given images; font metrics for slides
+        ("PIL", ["docagent/engine/images.py", "renderers/measure.py"]),  # checks given images; font metrics for slides
         # reads uploads and checks; fills an organisation's workbook, which XlsxWriter cannot open, and reads
         # one to write its sheets again (style mode)
         (
             "openpyxl",
-            ["docagent/data/readers.py", "renderers/qa.py", "renderers/xlsxfill.py", "renderers/xlsxstyle.py"],
+            ["docagent/engine/data/readers.py", "renderers/qa.py", "renderers/xlsxfill.py", "renderers/xlsxstyle.py"],
         ),
-        ("pypdf", ["docagent/data/references.py", "renderers/qa.py"]),  # reads refs; checks written PDFs
+        ("pypdf", ["docagent/engine/data/references.py", "renderers/qa.py"]),  # reads refs; checks written PDFs
         ("openxml_audit", "renderers/qa.py"),
         ("cairosvg", "renderers/charts.py"),
-        ("duckdb", None),  # the data layer's engine: docagent/data only
+        ("duckdb", None),  # the data layer's engine: docagent/engine/data only
     ],
 )
 def test_each_format_library_is_imported_in_exactly_one_module(lib, owner):
@@ -62,7 +67,7 @@ def test_each_format_library_is_imported_in_exactly_one_module(lib, owner):
         if not {".venv", "tests", "scripts", "bench"} & set(p.parts) and pattern.search(p.read_text())
     )
     if owner is None:
-        assert users and all(u.startswith("docagent/data/") for u in users), users
+        assert users and all(u.startswith("docagent/engine/data/") for u in users), users
     else:
         assert users == (owner if isinstance(owner, list) else [owner]), users
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
 from docagent.renderers import charts, qa, render_all
 from docagent.renderers.fonts import find_fonts
 from tests.conftest import ROOT
@@ -52,8 +52,8 @@ PROBE = """
 import sys
 from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
 from docagent.renderers import render_all
 from tests.test_lean_render import plan
 with Catalog() as c:

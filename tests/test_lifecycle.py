@@ -1,4 +1,4 @@
-"""A job's status changes only through docagent.lifecycle, and only along the drawn transitions."""
+"""A job's status changes only through docagent.service.lifecycle, and only along the drawn transitions."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from docagent import lifecycle
 from docagent.errors import IllegalTransition
-from docagent.lifecycle import FINAL, JobStatus
+from docagent.service import lifecycle
+from docagent.service.lifecycle import FINAL, JobStatus
+from docagent.service.store import JobRow, migrate
 from docagent.settings import Settings
-from docagent.store import JobRow, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 Q, P, R, S, F, C = (JobStatus.QUEUED, JobStatus.PLANNING, JobStatus.RENDERING, JobStatus.SUCCEEDED,

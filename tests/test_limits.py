@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from docagent import lifecycle
 from docagent.errors import TooManyJobs
+from docagent.service import lifecycle
+from docagent.service.store import ScheduleRow, migrate
 from docagent.settings import Settings
-from docagent.store import ScheduleRow, migrate
 from tests.service import Stack, distributed, postgres_up, redis_up
 
 servers = pytest.mark.skipif(not (redis_up() and postgres_up()), reason="Redis and PostgreSQL needed")
@@ -106,7 +106,7 @@ def test_run_now_counts_against_the_cap(stack):
 
 
 def every_minute(settings: Settings, owner: str, n: int) -> list[str]:
-    from docagent.schedules import create_schedule
+    from docagent.service.schedules import create_schedule
 
     job = {"prompt": "Minute report", "formats": ["pdf"], "source": {"dataset": "sales"}}
     return [
@@ -123,7 +123,7 @@ def every_minute(settings: Settings, owner: str, n: int) -> list[str]:
 def test_forty_every_minute_schedules_fire_no_more_jobs_than_the_limits_allow(tmp_path, per_minute, cap, started):
     import datetime as dt
 
-    from docagent.schedules import fire_due
+    from docagent.service.schedules import fire_due
 
     settings = Settings(var_dir=tmp_path / "var", jobs_per_minute=per_minute, max_concurrent_jobs=cap, max_schedules=40)
     migrate(settings)
@@ -153,7 +153,7 @@ def test_a_key_holds_at_most_max_schedules(tmp_path):
 @pytest.mark.parametrize(("cron", "allowed"), [("* * * * *", False), ("*/4 * * * *", False), ("*/5 * * * *", True)])
 def test_a_schedule_fires_no_more_often_than_the_minimum_interval(tmp_path, cron, allowed):
     from docagent.errors import InvalidSchedule
-    from docagent.schedules import create_schedule, update_schedule
+    from docagent.service.schedules import create_schedule, update_schedule
 
     settings = Settings(var_dir=tmp_path / "var", min_schedule_interval_s=300)
     migrate(settings)

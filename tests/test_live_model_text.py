@@ -12,12 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.formatting import SIGNIFICANT
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.formatting import SIGNIFICANT
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import needs_soffice
 
 COFFEE = Path(__file__).resolve().parent.parent / "examples" / "plans" / "coffee_shop.json"
@@ -116,7 +116,7 @@ def tie(v: float) -> bool:
 def test_the_workbooks_compact_text_is_what_docagent_prints_after_libreoffice_recalculates(tmp_path):
     import random
 
-    from docagent.formatting import compact
+    from docagent.engine.formatting import compact
     from docagent.renderers.modelsheet import compact_text
 
     rng = random.Random(7)

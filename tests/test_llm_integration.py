@@ -108,7 +108,7 @@ def test_cli_plan_prints_a_valid_plan_and_a_usage_line(server):
         timeout=TIMEOUT_S + 60,
     )
     assert r.returncode == 0, r.stderr
-    from docagent.plan import Plan
+    from docagent.engine.plan import Plan
 
     assert Plan.model_validate_json(r.stdout).blocks
     assert "model=smollm2 requests=1 input_tokens=" in r.stderr

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from docagent.data.profile import profile
+from docagent.engine.data.profile import profile
+from docagent.engine.llm.client import ModelClient
+from docagent.engine.llm.fake import FakeModel, error, reply, timeout
+from docagent.engine.planners import PlanRequest
+from docagent.engine.planners.llm import LLMPlanner
 from docagent.errors import NothingToPlan
-from docagent.llm.client import ModelClient
-from docagent.llm.fake import FakeModel, error, reply, timeout
-from docagent.planners import PlanRequest
-from docagent.planners.llm import LLMPlanner
 from docagent.settings import Settings
 from tests.conftest import EXAMPLE
 
@@ -255,7 +255,7 @@ def test_token_budget_per_job_stops_repairs_and_falls_back(request_):
 def test_reference_documents_reach_the_model_fenced_and_condensed(catalog, tmp_path):
     import docx as python_docx
 
-    from docagent.data.references import load_references, tokens
+    from docagent.engine.data.references import load_references, tokens
 
     md = tmp_path / "notes.md"
     md.write_text("# Goals\n" + "Grow the robotics club. " * 400 + "\n\n# Budget\nSponsors wanted.\n")
@@ -313,9 +313,9 @@ def test_an_invalid_plan_in_the_tool_turn_leads_to_the_structured_turn(request_)
 
 
 def test_run_query_names_the_query_definition_the_system_prompt_already_carries():
-    from docagent.llm.prompt import system_prompt
-    from docagent.planners.tools import definitions
-    from docagent.schema import prompt_schema_json
+    from docagent.engine.llm.prompt import system_prompt
+    from docagent.engine.planners.tools import definitions
+    from docagent.engine.schema import prompt_schema_json
 
     (run,) = [d for d in definitions() if d["function"]["name"] == "run_query"]
     query = run["function"]["parameters"]["properties"]["query"]
@@ -335,7 +335,7 @@ def test_grammar_servers_get_the_lean_schema_strict_servers_the_full_one(request
 
 
 def test_run_query_answers_a_malformed_query_with_what_is_wrong_and_where(catalog):
-    from docagent.planners.tools import call
+    from docagent.engine.planners.tools import call
     from tests.conftest import EXAMPLE
 
     catalog.ingest(EXAMPLE)

@@ -9,11 +9,11 @@ import docx
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.formatting import format_value
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.formatting import format_value
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import needs_poppler
 from tests.test_model_xlsx import coffee
 

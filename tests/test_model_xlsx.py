@@ -10,10 +10,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import ROOT, needs_soffice
 
 COFFEE = ROOT / "examples" / "plans" / "coffee_shop.json"

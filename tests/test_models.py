@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from docagent.bind import bind
+from docagent.engine.bind import bind
+from docagent.engine.finance.models import Models, RowRef, period_labels
+from docagent.engine.plan import Plan
+from docagent.engine.validate import problems, validate
 from docagent.errors import PlanError
-from docagent.models import Models, RowRef, period_labels
-from docagent.plan import Plan
 from docagent.renderers.modelformula import Place, Writer, defined_name
-from docagent.validate import problems, validate
 from tests.conftest import ROOT
 
 COFFEE = ROOT / "examples" / "plans" / "coffee_shop.json"
@@ -326,9 +326,9 @@ def test_the_prompts_model_example_is_a_valid_model():
 
 def test_the_model_planner_repairs_a_model_from_the_message(catalog):
     """A cycle goes back to the model in words it can act on; the repaired plan is used."""
-    from docagent.data.profile import profile
-    from docagent.llm.fake import FakeModel, reply
-    from docagent.planners import PlanRequest
+    from docagent.engine.data.profile import profile
+    from docagent.engine.llm.fake import FakeModel, reply
+    from docagent.engine.planners import PlanRequest
     from tests.conftest import EXAMPLE
     from tests.test_llm_planner import planner, with_block
 

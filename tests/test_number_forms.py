@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pptx import Presentation
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.formatting import compact, excel_compact, short
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.formatting import compact, excel_compact, short
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import needs_poppler
 
 # The units a reader knows in each language, written here independently of the formatter.

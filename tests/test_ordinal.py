@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from docagent.data.catalog import Catalog
-from docagent.data.ordinal import natural_order, period_columns
-from docagent.data.profile import profile
-from docagent.data.query import run_query
-from docagent.plan import Query, Select
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.ordinal import natural_order, period_columns
+from docagent.engine.data.profile import profile
+from docagent.engine.data.query import run_query
+from docagent.engine.plan import Query, Select
 
 
 @pytest.mark.parametrize(

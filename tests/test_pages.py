@@ -8,10 +8,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from docagent import lifecycle
+from docagent.service import lifecycle
+from docagent.service.storage import get_storage
+from docagent.service.store import ArtifactRow, JobRow, session
 from docagent.settings import get_settings
-from docagent.storage import get_storage
-from docagent.store import ArtifactRow, JobRow, session
 from tests.conftest import EXAMPLE
 
 

@@ -8,9 +8,9 @@ import pypdf
 import pytest
 from reportlab.lib import colors
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
 from docagent.renderers import pdf, render_all
 
 RED, BLUE, GREEN = colors.red, colors.blue, colors.green

@@ -12,12 +12,12 @@ import duckdb
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.query import compile_query
-from docagent.plan import Plan, Query
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.query import compile_query
+from docagent.engine.plan import Plan, Query
+from docagent.engine.validate import problems, validate
 from docagent.renderers import render_all
-from docagent.validate import problems, validate
 from tests.conftest import needs_poppler, needs_soffice
 
 MONTHS = [dt.date(2024, m, 1) for m in range(1, 13)] + [dt.date(2025, m, 1) for m in range(1, 7)]
@@ -320,7 +320,7 @@ def test_a_measure_or_param_that_does_not_resolve_says_why(shop, change, says):
 
 
 def test_a_param_must_be_a_number_the_request_states():
-    from docagent.planners.numbers import allowed_numbers, unstated_params
+    from docagent.engine.planners.numbers import allowed_numbers, unstated_params
 
     plan = Plan.model_validate(
         {
@@ -561,7 +561,7 @@ def test_years_and_period_text_drive_relative_periods(tmp_path, column, values, 
 
 
 def test_period_text_reads_as_the_first_day_of_its_month_or_quarter():
-    from docagent.data.query import time_sql
+    from docagent.engine.data.query import time_sql
 
     con = duckdb.connect()
     got = con.execute(

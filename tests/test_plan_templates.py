@@ -18,7 +18,7 @@ import docx
 import pypdf
 import pytest
 
-from docagent.llm.fake import FakeModel, FakeServer, reply
+from docagent.engine.llm.fake import FakeModel, FakeServer, reply
 from tests.service import Stack, embedded, wait_status
 
 UNITS = {"column": "units", "agg": "sum", "label": "Units", "format": "integer"}

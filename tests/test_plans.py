@@ -12,15 +12,15 @@ from typing import Any
 import pypdf
 import pytest
 
-from docagent.data.catalog import Catalog
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.llm.client import ModelClient
+from docagent.engine.llm.fake import FakeModel, FakeServer, reply
+from docagent.engine.plan import Plan
+from docagent.engine.planfile import diff, label, parse, plan_hash
+from docagent.engine.planners import PlanRequest
+from docagent.engine.planners.llm import LLMPlanner
 from docagent.errors import PlanError, PlannerError, RepairBudgetExhausted
-from docagent.llm.client import ModelClient
-from docagent.llm.fake import FakeModel, FakeServer, reply
 from docagent.pipeline.generate import given_plan, load, render_job, revise_plan
-from docagent.plan import Plan
-from docagent.planners import PlanRequest
-from docagent.planners.llm import LLMPlanner
-from docagent.plans import diff, label, parse, plan_hash
 from docagent.settings import Settings
 from tests.conftest import EXAMPLE
 
@@ -195,7 +195,7 @@ def test_revise_without_a_model_endpoint_says_it_needs_one(sales):
 
 
 def test_pdf_metadata_carries_the_plan_hash(sales, tmp_path):
-    from docagent.bind import bind
+    from docagent.engine.bind import bind
 
     catalog, _ = sales
     planned = given_plan(catalog, sales_plan())
@@ -240,8 +240,8 @@ def test_cli_revise_without_a_model_says_it_needs_one(tmp_path):
 
 
 def test_cli_schedules_add_from_job_freezes_that_jobs_plan(tmp_path):
-    from docagent.lifecycle import JobSpec, create_job, locked
-    from docagent.store import ScheduleRow, migrate, session
+    from docagent.service.lifecycle import JobSpec, create_job, locked
+    from docagent.service.store import ScheduleRow, migrate, session
 
     settings = Settings(var_dir=str(tmp_path / "var"))
     migrate(settings)

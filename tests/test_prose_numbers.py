@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from docagent.plan import PLACEHOLDER, Plan
-from docagent.planners.numbers import NUMBER, invented_numbers
-from docagent.texts import plan_texts
+from docagent.engine.plan import PLACEHOLDER, Plan
+from docagent.engine.planners.numbers import NUMBER, invented_numbers
+from docagent.engine.texts import plan_texts
 from tests.plans import every_block
 
 ROOT = Path(__file__).resolve().parent.parent

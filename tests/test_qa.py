@@ -17,12 +17,12 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 from xlsxwriter.workbook import Workbook
 
-from docagent.bind import Bound, bind
-from docagent.data.catalog import Catalog
+from docagent.engine.bind import Bound, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.pipeline.generate import generate
-from docagent.plan import Plan
 from docagent.renderers import qa, render_all
-from docagent.validate import validate
 from tests.conftest import EXAMPLE
 from tests.test_documents import FOUR_KPIS
 

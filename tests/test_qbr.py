@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from docagent.formatting import format_value
+from docagent.engine.formatting import format_value
 from tests.conftest import EXAMPLE, ROOT, needs_poppler, needs_soffice
 from tests.test_cli import run
 
@@ -228,8 +228,8 @@ def test_a_series_chart_is_one_native_series_per_region_in_the_workbook(files):
 
 
 def test_the_word_and_pdf_charts_draw_one_line_per_region(catalog):
-    from docagent.bind import bind
-    from docagent.plan import Plan
+    from docagent.engine.bind import bind
+    from docagent.engine.plan import Plan
     from docagent.renderers.charts import series_of
 
     catalog.ingest(EXAMPLE)

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from docagent.data.metrics import run_metric
-from docagent.data.query import compile_query, run_query
-from docagent.plan import Metric, Query
+from docagent.engine.data.metrics import run_metric
+from docagent.engine.data.query import compile_query, run_query
+from docagent.engine.plan import Metric, Query
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from docagent import lifecycle
-from docagent.reaper import MAX_ATTEMPTS, Suspects, hold, mark_sent, reap
+from docagent.service import lifecycle
+from docagent.service.reaper import MAX_ATTEMPTS, Suspects, hold, mark_sent, reap
+from docagent.service.store import JobRow, migrate, session
 from docagent.settings import Settings
-from docagent.store import JobRow, migrate, session
 from tests.conftest import EXAMPLE
 from tests.service import BIN, distributed, free_port, postgres_up, redis_up, wait_status
 

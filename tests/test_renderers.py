@@ -12,19 +12,19 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 
-from docagent.bind import bind
+from docagent.engine.bind import bind
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.errors import FontMissing
-from docagent.plan import Plan
 from docagent.renderers import fonts as fonts_mod
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import EXAMPLE, needs_poppler, needs_soffice
 from tests.plans import CHARTS, every_block
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[str, Path]:
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
 
     out = tmp_path_factory.mktemp("every")
     with Catalog() as catalog:
@@ -140,7 +140,7 @@ def test_libreoffice_opens_every_file(rendered, fmt, tmp_path):
 
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch, tmp_path):
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
 
     real = fonts_mod.find_fonts()
     monkeypatch.setattr(fonts_mod, "find_fonts", lambda: fonts_mod.Fonts(real.regular, real.bold, real.mono, None))
@@ -169,7 +169,7 @@ def big_plan(rows: int, cols: int) -> tuple[Plan, Path]:
 
 @pytest.mark.parametrize(("rows", "cols"), [(5000, 4), (40, 30)])
 def test_large_and_wide_tables_render_in_every_format(tmp_path, rows, cols):
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
 
     path = tmp_path / "wide.csv"
     with path.open("w", newline="") as f:
@@ -198,7 +198,7 @@ def test_pdftotext_extracts_words(rendered):
 
 
 def test_a_very_long_cell_and_a_very_wide_table_never_break_the_layout(tmp_path):
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
 
     long_text = "word " * 6000  # 30,000 characters in one cell
     plan = Plan.model_validate(
@@ -245,7 +245,7 @@ def test_pdf_embeds_every_font_it_names(rendered):
     ],
 )
 def test_a_caption_ends_its_sentence_before_the_source(note, language, expected):
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
     from docagent.renderers.common import caption
 
     plan = {

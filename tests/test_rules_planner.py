@@ -12,14 +12,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.plan import Chart, Kpis, Table
+from docagent.engine.planners.rules import plan_report
+from docagent.engine.validate import validate
 from docagent.errors import NothingToPlan
-from docagent.plan import Chart, Kpis, Table
-from docagent.planners.rules import plan_report
 from docagent.renderers import render_all
-from docagent.validate import validate
 from tests.conftest import EXAMPLE
 from tests.test_cli import EXE
 

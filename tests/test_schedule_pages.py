@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from docagent.records import create_dataset
+from docagent.service.records import create_dataset
 from docagent.settings import get_settings
 from tests.conftest import EXAMPLE
 from tests.orgtemplates import letter_from_python_docx
@@ -181,8 +181,8 @@ def test_delete_asks_first_then_says_it_is_done(client):  # noqa: F811
 
 
 def test_the_history_shows_late_and_skipped_runs_and_failed_deliveries(client, sent, monkeypatch):  # noqa: F811
-    from docagent.schedules import fire_due
-    from docagent.store import RunRow, ScheduleRow, session
+    from docagent.service.schedules import fire_due
+    from docagent.service.store import RunRow, ScheduleRow, session
 
     monkeypatch.setenv("DOCAGENT_WEBHOOK_ALLOW", '["127.0.0.0/8"]')
     get_settings.cache_clear()

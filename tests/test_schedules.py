@@ -17,11 +17,11 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from docagent.lifecycle import JobSpec, create_job
-from docagent.records import create_dataset
-from docagent.schedules import create_schedule, fire_due
+from docagent.service.lifecycle import JobSpec, create_job
+from docagent.service.records import create_dataset
+from docagent.service.schedules import create_schedule, fire_due
+from docagent.service.store import RunRow, ScheduleRow, migrate, session
 from docagent.settings import Settings
-from docagent.store import RunRow, ScheduleRow, migrate, session
 from tests.conftest import EXAMPLE
 from tests.service import BIN, PG_ADMIN, distributed, postgres_database, postgres_up, redis_up, wait_status
 

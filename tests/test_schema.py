@@ -9,8 +9,8 @@ import sys
 import llguidance
 import pytest
 
-from docagent.plan import Plan
-from docagent.schema import plan_schema, plan_schema_json
+from docagent.engine.plan import Plan
+from docagent.engine.schema import plan_schema, plan_schema_json
 
 REFUSED = {
     "multipleOf",
@@ -110,7 +110,7 @@ def test_cli_prints_the_schema(cmd):
 
 
 def test_the_lean_schema_requires_only_what_has_no_default_and_compiles():
-    from docagent.schema import lean_plan_schema
+    from docagent.engine.schema import lean_plan_schema
 
     lean = lean_plan_schema()
     defs = lean["$defs"]
@@ -124,8 +124,8 @@ def test_the_lean_schema_requires_only_what_has_no_default_and_compiles():
 
 
 def test_the_prompt_shows_every_property_and_marks_what_must_be_written():
-    from docagent.llm.prompt import system_prompt
-    from docagent.schema import lean_plan_schema, prompt_schema_json
+    from docagent.engine.llm.prompt import system_prompt
+    from docagent.engine.schema import lean_plan_schema, prompt_schema_json
 
     shown = json.loads(prompt_schema_json())
     assert system_prompt().endswith(prompt_schema_json())

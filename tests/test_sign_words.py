@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from docagent.data.catalog import Catalog
-from docagent.formatting import fill, format_value
-from docagent.plan import Plan, malformed_placeholders, placeholders
-from docagent.validate import problems
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.formatting import fill, format_value
+from docagent.engine.plan import Plan, malformed_placeholders, placeholders
+from docagent.engine.validate import problems
 from tests.conftest import EXAMPLE
 
 SENTENCE = "Revenue {qoq|rose|fell|was flat} {qoq:abs} on the previous quarter."

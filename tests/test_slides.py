@@ -14,13 +14,13 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Pt
 
-from docagent.bind import Bound, bind
-from docagent.data.catalog import Catalog
-from docagent.plan import ChartKind, Plan
+from docagent.engine.bind import Bound, bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.plan import ChartKind, Plan
+from docagent.engine.validate import validate
 from docagent.renderers import render_all
 from docagent.renderers.deck import CELL_CHARS
 from docagent.renderers.slidecheck import check_deck
-from docagent.validate import validate
 from tests.conftest import EXAMPLE, needs_soffice
 from tests.plans import CHARTS, every_block
 
@@ -394,11 +394,11 @@ def test_a_wide_table_splits_its_columns_and_a_huge_one_stops_at_a_readable_leng
 def test_a_deck_only_job_stores_the_deck_and_previews_of_its_first_slides(tmp_path):
     import shutil
 
-    from docagent.lifecycle import JobSpec, create_job
     from docagent.pipeline.jobs import plan_stage, render_stage
-    from docagent.records import create_dataset, get_job
+    from docagent.service.lifecycle import JobSpec, create_job
+    from docagent.service.records import create_dataset, get_job
+    from docagent.service.store import ArtifactRow, migrate, session
     from docagent.settings import Settings
-    from docagent.store import ArtifactRow, migrate, session
 
     settings = Settings(var_dir=tmp_path / "var")
     migrate(settings)
@@ -453,7 +453,7 @@ def test_libreoffice_converts_the_qbr_deck_to_pdf(qbr, tmp_path):
 
 
 def test_big_figures_too_long_for_a_kpi_card_are_shown_short_with_the_exact_value_in_the_notes(qbr):
-    from docagent.formatting import compact
+    from docagent.engine.formatting import compact
 
     slide = next(s for s in Presentation(str(qbr)).slides if title_of(s) == "Summary")  # the KPI row
     said = dict(line.split(": ", 1) for line in notes(slide).splitlines() if ": " in line)
@@ -525,7 +525,7 @@ def test_images_placeholders_and_the_logo_reach_the_slides(tmp_path):
 
 
 def test_brand_colours_read_back_from_the_slides(tmp_path):
-    from docagent.plan import Meta
+    from docagent.engine.plan import Meta
 
     if "brand" not in Meta.model_fields:
         pytest.skip("meta.brand (the brand kit) is not in this plan contract yet")

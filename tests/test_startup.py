@@ -26,15 +26,15 @@ HELP_MODULES = [
     "docagent.cli",
     "docagent.cli.main",
     "docagent.errors",
-    "docagent.formats",
-    "docagent.i18n",
+    "docagent.engine.formats",
+    "docagent.engine.i18n",
     "docagent.templates",
 ]
 
 # Renderers, the QA pass, the database and plotting: none is needed to explain, profile or plan.
 HEAVY = [
     "docagent.renderers",
-    "docagent.store",
+    "docagent.service.store",
     "sqlalchemy",
     "matplotlib",
     "reportlab",

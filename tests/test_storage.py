@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from docagent.service.storage import LocalStorage, S3Storage, get_storage
 from docagent.settings import Settings
-from docagent.storage import LocalStorage, S3Storage, get_storage
 from tests.conftest import EXAMPLE
 from tests.service import embedded, free_port, wait_status
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from docagent.lifecycle import JobSpec, create_job
-from docagent.records import get_job
+from docagent.service.lifecycle import JobSpec, create_job
+from docagent.service.records import get_job
+from docagent.service.store import migrate
 from docagent.settings import get_settings
-from docagent.store import migrate
 
 
 @pytest.fixture

@@ -100,8 +100,8 @@ def test_a_filled_deck_passes_the_ooxml_audit_and_converts(decks, tmp_path):
 
 
 def test_a_placeholder_nothing_fills_is_a_plan_problem_and_never_shipped(tmp_path):
+    from docagent.engine.templatefiles.binding import FillValues
     from docagent.renderers.deckfill import DeckFiller
-    from docagent.templatefiles.binding import FillValues
 
     template = review_deck(tmp_path)
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")

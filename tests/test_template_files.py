@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from docagent.engine.templatefiles import read_template, template_prompt
 from docagent.errors import UnsafeArchive, UnsupportedFormat
-from docagent.templatefiles import read_template, template_prompt
 from tests.conftest import needs_soffice
 from tests.orgtemplates import letter_from_libreoffice, letter_from_python_docx
 

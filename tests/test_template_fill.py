@@ -127,8 +127,8 @@ def test_a_burst_that_cannot_work_is_a_plan_problem(tmp_path, change, message):
 
 
 def test_a_placeholder_left_in_a_filled_file_fails_rather_than_ships(tmp_path):
+    from docagent.engine.templatefiles.binding import FillValues
     from docagent.renderers.docfill import fill_docx
-    from docagent.templatefiles.binding import FillValues
 
     with pytest.raises(RenderError, match=r"\{\{balance\}\}"):
         fill_docx(letter_from_python_docx(tmp_path).read_bytes(), FillValues({"customer": "X"}), tmp_path / "x.docx")

@@ -13,7 +13,7 @@ import docx
 import httpx2 as httpx
 import pytest
 
-from docagent.llm.fake import FakeModel, FakeServer, reply
+from docagent.engine.llm.fake import FakeModel, FakeServer, reply
 from tests.orgtemplates import INVOICES, LETTER_PLAN, letter_from_python_docx
 from tests.service import Stack, embedded, wait_status
 
@@ -133,7 +133,7 @@ def test_a_schedules_webhook_lists_each_document_of_a_burst():
     from types import SimpleNamespace
 
     from docagent.pipeline.delivery import payload
-    from docagent.store import ArtifactRow
+    from docagent.service.store import ArtifactRow
 
     zipped = ArtifactRow(format="zip", filename="letters.zip", bytes=10, storage_key="k",
                          provenance={"files": ["letter-A & B.docx", "letter-C.docx"]})  # fmt: skip

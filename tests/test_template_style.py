@@ -10,8 +10,8 @@ import pytest
 from docx import Document
 from docx.shared import RGBColor
 
+from docagent.engine.templatefiles import read_template
 from docagent.pipeline.generate import render_plan
-from docagent.templatefiles import read_template
 from tests.conftest import EXAMPLE, needs_soffice
 from tests.orgtemplates import report_from_libreoffice, soffice_convert
 

@@ -146,8 +146,8 @@ def test_a_workbook_template_with_pictures_is_refused_with_the_reason(tmp_path):
 
 
 def test_a_placeholder_left_in_a_filled_workbook_fails_rather_than_ships(tmp_path):
+    from docagent.engine.templatefiles.binding import FillValues
     from docagent.renderers.xlsxfill import XlsxFiller
-    from docagent.templatefiles.binding import FillValues
 
     wb = openpyxl.Workbook()
     wb.active["A1"], wb.active["A2"] = "{{balance}}", "Dear {{customer}}"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import openpyxl
 
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
 
 DEPARTMENTS = [("Sales", 100, 110, 120, 130), ("Ops", 50, 55, 60, 65), ("R&D", 80, 80, 90, 95)]
 

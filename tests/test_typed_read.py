@@ -11,10 +11,10 @@ import datetime as dt
 
 import pytest
 
-from docagent.data import catalog as catalog_module
-from docagent.data.catalog import Catalog
-from docagent.data.profile import profile
-from docagent.data.sql import quote
+from docagent.engine.data import catalog as catalog_module
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.profile import profile
+from docagent.engine.data.sql import quote
 from docagent.settings import Settings
 
 LATE_TEXT = "n,v\n" + "".join(f"{i},{i}\n" for i in range(30000)) + "n/a,1\n"  # past DuckDB's sample

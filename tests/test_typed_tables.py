@@ -8,12 +8,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from docagent.data import readers
-from docagent.records import create_dataset, load_stored, stored_keys
-from docagent.revisions import catalog_of, check_given
+from docagent.engine.data import readers
+from docagent.service.records import create_dataset, load_stored, stored_keys
+from docagent.service.revisions import catalog_of, check_given
+from docagent.service.storage import get_storage
+from docagent.service.store import migrate
 from docagent.settings import Settings
-from docagent.storage import get_storage
-from docagent.store import migrate
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_dataset_stored_without_typed_tables_is_still_read(tmp_path, settings)
     storage = get_storage(settings)
     for key in stored_keys(row, settings)[1:]:
         storage.delete(key)  # as stored before typed tables were kept
-    from docagent.data.catalog import Catalog
+    from docagent.engine.data.catalog import Catalog
 
     with Catalog(settings=settings) as catalog:
         assert sorted(d.name for d in load_stored(catalog, row, settings)) == ["book_q1_costs", "book_sales"]

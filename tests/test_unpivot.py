@@ -7,13 +7,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.data.catalog import Catalog
-from docagent.data.query import run_query
+from docagent.engine.bind import bind
+from docagent.engine.data.catalog import Catalog
+from docagent.engine.data.query import run_query
+from docagent.engine.plan import Plan
+from docagent.engine.validate import validate
 from docagent.errors import PlanError
-from docagent.plan import Plan
 from docagent.renderers import render_all
-from docagent.validate import validate
 
 
 def budget(tmp_path: Path) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from docagent.data.readers import check_xlsx_archive
+from docagent.engine.data.readers import check_xlsx_archive
 from docagent.errors import UnsafeArchive
 from tests.service import Stack, embedded, free_port
 
@@ -210,7 +210,7 @@ def test_healthz_answers_within_a_second_while_a_bomb_and_a_60_mb_csv_are_ingest
 CLEANUP = """
 import os, sys
 from pathlib import Path
-from docagent.data.isolated import inspect_file
+from docagent.engine.data.isolated import inspect_file
 from docagent.errors import DocagentError
 from docagent.settings import Settings
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from docagent.engine.plan import Plan
+from docagent.engine.validate import problems, validate
 from docagent.errors import PlanError
-from docagent.plan import Plan
-from docagent.validate import problems, validate
 from tests.conftest import EXAMPLE
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from docagent.cron import InvalidSchedule
 from docagent.netguard import ForbiddenDestination, resolve
 from docagent.pipeline.delivery import DeliveryFailed, deliver
-from docagent.schedules import create_schedule, run_now, update_schedule
+from docagent.service.cron import InvalidSchedule
+from docagent.service.schedules import create_schedule, run_now, update_schedule
+from docagent.service.store import JobRow, RunRow, ScheduleRow, migrate, session
 from docagent.settings import Settings
-from docagent.store import JobRow, RunRow, ScheduleRow, migrate, session
 
 FORBIDDEN = {
     "loopback": "http://127.0.0.1:8080/hook",

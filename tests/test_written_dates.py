@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from docagent.data.catalog import Catalog
+from docagent.engine.data.catalog import Catalog
 from tests.test_cli import EXE
 
 FORMS = [

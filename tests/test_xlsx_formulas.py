@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from docagent.bind import bind
-from docagent.plan import Plan
+from docagent.engine.bind import bind
+from docagent.engine.plan import Plan
 from docagent.renderers.common import formula_text
 from docagent.renderers.excel import render_xlsx
 from docagent.renderers.theme import load_theme

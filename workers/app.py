@@ -13,10 +13,10 @@ from typing import Any
 
 from celery import Celery
 
-from docagent.reaper import mark_sent
+from docagent.service.reaper import mark_sent
 from docagent.settings import Settings, get_settings
 
-PLAN_TASK, RENDER_TASK, DELIVER_TASK = "docagent.plan", "docagent.render", "docagent.deliver"
+PLAN_TASK, RENDER_TASK, DELIVER_TASK = "docagent.engine.plan", "docagent.render", "docagent.deliver"
 log = logging.getLogger(__name__)
 
 

@@ -1,7 +1,7 @@
 """A Celery beat scheduler over our own schedules table (`celery beat -S workers.beat:DatabaseScheduler`).
 
 Why our own: the schedule lives in the job store that the API writes, time zones and DST
-are computed by docagent.cron, and exactly-once per fire time is a unique key in the same
+are computed by docagent.service.cron, and exactly-once per fire time is a unique key in the same
 database — so two beats started by mistake cannot double-fire, and a restart loses nothing.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 from celery.beat import Scheduler
 
-from docagent.reaper import Suspects, reap
-from docagent.schedules import fire_due
+from docagent.service.reaper import Suspects, reap
+from docagent.service.schedules import fire_due
 from docagent.settings import get_settings
 from docagent.workers.app import broker_holds, enqueue
 

@@ -17,11 +17,11 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from docagent.errors import DeliveryFailed, JobNotFound, StorageError
-from docagent.lifecycle import is_final
 from docagent.pipeline.delivery import deliver, run_for_job
 from docagent.pipeline.jobs import fail_unexpected, plan_stage, render_stage
-from docagent.reaper import hold, release
-from docagent.records import get_job
+from docagent.service.lifecycle import is_final
+from docagent.service.reaper import hold, release
+from docagent.service.records import get_job
 from docagent.settings import get_settings
 from docagent.workers.app import DELIVER_TASK, PLAN_TASK, RENDER_TASK, app, enqueue
 

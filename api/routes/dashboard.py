@@ -14,7 +14,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from docagent import i18n, lifecycle
 from docagent.api.deps import (
     SESSION_COOKIE,
     SettingsDep,
@@ -24,6 +23,9 @@ from docagent.api.deps import (
 from docagent.api.pages import TEMPLATES, PageOwner, page, see_other
 from docagent.api.schemas import DatasetPublic, JobCreate, JobPublic, JobRevise, ScheduleCreate
 from docagent.api.services import brands, datasets, drafts, jobs, schedules
+from docagent.engine import i18n
+from docagent.engine.formats import DEFAULT_FORMATS
+from docagent.engine.plan import PLACEHOLDER, Plan
 from docagent.errors import (
     DocagentError,
     InUse,
@@ -36,10 +38,9 @@ from docagent.errors import (
     PlanError,
     UnknownBrand,
 )
-from docagent.formats import DEFAULT_FORMATS
-from docagent.lifecycle import FINAL, JobStatus
-from docagent.plan import PLACEHOLDER, Plan
-from docagent.sessions import close_session, open_session
+from docagent.service import lifecycle
+from docagent.service.lifecycle import FINAL, JobStatus
+from docagent.service.sessions import close_session, open_session
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
@@ -59,7 +60,7 @@ def login(request: Request, settings: SettingsDep, key: Annotated[str, Form()] =
     response = see_other("/")
     response.set_cookie(
         SESSION_COOKIE,
-        token,  # opaque: the session lives on the server (docagent.sessions)
+        token,  # opaque: the session lives on the server (docagent.service.sessions)
         max_age=settings.session_max_age_s,
         httponly=True,
         samesite="strict",

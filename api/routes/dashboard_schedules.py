@@ -13,16 +13,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AnyHttpUrl, BaseModel, TypeAdapter, ValidationError
 
-from docagent import i18n
 from docagent.api.deps import SettingsDep
 from docagent.api.pages import PageOwner, page, see_other
 from docagent.api.schemas import RunPublic, RunsPublic, ScheduleCreate, SchedulePublic, ScheduleUpdate
 from docagent.api.services import brands, schedules
-from docagent.cron import describe, zone
+from docagent.engine import i18n
+from docagent.engine.formats import FORMATS
 from docagent.errors import InvalidSchedule, NotFound, UnknownBrand
-from docagent.formats import FORMATS
-from docagent.lifecycle import FINAL, DeliveryStatus
-from docagent.schedules import check_webhook
+from docagent.service.cron import describe, zone
+from docagent.service.lifecycle import FINAL, DeliveryStatus
+from docagent.service.schedules import check_webhook
 
 router = APIRouter(include_in_schema=False)
 PLANNERS = [("auto", "auto"), ("rules", "rules"), ("llm", "model")]

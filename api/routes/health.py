@@ -13,9 +13,9 @@ from sqlalchemy import func, select, text
 
 from docagent.api.deps import SettingsDep, StorageDep, from_loopback
 from docagent.errors import Forbidden, NotSignedIn
-from docagent.lifecycle import JobStatus
+from docagent.service.lifecycle import JobStatus
+from docagent.service.store import JobRow, session
 from docagent.settings import Settings
-from docagent.store import JobRow, session
 from docagent.workers.app import app as celery_app
 
 router = APIRouter(tags=["health"])

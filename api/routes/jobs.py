@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from docagent.api.deps import OwnerDep, SettingsDep, StorageDep
 from docagent.api.schemas import JobAccepted, JobCreate, JobPublic, JobRevise, JobsPublic
 from docagent.api.services import brands, datasets, jobs
+from docagent.engine.formats import CONTENT_TYPES, DEFAULT_FORMATS
 from docagent.errors import DocagentError, PlanError
-from docagent.formats import CONTENT_TYPES, DEFAULT_FORMATS
-from docagent.lifecycle import JobStatus, is_final
-from docagent.records import download_name
+from docagent.service.lifecycle import JobStatus, is_final
+from docagent.service.records import download_name
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]

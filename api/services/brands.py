@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import delete as sa_delete
 
 from docagent.api.schemas import BrandCreate, BrandPublic, BrandsPublic
-from docagent.brands import brand_rows, find_brand, font_note, image_names, kit_of, save_brand
+from docagent.engine.plan import Brand
+from docagent.engine.themes import theme_names
+from docagent.engine.validate import brand_problems
 from docagent.errors import BrandNotFound, InvalidBrand
-from docagent.plan import Brand
+from docagent.service.brands import brand_rows, find_brand, font_note, image_names, kit_of, save_brand
+from docagent.service.store import BrandRow, session
 from docagent.settings import Settings
-from docagent.store import BrandRow, session
-from docagent.themes import theme_names
-from docagent.validate import brand_problems
 
 
 def public(row: BrandRow) -> BrandPublic:

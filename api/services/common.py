@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from docagent.errors import NotFound
+from docagent.service.store import session
 from docagent.settings import Settings
-from docagent.store import session
 
 T = TypeVar("T")
 

@@ -17,12 +17,12 @@ from sqlalchemy import delete, func, select
 
 from docagent.api.schemas import DatasetDetail, DatasetPublic, DatasetsPublic
 from docagent.api.services.common import owned
-from docagent.brands import brand_rows, named_images
 from docagent.errors import DatasetNotFound, InUse, UploadTooLarge
-from docagent.records import store_dataset, stored_keys
+from docagent.service.brands import brand_rows, named_images
+from docagent.service.records import store_dataset, stored_keys
+from docagent.service.storage import Storage
+from docagent.service.store import DatasetRow, ScheduleRow, session
 from docagent.settings import Settings
-from docagent.storage import Storage
-from docagent.store import DatasetRow, ScheduleRow, session
 
 CHUNK = 1 << 20
 SLACK = 64 * 1024  # a multipart body's boundaries and headers around the file
@@ -75,7 +75,8 @@ async def ingest_upload(
     workdir = Path(tempfile.mkdtemp(prefix="docagent-upload-"))
     try:
         path = await receive(upload, settings.max_upload_bytes, workdir)
-        # parsing runs in a bounded child process (docagent.data.isolated): this thread waits, the event loop never does
+        # parsing runs in a bounded child process (docagent.engine.data.isolated): this thread waits,
+        # the event loop never does
         return await asyncio.to_thread(store_dataset, path, upload.filename or "upload", name, owner, settings, kind)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

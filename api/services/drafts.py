@@ -19,13 +19,13 @@ from typing import Any
 from docagent.api.schemas import JobAccepted, JobCreate
 from docagent.api.services import jobs
 from docagent.api.services.datasets import Upload, delete_dataset, receive
-from docagent.data.isolated import inspect_file
+from docagent.engine.data.isolated import inspect_file
+from docagent.engine.images import is_image, read_image
 from docagent.errors import DocagentError, NotFound
-from docagent.images import is_image, read_image
-from docagent.records import plain_text, safe_filename, store_dataset
+from docagent.service.records import plain_text, safe_filename, store_dataset
+from docagent.service.storage import Storage
+from docagent.service.store import DatasetRow
 from docagent.settings import Settings
-from docagent.storage import Storage
-from docagent.store import DatasetRow
 
 DRAFT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 

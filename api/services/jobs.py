@@ -9,7 +9,6 @@ from urllib.parse import quote
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
-from docagent import i18n, lifecycle
 from docagent.api.schemas import (
     ArtifactFilePublic,
     ArtifactPublic,
@@ -26,16 +25,18 @@ from docagent.api.schemas import (
 from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
 from docagent.api.services.datasets import get_row as dataset_row
-from docagent.brands import named_images, with_images
+from docagent.engine import i18n
+from docagent.engine.formats import ARTIFACT_ORDER
+from docagent.engine.planfile import diff
+from docagent.engine.templatefiles.check import named_templates
 from docagent.errors import ArtifactNotFound, JobNotFound, ModelNotConfigured, NothingToPlan
-from docagent.formats import ARTIFACT_ORDER
-from docagent.lifecycle import JobSpec, JobStatus
-from docagent.plans import diff
-from docagent.revisions import check_given, revision_of
+from docagent.service import lifecycle
+from docagent.service.brands import named_images, with_images
+from docagent.service.lifecycle import JobSpec, JobStatus
+from docagent.service.revisions import check_given, revision_of
+from docagent.service.storage import Storage
+from docagent.service.store import ArtifactRow, DatasetRow, JobRow, session
 from docagent.settings import Settings
-from docagent.storage import Storage
-from docagent.store import ArtifactRow, DatasetRow, JobRow, session
-from docagent.templatefiles.check import named_templates
 from docagent.workers.app import enqueue
 
 

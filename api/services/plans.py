@@ -6,7 +6,7 @@ from typing import Any
 
 from docagent.api.services.datasets import get_row as dataset_row
 from docagent.errors import PlanError
-from docagent.revisions import check_given
+from docagent.service.revisions import check_given
 from docagent.settings import Settings
 
 

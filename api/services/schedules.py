@@ -20,12 +20,12 @@ from docagent.api.schemas import (
 )
 from docagent.api.services.brands import check_choice
 from docagent.api.services.common import owned
-from docagent.cron import check, describe, upcoming, zone
 from docagent.errors import InvalidSchedule, ScheduleNotFound
-from docagent.lifecycle import JobStatus
-from docagent.schedules import create_schedule, run_now, update_schedule
+from docagent.service.cron import check, describe, upcoming, zone
+from docagent.service.lifecycle import JobStatus
+from docagent.service.schedules import create_schedule, run_now, update_schedule
+from docagent.service.store import DatasetRow, JobRow, RunRow, ScheduleRow, now, session
 from docagent.settings import Settings
-from docagent.store import DatasetRow, JobRow, RunRow, ScheduleRow, now, session
 from docagent.workers.app import enqueue
 
 

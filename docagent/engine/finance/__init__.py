@@ -1,0 +1,1 @@
+"""Financial `model` blocks: rows and their exact arithmetic (`models`), binding (`bind`), readers (`use`)."""
