@@ -240,7 +240,8 @@ def test_twenty_uploads_leave_no_temporary_files_whether_read_refused_or_killed(
     (files / "refused_zip.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     (files / "refused_deep.json").write_text("[" * 100_000 + "]" * 100_000)
     for i in range(4):  # each needs well over the one CPU second it is given
-        big_csv(files / f"killed{i}.csv", mib=40)
+        with big_csv(files / f"killed{i}.csv", mib=40).open("ab") as f:
+            f.write(b"2024-01-05,North\n")  # a short row: the one-threaded text read, after the parallel one refuses
     env = {**os.environ, "TMPDIR": str(tmp)}
     r = subprocess.run([sys.executable, "-c", CLEANUP, str(files), str(tmp)], env=env, capture_output=True, text=True,
                        timeout=600)  # fmt: skip
