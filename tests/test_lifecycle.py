@@ -144,7 +144,7 @@ def test_no_status_string_literal_outside_the_lifecycle_module():
         f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
         for folder in ("docagent", "api", "workers", "pipeline", "renderers", "cli")
         for p in sorted((ROOT / folder).rglob("*.py"))
-        if p != ROOT / "docagent" / "lifecycle.py"
+        if p != ROOT / "docagent" / "service" / "lifecycle.py"
         for n, line in enumerate(p.read_text().splitlines(), 1)
         if LITERAL.search(line)
     ]

@@ -25,9 +25,10 @@ HELP_MODULES = [
     "docagent",
     "docagent.cli",
     "docagent.cli.main",
-    "docagent.errors",
+    "docagent.engine",  # the package's docstring only
     "docagent.engine.formats",
     "docagent.engine.i18n",
+    "docagent.errors",
     "docagent.templates",
 ]
 
