@@ -134,7 +134,9 @@ def draw(
         "axes.labelcolor": theme.text,
         "xtick.color": theme.muted,
         "ytick.color": theme.muted,
-        "svg.fonttype": "path",
+        # text as text where one font sets it all (searchable in the PDF, parsed 3x faster by svglib);
+        # glyphs as paths where CJK text falls back to a second font, which an SVG text cannot name
+        "svg.fonttype": "none" if len(families) == 1 else "path",
         "axes.prop_cycle": cycler(color=theme.palette),
     }
     with matplotlib.rc_context(rc):  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Image as RLImage
 from reportlab.platypus import Table as RLTable
 from reportlab.platypus.tableofcontents import TableOfContents
+from svglib.fonts import register_font
 from svglib.svglib import svg2rlg
 
 from docagent.engine.bind import Bound
@@ -83,6 +84,10 @@ def _register_fonts(with_cjk: bool = True) -> tuple[TTFont, TTFont | None]:
         )
     if with_cjk and fonts.cjk is not None and "DocCJK" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
+    # a chart's SVG names its text's font as matplotlib does; svglib sets it in ours, embedded
+    register_font(fonts.regular.family, str(fonts.regular.path), rlgFontName="DocSans")
+    for weight in ("bold", "700"):  # matplotlib writes font-weight: 700
+        register_font(fonts.regular.family, str(fonts.bold.path), weight=weight, rlgFontName="DocSans-Bold")
     latin = pdfmetrics.getFont("DocSans")
     cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
     return latin, cjk
