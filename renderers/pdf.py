@@ -77,17 +77,14 @@ FRAME_HEIGHTS = (A4[1] - 2 * MARGIN - 6 * mm, landscape(A4)[1] - 2 * MARGIN - 6 
 def _register_fonts(with_cjk: bool = True) -> tuple[TTFont, TTFont | None]:
     fonts = find_fonts()
     if "DocSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DocSans", str(fonts.regular.path)))
-        pdfmetrics.registerFont(TTFont("DocSans-Bold", str(fonts.bold.path)))
+        # registered through svglib, which maps the family a chart's SVG names to our (embedded) fonts
+        register_font(fonts.regular.family, str(fonts.regular.path), rlgFontName="DocSans")
+        register_font(fonts.regular.family, str(fonts.bold.path), weight="bold", rlgFontName="DocSans-Bold")
         pdfmetrics.registerFontFamily(
             "DocSans", normal="DocSans", bold="DocSans-Bold", italic="DocSans", boldItalic="DocSans-Bold"
         )
     if with_cjk and fonts.cjk is not None and "DocCJK" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("DocCJK", str(fonts.cjk.path), subfontIndex=fonts.cjk.index))
-    # a chart's SVG names its text's font as matplotlib does; svglib sets it in ours, embedded
-    register_font(fonts.regular.family, str(fonts.regular.path), rlgFontName="DocSans")
-    for weight in ("bold", "700"):  # matplotlib writes font-weight: 700
-        register_font(fonts.regular.family, str(fonts.bold.path), weight=weight, rlgFontName="DocSans-Bold")
     latin = pdfmetrics.getFont("DocSans")
     cjk = pdfmetrics.getFont("DocCJK") if "DocCJK" in pdfmetrics.getRegisteredFontNames() else None
     return latin, cjk
@@ -103,7 +100,8 @@ def needs_cjk(bound: Bound) -> bool:
 
 def _drawing(svg: bytes) -> Any:
     """An SVG as a ReportLab drawing whose initial font is ours (its default is unembedded Helvetica)."""
-    drawing = svg2rlg(io.BytesIO(svg))
+    # svglib knows the weights normal and bold; matplotlib writes a bold title's as 700
+    drawing = svg2rlg(io.BytesIO(svg.replace(b"font-weight: 700", b"font-weight: bold")))
     if drawing is not None:
         drawing.initialFontName = "DocSans"
     return drawing

@@ -283,3 +283,19 @@ def test_chart_text_is_text_for_the_pdf_unless_cjk_needs_a_second_font():
     bound.plan.meta.language = "zh"
     cjk = draw_all(bound, theme, ("svg",))
     assert all(b"<text" not in cjk[i].svg and b"<use" in cjk[i].svg for i in charts)
+
+
+def test_chart_titles_are_set_bold_in_the_pdf(rendered):
+    """matplotlib writes a bold title's weight as 700, which svglib would set in the regular face."""
+    import pypdfium2.raw as pdfium_c
+
+    from docagent.renderers.qa import _font_name, _object_text
+
+    titles = {f"{kind} chart" for kind in CHARTS}  # as every_block() titles them
+    found = []
+    for page in pdfium.PdfDocument(rendered["pdf"]):
+        textpage = page.get_textpage()
+        for obj in page.get_objects():
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT and _object_text(obj, textpage).strip() in titles:
+                found.append(_font_name(pdfium_c.FPDFTextObj_GetFont(obj)))
+    assert found and all(name.endswith("Bold") for name in found), found
