@@ -35,6 +35,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Image as RLImage
 from reportlab.platypus import Table as RLTable
 from reportlab.platypus.tableofcontents import TableOfContents
+from reportlab.platypus.tables import CellStyle
 from svglib.fonts import register_font
 from svglib.svglib import svg2rlg
 
@@ -145,6 +146,13 @@ def _rows_of(command: tuple[Any, ...], n: int) -> tuple[int, int]:
     return (r0 + n if r0 < 0 else r0), (r1 + n if r1 < 0 else r1)
 
 
+# Style commands ReportLab applies to each cell of their range (the rest draw backgrounds and lines)
+CELL_OPS = frozenset(
+    {"FONT", "FONTNAME", "FACE", "SIZE", "FONTSIZE", "LEADING", "TEXTCOLOR", "ALIGN", "ALIGNMENT", "VALIGN"}
+    | {"LEFTPADDING", "RIGHTPADDING", "TOPPADDING", "BOTTOMPADDING", "HREF", "DESTINATION", "DIRECTION", "SHAPING"}
+)
+
+
 def chunk_commands(commands: list[tuple[Any, ...]], n: int, start: int, stop: int) -> list[tuple[Any, ...]]:
     """A table's style commands for the piece that holds its header row and rows start..stop-1 of n.
 
@@ -198,12 +206,27 @@ class PagedTable(Flowable):
         frame_height: float,
         span: tuple[int, int] | None = None,
         measured: tuple[list[float], list[float]] | None = None,
+        cell_styles: list[list[CellStyle]] | None = None,
     ) -> None:
         super().__init__()
         self.rows, self.widths, self.style, self.frame_height = rows, widths, style, frame_height
         self.start, self.stop = span or (1, len(rows))
         self.measured = measured  # each row's height, and tops; shared by every piece
+        self.cell_styles = cell_styles  # each cell's font, colour, alignment and padding; shared too
         self.hAlign = "CENTER"  # as a Table
+
+    def _rest(self, start: int) -> PagedTable:
+        """The rows from `start` on, sharing what was measured and styled."""
+        return PagedTable(
+            self.rows, self.widths, self.style, self.frame_height, (start, self.stop), self.measured, self.cell_styles
+        )
+
+    def _styles(self) -> list[list[CellStyle]]:
+        if self.cell_styles is None:
+            # once for the whole table: a piece given its commands applies each to every one of its cells again
+            ops = [c for c in self.style.getCommands() if c[0] in CELL_OPS]
+            self.cell_styles = RLTable(self.rows, colWidths=self.widths, style=TableStyle(ops))._cellStyles
+        return self.cell_styles
 
     def _measure(self) -> tuple[list[float], list[float]]:
         if self.measured is None:
@@ -232,8 +255,17 @@ class PagedTable(Flowable):
         if not (split_in_row or measure):
             heights = self._measure()[0]
             known = [heights[0], *heights[start:stop]]  # measured once, not again
-        tbl = _Piece(rows, colWidths=self.widths, rowHeights=known, repeatRows=1, splitInRow=int(split_in_row))
-        tbl.setStyle(TableStyle(chunk_commands(self.style.getCommands(), len(self.rows), start, stop)))
+        styles = self._styles()
+        tbl = _Piece(
+            rows,
+            colWidths=self.widths,
+            rowHeights=known,
+            repeatRows=1,
+            splitInRow=int(split_in_row),
+            cellStyles=[styles[0], *styles[start:stop]],  # shared, as ReportLab's own split shares them
+        )
+        drawn = [c for c in self.style.getCommands() if c[0] not in CELL_OPS]  # backgrounds and lines
+        tbl.setStyle(TableStyle(chunk_commands(drawn, len(self.rows), start, stop)))
         return tbl
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -245,7 +277,7 @@ class PagedTable(Flowable):
         # the last row whose foot is within reach: tops[k] is the foot of row k-1
         k = min(self.stop, bisect_right(tops, availHeight - tops[0] + tops[self.start], self.start + 1) - 1)
         if k > self.start:
-            rest = [PagedTable(self.rows, self.widths, self.style, self.frame_height, (k, self.stop), self.measured)]
+            rest = [self._rest(k)]
             return [self._piece(self.start, k), *(rest if k < self.stop else [])]
         if self._height(self.start, self.start + 1) <= self.frame_height:
             return []  # the next row fits on a fresh page: go there
@@ -253,12 +285,7 @@ class PagedTable(Flowable):
         parts = self._piece(self.start, self.start + 1, split_in_row=True).split(availWidth, availHeight)
         if not parts or self.start + 1 == self.stop:
             return parts
-        return [
-            *parts,
-            PagedTable(
-                self.rows, self.widths, self.style, self.frame_height, (self.start + 1, self.stop), self.measured
-            ),
-        ]
+        return [*parts, self._rest(self.start + 1)]
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
         tbl = self._piece(self.start, self.stop)  # a _Piece: skipped on a layout pass
