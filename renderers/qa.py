@@ -22,7 +22,7 @@ import re
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,24 +209,18 @@ def _font_name(font: Any) -> str:
     return buf.value.decode("utf-8", "replace") or "?"
 
 
-def _text_objects(page: pdfium.PdfPage) -> Iterator[Any]:
-    return (o for o in page.get_objects() if o.type == pdfium_c.FPDF_PAGEOBJ_TEXT)
-
-
-def pdf_fonts(pdf: pdfium.PdfDocument, name: str) -> list[str]:
-    """Fonts the text is set in that the file does not carry (a Type 3 font is drawn by the file itself)."""
-    missing: set[str] = set()
-    for page in pdf:
-        for obj in _text_objects(page):
-            font = pdfium_c.FPDFTextObj_GetFont(obj)
-            if font and not pdfium_c.FPDFFont_GetIsEmbedded(font):
-                missing.add(_font_name(font))
-    return [
-        f"{name}: font {f} is referenced but not embedded (print shops and PDF/A reject it)" for f in sorted(missing)
-    ]
-
-
 Fragments = list[tuple[float, float, str]]  # (height on the page, left edge, text) of each piece, top first
+
+
+@dataclass
+class PdfPage:
+    """What the checks read of one page, gathered in one walk over its objects."""
+
+    height: float
+    fragments: Fragments
+    text: str
+    fonts: dict[str, bool]  # each font the text is set in: embedded (a Type 3 font is drawn by the file)
+    drawn: bool  # something larger than a rule drawn in the body: a chart, a picture, a table's grid
 
 
 def _object_text(obj: Any, textpage: pdfium.PdfTextPage) -> str:
@@ -236,33 +230,47 @@ def _object_text(obj: Any, textpage: pdfium.PdfTextPage) -> str:
     return buf.raw[: max(0, size - 2)].decode("utf-16-le", "replace")
 
 
-def read_page(page: pdfium.PdfPage) -> tuple[Fragments, str]:
-    """A page's pieces of text where they lie (each show-text run, from its origin), and its text.
+def read_page(page: pdfium.PdfPage) -> PdfPage:
+    """A page's pieces of text where they lie (each show-text run, from its origin), its text, its
+    fonts, and whether its body holds a drawing.
 
     Runs set one after the other on a line ("P", "&", "L": one piece each as ReportLab writes an
     entity) join into the piece a reader sees."""
-    textpage = page.get_textpage()
+    height, textpage = page.get_height(), page.get_textpage()
     runs: list[tuple[float, float, float, str]] = []  # origin y, origin x, right edge, text
-    for obj in _text_objects(page):
-        text = _object_text(obj, textpage)
-        matrix, right = obj.get_matrix(), obj.get_bounds()[2]
+    fonts: dict[str, bool] = {}
+    drawn = False
+    for obj in page.get_objects():
+        left, bottom, right, top = obj.get_bounds()
+        if obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT:
+            # the running header and footer lie within FOOT_PT of the edges
+            body = bottom > FOOT_PT and top < height - FOOT_PT
+            drawn = drawn or (body and right - left > 20 and top - bottom > 20)
+            continue
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        if font:
+            fonts[_font_name(font)] = bool(pdfium_c.FPDFFont_GetIsEmbedded(font))
+        text, matrix = _object_text(obj, textpage), obj.get_matrix()
         if runs and abs(runs[-1][0] - matrix.f) < 0.01 and -0.5 < matrix.e - runs[-1][2] < 1.5:
             y, x, _, before = runs[-1]
             runs[-1] = (y, x, right, before + text)
         else:
             runs.append((matrix.f, matrix.e, right, text))
     out = [(y, x, text.strip()) for y, x, _, text in runs if text.strip()]
-    return sorted(out, key=lambda f: (-f[0], f[1])), textpage.get_text_range()
+    fragments = sorted(out, key=lambda f: (-f[0], f[1]))
+    return PdfPage(height, fragments, textpage.get_text_range(), fonts, drawn)
 
 
-def _drawn_in(page: pdfium.PdfPage, low: float, high: float) -> bool:
-    """Something drawn between two heights that is more than a rule: a chart, a picture, a table's grid."""
-    for obj in page.get_objects():
-        if obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT:
-            left, bottom, right, top = obj.get_bounds()
-            if low < bottom and top < high and right - left > 20 and top - bottom > 20:
-                return True
-    return False
+def read_pdf(pdf: pdfium.PdfDocument) -> list[PdfPage]:
+    return [read_page(page) for page in pdf]
+
+
+def pdf_fonts(pages: list[PdfPage], name: str) -> list[str]:
+    """Fonts the text is set in that the file does not carry."""
+    missing = {font for page in pages for font, embedded in page.fonts.items() if not embedded}
+    return [
+        f"{name}: font {f} is referenced but not embedded (print shops and PDF/A reject it)" for f in sorted(missing)
+    ]
 
 
 def _broken_numbers(body: list[tuple[float, float, str]]) -> list[str]:
@@ -280,9 +288,8 @@ def _broken_numbers(body: list[tuple[float, float, str]]) -> list[str]:
     return out
 
 
-def pdf_layout(pdf: pdfium.PdfDocument, name: str, bound: Bound, read: list[Fragments] | None = None) -> list[str]:
-    """Empty pages, numbers broken across lines, pages ending in a heading or an introduction (`read`:
-    each page's fragments, when the caller has them already)."""
+def pdf_layout(pages: list[PdfPage], name: str, bound: Bound) -> list[str]:
+    """Empty pages, numbers broken across lines, pages ending in a heading or an introduction."""
     blocks = bound.plan.blocks
     heads = {bound.text(b.text).strip() for b in blocks if isinstance(b, Heading)}
     intros = {
@@ -291,13 +298,11 @@ def pdf_layout(pdf: pdfium.PdfDocument, name: str, bound: Bound, read: list[Frag
         if isinstance(b, PlanParagraph) and isinstance(nxt, Table | Chart | Image)
     }
     out: list[str] = []
-    pages = list(pdf)
     for n, page in enumerate(pages, 1):
-        height = page.get_height()
+        height = page.height
         # the running header sits above the frame and the footer below it
-        found = read[n - 1] if read is not None else read_page(page)[0]
-        body = [f for f in found if FOOT_PT < f[0] < height - FOOT_PT]
-        if not body and not _drawn_in(page, FOOT_PT, height - FOOT_PT):  # nothing a reader came for
+        body = [f for f in page.fragments if FOOT_PT < f[0] < height - FOOT_PT]
+        if not body and not page.drawn:  # nothing a reader came for
             out.append(f"{name}: page {n} is empty")
             continue
         for number in dict.fromkeys(_broken_numbers(body)):
@@ -322,11 +327,11 @@ def pdf_check(path: Path, bound: Bound) -> list[str]:
         except pdfium.PdfiumError as e:  # pdfium opens no file without a page
             return [f"{path.name}: no page can be read ({e})"]
         try:
-            pages = [read_page(page) for page in pdf]
-            out = pdf_fonts(pdf, path.name) + pdf_layout(pdf, path.name, bound, [f for f, _ in pages])
-            return out + leftovers(path, "\n".join(text for _, text in pages))
+            pages = read_pdf(pdf)
         finally:
             pdf.close()
+    out = pdf_fonts(pages, path.name) + pdf_layout(pages, path.name, bound)
+    return out + leftovers(path, "\n".join(page.text for page in pages))
 
 
 PRODUCT = "docagent"  # the product's name belongs in no user's document

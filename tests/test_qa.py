@@ -56,7 +56,7 @@ def kpi_files(tmp_path_factory):
 def test_four_currency_kpis_fit_their_cells_and_cards(kpi_files):
     files, bound = kpi_files
     assert qa.xlsx_widths(files["xlsx"]) == []
-    assert qa.pdf_layout(pdfium.PdfDocument(files["pdf"]), "kpis.pdf", bound) == []
+    assert qa.pdf_layout(qa.read_pdf(pdfium.PdfDocument(files["pdf"])), "kpis.pdf", bound) == []
 
 
 def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypatch):
@@ -65,7 +65,7 @@ def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypa
 
     monkeypatch.setattr(pdf, "kpi_texts", lambda b, names, fits: [b.metric_text[m] for m in names])  # no short form
     files, _ = render_all(bound, "corporate", tmp_path, "kpis", ["pdf"])
-    found = qa.pdf_layout(pdfium.PdfDocument(files["pdf"]), "kpis.pdf", bound)
+    found = qa.pdf_layout(qa.read_pdf(pdfium.PdfDocument(files["pdf"])), "kpis.pdf", bound)
     assert found and all("is broken across two lines" in f for f in found)
     assert "'$13,379,834.92'" in found[0]
 
@@ -80,7 +80,7 @@ def test_a_heading_left_at_a_page_foot_is_found(tmp_path):
     bound = bound_with({"type": "heading", "text": "Results"}, {"type": "paragraph", "text": "On the next page."})
     reader = pdfium.PdfDocument(path)
     assert len(reader) == 2
-    assert qa.pdf_layout(reader, "foot.pdf", bound) == [
+    assert qa.pdf_layout(qa.read_pdf(reader), "foot.pdf", bound) == [
         "foot.pdf: page 1 ends with the heading 'Results'; what it introduces is on the next page"
     ]
 
@@ -94,7 +94,7 @@ def test_a_heading_written_in_several_runs_is_read_whole_at_a_page_foot(tmp_path
     story += [Paragraph("P&amp;L", loose), Paragraph("On the next page.", body)]
     SimpleDocTemplate(str(path), pagesize=A4).build(story)
     bound = bound_with({"type": "heading", "text": "P&L"}, {"type": "paragraph", "text": "On the next page."})
-    assert qa.pdf_layout(pdfium.PdfDocument(path), "pl.pdf", bound) == [
+    assert qa.pdf_layout(qa.read_pdf(pdfium.PdfDocument(path)), "pl.pdf", bound) == [
         "pl.pdf: page 1 ends with the heading 'P&L'; what it introduces is on the next page"
     ]
 
@@ -109,7 +109,7 @@ def test_a_page_holding_only_a_drawing_is_not_empty(tmp_path):
     canvas.showPage()
     canvas.line(40, 820, 550, 820)
     canvas.save()
-    assert qa.pdf_layout(pdfium.PdfDocument(path), "drawn.pdf", bound_with({"type": "page_break"})) == [
+    assert qa.pdf_layout(qa.read_pdf(pdfium.PdfDocument(path)), "drawn.pdf", bound_with({"type": "page_break"})) == [
         "drawn.pdf: page 3 is empty"
     ]
 
@@ -122,10 +122,12 @@ def test_an_unembedded_font_and_an_empty_page_are_found(tmp_path):
     canvas.showPage()
     canvas.save()
     reader = pdfium.PdfDocument(path)
-    assert qa.pdf_fonts(reader, "plain.pdf") == [
+    assert qa.pdf_fonts(qa.read_pdf(reader), "plain.pdf") == [
         "plain.pdf: font Helvetica is referenced but not embedded (print shops and PDF/A reject it)"
     ]
-    assert qa.pdf_layout(reader, "plain.pdf", bound_with({"type": "page_break"})) == ["plain.pdf: page 2 is empty"]
+    assert qa.pdf_layout(qa.read_pdf(reader), "plain.pdf", bound_with({"type": "page_break"})) == [
+        "plain.pdf: page 2 is empty"
+    ]
 
 
 def test_unpunctuated_and_loose_captions_and_schema_errors_are_found_in_docx(tmp_path):
@@ -242,7 +244,7 @@ def test_wide_tables_keep_every_number_and_header_word_whole_in_pdf_and_docx(tmp
     bound = bound_literal(WIDE_TABLE)
     files, _ = render_all(bound, "corporate", tmp_path, "wide", ["pdf", "docx"])
     assert qa.docx_tables(files["docx"]) == []
-    assert qa.pdf_layout(pdfium.PdfDocument(files["pdf"]), "wide.pdf", bound) == []
+    assert qa.pdf_layout(qa.read_pdf(pdfium.PdfDocument(files["pdf"])), "wide.pdf", bound) == []
     lines = pypdf.PdfReader(files["pdf"]).pages[0].extract_text().splitlines()
     assert any("$44,675,405.05" in line for line in lines) and any("Priority" in line for line in lines)
     assert not any(re.search(r"\d\$", line) for line in lines)  # "4$8,935,081.01": cells run into each other

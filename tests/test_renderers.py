@@ -230,9 +230,9 @@ def test_docx_and_xlsx_are_valid_against_the_ooxml_schema(rendered):
 
 
 def test_pdf_embeds_every_font_it_names(rendered):
-    from docagent.renderers.qa import pdf_fonts
+    from docagent.renderers.qa import pdf_fonts, read_pdf
 
-    assert pdf_fonts(pdfium.PdfDocument(rendered["pdf"]), "every.pdf") == []
+    assert pdf_fonts(read_pdf(pdfium.PdfDocument(rendered["pdf"])), "every.pdf") == []
 
 
 @pytest.mark.parametrize(
