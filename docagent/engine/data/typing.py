@@ -251,17 +251,12 @@ def settle(
     `read_as`: DuckDB's type per column; `inferred`: what `infer` chose for its text columns.
     """
     t = quote(table)
-    text = list(inferred)
-    untidy = (  # the text read trims every cell and reads '' as empty: the same here
-        con.execute(
-            "SELECT "
-            + ", ".join(f"count(*) FILTER (WHERE {quote(c)} IS DISTINCT FROM {_v(c)})" for c in text)
-            + f" FROM {t}"
-        ).fetchone()
-        if text
-        else ()
-    )
-    tidy = dict(zip(text, untidy or (), strict=True))
+    # the text read trims every cell and reads '' as empty: a column staying text is tidied if it needs it
+    kept = [c for c, cand in inferred.items() if cand is None]
+    untidy: dict[str, int] = {}
+    if kept:
+        counts = f"SELECT {', '.join(f'count(*) FILTER (WHERE {quote(c)} IS DISTINCT FROM {_v(c)})' for c in kept)}"
+        untidy = dict(zip(kept, con.execute(f"{counts} FROM {t}").fetchone() or (), strict=True))
     for col, duck in zip(columns, read_as, strict=True):
         q = quote(col)
         if col in inferred:
@@ -269,7 +264,7 @@ def settle(
             if cand is not None:
                 typed = cand.on(cand.expr, f"({_v(col)})")
                 con.execute(f"ALTER TABLE {t} ALTER {q} SET DATA TYPE {SQL_TYPES[cand.type]} USING {typed}")
-            elif tidy[col]:
+            elif untidy[col]:
                 con.execute(f"ALTER TABLE {t} ALTER {q} SET DATA TYPE VARCHAR USING {_v(col)}")
         elif duck in DUCK_NUMBERS and DATE_NAME.search(col) and _serial_days(con, t, q):
             con.execute(f"ALTER TABLE {t} ALTER {q} SET DATA TYPE DATE USING {EXCEL_SERIAL.on(EXCEL_SERIAL.expr, q)}")
@@ -281,11 +276,8 @@ def settle(
 
 
 def _serial_days(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    """Every value of a number column is an Excel serial day (as `EXCEL_SERIAL` tests text)."""
-    row = con.execute(
-        f"SELECT count({column}), count(*) FILTER (WHERE {column} NOT BETWEEN {SERIAL_MIN} AND {SERIAL_MAX}) "
-        f"FROM {table}"
-    ).fetchone()
+    """Every value of a number column is an Excel serial day, by the test `EXCEL_SERIAL` puts to text."""
+    row = con.execute(f"SELECT count({column}), {_misses(EXCEL_SERIAL, column)} FROM {table}").fetchone()
     return bool(row and row[0] and not row[1])
 
 
