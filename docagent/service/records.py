@@ -167,41 +167,35 @@ def stored_keys(row: DatasetRow, settings: Settings) -> list[str]:
     return [row.storage_key, *tables, *([f"{typed_prefix(row)}/{MANIFEST}"] if manifest else [])]
 
 
+def _file_row(kind: str, filename: str, name: str | None, fmt: str, size: int, profile: dict[str, Any]) -> DatasetRow:
+    """A file stored like a dataset but with no rows, named as plans refer to it."""
+    display = plain_text(name or filename).strip()[:200] or filename
+    return DatasetRow(
+        kind=kind,
+        name=display,
+        filename=filename,
+        format=fmt,
+        rows=0,
+        bytes=size,
+        columns=[],
+        profile=profile,
+        storage_key="",
+    )
+
+
 def _image_row(path: Path, filename: str, name: str | None) -> DatasetRow:
-    """An image stored like a dataset (kind image), named by its file name as plans refer to it."""
+    """An image (kind image), named by its file name as plans refer to it."""
     img = read_image(path)  # a real PNG, JPEG or SVG within the limits, or a clear refusal
     if img.kind == "svg":
         path.write_bytes(img.data)  # what is stored and drawn is our serialisation of the checked tree
-    display = plain_text(name or filename).strip()[:200] or filename
-    return DatasetRow(
-        kind="image",
-        name=display,
-        filename=filename,
-        format=img.kind,
-        rows=0,
-        bytes=len(img.data),
-        columns=[],
-        profile={"width": img.width, "height": img.height},
-        storage_key="",
-    )
+    return _file_row("image", filename, name, img.kind, len(img.data), {"width": img.width, "height": img.height})
 
 
 def _template_row(path: Path, filename: str, name: str | None) -> DatasetRow:
-    """An organisation's template stored like an image (kind template), named as meta.template names it."""
+    """An organisation's template (kind template), named as meta.template names it."""
     tpl = read_template(path)  # a real package of its type, no macros, external links removed; or a refusal
     path.write_bytes(tpl.data)  # what is stored is the checked package
-    display = plain_text(name or filename).strip()[:200] or filename
-    return DatasetRow(
-        kind="template",
-        name=display,
-        filename=filename,
-        format=tpl.kind,
-        rows=0,
-        bytes=len(tpl.data),
-        columns=[],
-        profile=tpl.profile,
-        storage_key="",
-    )
+    return _file_row("template", filename, name, tpl.kind, len(tpl.data), tpl.profile)
 
 
 def latest_dataset(owner: str, name: str, settings: Settings | None = None) -> DatasetRow | None:
