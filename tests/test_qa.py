@@ -70,15 +70,19 @@ def test_a_kpi_figure_broken_across_lines_is_found(kpi_files, tmp_path, monkeypa
     assert "'$13,379,834.92'" in found[0]
 
 
-def test_a_heading_left_at_a_page_foot_is_found(tmp_path):
-    path = tmp_path / "foot.pdf"
+def heading_at_foot(path, markup: str) -> pdfium.PdfDocument:
+    """A page of filler ending with a heading whose keepWithNext is off (the defect), its text on page 2."""
     body = getSampleStyleSheet()["BodyText"]
     story = [Paragraph(f"Line {n} of filler text.", body) for n in range(37)]
-    loose = ParagraphStyle("h", parent=getSampleStyleSheet()["Heading1"], keepWithNext=0)  # the defect
-    story += [Paragraph("Results", loose), Paragraph("On the next page.", body)]
+    loose = ParagraphStyle("h", parent=getSampleStyleSheet()["Heading1"], keepWithNext=0)
+    story += [Paragraph(markup, loose), Paragraph("On the next page.", body)]
     SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    return pdfium.PdfDocument(path)
+
+
+def test_a_heading_left_at_a_page_foot_is_found(tmp_path):
+    reader = heading_at_foot(tmp_path / "foot.pdf", "Results")
     bound = bound_with({"type": "heading", "text": "Results"}, {"type": "paragraph", "text": "On the next page."})
-    reader = pdfium.PdfDocument(path)
     assert len(reader) == 2
     assert qa.pdf_layout(qa.read_pdf(reader), "foot.pdf", bound) == [
         "foot.pdf: page 1 ends with the heading 'Results'; what it introduces is on the next page"
@@ -87,14 +91,9 @@ def test_a_heading_left_at_a_page_foot_is_found(tmp_path):
 
 def test_a_heading_written_in_several_runs_is_read_whole_at_a_page_foot(tmp_path):
     """ReportLab writes "P&L" as three runs (P, &, L): the check reads the heading a reader sees."""
-    path = tmp_path / "pl.pdf"
-    body = getSampleStyleSheet()["BodyText"]
-    story = [Paragraph(f"Line {n} of filler text.", body) for n in range(37)]
-    loose = ParagraphStyle("h", parent=getSampleStyleSheet()["Heading1"], keepWithNext=0)
-    story += [Paragraph("P&amp;L", loose), Paragraph("On the next page.", body)]
-    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    reader = heading_at_foot(tmp_path / "pl.pdf", "P&amp;L")
     bound = bound_with({"type": "heading", "text": "P&L"}, {"type": "paragraph", "text": "On the next page."})
-    assert qa.pdf_layout(qa.read_pdf(pdfium.PdfDocument(path)), "pl.pdf", bound) == [
+    assert qa.pdf_layout(qa.read_pdf(reader), "pl.pdf", bound) == [
         "pl.pdf: page 1 ends with the heading 'P&L'; what it introduces is on the next page"
     ]
 
