@@ -49,6 +49,7 @@ from docagent.renderers import measure
 from docagent.renderers.charts import LOGO, ChartImage
 from docagent.renderers.common import (
     HIGHLIGHT_FILLS,
+    MAX_PLAIN_PAGES,
     WIDE_COLUMNS,
     Front,
     all_text,
@@ -302,11 +303,24 @@ def long_table(rows: list[list[Any]], widths: list[float], style: TableStyle, la
     return PagedTable(rows, widths, style, FRAME_HEIGHTS[landscape_page])
 
 
+class _LongerThan(Exception):
+    """Raised by a build given a page limit as soon as a page past it begins."""
+
+
 class _Doc(BaseDocTemplate):
     layout_pass = False  # the first of multiBuild's passes, which only finds the contents' page numbers
 
-    def __init__(self, buf: io.BytesIO, bound: Bound, theme: Theme, logo: ChartImage | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        buf: io.BytesIO,
+        bound: Bound,
+        theme: Theme,
+        logo: ChartImage | None = None,
+        page_limit: int | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(buf, **kw)
+        self.page_limit = page_limit
         self.setProgressCallBack(self._progress)
         self.bound, self.theme, self.logo = bound, theme, logo
         self.markup = Markup(with_cjk=False)  # contents switch fonts like their headings
@@ -323,6 +337,10 @@ class _Doc(BaseDocTemplate):
     def _progress(self, event: str, value: int) -> None:
         if event == "PASS":  # with a contents page the first pass is never the last: its pages are discarded
             self.layout_pass = value == 1 and bool(self._indexingFlowables)
+
+    def beforePage(self) -> None:
+        if self.page_limit is not None and self.page > self.page_limit:
+            raise _LongerThan  # the rest of this build would be drawn for nothing
 
     def _allSatisfied(self) -> bool:
         return not self.layout_pass and bool(super()._allSatisfied())  # a pass that skipped drawing is redone
@@ -805,19 +823,27 @@ def render_pdf(
 ) -> Front:
     """Write the PDF; returns the front matter it has (decided here by page count when "auto")."""
     if front is None and by_length(bound.plan):
+        # a build without cover and contents, kept if the document is that short; one longer than that is
+        # stopped as its first page too many begins (a long document was otherwise drawn twice)
         bare = Front(False, False)
-        buf, pages = _build(bound, theme, charts, bare)
-        front = front_matter(bound.plan, pages)
-        if front == bare:
-            path.write_bytes(buf.getvalue())
-            return front
+        try:
+            buf, pages = _build(bound, theme, charts, bare, page_limit=MAX_PLAIN_PAGES)
+        except _LongerThan:
+            front = front_matter(bound.plan, MAX_PLAIN_PAGES + 1)
+        else:
+            front = front_matter(bound.plan, pages)
+            if front == bare:
+                path.write_bytes(buf.getvalue())
+                return front
     front = front or front_matter(bound.plan)
     buf, _ = _build(bound, theme, charts, front)
     path.write_bytes(buf.getvalue())
     return front
 
 
-def _build(bound: Bound, theme: Theme, charts: dict[int, ChartImage], front: Front) -> tuple[io.BytesIO, int]:
+def _build(
+    bound: Bound, theme: Theme, charts: dict[int, ChartImage], front: Front, page_limit: int | None = None
+) -> tuple[io.BytesIO, int]:
     buf = io.BytesIO()
     meta = bound.plan.meta
     _register_fonts(needs_cjk(bound))
@@ -826,6 +852,7 @@ def _build(bound: Bound, theme: Theme, charts: dict[int, ChartImage], front: Fro
         bound,
         theme,
         charts.get(LOGO),
+        page_limit,
         pagesize=A4,
         title=meta.title,
         author=owner(meta),
