@@ -15,7 +15,8 @@ from docagent.engine.bind import Bound, bind
 from docagent.engine.data.catalog import Catalog
 from docagent.engine.plan import Plan
 from docagent.engine.validate import validate
-from docagent.renderers import render_all
+from docagent.renderers import pdf, render_all
+from docagent.renderers.common import MAX_PLAIN_PAGES
 from tests.conftest import EXAMPLE, needs_poppler
 
 
@@ -61,6 +62,28 @@ def test_contents_list_only_where_auto_or_the_plan_wants_it(tmp_path, meta, n, c
 
 
 @needs_poppler
+@needs_poppler
+@pytest.mark.parametrize(("meta", "contents"), [({}, True), ({"cover": False}, False)])
+def test_a_long_document_is_not_drawn_twice_to_count_its_pages(tmp_path, monkeypatch, meta, contents):
+    """The build that counts pages for "auto" stops as its fourth page begins; the document is then built
+    once with its front matter. Without headings and with no cover that front matter is none at all."""
+    begun: list[tuple[int | None, int]] = []  # (the build's page limit, the page begun)
+    original = pdf._Doc.beforePage
+
+    def spy(self: pdf._Doc) -> None:
+        begun.append((self.page_limit, self.page))
+        original(self)
+
+    monkeypatch.setattr(pdf._Doc, "beforePage", spy)
+    blocks = sections(12) if contents else [b for b in sections(12) if b["type"] == "paragraph"]
+    files = render(meta, blocks, tmp_path, formats=("pdf",))
+    counted = [page for limit, page in begun if limit is not None]
+    assert counted == list(range(1, MAX_PLAIN_PAGES + 2))
+    pages = pages_text(files["pdf"])
+    assert len(pages) > MAX_PLAIN_PAGES and ("Contents" in pages[0]) == contents
+    assert "Part 12" in pages[-1] if contents else "ahead of plan" in pages[-1]
+
+
 def test_a_short_document_opens_on_its_content_and_a_cover_is_a_page_of_its_own(tmp_path):
     short = pages_text(render({}, sections(1, 5), tmp_path / "a")["pdf"])
     assert "The quarter closed" in short[0] and len(short) == 1
