@@ -65,8 +65,6 @@ def _dispatchers() -> dict[str, str]:
     found: dict[str, str] = {}
     for folder in CODE:
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if any(p.is_symlink() for p in [path, *path.parents]):
-                continue  # docagent/<name> links to a top-level folder that is read on its own
             text = path.read_text(encoding="utf-8")
             for fn in ast.walk(ast.parse(text)):
                 if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and len(_block_classes_dispatched(fn)) >= 3:
