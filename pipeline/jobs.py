@@ -122,6 +122,7 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
         if lifecycle.is_rendering(job):
             return True  # redelivered after planning finished
         lifecycle.start_planning(job)
+        attempt = job.attempts
     t = time.perf_counter()
     try:
         if job.source:  # a scheduled run reads its source fresh, now
@@ -137,7 +138,8 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
         end_failed(job_id, e.code, str(e), settings)
         return False
     with lifecycle.locked(job_id, settings) as current:
-        if lifecycle.is_final(current.status):  # canceled (or given up on) while planning
+        if current.status != JobStatus.PLANNING or current.attempts != attempt:
+            # canceled or given up on while planning; or retried or re-sent, and a newer attempt owns the job
             return False
         current.plan = planned.plan.model_dump(mode="json")
         current.planner_name, current.model = planned.planner, planned.model

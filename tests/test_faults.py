@@ -118,6 +118,44 @@ def test_storage_full_fails_the_job_clearly_and_exposes_no_artifact(tmp_path, mo
     assert not list((tmp_path / "var" / "storage").rglob("jobs/*/pdf"))
 
 
+def test_a_job_canceled_and_retried_while_planning_is_planned_again_by_its_new_attempt(tmp_path, monkeypatch):
+    """The first attempt's plan task finishes after the retry: it leaves the job to the retry's task instead
+    of moving a queued job to rendering (which failed the job with an internal error)."""
+    import shutil as sh
+
+    from docagent.pipeline import jobs
+    from docagent.service import lifecycle
+    from docagent.service.lifecycle import JobSpec, create_job
+    from docagent.service.records import create_dataset, get_job
+    from docagent.service.store import migrate
+    from docagent.settings import Settings
+    from tests.conftest import EXAMPLE
+
+    settings = Settings(var_dir=tmp_path / "var")
+    migrate(settings)
+    sh.copy(EXAMPLE, tmp_path / "sales.csv")
+    ds = create_dataset(tmp_path / "sales.csv", "sales.csv", "sales", "o", settings)
+    job, _ = create_job("o", JobSpec("Retried mid-plan", [ds.id], ["xlsx"]), settings=settings)
+    real = jobs._plan
+
+    def plan_while_canceled_and_retried(job, catalog, profiles, settings):
+        with lifecycle.locked(job.id, settings) as row:
+            lifecycle.cancel(row)
+        with lifecycle.locked(job.id, settings) as row:
+            lifecycle.retry(row)
+        return real(job, catalog, profiles, settings)
+
+    monkeypatch.setattr(jobs, "_plan", plan_while_canceled_and_retried)
+    assert jobs.plan_stage(job.id, settings) is False  # the first attempt stands down
+    waiting = get_job(job.id, settings)
+    assert waiting.status == "queued" and waiting.plan is None and waiting.error_code is None
+    monkeypatch.setattr(jobs, "_plan", real)
+    assert jobs.plan_stage(job.id, settings)  # the retry's own task
+    jobs.render_stage(job.id, settings)
+    done = get_job(job.id, settings)
+    assert done.status == "succeeded" and done.attempts == 2, (done.status, done.error_message)
+
+
 class PrivatePostgres:
     """A throwaway PostgreSQL server of our own (so stopping it disturbs nothing else)."""
 
