@@ -64,3 +64,30 @@ def test_an_ordinary_diagram_with_reused_shapes_is_accepted(tmp_path, uses):
     path = tmp_path / "d.svg"
     path.write_bytes(svg('<defs><circle id="c" r="1"/></defs>' + '<use href="#c"/>' * uses))
     assert read_image(path).kind == "svg"
+
+
+def test_what_is_kept_does_not_depend_on_what_the_process_serialised_before(tmp_path):
+    """ElementTree's prefix registry is one per process: another part registering its own default namespace
+    (a template's .rels) turned a logo checked afterwards into <ns0:svg>, and a .rels into <ns0:Relationships>."""
+    import xml.etree.ElementTree as ET
+
+    from docagent.engine.templatefiles.package import _without_external
+
+    rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="http://x.test/attachedTemplate" Target="http://x.test/t.dotx" '
+        b'TargetMode="External"/></Relationships>'
+    )
+    path = tmp_path / "logo.svg"
+    path.write_bytes(svg('<rect width="5" height="5"/>'))
+    saved = dict(ET._namespace_map)
+    try:
+        ET.register_namespace("", "urn:another-part")  # as any module may, at any time
+        kept, dropped = _without_external("t.docx", "word/_rels/settings.xml.rels", rels)
+        assert dropped == {"rId1": "http://x.test/t.dotx"}
+        assert b"<Relationships xmlns=" in kept and b"ns0" not in kept
+        data = read_image(path).data
+        assert b'<svg xmlns="http://www.w3.org/2000/svg"' in data and b"ns0" not in data
+    finally:
+        ET._namespace_map.clear()
+        ET._namespace_map.update(saved)

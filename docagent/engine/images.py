@@ -25,6 +25,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from PIL import Image as PILImage
 
+from docagent.engine.xmlout import with_default_namespace
 from docagent.errors import UnreadableData, UnsupportedFormat
 
 SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".svg": "svg"}
@@ -40,7 +41,6 @@ NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 MAX_SVG_BYTES = 2 * 1024 * 1024  # an SVG is drawn element by element: its cost grows with its size
 MAX_SVG_ELEMENTS = 20_000  # counted with every <use> expanded
 MAX_SVG_DEPTH = 64  # nesting, <use> chains included (renderers recurse)
-StdElementTree.register_namespace("", SVG_NS[1:-1])
 StdElementTree.register_namespace("xlink", XLINK_HREF[1:].split("}")[0])
 
 
@@ -151,7 +151,7 @@ def _svg(name: str, data: bytes) -> tuple[bytes, float, float]:
         raise UnreadableData(name, "SVG without a size: give width and height, or a viewBox")
     # our serialisation of the checked tree is what is stored and drawn: processing instructions
     # (xml-stylesheet), comments and anything the checks did not see are gone
-    return StdElementTree.tostring(root, encoding="utf-8", xml_declaration=True), width, height
+    return with_default_namespace(root, SVG_NS[1:-1]), width, height
 
 
 def _raster(name: str, kind: str, data: bytes) -> tuple[float, float]:

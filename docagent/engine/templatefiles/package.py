@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import xml.etree.ElementTree as StdElementTree  # writes back what defusedxml parsed
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from docagent.engine.xmlout import with_default_namespace
 from docagent.errors import UnreadableData, UnsafeArchive, UnsupportedFormat
 
 MAIN_TYPES = {
@@ -76,8 +76,7 @@ def _without_external(name: str, part: str, raw: bytes) -> tuple[bytes, dict[str
             root.remove(rel)
     if not dropped:
         return raw, {}
-    StdElementTree.register_namespace("", REL[1:-1])
-    return StdElementTree.tostring(root, xml_declaration=True, encoding="UTF-8"), dropped
+    return with_default_namespace(root, REL[1:-1], encoding="UTF-8"), dropped
 
 
 def _source_part(rels: str) -> str:
