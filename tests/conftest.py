@@ -14,6 +14,24 @@ EXAMPLE = ROOT / "examples" / "sales.csv"
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
+# Modules that each take half a minute or more on 2 cores (`--durations=25`), longest first. The suite
+# runs on two workers a module at a time (`-n 2 --dist loadfile` in pyproject.toml); started first, these
+# run beside the many short modules instead of alone at the end (the model server's module alone: ~3 min).
+SLOW_MODULES = (
+    "test_llm_integration.py",
+    "test_faults.py",
+    "test_accessibility.py",
+    "test_fuzz_api.py",
+    "test_recovery.py",
+    "test_schedules.py",
+    "test_service.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(SLOW_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's tests stay together
+
 
 @pytest.fixture(autouse=True)
 def no_configured_model(monkeypatch):
