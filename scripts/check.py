@@ -74,7 +74,8 @@ def types() -> int:
         messages = e.messages
     else:
         messages = result.errors
-    print("\n".join(messages))
+    if messages:
+        print("\n".join(messages))
     errors = sum(": error:" in m for m in messages)
     if errors:
         print(f"Found {errors} error{'s' * (errors != 1)} in {len(sources)} source files")
