@@ -135,11 +135,10 @@ def plan_stage(job_id: str, settings: Settings | None = None) -> bool:
         if kit is not None:
             planned.plan.meta.brand = kit  # a kit the person chose wins over the planner's own meta.brand
     except DocagentError as e:
-        end_failed(job_id, e.code, str(e), settings)
+        end_failed(job_id, e.code, str(e), settings, attempt)
         return False
     with lifecycle.locked(job_id, settings) as current:
-        if current.status != JobStatus.PLANNING or current.attempts != attempt:
-            # canceled or given up on while planning; or retried or re-sent, and a newer attempt owns the job
+        if not _owned_by(current, attempt):
             return False
         current.plan = planned.plan.model_dump(mode="json")
         current.planner_name, current.model = planned.planner, planned.model
@@ -222,10 +221,17 @@ def fail_unexpected(job_id: str, error: BaseException, settings: Settings | None
     end_failed(job_id, "internal_error", f"{type(error).__name__}: {error}", settings or get_settings())
 
 
-def end_failed(job_id: str, code: str, message: str, settings: Settings) -> None:
-    """Fail the job unless it already ended (a cancel that won the race stays canceled)."""
+def _owned_by(job: JobRow, attempt: int) -> bool:
+    """Whether the plan task that started `attempt` still owns the job: not if it was canceled or given up
+    on while planning, nor if it was retried or re-sent and a newer attempt took it."""
+    return job.status == JobStatus.PLANNING and job.attempts == attempt
+
+
+def end_failed(job_id: str, code: str, message: str, settings: Settings, attempt: int | None = None) -> None:
+    """Fail the job unless it already ended (a cancel that won the race stays canceled) or, for a plan task's
+    `attempt`, a newer attempt owns it."""
     with lifecycle.locked(job_id, settings) as job:
-        if not lifecycle.is_final(job.status):
+        if not lifecycle.is_final(job.status) and (attempt is None or _owned_by(job, attempt)):
             lifecycle.fail(job, code, message)
 
 

@@ -123,6 +123,7 @@ def test_a_job_canceled_and_retried_while_planning_is_planned_again_by_its_new_a
     of moving a queued job to rendering (which failed the job with an internal error)."""
     import shutil as sh
 
+    from docagent.errors import ModelUnavailable
     from docagent.pipeline import jobs
     from docagent.service import lifecycle
     from docagent.service.lifecycle import JobSpec, create_job
@@ -145,15 +146,23 @@ def test_a_job_canceled_and_retried_while_planning_is_planned_again_by_its_new_a
             lifecycle.retry(row)
         return real(job, catalog, profiles, settings)
 
-    monkeypatch.setattr(jobs, "_plan", plan_while_canceled_and_retried)
-    assert jobs.plan_stage(job.id, settings) is False  # the first attempt stands down
+    def fail_after_the_retry(job, catalog, profiles, settings):
+        with lifecycle.locked(job.id, settings) as row:
+            lifecycle.cancel(row)
+        with lifecycle.locked(job.id, settings) as row:
+            lifecycle.retry(row)
+        raise ModelUnavailable("the model timed out")
+
+    for stale in (fail_after_the_retry, plan_while_canceled_and_retried):  # a stale failure fails nothing either
+        monkeypatch.setattr(jobs, "_plan", stale)
+        assert jobs.plan_stage(job.id, settings) is False  # the first attempt stands down
     waiting = get_job(job.id, settings)
     assert waiting.status == "queued" and waiting.plan is None and waiting.error_code is None
     monkeypatch.setattr(jobs, "_plan", real)
     assert jobs.plan_stage(job.id, settings)  # the retry's own task
     jobs.render_stage(job.id, settings)
     done = get_job(job.id, settings)
-    assert done.status == "succeeded" and done.attempts == 2, (done.status, done.error_message)
+    assert done.status == "succeeded" and done.attempts == 3, (done.status, done.error_message)
 
 
 class PrivatePostgres:
