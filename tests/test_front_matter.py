@@ -62,7 +62,6 @@ def test_contents_list_only_where_auto_or_the_plan_wants_it(tmp_path, meta, n, c
 
 
 @needs_poppler
-@needs_poppler
 @pytest.mark.parametrize(("meta", "contents"), [({}, True), ({"cover": False}, False)])
 def test_a_long_document_is_not_drawn_twice_to_count_its_pages(tmp_path, monkeypatch, meta, contents):
     """The build that counts pages for "auto" stops as its fourth page begins; the document is then built
@@ -84,6 +83,7 @@ def test_a_long_document_is_not_drawn_twice_to_count_its_pages(tmp_path, monkeyp
     assert "Part 12" in pages[-1] if contents else "ahead of plan" in pages[-1]
 
 
+@needs_poppler
 def test_a_short_document_opens_on_its_content_and_a_cover_is_a_page_of_its_own(tmp_path):
     short = pages_text(render({}, sections(1, 5), tmp_path / "a")["pdf"])
     assert "The quarter closed" in short[0] and len(short) == 1
