@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@cache
 def _setuptools() -> dict[str, object]:
     with (ROOT / "pyproject.toml").open("rb") as f:
         config: dict[str, object] = tomllib.load(f)["tool"]["setuptools"]

@@ -139,18 +139,18 @@ def test_a_job_canceled_and_retried_while_planning_is_planned_again_by_its_new_a
     job, _ = create_job("o", JobSpec("Retried mid-plan", [ds.id], ["xlsx"]), settings=settings)
     real = jobs._plan
 
-    def plan_while_canceled_and_retried(job, catalog, profiles, settings):
-        with lifecycle.locked(job.id, settings) as row:
+    def cancel_and_retry(job_id):
+        with lifecycle.locked(job_id, settings) as row:
             lifecycle.cancel(row)
-        with lifecycle.locked(job.id, settings) as row:
+        with lifecycle.locked(job_id, settings) as row:
             lifecycle.retry(row)
+
+    def plan_while_canceled_and_retried(job, catalog, profiles, settings):
+        cancel_and_retry(job.id)
         return real(job, catalog, profiles, settings)
 
     def fail_after_the_retry(job, catalog, profiles, settings):
-        with lifecycle.locked(job.id, settings) as row:
-            lifecycle.cancel(row)
-        with lifecycle.locked(job.id, settings) as row:
-            lifecycle.retry(row)
+        cancel_and_retry(job.id)
         raise ModelUnavailable("the model timed out")
 
     for stale in (fail_after_the_retry, plan_while_canceled_and_retried):  # a stale failure fails nothing either
