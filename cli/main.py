@@ -238,11 +238,10 @@ def serve_cmd(
     """Run the API and dashboard; with no broker configured, also an embedded worker."""
     import os
     import signal
-    import subprocess
-    import time
 
     import uvicorn
 
+    from docagent.cli.children import Children
     from docagent.service.store import migrate
 
     settings = _settings()
@@ -255,35 +254,20 @@ def serve_cmd(
         )
         raise typer.Exit(2)
     migrate(settings)
-    children: list[subprocess.Popen[bytes]] = []
-
-    def stop_children(signum: int | None = None, _frame: object = None) -> None:
-        for child in children:
-            child.terminate()
-        deadline = time.monotonic() + STOP_S  # one wait for all: a slow worker does not delay the scheduler's
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        children.clear()
-        if signum is not None:
-            raise SystemExit(128 + signum)
-
+    children = Children(STOP_S)
     # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would skip a `finally`:
     # these handlers run then, so the embedded worker and scheduler never outlive the server.
-    signal.signal(signal.SIGTERM, stop_children)
-    signal.signal(signal.SIGINT, stop_children)
+    signal.signal(signal.SIGTERM, children.stop)
+    signal.signal(signal.SIGINT, children.stop)
     if not settings.broker_url:  # embedded: this command runs the worker and the scheduler too
         env = os.environ.copy()
-        children.append(subprocess.Popen(worker_argv("plan,render", "threads", workers), env=env))
-        children.append(subprocess.Popen(beat_argv(), env=env))
+        children.start(worker_argv("plan,render", "threads", workers), env)
+        children.start(beat_argv(), env)
         err.print(f"embedded worker and scheduler started; data under {settings.var_dir.resolve()}")
     try:
         uvicorn.run("docagent.api.app:app", host=host, port=port, log_level="warning")
     finally:
-        stop_children()
+        children.stop()
 
 
 CELERY = [sys.executable, "-m", "celery", "-A", "docagent.workers.app"]

@@ -57,3 +57,38 @@ def test_plan_and_profile_print_json():
 def test_unknown_theme_is_a_clear_error(tmp_path):
     r = run("generate", str(EXAMPLE), "-p", "x", "--theme", "neon", "--out", str(tmp_path))
     assert r.returncode == 2 and "unknown theme 'neon'; available: classic, corporate" in r.stderr
+
+
+def test_a_stop_signal_while_serve_starts_a_child_stops_that_child_too(monkeypatch):
+    """SIGTERM between a child's fork and its listing (seen once under load: the scheduler outlived `serve`)."""
+    import signal
+
+    import pytest
+
+    from docagent.cli import children
+
+    started: list[FakeChild] = []
+
+    class FakeChild:
+        def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+            self.argv, self.terminated = argv, False
+            started.append(self)
+            signal.raise_signal(signal.SIGTERM)  # the process exists; Popen has not returned yet
+
+        def terminate(self) -> None:
+            self.terminated = True
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(children.subprocess, "Popen", FakeChild)
+    kids = children.Children(stop_s=1)
+    previous = signal.signal(signal.SIGTERM, kids.stop)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            kids.start(["worker"], {})
+            kids.start(["beat"], {})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert [(c.argv, c.terminated) for c in started] == [(["worker"], True)] and kids.procs == []
