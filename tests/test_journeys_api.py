@@ -68,6 +68,21 @@ def test_a_real_memory_limit_is_still_reported_as_one(tmp_path):
     assert "64 MiB of memory" in str(failed.value)
 
 
+def test_a_reader_that_dies_is_reported_by_its_last_words():
+    """Under RLIMIT_AS some C code exits rather than raise (seen once in the suite: exit status 127, no answer)."""
+    from docagent.engine.data.isolated import _died
+
+    settings = Settings(ingest_memory_bytes=64 * 2**20)
+    oom = _died("big.csv", 127, settings, "python3: symbol lookup error: libduckdb.so: cannot allocate memory\n")
+    assert "64 MiB of memory" in str(oom)
+    other = _died("big.csv", 127, settings, "warning\npython3: symbol lookup error: libx.so: undefined symbol: y\n")
+    assert str(other) == (
+        "big.csv: the reader stopped unexpectedly (exit status 127): "
+        "python3: symbol lookup error: libx.so: undefined symbol: y"
+    )
+    assert str(_died("big.csv", -11, settings, "")).endswith("(signal SIGSEGV) before it could say why")
+
+
 def test_profile_of_an_image_says_what_it_is(tmp_path):
     logo = tmp_path / "logo.png"
     logo.write_bytes(png(40, 20))

@@ -8,6 +8,8 @@ already, so each costs milliseconds, not an interpreter start.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import re
 import resource
 import shutil
 import signal
@@ -22,6 +24,8 @@ from docagent.errors import DocagentError, UnreadableData
 from docagent.settings import Settings
 
 _context: Any = None
+STDERR = "stderr.txt"  # in the child's scratch folder
+OUT_OF_MEMORY = re.compile(r"cannot allocate memory|out of memory|MemoryError|bad_alloc", re.IGNORECASE)
 
 
 def _ctx() -> Any:
@@ -33,6 +37,8 @@ def _ctx() -> Any:
 
 
 def _child(conn: Connection, path: str, settings: Settings, workdir: str, keep: str | None) -> None:
+    # what the child's C code says before it dies (the loader, DuckDB) is kept for the parent to read
+    os.dup2(os.open(Path(workdir) / STDERR, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
     cpu = max(1, settings.ingest_cpu_s)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
@@ -67,14 +73,18 @@ def _too_big(settings: Settings) -> str:
     )
 
 
-def _died(name: str, exitcode: int | None, settings: Settings) -> UnreadableData:
-    """Why a child gave no answer: a limit only when the kernel or the wall clock says one was reached."""
+def _died(name: str, exitcode: int | None, settings: Settings, stderr: str = "") -> UnreadableData:
+    """Why a child gave no answer: a limit only when the kernel, the wall clock or the child's last words say so."""
     if exitcode == -signal.SIGXCPU:
         return UnreadableData(name, f"reading this file needed more than {settings.ingest_cpu_s} s of CPU time")
     if exitcode is None or exitcode == -signal.SIGKILL:  # still running at the wall-clock guard, or killed for memory
         return UnreadableData(name, _too_big(settings))
+    last = stderr.strip().splitlines()[-1][-300:] if stderr.strip() else ""
+    if OUT_OF_MEMORY.search(last):  # under RLIMIT_AS some C code exits rather than raise (the loader: status 127)
+        return UnreadableData(name, _too_big(settings))
     how = f"signal {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit status {exitcode}"
-    return UnreadableData(name, f"the reader stopped unexpectedly ({how}) before it could say why")
+    said = f": {last}" if last else " before it could say why"
+    return UnreadableData(name, f"the reader stopped unexpectedly ({how}){said}")
 
 
 def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tuple[Dataset, Profile]:
@@ -109,12 +119,22 @@ def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tu
         if child.is_alive():
             child.kill()
         child.join()
+        stderr = _read_tail(Path(workdir) / STDERR)
         shutil.rmtree(workdir, ignore_errors=True)
     if status == "ok":
         return value, prof
     if isinstance(value, DocagentError):
         raise value
-    raise _died(path.name, None if hung else child.exitcode, settings)
+    raise _died(path.name, None if hung else child.exitcode, settings, stderr)
+
+
+def _read_tail(path: Path, size: int = 4096) -> str:
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, path.stat().st_size - size))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 __all__ = ["inspect_file"]
