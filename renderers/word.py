@@ -22,41 +22,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
+from docagent.engine import plan
 from docagent.engine.bind import Bound
 from docagent.engine.i18n import phrase
-from docagent.engine.plan import (
-    Block,
-    Bullets,
-    Callout,
-    Chart,
-    Heading,
-    Image,
-    Kpis,
-    Model,
-    PageBreak,
-    Paragraph,
-    Table,
-)
-from docagent.renderers import measure
+from docagent.renderers import common, measure
 from docagent.renderers.charts import LOGO, ChartImage
-from docagent.renderers.common import (
-    HIGHLIGHT_FILLS,
-    WIDE_COLUMNS,
-    Front,
-    by_length,
-    caption,
-    contents_title,
-    estimate_pages,
-    front_matter,
-    image_caption,
-    kpi_label,
-    kpi_texts,
-    model_table,
-    numbering,
-    owner,
-    split_periods,
-    table_data,
-)
 from docagent.renderers.theme import Theme, templates_dir
 
 # --- small XML helpers: the only place this module touches WordprocessingML ---
@@ -172,9 +142,9 @@ def _restart_numbering(doc: DocxDocument, style: str, start: int) -> int:
     """A new w:num on the style's list definition whose first level starts at `start`: each list
     gets its own, so a second numbered list starts again instead of running on."""
     num_pr = doc.styles[style].element.pPr.numPr
-    numbering = doc.part.numbering_part.element
-    style_num = numbering.num_having_numId(num_pr.numId.val)
-    num = numbering.add_num(style_num.abstractNumId.val)
+    definitions = doc.part.numbering_part.element
+    style_num = definitions.num_having_numId(num_pr.numId.val)
+    num = definitions.add_num(style_num.abstractNumId.val)
     num.add_lvlOverride(ilvl=0).add_startOverride(start)
     return int(num.numId)
 
@@ -218,7 +188,7 @@ class Builder:
     def __init__(self, bound: Bound, theme: Theme, charts: dict[int, ChartImage]) -> None:
         self.bound, self.theme, self.charts = bound, theme, charts
         self.doc = Document(str(templates_dir() / "base.docx"))
-        self.labels = numbering(bound)
+        self.labels = common.numbering(bound)
         self._styles()
 
     def _styles(self) -> None:
@@ -258,17 +228,17 @@ class Builder:
             )
         part._blob = xml.encode("utf-8")
 
-    def build(self, front: Front) -> DocxDocument:
+    def build(self, front: common.Front) -> DocxDocument:
         meta, doc = self.bound.plan.meta, self.doc
         props = doc.core_properties
-        props.title, props.author = meta.title, owner(meta)
+        props.title, props.author = meta.title, common.owner(meta)
         props.subject, props.language = meta.subtitle or "", meta.language
         self._header_footer(doc.sections[0])
         doc.add_paragraph(meta.title, style="Title")
         if meta.subtitle:
             doc.add_paragraph(meta.subtitle, style="Subtitle")
-        if front.cover and owner(meta):
-            doc.add_paragraph(owner(meta), style="Subtitle")
+        if front.cover and common.owner(meta):
+            doc.add_paragraph(common.owner(meta), style="Subtitle")
         if front.contents:
             self._toc()
         elif front.cover:
@@ -283,7 +253,7 @@ class Builder:
         t, meta = self.theme, self.bound.plan.meta
         section.header.is_linked_to_previous = False
         head = section.header.paragraphs[0]
-        head.text = t.header_text_left.format(title=meta.title, author=owner(meta))
+        head.text = t.header_text_left.format(title=meta.title, author=common.owner(meta))
         head.runs[0].font.size = Pt(8)
         head.runs[0].font.color.rgb = _rgb(t.muted)
         logo = self.charts.get(LOGO)
@@ -303,53 +273,55 @@ class Builder:
 
     def _toc(self) -> None:
         meta = self.bound.plan.meta
-        self.doc.add_paragraph(contents_title(meta.language), style="TOC Heading")
+        self.doc.add_paragraph(common.contents_title(meta.language), style="TOC Heading")
         p = self.doc.add_paragraph()
-        headings = [b.text for b in self.bound.plan.blocks if isinstance(b, Heading) and b.level <= 2]
+        headings = [b.text for b in self.bound.plan.blocks if isinstance(b, plan.Heading) and b.level <= 2]
         # The cached result lists the headings; Word refreshes it with page numbers on open.
         _field(p, 'TOC \\o "1-3" \\h \\z \\u', "\n".join(self.bound.text(h) for h in headings))
         p.add_run().add_break(WD_BREAK.PAGE)
 
-    def block(self, i: int, block: Block) -> None:
+    def block(self, i: int, block: plan.Block) -> None:
         doc, t = self.doc, self.bound.text
         match block:
-            case Heading():
+            case plan.Heading():
                 doc.add_heading(t(block.text), level=block.level)
-            case Paragraph():
+            case plan.Paragraph():
                 p = doc.add_paragraph(t(block.text))
                 following = self.bound.plan.blocks[i + 1 : i + 2]
                 # a paragraph that introduces a table, chart or image is not left alone at a page foot
-                p.paragraph_format.keep_with_next = bool(following) and isinstance(following[0], Table | Chart | Image)
-            case Bullets():
+                p.paragraph_format.keep_with_next = bool(following) and isinstance(
+                    following[0], plan.Table | plan.Chart | plan.Image
+                )
+            case plan.Bullets():
                 self.bullets(block)
-            case Image():
+            case plan.Image():
                 self.image(i, block)
-            case Callout():
+            case plan.Callout():
                 self.callout(block)
-            case Kpis():
+            case plan.Kpis():
                 self.kpis(block)
-            case PageBreak():
+            case plan.PageBreak():
                 doc.add_page_break()
-            case Chart():
+            case plan.Chart():
                 self.chart(i, block)
-            case Table():
+            case plan.Table():
                 self.table(i, block)
-            case Model():
+            case plan.Model():
                 self.model(i)
             case _:
                 assert_never(block)
 
-    def _caption(self, label_index: int, block: Table | Chart) -> None:
-        text = caption(block, self.bound, self.labels[label_index])
+    def _caption(self, label_index: int, block: plan.Table | plan.Chart) -> None:
+        text = common.caption(block, self.bound, self.labels[label_index])
         kind, number = self.labels[label_index].rsplit(" ", 1)
         p = self.doc.add_paragraph(style="Caption")
-        p.paragraph_format.keep_with_next = isinstance(block, Table)  # a table's caption stays above it
+        p.paragraph_format.keep_with_next = isinstance(block, plan.Table)  # a table's caption stays above it
         p.add_run(kind + " ")
-        seq = "Table" if isinstance(block, Table) else "Figure"
+        seq = "Table" if isinstance(block, plan.Table) else "Figure"
         _field(p, f"SEQ {seq} \\* ARABIC", number)
         p.add_run(text[len(self.labels[label_index]) :])
 
-    def bullets(self, block: Bullets) -> None:
+    def bullets(self, block: plan.Bullets) -> None:
         style = "List Number" if block.ordered else "List Bullet"
         num_id = _restart_numbering(self.doc, style, block.start or 1) if block.ordered else None
         for item in block.items:
@@ -366,7 +338,7 @@ class Builder:
         section = self.doc.sections[-1]
         return int((section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0))
 
-    def image(self, i: int, block: Image) -> None:
+    def image(self, i: int, block: plan.Image) -> None:
         img = self.charts[i]
         width = int(self.text_width() * block.width)
         pic = self.doc.add_paragraph()
@@ -376,10 +348,10 @@ class Builder:
             io.BytesIO(img.png), width=Emu(width), height=Emu(int(width * img.height_in / img.width_in))
         )
         if block.caption:
-            cap = self.doc.add_paragraph(image_caption(block, self.bound), style="Caption")
+            cap = self.doc.add_paragraph(common.image_caption(block, self.bound), style="Caption")
             cap.alignment = WD_ALIGN_PARAGRAPH.CENTER  # under the centred picture
 
-    def callout(self, block: Callout) -> None:
+    def callout(self, block: plan.Callout) -> None:
         tbl = self.doc.add_table(rows=1, cols=1)
         cell = tbl.cell(0, 0)
         _shade(cell, self.theme.callout.get(block.style, "#EEEEEE"))
@@ -390,17 +362,17 @@ class Builder:
         p.add_run(self.bound.text(block.text))
         self.doc.add_paragraph()
 
-    def kpis(self, block: Kpis) -> None:
+    def kpis(self, block: plan.Kpis) -> None:
         metrics = {m.name: m for m in self.bound.plan.metrics}
         tbl = self.doc.add_table(rows=1, cols=len(block.items))
         tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
         # 16 pt bold digits are about 0.62 em wide; the card loses 0.2 in to cell margins
         room = (self.text_width() / len(block.items) / 12700 - 14) / (16 * 0.62)
-        values = kpi_texts(self.bound, [k.metric for k in block.items], lambda x: len(x) <= room)
+        values = common.kpi_texts(self.bound, [k.metric for k in block.items], lambda x: len(x) <= room)
         for cell, k, text in zip(tbl.rows[0].cells, block.items, values, strict=True):
             _shade(cell, self.theme.band_fill)
             _border(cell, "top", self.theme.accent, 16)
-            label = kpi_label(k, metrics)
+            label = common.kpi_label(k, metrics)
             value = cell.paragraphs[0].add_run(text)
             value.bold, value.font.size = True, Pt(16)
             value.font.color.rgb = _rgb(self.theme.primary)
@@ -408,7 +380,7 @@ class Builder:
             lab.font.size, lab.font.color.rgb = Pt(8), _rgb(self.theme.muted)
         self.doc.add_paragraph()
 
-    def chart(self, i: int, block: Chart) -> None:
+    def chart(self, i: int, block: plan.Chart) -> None:
         img = self.charts[i]
         width = self.text_width()
         pic = self.doc.add_paragraph()
@@ -423,10 +395,10 @@ class Builder:
             section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
             section.page_width, section.page_height = section.page_height, section.page_width
 
-    def table(self, i: int, block: Table) -> None:
-        data = table_data(block, self.bound, i)
+    def table(self, i: int, block: plan.Table) -> None:
+        data = common.table_data(block, self.bound, i)
         ncols = len(data.header)
-        wide = ncols > WIDE_COLUMNS
+        wide = ncols > common.WIDE_COLUMNS
         if wide:
             self._orient(landscape=True)
         self._caption(i, block)
@@ -462,7 +434,7 @@ class Builder:
                     run.bold = True
                     _border(cell, "top", t.primary, 8)
                 elif fill:
-                    _shade(cell, HIGHLIGHT_FILLS[fill])
+                    _shade(cell, common.HIGHLIGHT_FILLS[fill])
                 elif r % 2 == 0:
                     _shade(cell, t.band_fill)
                 if r > 0 and r - 1 in data.emphasis:
@@ -473,7 +445,7 @@ class Builder:
 
     def model(self, i: int) -> None:
         """Assumptions, then the computed rows (in column groups that fit the page); totals bold, ruled."""
-        data, t = model_table(self.bound, i), self.theme
+        data, t = common.model_table(self.bound, i), self.theme
         cap = self.doc.add_paragraph(style="Caption")
         cap.add_run(data.title).bold = True
         cap.paragraph_format.keep_with_next = True
@@ -493,7 +465,7 @@ class Builder:
                     [usable * 0.42, usable * 0.18, usable * 0.4],
                 )
             )
-        for part in split_periods(data, int((usable - label) // col)):
+        for part in common.split_periods(data, int((usable - label) // col)):
             n = len(part.header) - 1
             grids.append((part.header, part.rows, [label] + [(usable - label) / max(n, 1)] * n))
         for header, rows, widths in grids:
@@ -526,10 +498,12 @@ class Builder:
 
 
 def render_docx(
-    bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: Front | None = None
+    bound: Bound, theme: Theme, charts: dict[int, ChartImage], path: Path, front: common.Front | None = None
 ) -> Path:
     """Write the .docx; `front` as the PDF decided it, else by an estimate of the page count."""
-    front = front or front_matter(bound.plan, estimate_pages(bound) if by_length(bound.plan) else None)
+    front = front or common.front_matter(
+        bound.plan, common.estimate_pages(bound) if common.by_length(bound.plan) else None
+    )
     Builder(bound, theme, charts).build(front).save(str(path))
     return path
 

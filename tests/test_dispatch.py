@@ -30,8 +30,13 @@ def test_the_completeness_plan_has_every_block_type():
     assert {b.type for b in every_block().blocks} | set(RENDERED_ELSEWHERE) == BLOCK_TYPES
 
 
+def _name(node: ast.AST) -> str:
+    """`Heading` or `plan.Heading`: the class a reference names."""
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+
+
 def _classes(node: ast.AST) -> set[str]:
-    return {m.id for m in ast.walk(node) if isinstance(m, ast.Name) and m.id in BLOCK_CLASSES}
+    return {_name(m) for m in ast.walk(node)} & BLOCK_CLASSES
 
 
 def _block_classes_dispatched(fn: ast.AST) -> set[str]:
@@ -40,9 +45,7 @@ def _block_classes_dispatched(fn: ast.AST) -> set[str]:
     for n in ast.walk(fn):
         found: set[str] = set()
         if isinstance(n, ast.Match):
-            found = {
-                getattr(p.cls, "id", "") for c in n.cases for p in ast.walk(c.pattern) if isinstance(p, ast.MatchClass)
-            }
+            found = {_name(p.cls) for c in n.cases for p in ast.walk(c.pattern) if isinstance(p, ast.MatchClass)}
             found &= BLOCK_CLASSES
         elif isinstance(n, ast.If):
             branch: ast.AST | None = n
