@@ -38,7 +38,9 @@ def _ctx() -> Any:
 
 def _child(conn: Connection, path: str, settings: Settings, workdir: str, keep: str | None) -> None:
     # what the child's C code says before it dies (the loader, DuckDB) is kept for the parent to read
-    os.dup2(os.open(Path(workdir) / STDERR, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+    said = os.open(Path(workdir) / STDERR, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(said, 2)
+    os.close(said)
     cpu = max(1, settings.ingest_cpu_s)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (settings.ingest_memory_bytes, settings.ingest_memory_bytes))
