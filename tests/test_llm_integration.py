@@ -102,7 +102,7 @@ def log_tail(log: Path) -> str:
 # writes about 7 tokens/s; the repair and the CLI's request reuse the cached prefix (3-8 s for the rest). The
 # output limit keeps each request short: a cut-off plan is repaired or falls back, both asserted. The timeout
 # leaves room for a loaded machine.
-TIMEOUT_S, MAX_OUTPUT = 400, 128
+TIMEOUT_S, MAX_OUTPUT = 400, 64
 
 
 def settings(url: str) -> Settings:
