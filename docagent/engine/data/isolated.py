@@ -107,21 +107,23 @@ def inspect_file(path: Path, settings: Settings, keep: Path | None = None) -> tu
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     sender.close()
-    hung = False
+    status, hung = "error", False
+    value: Any = None  # no answer, until the child sends one
+    prof: Any = None
     try:
         # CPU time bounds the work; the wall clock only guards against a child that hangs
         if receiver.poll(settings.ingest_cpu_s * 4 + 30):
             status, value, prof = receiver.recv()
         else:
-            status, value, prof, hung = "error", None, None, True
+            hung = True
     except EOFError:  # the child ended without answering: its exit code says why
-        status, value, prof = "error", None, None
+        pass
     finally:
         receiver.close()
         if child.is_alive():
             child.kill()
         child.join()
-        stderr = _read_tail(Path(workdir) / STDERR)
+        stderr = _read_tail(Path(workdir) / STDERR) if value is None else ""  # only a child that gave no answer
         shutil.rmtree(workdir, ignore_errors=True)
     if status == "ok":
         return value, prof
