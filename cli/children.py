@@ -19,7 +19,7 @@ class Children:
         self.stop_s = stop_s  # how long the children get to stop, together
         self.procs: list[subprocess.Popen[bytes]] = []
         self._starting = False
-        self._held: list[int | None] = []  # a stop that arrived while a child started, with its signal
+        self._held: int | None = None  # the signal of a stop that arrived while a child started
 
     def start(self, argv: Sequence[str], env: dict[str, str]) -> None:
         self._starting = True
@@ -27,12 +27,12 @@ class Children:
             self.procs.append(subprocess.Popen(argv, env=env))
         finally:
             self._starting = False
-            if self._held:
-                self.stop(self._held.pop())
+            if self._held is not None:
+                self.stop(self._held)
 
     def stop(self, signum: int | None = None, _frame: object = None) -> None:
-        if self._starting:
-            self._held.append(signum)
+        if self._starting:  # only a signal handler runs while a child starts
+            self._held = signum
             return
         for proc in self.procs:
             proc.terminate()
